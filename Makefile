@@ -1,0 +1,112 @@
+# gcal: small Unix tools that link business systems to Google Calendar.
+.SUFFIXES:
+.SECONDARY:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CFLAGS ?= -O2 -g
+# SAN=1 builds into build-san/ with AddressSanitizer and UBSan.
+ifeq ($(SAN),1)
+B = build-san
+override CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+else
+B = build
+endif
+
+PKGS = libcurl libbsd-overlay
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Debian's libjq 1.6 ships no pkg-config file: link it by name.
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lcrypto
+
+PROGS = gcal-auth gcal-revoke
+LIBOBJS = util json state http jwt oauth calendar cli
+MAN1 = $(PROGS:%=man/%.1)
+MAN = $(MAN1) man/gcal.7
+
+ifneq ($(V),1)
+Q = @
+E = @echo
+else
+Q =
+E = @:
+endif
+
+BINS = $(PROGS:%=$(B)/bin/%)
+OBJS = $(LIBOBJS:%=$(B)/lib/%.o)
+UNITS = $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/*.c))
+
+all: $(BINS)
+
+$(B)/lib/%.o: lib/%.c lib/*.h
+	$(E) "  CC      $<"
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libgcal.a: $(OBJS)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $(OBJS)
+
+$(B)/cmd/%.o: cmd/%.c lib/*.h
+	$(E) "  CC      $<"
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/bin/%: $(B)/cmd/%.o $(B)/libgcal.a
+	$(E) "  LD      $@"
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libgcal.a $(LDLIBS)
+
+$(B)/unit/%: tests/unit/%.c $(B)/libgcal.a
+	$(E) "  CC      $<"
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libgcal.a $(LDLIBS)
+
+# The Debian packages the build, the tests and the emulator need.
+DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
+	libssl-dev python3 curl jq openssl perl mandoc ca-certificates
+deps:
+	$(Q)missing=; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+units: $(UNITS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all units
+	$(Q)mandoc -Tlint -W warning $(MAN)
+	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
+
+# The main job: link an account on the local Google emulator, list its
+# calendars, print a token, revoke. No account and no network needed.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)GCAL_BUILD=$(B) sh examples/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	for p in $(PROGS); do \
+		cp completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+		cp completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+		cp completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps units check demo install clean

@@ -1,0 +1,198 @@
+/* gcal-revoke: revoke a profile's grant at Google and forget it locally.
+ * See gcal-revoke(1). */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "http.h"
+#include "json.h"
+#include "oauth.h"
+#include "state.h"
+#include "util.h"
+
+enum { OPT_KEEP_STATE = CLI_FIRST_LONG };
+
+static const struct cli_option options[] = {
+	{"profile", 'p', "PROFILE", NULL, "the link to revoke (default: $GCAL_PROFILE or 'default')"},
+	{"keep-state", OPT_KEEP_STATE, NULL, NULL, "keep the profile's sync state (mirrors, sync tokens)"},
+	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted"},
+	{"quiet", 'q', NULL, NULL, "no warnings"},
+	{"help", 'h', NULL, NULL, "show this help"},
+	{"version", CLI_VERSION, NULL, NULL, "show the version"},
+	{0},
+};
+
+static const char *const synopsis[] = {
+	"[-p PROFILE] [--keep-state]",
+	NULL,
+};
+
+/* Remove the profile's state: tokens always, the rest unless keep. */
+static int
+forget_state(const char *profile, int keep)
+{
+	char *path;
+	int rc = 0;
+
+	if (keep) {
+		path = state_path(STATE_STATE, profile, "token.json");
+		rc = state_remove(path);
+	} else {
+		path = state_path(STATE_STATE, profile, NULL);
+		rc = state_remove_tree(path);
+	}
+	if (rc == -1)
+		warn("'%s'", path);
+	free(path);
+	return rc == -1 ? EX_CANTCREAT : 0;
+}
+
+static int
+revoke_service_account(const char *profile, jv prof)
+{
+	char *dir;
+	jv out;
+	int rc;
+
+	/* Nothing to revoke at Google: a service account's access is the
+	 * Workspace admin's delegation, not a user's grant. */
+	if ((rc = forget_state(profile, 0)) != 0)
+		return rc;
+	dir = state_path(STATE_CONFIG, profile, NULL);
+	if (state_remove_tree(dir) == -1) {
+		warn("'%s'", dir);
+		rc = EX_CANTCREAT;
+	}
+	free(dir);
+	note("profile '%s' removed; to withdraw the access of %s itself, remove "
+	    "its domain-wide delegation in the Workspace admin console "
+	    "(Security > API controls > Domain-wide delegation)", profile,
+	    json_str(prof, "client_email") ? json_str(prof, "client_email") :
+	    "the service account");
+	out = json_set_str(jv_object(), "profile", profile);
+	out = jv_object_set(out, jv_string("account"), json_get(prof, "account"));
+	out = json_set_str(out, "kind", "service_account");
+	out = jv_object_set(out, jv_string("revoked"), jv_false());
+	out = jv_object_set(out, jv_string("removed"), jv_true());
+	json_print(stdout, out);
+	return rc;
+}
+
+static int
+unlink_profile(const char *profile, int keep_state)
+{
+	jv prof = state_profile_read(profile), t, out;
+	const char *kind, *account, *token;
+	char *path, when[32];
+	int rc = 0, already = 0, had_token;
+
+	if (!jv_is_valid(prof)) {
+		jv_free(prof);
+		warnx("no such profile '%s' (gcal-auth list shows them)", profile);
+		return EX_CONFIG;
+	}
+	kind = json_str(prof, "kind");
+	if (kind && strcmp(kind, "service_account") == 0) {
+		rc = revoke_service_account(profile, prof);
+		jv_free(prof);
+		return rc;
+	}
+	account = json_str(prof, "account");
+	path = state_path(STATE_STATE, profile, "token.json");
+	t = state_read_json(path);
+	free(path);
+	/* The refresh token stands for the whole grant: revoking it ends
+	 * every access token of the grant too (Google's OAuth guide). */
+	token = json_str(t, "refresh_token");
+	if (token == NULL)
+		token = json_str(t, "access_token");
+	had_token = token != NULL;
+	if (token && (rc = oauth_revoke(token, &already)) != 0) {
+		/* keep everything: the link still works, try again later */
+		jv_free(t);
+		jv_free(prof);
+		return rc;
+	}
+	jv_free(t);
+	if ((rc = forget_state(profile, keep_state)) != 0) {
+		jv_free(prof);
+		return rc;
+	}
+	if (json_str(prof, "revoked_at") == NULL) {
+		time_rfc3339(now_s(), when);
+		prof = json_set_str(prof, "revoked_at", when);
+		if (state_profile_write(profile, jv_copy(prof)) == -1) {
+			warn("profile '%s'", profile);
+			rc = EX_CANTCREAT;
+		}
+	}
+	if (!had_token)
+		note("profile '%s' had no grant left to revoke", profile);
+	else if (already)
+		note("Google says the grant of %s was already revoked", account ?
+		    account : "the profile");
+	out = json_set_str(jv_object(), "profile", profile);
+	out = jv_object_set(out, jv_string("account"), json_get(prof, "account"));
+	out = json_set_str(out, "kind", "oauth");
+	out = jv_object_set(out, jv_string("revoked"), jv_true());
+	out = jv_object_set(out, jv_string("already_revoked"),
+	    jv_bool(already || !had_token));
+	out = jv_object_set(out, jv_string("state_kept"), jv_bool(keep_state));
+	json_print(stdout, out);
+	jv_free(prof);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli *c;
+	const char *arg;
+	int key, keep_state = 0, rc, lock;
+	jv prof;
+
+	cli_synopsis = synopsis;
+	c = cli_new(options, 0);
+	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
+		switch (key) {
+		case 'p':
+			state_set_profile(arg);
+			break;
+		case OPT_KEEP_STATE:
+			keep_state = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		}
+	}
+	cli_free(c);
+	if (optind != argc) {
+		warnx("unexpected operand '%s'", argv[optind]);
+		fprintf(stderr, "Try 'gcal-revoke --help'.\n");
+		return EX_USAGE;
+	}
+	prof = state_profile_read(state_profile());
+	if (!jv_is_valid(prof)) {
+		jv_free(prof);
+		warnx("no such profile '%s' (gcal-auth list shows them)",
+		    state_profile());
+		return EX_CONFIG;
+	}
+	jv_free(prof);
+	if ((lock = state_lock(state_profile(), "lock", 30)) == -1) {
+		warnx("profile '%s' is busy: another run holds its lock",
+		    state_profile());
+		return EX_TEMPFAIL;
+	}
+	rc = unlink_profile(state_profile(), keep_state);
+	state_unlock(lock);
+	http_cleanup();
+	return finish_stdout(rc);
+}

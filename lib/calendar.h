@@ -1,0 +1,36 @@
+/* calendar: Google Calendar API v3 calls made for a profile.
+ *
+ * Authorized requests (a 401 refreshes the token once and tries again),
+ * paging, and Google's errors turned into exit statuses (DESIGN.md). */
+#ifndef GCAL_CALENDAR_H
+#define GCAL_CALENDAR_H
+
+#include <jv.h>
+
+#include "http.h"
+
+struct calendar_api;
+
+/* Open the API for profile; NULL with *rc set (message printed) when the
+ * profile has no usable token. */
+struct calendar_api *calendar_open(const char *profile, int *rc);
+void calendar_close(struct calendar_api *api);
+
+/* METHOD path (under https://www.googleapis.com) with an optional JSON
+ * body (consumed; jv_invalid() for none) and If-Match etag. 0 with the
+ * answer in resp (any status), or an exit status (message printed). */
+int calendar_call(struct calendar_api *api, const char *method,
+    const char *path, jv body, const char *if_match,
+    struct http_response *resp);
+
+/* Print "what: Google answered STATUS REASON: MESSAGE" and return the exit
+ * status for it: 77 for authorization, 75 for retryable, 65 for a bad
+ * request or an unknown resource, 69 otherwise. */
+int calendar_failure(const struct http_response *resp, const char *what);
+
+/* Call fn for each item of every page of a list (GET path, which may carry
+ * a query already); items are borrowed. 0 or an exit status. */
+int calendar_list(struct calendar_api *api, const char *path,
+    int (*fn)(jv item, void *arg), void *arg);
+
+#endif

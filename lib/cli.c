@@ -1,0 +1,145 @@
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+const char *const *cli_synopsis;
+
+struct cli {
+	const struct cli_option *opts;
+	struct option *longopts;
+	char shortopts[128];
+};
+
+struct cli *
+cli_new(const struct cli_option *opts, int stop_at_operand)
+{
+	struct cli *c = xcalloc(1, sizeof(*c));
+	size_t n, i, k = 0;
+
+	for (n = 0; opts[n].name || opts[n].key; n++)
+		;
+	c->opts = opts;
+	c->longopts = xcalloc(n + 1, sizeof(*c->longopts));
+	/* ':' first: we report a missing argument ourselves */
+	if (stop_at_operand)
+		c->shortopts[k++] = '+';
+	c->shortopts[k++] = ':';
+	for (i = 0; i < n; i++) {
+		c->longopts[i].name = opts[i].name;
+		c->longopts[i].has_arg = opts[i].arg ? required_argument :
+		    no_argument;
+		c->longopts[i].val = opts[i].key;
+		if (opts[i].key < 256 && k + 3 < sizeof(c->shortopts)) {
+			c->shortopts[k++] = (char)opts[i].key;
+			if (opts[i].arg)
+				c->shortopts[k++] = ':';
+		}
+	}
+	c->shortopts[k] = '\0';
+	return c;
+}
+
+static const struct cli_option *
+find(const struct cli *c, int key)
+{
+	const struct cli_option *o;
+
+	for (o = c->opts; o->name || o->key; o++)
+		if (o->key == key)
+			return o;
+	return NULL;
+}
+
+int
+cli_next(struct cli *c, int argc, char **argv, const char **arg)
+{
+	int key;
+
+	opterr = 0;
+	key = getopt_long(argc, argv, c->shortopts, c->longopts, NULL);
+	*arg = optarg;
+	switch (key) {
+	case '?':
+		if (optopt && optopt < 256)
+			warnx("unknown option -%c", optopt);
+		else
+			warnx("unknown option '%s'", argv[optind - 1]);
+		fprintf(stderr, "Try '%s --help'.\n", getprogname());
+		exit(EX_USAGE);
+	case ':':
+		warnx("option '%s' needs an argument", argv[optind - 1]);
+		fprintf(stderr, "Try '%s --help'.\n", getprogname());
+		exit(EX_USAGE);
+	case CLI_HELP:
+		cli_usage(stdout, cli_synopsis, c->opts);
+		exit(finish_stdout(0));
+	case CLI_VERSION:
+		printf("%s %s\n", getprogname(), GCAL_VERSION);
+		exit(finish_stdout(0));
+	}
+	return key;
+}
+
+void
+cli_check_cmd(const struct cli *c, int key, const char *cmd)
+{
+	const struct cli_option *o = find(c, key);
+	const char *p;
+	size_t n = strlen(cmd);
+
+	if (o == NULL || o->cmds == NULL)
+		return;
+	for (p = o->cmds; (p = strstr(p, cmd)) != NULL; p += n)
+		if ((p == o->cmds || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return;
+	warnx("option --%s does not apply to '%s'", o->name, cmd);
+	exit(EX_USAGE);
+}
+
+void
+cli_free(struct cli *c)
+{
+	if (c == NULL)
+		return;
+	free(c->longopts);
+	free(c);
+}
+
+void
+cli_usage(FILE *fp, const char *const *synopsis, const struct cli_option *opts)
+{
+	const struct cli_option *o;
+	char left[64];
+	size_t i;
+
+	for (i = 0; synopsis && synopsis[i]; i++)
+		fprintf(fp, "%s %s %s\n", i == 0 ? "usage:" : "      ",
+		    getprogname(), synopsis[i]);
+	fprintf(fp, "\noptions:\n");
+	for (o = opts; o->name || o->key; o++) {
+		if (o->key < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key,
+			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(fp, "  %-28s %s\n", left, o->help);
+	}
+}
+
+long long
+cli_number(const char *opt, const char *s, long long min, long long max)
+{
+	const char *errstr;
+	long long v = strtonum(s, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s '%s': %s (from %lld to %lld)", opt, s, errstr,
+		    min, max);
+	return v;
+}

@@ -1,0 +1,42 @@
+/* cli: one table of options per program drives getopt_long(3) and
+ * usage(), so --help, the man page and the completions can be checked
+ * against each other (tests/t/docs.t). */
+#ifndef GCAL_CLI_H
+#define GCAL_CLI_H
+
+#include <stdio.h>
+
+struct cli_option {
+	const char *name; /* long name */
+	int key;          /* short letter, or >= 256 for a long-only option */
+	const char *arg;  /* argument name, or NULL */
+	const char *cmds; /* subcommands it belongs to ("login use"), NULL: all */
+	const char *help;
+};
+
+enum { CLI_HELP = 'h', CLI_VERSION = 256, CLI_FIRST_LONG = 257 };
+
+struct cli;
+
+/* Parse with the table (terminated by a zeroed entry). stop_at_operand:
+ * stop at the first operand (for options before a subcommand). */
+struct cli *cli_new(const struct cli_option *opts, int stop_at_operand);
+/* The next option key, -1 at the end. Unknown options and missing
+ * arguments print the usage hint and exit EX_USAGE. --version and --help
+ * are handled here. */
+int cli_next(struct cli *c, int argc, char **argv, const char **arg);
+/* Exit EX_USAGE unless option key belongs to subcommand cmd. */
+void cli_check_cmd(const struct cli *c, int key, const char *cmd);
+void cli_free(struct cli *c);
+
+/* Print the synopsis lines and the option table; for -h and errors. */
+void cli_usage(FILE *fp, const char *const *synopsis,
+    const struct cli_option *opts);
+/* Set by each program before cli_new: its SYNOPSIS lines. */
+extern const char *const *cli_synopsis;
+
+/* A number from an option (strtonum), or exit EX_USAGE naming the option. */
+long long cli_number(const char *opt, const char *s, long long min,
+    long long max);
+
+#endif

@@ -1,0 +1,84 @@
+/* http: every request to Google, on one reused libcurl handle.
+ *
+ * Adds gzip, the endpoint override (GCAL_ENDPOINT), retries with backoff
+ * (DESIGN.md "Talking to Google"), the -v trace, and recorded fixtures
+ * (GCAL_RECORD / GCAL_REPLAY). Secrets are registered here so that every
+ * trace and fixture shows a stable placeholder instead. */
+#ifndef GCAL_HTTP_H
+#define GCAL_HTTP_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+#include "util.h"
+
+enum google_host {
+	HOST_URL,      /* path is a whole URL, not Google's */
+	HOST_ACCOUNTS, /* accounts.google.com: consent page */
+	HOST_OAUTH2,   /* oauth2.googleapis.com: token, revoke, tokeninfo */
+	HOST_WWW,      /* www.googleapis.com: Calendar API, batch */
+	HOST_OPENID    /* openidconnect.googleapis.com: userinfo */
+};
+
+struct http_request {
+	const char *method;
+	enum google_host host;
+	const char *path;         /* "/calendar/v3/...?query", or a URL */
+	const char *content_type; /* NULL: no body */
+	const char *body;
+	size_t body_len;
+	const char *bearer;       /* access token, or NULL */
+	const char *if_match;     /* etag, or NULL */
+	int no_retry;             /* the caller handles every failure */
+	int want_json;            /* a 2xx body that is not JSON is retried */
+};
+
+struct http_response {
+	long status;
+	struct buf body;
+	char *content_type;
+	char *etag;
+	char *www_authenticate;
+	long retry_after; /* seconds, -1 when absent */
+	jv json;          /* the parsed body, or invalid when not JSON */
+	int attempts;
+};
+
+/* The URL for path on a Google host, honouring GCAL_ENDPOINT; the
+ * caller's. */
+char *http_url(enum google_host host, const char *path);
+
+/* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
+ * final answer in resp (any status: the caller judges it), or an exit
+ * status when no answer came: EX_TEMPFAIL (timeouts, resets, 5xx/429 after
+ * the last retry still fill resp and return 0), EX_UNAVAILABLE (cannot
+ * connect, or GCAL_REPLAY has no recorded answer), EX_SOFTWARE. The reason
+ * is in http_error(). resp is the caller's: free it with
+ * http_response_free even on failure. */
+int http_do(const struct http_request *req, struct http_response *resp);
+void http_response_free(struct http_response *resp);
+/* Why the last http_do failed; borrowed. */
+const char *http_error(void);
+
+/* Reason of a Google error body (error.errors[0].reason, else the OAuth
+ * "error" string, else NULL); the caller frees. */
+char *http_google_reason(const struct http_response *resp);
+/* Google's human message of an error body, or NULL; the caller frees. */
+char *http_google_message(const struct http_response *resp);
+/* Retryable per DESIGN.md: 5xx, 429, 403 rate limits. */
+int http_retryable(const struct http_response *resp);
+
+/* Register a secret (kind e.g. "ACCESS_TOKEN") so that traces and fixtures
+ * show a stable placeholder "<KIND_N>" in its place. Copies value. */
+void http_secret(const char *value, const char *kind);
+/* s with every registered secret replaced; the caller frees. */
+char *http_redact(const char *s, size_t n);
+
+/* Request and response counters, for -v summaries and tests. */
+long http_request_count(void);
+
+/* Free the handle and the secrets; idempotent. */
+void http_cleanup(void);
+
+#endif

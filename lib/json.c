@@ -1,0 +1,402 @@
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jq.h>
+#include <jv.h>
+
+#include "json.h"
+#include "util.h"
+
+struct ndjson_reader {
+	FILE *fp;
+	char *name;
+	char *line;
+	size_t linecap;
+	size_t linelen;
+	size_t lineno;
+	char error[512];
+};
+
+struct ndjson_reader *
+ndjson_open(const char *path)
+{
+	struct ndjson_reader *r;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->fp = fp;
+	r->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	return r;
+}
+
+static int
+reader_fail(struct ndjson_reader *r, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(r->error, sizeof(r->error), "'%s' line %zu: %s", r->name,
+	    r->lineno, why);
+	return -1;
+}
+
+/* Strict UTF-8 (RFC 3629): libjq would silently replace bad bytes. */
+static const char *
+utf8_problem(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	unsigned int cp, min;
+
+	while (i < n) {
+		if (s[i] == 0)
+			return "contains a NUL byte";
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			len = 2, cp = s[i] & 0x1f, min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			len = 3, cp = s[i] & 0x0f, min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			len = 4, cp = s[i] & 0x07, min = 0x10000;
+		} else
+			return "is not UTF-8";
+		if (i + len > n)
+			return "is not UTF-8";
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return "is not UTF-8";
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return "is not UTF-8";
+		i += len;
+	}
+	return NULL;
+}
+
+jv
+json_parse(const char *s, size_t n)
+{
+	const char *problem;
+
+	if (n > (size_t)0x7fffffff)
+		return jv_invalid_with_msg(jv_string("text too large"));
+	if ((problem = utf8_problem((const unsigned char *)s, n)) != NULL)
+		return jv_invalid_with_msg(jv_string_fmt("text %s", problem));
+	return jv_parse_sized(s, (int)n);
+}
+
+char *
+json_error_text(jv v)
+{
+	jv msg = jv_invalid_get_msg(v);
+	char *s;
+
+	if (jv_get_kind(msg) == JV_KIND_STRING)
+		s = xstrdup(jv_string_value(msg));
+	else
+		s = xstrdup("unknown error");
+	jv_free(msg);
+	return s;
+}
+
+int
+ndjson_read(struct ndjson_reader *r, jv *out)
+{
+	ssize_t n;
+	jv v;
+	char *why;
+
+	for (;;) {
+		errno = 0;
+		n = getline(&r->line, &r->linecap, r->fp);
+		if (n == -1) {
+			if (ferror(r->fp))
+				return reader_fail(r, "read error: %s",
+				    strerror(errno ? errno : EIO));
+			return 0;
+		}
+		r->lineno++;
+		r->linelen = (size_t)n;
+		if (r->linelen > 0 && r->line[r->linelen - 1] == '\n')
+			r->line[--r->linelen] = '\0';
+		if (r->linelen > NDJSON_MAX_LINE)
+			return reader_fail(r, "record longer than %u bytes",
+			    NDJSON_MAX_LINE);
+		if (r->linelen > 0 && r->line[r->linelen - 1] == '\r')
+			r->line[--r->linelen] = '\0';
+		if (r->linelen == 0)
+			continue;
+		break;
+	}
+	if (memchr(r->line, '\0', r->linelen) != NULL)
+		return reader_fail(r, "record contains a NUL byte");
+	v = json_parse(r->line, r->linelen);
+	if (!jv_is_valid(v)) {
+		why = json_error_text(v);
+		reader_fail(r, "bad JSON: %s", why);
+		free(why);
+		return -1;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		jv_free(v);
+		return reader_fail(r, "expected an object");
+	}
+	*out = v;
+	return 1;
+}
+
+const char *
+ndjson_error(const struct ndjson_reader *r)
+{
+	return r->error;
+}
+
+const char *
+ndjson_line(const struct ndjson_reader *r, size_t *len)
+{
+	if (len)
+		*len = r->linelen;
+	return r->line ? r->line : "";
+}
+
+size_t
+ndjson_lineno(const struct ndjson_reader *r)
+{
+	return r->lineno;
+}
+
+void
+ndjson_close(struct ndjson_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fp != stdin)
+		fclose(r->fp);
+	free(r->line);
+	free(r->name);
+	free(r);
+}
+
+jv
+json_read_file(const char *path)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+	FILE *fp;
+	jv v;
+	int saved;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return jv_invalid_with_msg(jv_string(strerror(errno)));
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(fp)) {
+		saved = errno;
+		fclose(fp);
+		buf_free(&b);
+		errno = saved;
+		return jv_invalid_with_msg(jv_string(strerror(saved)));
+	}
+	fclose(fp);
+	errno = 0;
+	v = json_parse(b.data ? b.data : "", b.len);
+	if (b.data)
+		explicit_bzero(b.data, b.len); /* may hold secrets */
+	buf_free(&b);
+	return v;
+}
+
+char *
+json_dump(jv v)
+{
+	jv s = jv_dump_string(v, JV_PRINT_SORTED);
+	char *out = xstrdup(jv_string_value(s));
+
+	jv_free(s);
+	return out;
+}
+
+void
+json_print(FILE *fp, jv v)
+{
+	jv s = jv_dump_string(v, JV_PRINT_SORTED);
+
+	fwrite(jv_string_value(s), 1, (size_t)jv_string_length_bytes(jv_copy(s)),
+	    fp);
+	putc('\n', fp);
+	jv_free(s);
+}
+
+const char *
+json_str(jv obj, const char *key)
+{
+	jv v;
+	const char *s;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return NULL;
+	v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		jv_free(v);
+		return NULL;
+	}
+	/* obj still holds a reference, so the bytes outlive v. */
+	s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+const char *
+json_strpath(jv obj, ...)
+{
+	va_list ap;
+	const char *key, *next, *s = NULL;
+	jv cur = jv_copy(obj), v;
+
+	va_start(ap, obj);
+	key = va_arg(ap, const char *);
+	while (key != NULL) {
+		next = va_arg(ap, const char *);
+		if (jv_get_kind(cur) != JV_KIND_OBJECT)
+			break;
+		v = jv_object_get(jv_copy(cur), jv_string(key));
+		if (next == NULL) {
+			if (jv_get_kind(v) == JV_KIND_STRING)
+				s = jv_string_value(v);
+			jv_free(v);
+			break;
+		}
+		jv_free(cur);
+		cur = v;
+		key = next;
+	}
+	va_end(ap);
+	/* The bytes live on in obj, which holds every level we walked. */
+	jv_free(cur);
+	return s;
+}
+
+double
+json_num(jv obj, const char *key, double def)
+{
+	jv v;
+	double d = def;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return def;
+	v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		d = jv_number_value(v);
+	jv_free(v);
+	return d;
+}
+
+jv
+json_get(jv obj, const char *key)
+{
+	jv v;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return jv_null();
+	v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_null();
+	}
+	return v;
+}
+
+jv
+json_set_str(jv obj, const char *key, const char *val)
+{
+	return jv_object_set(obj, jv_string(key), jv_string(val));
+}
+
+struct jqprog {
+	jq_state *jq;
+	struct buf errors;
+};
+
+static void
+jqprog_error_cb(void *data, jv msg)
+{
+	struct jqprog *p = data;
+
+	if (jv_get_kind(msg) == JV_KIND_STRING) {
+		if (p->errors.len)
+			buf_adds(&p->errors, "; ");
+		buf_adds(&p->errors, jv_string_value(msg));
+	}
+	jv_free(msg);
+}
+
+struct jqprog *
+jqprog_new(const char *program, char **why)
+{
+	struct jqprog *p = xcalloc(1, sizeof(*p));
+
+	if ((p->jq = jq_init()) == NULL)
+		errx(EX_OSERR, "cannot start libjq");
+	jq_set_error_cb(p->jq, jqprog_error_cb, p);
+	if (!jq_compile(p->jq, program)) {
+		*why = buf_take(&p->errors);
+		jqprog_free(p);
+		return NULL;
+	}
+	buf_reset(&p->errors);
+	return p;
+}
+
+void
+jqprog_start(struct jqprog *p, jv input)
+{
+	jq_start(p->jq, input, 0);
+}
+
+int
+jqprog_next(struct jqprog *p, jv *out)
+{
+	jv v = jq_next(p->jq);
+
+	if (jv_is_valid(v)) {
+		*out = v;
+		return 1;
+	}
+	if (jq_halted(p->jq)) {
+		/* halt is final: no more outputs from this input */
+		jv_free(v);
+		return 0;
+	}
+	if (jv_invalid_has_msg(jv_copy(v))) {
+		*out = v;
+		return -1;
+	}
+	jv_free(v);
+	return 0;
+}
+
+void
+jqprog_free(struct jqprog *p)
+{
+	if (p == NULL)
+		return;
+	if (p->jq)
+		jq_teardown(&p->jq);
+	buf_free(&p->errors);
+	free(p);
+}

@@ -1,0 +1,844 @@
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "json.h"
+#include "jwt.h"
+#include "oauth.h"
+#include "state.h"
+#include "util.h"
+
+extern char **environ;
+
+#define JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+int
+oauth_client_read(const char *path, jv *client)
+{
+	jv f = json_read_file(path), inner;
+	const char *id, *secret;
+	char *why;
+
+	if (!jv_is_valid(f)) {
+		why = json_error_text(f);
+		warnx("'%s': %s", path, why);
+		free(why);
+		return errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
+	}
+	/* Google Cloud console names the client's kind at the top. */
+	inner = json_get(f, "installed");
+	if (jv_get_kind(inner) != JV_KIND_OBJECT) {
+		jv_free(inner);
+		inner = json_get(f, "web");
+	}
+	id = json_str(inner, "client_id");
+	secret = json_str(inner, "client_secret");
+	if (id == NULL || secret == NULL) {
+		warnx("'%s': not an OAuth client file (want the JSON of a "
+		    "\"Desktop app\" client: installed.client_id, "
+		    "installed.client_secret)", path);
+		jv_free(inner);
+		jv_free(f);
+		return EX_DATAERR;
+	}
+	http_secret(secret, "CLIENT_SECRET");
+	*client = json_set_str(json_set_str(jv_object(), "client_id", id),
+	    "client_secret", secret);
+	jv_free(inner);
+	jv_free(f);
+	return 0;
+}
+
+char *
+oauth_scope(const char *name)
+{
+	if (strstr(name, "://") || strcmp(name, "openid") == 0 ||
+	    strcmp(name, "email") == 0 || strcmp(name, "profile") == 0)
+		return xstrdup(name);
+	return xasprintf(SCOPE_PREFIX "%s", name);
+}
+
+static void
+form_add(struct buf *b, const char *name, const char *value)
+{
+	char *v = url_escape(value);
+
+	if (b->len)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	buf_adds(b, v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+static void
+form_free(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->len);
+	buf_free(b);
+}
+
+/* POST a form to Google's token endpoint. 0 with resp (any status), or an
+ * exit status with a message printed. */
+static int
+token_post(struct buf *form, struct http_response *resp)
+{
+	struct http_request req = {
+		.method = "POST", .host = HOST_OAUTH2, .path = "/token",
+		.content_type = "application/x-www-form-urlencoded",
+		.body = form->data, .body_len = form->len, .want_json = 1,
+	};
+	int rc = http_do(&req, resp);
+
+	if (rc != 0)
+		warnx("cannot reach Google's token endpoint: %s", http_error());
+	else if (resp->status == 200 &&
+	    (jv_get_kind(resp->json) != JV_KIND_OBJECT ||
+	    json_str(resp->json, "access_token") == NULL)) {
+		warnx("Google's token endpoint answered without an access_token");
+		rc = EX_PROTOCOL;
+	}
+	return rc;
+}
+
+/* An exit status and a one-line message for a failed token request. */
+static int
+token_failure(const struct http_response *resp, const char *what)
+{
+	char *reason = http_google_reason(resp);
+	char *msg = http_google_message(resp);
+	int rc;
+
+	if (http_retryable(resp)) {
+		warnx("%s: Google answered %ld%s%s: try again later", what,
+		    resp->status, msg ? ": " : "", msg ? msg : "");
+		rc = EX_TEMPFAIL;
+	} else {
+		warnx("%s: Google answered %ld %s%s%s", what, resp->status,
+		    reason ? reason : "", msg ? ": " : "", msg ? msg : "");
+		rc = resp->status == 400 || resp->status == 401 ||
+		    resp->status == 403 ? EX_NOPERM : EX_UNAVAILABLE;
+	}
+	free(reason);
+	free(msg);
+	return rc;
+}
+
+/* --- the browser ---------------------------------------------------------- */
+
+/* Start the browser on url without waiting and without a shell: $BROWSER
+ * (words split on blanks, "%s" replaced by the URL, else the URL
+ * appended), else xdg-open when there is a display. The child cannot read
+ * our stdin (the paste-back) nor write to our stdout (the data). 0 when a
+ * browser was started. */
+static pid_t
+open_browser(const char *url)
+{
+	const char *env = getenv("BROWSER");
+	char *copy = NULL, *word, *save = NULL, **argv = NULL;
+	size_t argc = 0;
+	int url_placed = 0;
+	posix_spawn_file_actions_t fa;
+	pid_t pid = -1;
+
+	if (env && *env) {
+		/* like xdg-utils: the first of a colon-separated list */
+		copy = xstrndup(env, strcspn(env, ":"));
+		for (word = strtok_r(copy, " \t", &save); word;
+		    word = strtok_r(NULL, " \t", &save)) {
+			argv = xreallocarray(argv, argc + 3, sizeof(*argv));
+			if (strcmp(word, "%s") == 0) {
+				argv[argc++] = (char *)url;
+				url_placed = 1;
+			} else
+				argv[argc++] = word;
+		}
+	} else if (getenv("DISPLAY") || getenv("WAYLAND_DISPLAY")) {
+		argv = xreallocarray(argv, 3, sizeof(*argv));
+		argv[argc++] = "xdg-open";
+	}
+	if (argc == 0)
+		goto out;
+	if (!url_placed)
+		argv[argc++] = (char *)url;
+	argv[argc] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (!verbose)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+		note("cannot start the browser '%s'", argv[0]);
+		pid = -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+out:
+	free(argv);
+	free(copy);
+	return pid;
+}
+
+/* --- the loopback redirect ------------------------------------------------ */
+
+struct redirect {
+	char *code;
+	char *state;
+	char *error;
+	char *scope;
+};
+
+static void
+redirect_free(struct redirect *r)
+{
+	free_secret(r->code);
+	free(r->state);
+	free(r->error);
+	free(r->scope);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Parse the query of the redirect (or a whole pasted URL). 1 when it
+ * carries a code or an error. */
+static int
+parse_redirect(const char *s, size_t n, struct redirect *r)
+{
+	const char *q = memchr(s, '?', n), *end = s + n, *amp, *eq;
+	char *name, **slot;
+
+	if (q == NULL)
+		q = s;
+	else
+		q++;
+	while (q < end) {
+		if ((amp = memchr(q, '&', (size_t)(end - q))) == NULL)
+			amp = end;
+		if ((eq = memchr(q, '=', (size_t)(amp - q))) != NULL) {
+			name = xstrndup(q, (size_t)(eq - q));
+			slot = strcmp(name, "code") == 0 ? &r->code :
+			    strcmp(name, "state") == 0 ? &r->state :
+			    strcmp(name, "error") == 0 ? &r->error :
+			    strcmp(name, "scope") == 0 ? &r->scope : NULL;
+			if (slot) {
+				free(*slot);
+				*slot = url_unescape(eq + 1, (size_t)(amp - eq - 1));
+			}
+			free(name);
+		}
+		q = amp + 1;
+	}
+	if (r->code)
+		http_secret(r->code, "AUTH_CODE");
+	return r->code != NULL || r->error != NULL;
+}
+
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	/* 127.0.0.1 only: the code must never be offered to the network. */
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(fd, 4) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+answer_browser(int fd, const char *status, const char *text)
+{
+	char *page = xasprintf("<!doctype html><title>gcal</title><p>%s</p>\n",
+	    text);
+	char *head = xasprintf("HTTP/1.1 %s\r\nContent-Type: text/html; "
+	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "Cache-Control: no-store\r\n\r\n", status, strlen(page));
+
+	write_all(fd, head, strlen(head));
+	write_all(fd, page, strlen(page));
+	free(head);
+	free(page);
+}
+
+/* Read one request from a browser connection; its request target is put
+ * in *target. 0, or -1 for something that is not an HTTP GET. */
+static int
+read_browser_request(int fd, char **target)
+{
+	struct timeval tv = {5, 0};
+	char buf[8192], *sp1, *sp2;
+	size_t len = 0;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+			break;
+	}
+	buf[len] = '\0';
+	if (strncmp(buf, "GET ", 4) != 0 || (sp1 = buf + 3) == NULL ||
+	    (sp2 = strchr(sp1 + 1, ' ')) == NULL)
+		return -1;
+	*target = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* Wait for the redirect on the listener or a pasted URL on stdin. */
+static int
+wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
+{
+	struct pollfd pfd[2];
+	struct buf line = {0};
+	long long deadline = now_ms() + (long long)timeout * 1000;
+	char chunk[4096], *target, *nl;
+	int stdin_open = 1, n, cfd, rc = -1, have = 0;
+	ssize_t got;
+	long long left;
+
+	while (!have) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			warnx("no answer from the browser within %d s; "
+			    "nothing was linked", timeout);
+			rc = EX_TEMPFAIL;
+			goto out;
+		}
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = stdin_open ? 0 : -1;
+		pfd[1].events = POLLIN;
+		n = poll(pfd, 2, left > 1000 ? 1000 : (int)left);
+		if (n == -1 && errno != EINTR)
+			err(EX_OSERR, "poll");
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			if ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+				continue;
+			target = NULL;
+			if (read_browser_request(cfd, &target) == -1 ||
+			    !parse_redirect(target, strlen(target), r)) {
+				/* a favicon or a stray request: not ours */
+				answer_browser(cfd, "404 Not Found", "Not found.");
+				close(cfd);
+				free(target);
+				redirect_free(r);
+				continue;
+			}
+			if (r->state == NULL || strcmp(r->state, state) != 0)
+				answer_browser(cfd, "400 Bad Request", "This answer "
+				    "does not belong to the sign-in gcal started; "
+				    "nothing was linked.");
+			else if (r->error)
+				answer_browser(cfd, "200 OK", "Linking was refused. "
+				    "You can close this tab.");
+			else
+				answer_browser(cfd, "200 OK", "gcal is linked to your "
+				    "Google account. You can close this tab.");
+			close(cfd);
+			if (target)
+				explicit_bzero(target, strlen(target));
+			free(target);
+			have = 1;
+		} else if (pfd[0].revents & (POLLERR | POLLHUP))
+			errx(EX_OSERR, "the loopback listener failed");
+		if (!have && stdin_open && (pfd[1].revents & (POLLIN | POLLHUP))) {
+			got = read(0, chunk, sizeof(chunk));
+			if (got <= 0) {
+				stdin_open = 0;
+				if (line.len == 0)
+					continue;
+				buf_addc(&line, '\n');
+			} else
+				buf_add(&line, chunk, (size_t)got);
+			while (!have && line.len &&
+			    (nl = memchr(line.data, '\n', line.len)) != NULL) {
+				size_t l = (size_t)(nl - line.data);
+
+				if (l > 0 && parse_redirect(line.data, l, r))
+					have = 1;
+				else if (l > 0 && strspn(line.data, " \t\r") < l) {
+					warnx("'<stdin>' line 1: not the address the "
+					    "browser was sent to (no code= or error= "
+					    "in it)");
+					rc = EX_DATAERR;
+					goto out;
+				}
+				memmove(line.data, nl + 1, line.len - l - 1);
+				line.len -= l + 1;
+			}
+		}
+	}
+	if (r->state == NULL || strcmp(r->state, state) != 0) {
+		warnx("the redirect carries the wrong state (not the answer to "
+		    "this sign-in, or forged); nothing was linked");
+		rc = EX_DATAERR;
+	} else if (r->error) {
+		warnx("Google did not grant access (%s); nothing was linked",
+		    r->error);
+		rc = EX_NOPERM;
+	} else
+		rc = 0;
+out:
+	form_free(&line);
+	return rc;
+}
+
+static void
+reap(pid_t pid)
+{
+	int st;
+
+	if (pid > 0 && waitpid(pid, &st, WNOHANG) == 0) {
+		/* a browser may stay open; do not wait for it */
+	}
+}
+
+int
+oauth_login(const struct oauth_login *l, jv *tokens)
+{
+	unsigned char raw[64], digest[32];
+	struct redirect r = {0};
+	struct http_response resp;
+	struct buf q = {0}, form = {0};
+	char *verifier, *challenge, *state, *redirect_uri, *url, *auth;
+	int lfd, port, rc;
+	pid_t browser = -1;
+
+	if ((lfd = listen_loopback(&port)) == -1) {
+		warn("cannot listen on 127.0.0.1");
+		return EX_OSERR;
+	}
+	/* PKCE (RFC 7636 4.1): 64 random bytes make an 86-character verifier. */
+	arc4random_buf(raw, sizeof(raw));
+	verifier = base64url(raw, sizeof(raw));
+	http_secret(verifier, "CODE_VERIFIER");
+	sha256(verifier, strlen(verifier), digest);
+	challenge = base64url(digest, sizeof(digest));
+	arc4random_buf(raw, 24);
+	state = base64url(raw, 24);
+	explicit_bzero(raw, sizeof(raw));
+	redirect_uri = xasprintf("http://127.0.0.1:%d/", port);
+
+	form_add(&q, "client_id", json_str(l->client, "client_id"));
+	form_add(&q, "redirect_uri", redirect_uri);
+	form_add(&q, "response_type", "code");
+	form_add(&q, "scope", l->scopes);
+	form_add(&q, "state", state);
+	form_add(&q, "code_challenge", challenge);
+	form_add(&q, "code_challenge_method", "S256");
+	/* offline + consent: Google hands out a refresh token every time */
+	form_add(&q, "access_type", "offline");
+	form_add(&q, "prompt", "consent");
+	if (l->login_hint)
+		form_add(&q, "login_hint", l->login_hint);
+	auth = xasprintf("/o/oauth2/v2/auth?%s", q.data);
+	url = http_url(HOST_ACCOUNTS, auth);
+	free(auth);
+	buf_free(&q);
+
+	if (!l->no_browser)
+		browser = open_browser(url);
+	if (browser == -1) {
+		fprintf(stderr, "Open this address in a browser to link a Google "
+		    "account:\n\n  %s\n\nThen wait, or paste here the address the "
+		    "browser ends up on (it starts with %s).\n", url, redirect_uri);
+	} else if (isatty(2))
+		fprintf(stderr, "Waiting for consent in the browser (or paste the "
+		    "address it ends up on)...\n");
+
+	rc = wait_redirect(lfd, state, l->timeout, &r);
+	close(lfd);
+	reap(browser);
+	if (rc != 0)
+		goto done;
+
+	form_add(&form, "grant_type", "authorization_code");
+	form_add(&form, "code", r.code);
+	form_add(&form, "client_id", json_str(l->client, "client_id"));
+	form_add(&form, "client_secret", json_str(l->client, "client_secret"));
+	form_add(&form, "redirect_uri", redirect_uri);
+	form_add(&form, "code_verifier", verifier);
+	if ((rc = token_post(&form, &resp)) == 0) {
+		if (resp.status == 200)
+			*tokens = jv_copy(resp.json);
+		else
+			rc = token_failure(&resp, "exchanging the authorization code");
+	}
+	http_response_free(&resp);
+done:
+	form_free(&form);
+	redirect_free(&r);
+	free_secret(verifier);
+	free(challenge);
+	free(state);
+	free(redirect_uri);
+	free(url);
+	return rc;
+}
+
+int
+oauth_service_account(jv key, const char *subject, const char *scopes,
+    jv *tokens)
+{
+	const char *email = json_str(key, "client_email");
+	const char *pem = json_str(key, "private_key");
+	const char *kid = json_str(key, "private_key_id");
+	const char *aud = json_str(key, "token_uri");
+	struct http_response resp;
+	struct buf form = {0};
+	long long now = now_s();
+	char *assertion, *why;
+	jv header, claims;
+	int rc;
+
+	header = json_set_str(json_set_str(jv_object(), "alg", "RS256"),
+	    "typ", "JWT");
+	if (kid)
+		header = json_set_str(header, "kid", kid);
+	/* Google's server-to-server guide: iss, scope, aud, exp, iat, and sub
+	 * for domain-wide delegation; at most one hour. */
+	claims = json_set_str(jv_object(), "iss", email);
+	claims = json_set_str(claims, "scope", scopes);
+	claims = json_set_str(claims, "aud", aud ? aud : TOKEN_URI);
+	claims = jv_object_set(claims, jv_string("iat"), jv_number((double)now));
+	claims = jv_object_set(claims, jv_string("exp"),
+	    jv_number((double)(now + 3600)));
+	if (subject)
+		claims = json_set_str(claims, "sub", subject);
+	if ((assertion = jwt_rs256(header, claims, pem, &why)) == NULL) {
+		warnx("service account key: %s", why);
+		free(why);
+		return EX_DATAERR;
+	}
+	http_secret(assertion, "JWT_ASSERTION");
+	form_add(&form, "grant_type", JWT_BEARER);
+	form_add(&form, "assertion", assertion);
+	free_secret(assertion);
+	if ((rc = token_post(&form, &resp)) == 0) {
+		if (resp.status == 200)
+			*tokens = jv_copy(resp.json);
+		else {
+			rc = token_failure(&resp, "service account token");
+			if (rc == EX_NOPERM)
+				warnx("check that domain-wide delegation for %s "
+				    "allows these scopes in the Workspace admin "
+				    "console, and that %s exists", email,
+				    subject ? subject : "the subject");
+		}
+	}
+	http_response_free(&resp);
+	form_free(&form);
+	return rc;
+}
+
+int
+oauth_account(jv tokens, char **email)
+{
+	struct http_request req = {
+		.method = "GET", .host = HOST_WWW, .path = "/oauth2/v3/userinfo",
+		.want_json = 1,
+	};
+	struct http_response resp;
+	const char *idt = json_str(tokens, "id_token"), *e;
+	jv claims;
+	int rc;
+
+	if (idt) {
+		http_secret(idt, "ID_TOKEN");
+		claims = jwt_claims(idt);
+		if ((e = json_str(claims, "email")) != NULL) {
+			*email = xstrdup(e);
+			jv_free(claims);
+			return 0;
+		}
+		jv_free(claims);
+	}
+	req.bearer = json_str(tokens, "access_token");
+	if ((rc = http_do(&req, &resp)) != 0) {
+		warnx("cannot ask Google who the account is: %s", http_error());
+	} else if (resp.status != 200 || json_str(resp.json, "email") == NULL) {
+		rc = token_failure(&resp, "asking Google for the account's email");
+	} else
+		*email = xstrdup(json_str(resp.json, "email"));
+	http_response_free(&resp);
+	return rc;
+}
+
+static char *
+token_path(const char *profile)
+{
+	return state_path(STATE_STATE, profile, "token.json");
+}
+
+int
+oauth_save_tokens(const char *profile, jv tokens)
+{
+	char *path = token_path(profile);
+	jv old, t = jv_object();
+	const char *s;
+	double expires_in = json_num(tokens, "expires_in", 3600);
+	int rc = 0;
+
+	if ((s = json_str(tokens, "access_token")) != NULL)
+		t = json_set_str(t, "access_token", s);
+	t = jv_object_set(t, jv_string("expires_at"),
+	    jv_number((double)now_s() + expires_in));
+	t = jv_object_set(t, jv_string("lifetime"), jv_number(expires_in));
+	if ((s = json_str(tokens, "scope")) != NULL)
+		t = json_set_str(t, "scope", s);
+	if ((s = json_str(tokens, "refresh_token")) != NULL)
+		t = json_set_str(t, "refresh_token", s);
+	else {
+		/* a refresh answer rarely carries a new refresh token */
+		old = state_read_json(path);
+		if ((s = json_str(old, "refresh_token")) != NULL)
+			t = json_set_str(t, "refresh_token", s);
+		jv_free(old);
+	}
+	if (state_write_json(path, t) == -1) {
+		warn("'%s'", path);
+		rc = EX_CANTCREAT;
+	}
+	jv_free(tokens);
+	free(path);
+	return rc;
+}
+
+long long
+oauth_token_expiry(const char *profile)
+{
+	char *path = token_path(profile);
+	jv t = state_read_json(path);
+	long long at = (long long)json_num(t, "expires_at", 0);
+
+	jv_free(t);
+	free(path);
+	return at;
+}
+
+/* Still good for a while: refresh a minute early (a quarter of the
+ * lifetime for short-lived test tokens). */
+static int
+token_fresh(jv t)
+{
+	double at = json_num(t, "expires_at", 0);
+	double life = json_num(t, "lifetime", 3600);
+	double margin = life / 4 < 60 ? life / 4 : 60;
+
+	return json_str(t, "access_token") != NULL && now_s() < at - margin;
+}
+
+static int
+dead_grant(const char *profile, jv prof, const struct http_response *resp)
+{
+	char *reason = http_google_reason(resp), *msg = http_google_message(resp);
+	const char *account = json_str(prof, "account");
+
+	if (reason && strcmp(reason, "invalid_grant") == 0)
+		warnx("profile '%s' (%s): Google refused the grant (%s): it was "
+		    "revoked, or it expired (an app whose consent screen is in "
+		    "\"Testing\" gets refresh tokens that expire after 7 days); "
+		    "link again: gcal-auth login -p %s", profile,
+		    account ? account : "unknown account", msg ? msg : reason,
+		    profile);
+	else
+		warnx("profile '%s': Google refused the client (%s%s%s): the "
+		    "client secret is not the one this link was made with; link "
+		    "again: gcal-auth login -p %s --client-secret FILE", profile,
+		    reason ? reason : "error", msg ? ": " : "", msg ? msg : "",
+		    profile);
+	free(reason);
+	free(msg);
+	return EX_NOPERM;
+}
+
+static int
+refresh(const char *profile, jv prof, jv old, jv *tokens)
+{
+	const char *kind = json_str(prof, "kind");
+	struct http_response resp;
+	struct buf form = {0};
+	char *path;
+	jv client, key;
+	int rc;
+
+	if (kind && strcmp(kind, "service_account") == 0) {
+		path = state_path(STATE_CONFIG, profile, "service-account.json");
+		key = state_read_json(path);
+		free(path);
+		if (jv_get_kind(key) != JV_KIND_OBJECT) {
+			jv_free(key);
+			warnx("profile '%s': its service account key is missing; "
+			    "link again: gcal-auth service-account -p %s", profile,
+			    profile);
+			return EX_CONFIG;
+		}
+		http_secret(json_str(key, "private_key"), "PRIVATE_KEY");
+		rc = oauth_service_account(key, json_str(prof, "subject"),
+		    json_str(old, "scope") ? json_str(old, "scope") :
+		    SCOPE_PREFIX "calendar", tokens);
+		jv_free(key);
+		return rc;
+	}
+	if (json_str(old, "refresh_token") == NULL) {
+		warnx("profile '%s' has no refresh token; link again: "
+		    "gcal-auth login -p %s", profile, profile);
+		return EX_NOPERM;
+	}
+	path = state_path(STATE_CONFIG, profile, "client_secret.json");
+	rc = oauth_client_read(path, &client);
+	free(path);
+	if (rc != 0)
+		return EX_CONFIG;
+	form_add(&form, "grant_type", "refresh_token");
+	form_add(&form, "refresh_token", json_str(old, "refresh_token"));
+	form_add(&form, "client_id", json_str(client, "client_id"));
+	form_add(&form, "client_secret", json_str(client, "client_secret"));
+	jv_free(client);
+	if ((rc = token_post(&form, &resp)) == 0) {
+		if (resp.status == 200)
+			*tokens = jv_copy(resp.json);
+		else if (http_retryable(&resp))
+			rc = token_failure(&resp, "refreshing the token");
+		else
+			rc = dead_grant(profile, prof, &resp);
+	}
+	http_response_free(&resp);
+	form_free(&form);
+	return rc;
+}
+
+int
+oauth_token(const char *profile, int force, char **token)
+{
+	char *path = token_path(profile);
+	jv prof = state_profile_read(profile), t = jv_invalid(), fresh;
+	const char *account;
+	int lock = -1, rc = 0;
+
+	if (!jv_is_valid(prof)) {
+		warnx("no such profile '%s' (gcal-auth list shows them; "
+		    "gcal-auth login -p %s makes it)", profile, profile);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	account = json_str(prof, "account");
+	if (json_str(prof, "revoked_at") != NULL) {
+		warnx("profile '%s' (%s) was unlinked on %s: the link is gone; "
+		    "link again: gcal-auth login -p %s", profile,
+		    account ? account : "unknown account",
+		    json_str(prof, "revoked_at"), profile);
+		rc = EX_NOPERM;
+		goto out;
+	}
+	t = state_read_json(path);
+	if (!force && token_fresh(t))
+		goto have;
+	/* One refresh at a time per profile; a waiting run then finds the
+	 * token the other one got. */
+	if ((lock = state_lock(profile, "token.lock", 30)) == -1) {
+		warn("profile '%s': cannot take its token lock", profile);
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	jv_free(t);
+	t = state_read_json(path);
+	if (!force && token_fresh(t))
+		goto have;
+	if (jv_get_kind(t) != JV_KIND_OBJECT &&
+	    strcmp(json_str(prof, "kind") ? json_str(prof, "kind") : "",
+	    "service_account") != 0) {
+		warnx("profile '%s' (%s) has no tokens: the link is gone; link "
+		    "again: gcal-auth login -p %s", profile,
+		    account ? account : "unknown account", profile);
+		rc = EX_NOPERM;
+		goto out;
+	}
+	if ((rc = refresh(profile, prof, t, &fresh)) != 0)
+		goto out;
+	if ((rc = oauth_save_tokens(profile, fresh)) != 0)
+		goto out;
+	jv_free(t);
+	t = state_read_json(path);
+have:
+	if (json_str(t, "access_token") == NULL) {
+		warnx("profile '%s': token file '%s' is damaged; link again",
+		    profile, path);
+		rc = EX_NOPERM;
+		goto out;
+	}
+	http_secret(json_str(t, "refresh_token"), "REFRESH_TOKEN");
+	*token = xstrdup(json_str(t, "access_token"));
+	http_secret(*token, "ACCESS_TOKEN");
+out:
+	state_unlock(lock);
+	jv_free(t);
+	jv_free(prof);
+	free(path);
+	return rc;
+}
+
+int
+oauth_revoke(const char *token, int *already)
+{
+	struct buf form = {0};
+	struct http_request req = {
+		.method = "POST", .host = HOST_OAUTH2, .path = "/revoke",
+		.content_type = "application/x-www-form-urlencoded",
+	};
+	struct http_response resp;
+	char *reason;
+	int rc;
+
+	*already = 0;
+	form_add(&form, "token", token);
+	req.body = form.data;
+	req.body_len = form.len;
+	if ((rc = http_do(&req, &resp)) != 0)
+		warnx("cannot reach Google to revoke: %s", http_error());
+	else if (resp.status != 200) {
+		reason = http_google_reason(&resp);
+		/* Google: 400 invalid_token when it is already revoked */
+		if (resp.status == 400 && reason &&
+		    strcmp(reason, "invalid_token") == 0)
+			*already = 1;
+		else
+			rc = token_failure(&resp, "revoking the grant");
+		free(reason);
+	}
+	http_response_free(&resp);
+	form_free(&form);
+	return rc;
+}

@@ -1,0 +1,392 @@
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "state.h"
+#include "util.h"
+
+static char *profile_name;
+
+int
+state_valid_profile(const char *name)
+{
+	const char *p;
+
+	if (name[0] == '\0' || name[0] == '.' || name[0] == '-' ||
+	    strlen(name) > 64)
+		return 0;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._-@+", *p)))
+			return 0;
+	return 1;
+}
+
+void
+state_set_profile(const char *name)
+{
+	if (!state_valid_profile(name))
+		errx(EX_USAGE, "'%s': bad profile name (letters, digits, "
+		    "'.', '_', '-', '@', '+'; at most 64)", name);
+	free(profile_name);
+	profile_name = xstrdup(name);
+}
+
+const char *
+state_profile(void)
+{
+	const char *env;
+
+	if (profile_name == NULL) {
+		env = getenv("GCAL_PROFILE");
+		state_set_profile(env && *env ? env : "default");
+	}
+	return profile_name;
+}
+
+static char *
+area_dir(enum state_area area)
+{
+	const char *xdg, *home;
+
+	xdg = getenv(area == STATE_CONFIG ? "XDG_CONFIG_HOME" : "XDG_STATE_HOME");
+	/* The XDG spec says relative paths are invalid and must be ignored. */
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/gcal", xdg);
+	if ((home = getenv("HOME")) == NULL || home[0] == '\0')
+		errx(EX_CONFIG, "neither $%s nor $HOME is set",
+		    area == STATE_CONFIG ? "XDG_CONFIG_HOME" : "XDG_STATE_HOME");
+	return xasprintf("%s/%s/gcal", home,
+	    area == STATE_CONFIG ? ".config" : ".local/state");
+}
+
+char *
+state_path(enum state_area area, const char *profile, const char *name)
+{
+	char *dir = area_dir(area), *p;
+
+	if (profile && name)
+		p = xasprintf("%s/%s/%s", dir, profile, name);
+	else if (profile)
+		p = xasprintf("%s/%s", dir, profile);
+	else if (name)
+		p = xasprintf("%s/%s", dir, name);
+	else
+		return dir;
+	free(dir);
+	return p;
+}
+
+/* Is dir our gcal directory or below it? */
+static int
+is_ours(const char *dir)
+{
+	const char *p;
+
+	for (p = strstr(dir, "/gcal"); p; p = strstr(p + 1, "/gcal"))
+		if (p[5] == '\0' || p[5] == '/')
+			return 1;
+	return 0;
+}
+
+int
+state_mkdir(const char *dir)
+{
+	struct stat st;
+	char *copy, *slash;
+	int rc = 0;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		return 0;
+	}
+	copy = xstrdup(dir);
+	/* Parents above our own gcal directories keep the usual umask;
+	 * ours (gcal and below) are 0700 from the start. */
+	for (slash = strchr(copy + 1, '/'); rc == 0; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(copy, is_ours(copy) ? 0700 : 0755) == -1 &&
+		    errno != EEXIST)
+			rc = -1;
+		if (slash == NULL)
+			break;
+		*slash = '/';
+	}
+	free(copy);
+	return rc;
+}
+
+/* Our directories hold secrets: a gcal directory must be 0700. */
+static void
+tighten_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
+		note("'%s': was readable by others, made 0700", dir);
+		chmod(dir, 0700);
+	}
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+state_write(const char *path, const void *data, size_t n)
+{
+	char *tmp = xasprintf("%s.new", path), *dir = dir_of(path);
+	int fd, dfd, saved;
+
+	if (state_mkdir(dir) == -1)
+		goto fail_nofile;
+	tighten_dir(dir);
+	/* O_EXCL|0600: never readable by others, not even for a moment. A
+	 * stale .new from a killed run is ours to replace. */
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1)
+		goto fail_nofile;
+	if (write_all(fd, data, n) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == -1)
+		goto fail;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(tmp);
+	free(dir);
+	return 0;
+fail:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail_nofile:
+	saved = errno;
+	free(tmp);
+	free(dir);
+	errno = saved;
+	return -1;
+}
+
+int
+state_write_json(const char *path, jv v)
+{
+	char *s = json_dump(v);
+	size_t n = strlen(s);
+	int rc, saved;
+	struct buf b = {0};
+
+	buf_add(&b, s, n);
+	buf_addc(&b, '\n');
+	rc = state_write(path, b.data, b.len);
+	saved = errno;
+	explicit_bzero(s, n);
+	explicit_bzero(b.data, b.len);
+	free(s);
+	buf_free(&b);
+	errno = saved;
+	return rc;
+}
+
+jv
+state_read_json(const char *path)
+{
+	struct stat st;
+	jv v;
+
+	int saved;
+
+	if (stat(path, &st) == -1) {
+		saved = errno;
+		v = jv_invalid_with_msg(jv_string(strerror(saved)));
+		errno = saved;
+		return v;
+	}
+	if ((st.st_mode & 077) != 0) {
+		note("'%s': was readable by others, made 0600", path);
+		if (chmod(path, 0600) == -1)
+			warn("chmod '%s'", path);
+	}
+	v = json_read_file(path);
+	return v;
+}
+
+int
+state_remove(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+state_remove_tree(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	char *p;
+	int rc = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rc |= state_remove_tree(p);
+		else if (unlink(p) == -1 && errno != ENOENT)
+			rc = -1;
+		free(p);
+	}
+	closedir(d);
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+int
+state_lock(const char *profile, const char *name, int timeout)
+{
+	char *dir = state_path(STATE_STATE, profile, NULL);
+	char *path = xasprintf("%s/%s", dir, name);
+	const char *env = getenv("GCAL_LOCK_TIMEOUT");
+	long long deadline;
+	int fd, saved;
+
+	if (env && *env)
+		timeout = atoi(env);
+	if (state_mkdir(dir) == -1 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		saved = errno;
+		free(dir);
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	free(dir);
+	free(path);
+	deadline = now_ms() + (long long)timeout * 1000;
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (now_ms() >= deadline) {
+			close(fd);
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep(50 * 1000);
+	}
+	return fd;
+}
+
+void
+state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+jv
+state_profile_read(const char *profile)
+{
+	char *path = state_path(STATE_CONFIG, profile, "profile.json");
+	jv v = state_read_json(path);
+
+	free(path);
+	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_OBJECT) {
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string("profile.json is not an object"));
+	}
+	return v;
+}
+
+int
+state_profile_write(const char *profile, jv v)
+{
+	char *path = state_path(STATE_CONFIG, profile, "profile.json");
+	int rc = state_write_json(path, v);
+
+	free(path);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+state_profiles(void)
+{
+	char *top = state_path(STATE_CONFIG, NULL, NULL), *p;
+	char **list = xcalloc(1, sizeof(*list));
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(top)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!state_valid_profile(de->d_name))
+				continue;
+			p = xasprintf("%s/%s/profile.json", top, de->d_name);
+			if (access(p, F_OK) == 0) {
+				list = xreallocarray(list, n + 2, sizeof(*list));
+				list[n++] = xstrdup(de->d_name);
+				list[n] = NULL;
+			}
+			free(p);
+		}
+		closedir(d);
+	}
+	free(top);
+	qsort(list, n, sizeof(*list), cmp_str);
+	return list;
+}
+
+void
+state_free_list(char **list)
+{
+	char **p;
+
+	if (list == NULL)
+		return;
+	for (p = list; *p; p++)
+		free(*p);
+	free(list);
+}

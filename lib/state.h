@@ -1,0 +1,69 @@
+/* state: XDG directories, profiles, atomic 0600 files, per-profile locks.
+ *
+ * Layout (DESIGN.md "Files"):
+ *   $XDG_CONFIG_HOME/gcal/client_secret.json   the OAuth client (0600)
+ *   $XDG_CONFIG_HOME/gcal/PROFILE/profile.json  account, scopes, calendar
+ *   $XDG_STATE_HOME/gcal/PROFILE/token.json     tokens (0600)
+ *   $XDG_STATE_HOME/gcal/PROFILE/lock           held for a whole run
+ *   $XDG_STATE_HOME/gcal/PROFILE/token.lock     held around a refresh
+ * Directories are 0700, files 0600, written as FILE.new + fsync + rename. */
+#ifndef GCAL_STATE_H
+#define GCAL_STATE_H
+
+#include <stddef.h>
+#include <jv.h>
+
+enum state_area {
+	STATE_CONFIG, /* $XDG_CONFIG_HOME/gcal */
+	STATE_STATE   /* $XDG_STATE_HOME/gcal */
+};
+
+/* The profile for this run: -p, else $GCAL_PROFILE, else "default".
+ * A bad name exits EX_USAGE. */
+void state_set_profile(const char *name);
+const char *state_profile(void);
+/* 1 if name is a usable profile name. */
+int state_valid_profile(const char *name);
+
+/* Path of NAME in the profile's directory of area (NAME may be NULL for
+ * the directory itself; profile NULL for the top gcal directory). The
+ * result is the caller's. */
+char *state_path(enum state_area area, const char *profile, const char *name);
+
+/* Create dir and its parents; ours are 0700 (a looser one is tightened,
+ * with a warning). 0 or -1 with errno. */
+int state_mkdir(const char *dir);
+
+/* Atomically replace path with data: PATH.new (0600) + fsync + rename +
+ * fsync of the directory, creating the directory. 0 or -1 with errno;
+ * on failure path is untouched and no .new file is left. */
+int state_write(const char *path, const void *data, size_t n);
+/* The same for one JSON value (compact, sorted keys, newline); consumes v. */
+int state_write_json(const char *path, jv v);
+/* Read a JSON file of ours. A file readable by group or others is made
+ * 0600 with a warning. Invalid with errno ENOENT when missing. */
+jv state_read_json(const char *path);
+/* Remove path; a missing file is not an error. 0 or -1 with errno. */
+int state_remove(const char *path);
+/* Remove a directory and everything in it (our own files only). */
+int state_remove_tree(const char *dir);
+
+/* Take the profile's lock file NAME ("lock" for a whole run, "token.lock"
+ * around a token refresh), waiting up to timeout seconds
+ * (GCAL_LOCK_TIMEOUT overrides). Returns an fd for state_unlock, or -1
+ * when another run still holds it (errno EWOULDBLOCK) or on error. */
+int state_lock(const char *profile, const char *name, int timeout);
+void state_unlock(int fd);
+
+/* The profile's profile.json (an object), or invalid with errno ENOENT
+ * when the profile does not exist. */
+jv state_profile_read(const char *profile);
+/* Replace profile.json atomically; consumes v. 0 or -1 with errno. */
+int state_profile_write(const char *profile, jv v);
+
+/* Names of all profiles (directories holding profile.json), sorted,
+ * NULL-terminated; the caller frees with state_free_list. */
+char **state_profiles(void);
+void state_free_list(char **list);
+
+#endif
