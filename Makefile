@@ -63,7 +63,7 @@ $(B)/bin/%: $(B)/cmd/%.o $(B)/libgcal.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libgcal.a $(LDLIBS)
 
-$(B)/unit/%: tests/unit/%.c $(B)/libgcal.a
+$(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 	$(E) "  CC      $<"
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libgcal.a $(LDLIBS)

@@ -119,10 +119,21 @@ canonical_url(enum google_host host, const char *path)
 
 /* --- secrets ---------------------------------------------------------- */
 
+static void
+add_secret(const char *value, char *placeholder)
+{
+	secrets = xreallocarray(secrets, nsecrets + 1, sizeof(*secrets));
+	secrets[nsecrets].value = xstrdup(value);
+	secrets[nsecrets].len = strlen(value);
+	secrets[nsecrets].placeholder = placeholder;
+	nsecrets++;
+}
+
 void
 http_secret(const char *value, const char *kind)
 {
 	size_t i, n = 0;
+	char *enc;
 
 	if (value == NULL || strlen(value) < 4)
 		return;
@@ -130,14 +141,17 @@ http_secret(const char *value, const char *kind)
 		if (strcmp(secrets[i].value, value) == 0)
 			return;
 		if (strncmp(secrets[i].placeholder + 1, kind, strlen(kind)) == 0 &&
-		    secrets[i].placeholder[strlen(kind) + 1] == '_')
+		    secrets[i].placeholder[strlen(kind) + 1] == '_' &&
+		    (i == 0 || strcmp(secrets[i].placeholder,
+		    secrets[i - 1].placeholder) != 0))
 			n++;
 	}
-	secrets = xreallocarray(secrets, nsecrets + 1, sizeof(*secrets));
-	secrets[nsecrets].value = xstrdup(value);
-	secrets[nsecrets].len = strlen(value);
-	secrets[nsecrets].placeholder = xasprintf("<%s_%zu>", kind, n + 1);
-	nsecrets++;
+	add_secret(value, xasprintf("<%s_%zu>", kind, n + 1));
+	/* the percent-encoded spelling, as it appears in forms and URLs */
+	enc = url_escape(value);
+	if (strcmp(enc, value) != 0)
+		add_secret(enc, xstrdup(secrets[nsecrets - 1].placeholder));
+	free(enc);
 }
 
 char *
@@ -207,11 +221,6 @@ learn_form_secrets(const char *s, size_t n)
 			for (i = 0; i < sizeof(secret_params) / sizeof(secret_params[0]); i++)
 				if (strcmp(name, secret_params[i].name) == 0) {
 					value = url_unescape(eq + 1, (size_t)(amp - eq - 1));
-					http_secret(value, secret_params[i].kind);
-					/* the encoded spelling too, as it appears on the wire */
-					value[0] = '\0';
-					free(value);
-					value = xstrndup(eq + 1, (size_t)(amp - eq - 1));
 					http_secret(value, secret_params[i].kind);
 					free(value);
 				}
@@ -548,7 +557,9 @@ http_google_reason(const struct http_response *resp)
 		    resp->body.len);
 	}
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		errs = json_get(json_get(v, "error"), "errors");
+		first = json_get(v, "error");
+		errs = json_get(first, "errors");
+		jv_free(first);
 		if (jv_get_kind(errs) == JV_KIND_ARRAY &&
 		    jv_array_length(jv_copy(errs)) > 0) {
 			first = jv_array_get(jv_copy(errs), 0);
@@ -725,17 +736,19 @@ http_do(const struct http_request *req, struct http_response *resp)
 		t0 = now_ms();
 		nrequests++;
 		rc = perform(req, url, resp);
-		trace(req, url, resp, rc, now_ms() - t0);
 		bad_json = 0;
+		/* learn the secrets of the answer before tracing it */
+		if (rc == CURLE_OK && (is_json_type(resp->content_type) ||
+		    req->want_json)) {
+			resp->json = json_parse(resp->body.data ?
+			    resp->body.data : "", resp->body.len);
+			if (jv_is_valid(resp->json))
+				learn_json_secrets(resp->json);
+			else if (resp->status < 300 && req->want_json)
+				bad_json = 1;
+		}
+		trace(req, url, resp, rc, now_ms() - t0);
 		if (rc == CURLE_OK) {
-			if (is_json_type(resp->content_type) || req->want_json) {
-				resp->json = json_parse(resp->body.data ?
-				    resp->body.data : "", resp->body.len);
-				if (jv_is_valid(resp->json))
-					learn_json_secrets(resp->json);
-				else if (resp->status < 300 && req->want_json)
-					bad_json = 1;
-			}
 			record_exchange(req->method, canon, req->body, req->body_len,
 			    resp);
 			if (!bad_json && (req->no_retry || !http_retryable(resp)))

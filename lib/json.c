@@ -337,10 +337,14 @@ jqprog_error_cb(void *data, jv msg)
 {
 	struct jqprog *p = data;
 
+	const char *c;
+
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
 		if (p->errors.len)
 			buf_adds(&p->errors, "; ");
-		buf_adds(&p->errors, jv_string_value(msg));
+		/* one-line diagnostics: libjq's messages span lines */
+		for (c = jv_string_value(msg); *c; c++)
+			buf_addc(&p->errors, *c == '\n' ? ' ' : *c);
 	}
 	jv_free(msg);
 }

@@ -119,7 +119,7 @@ state_mkdir(const char *dir)
 	for (slash = strchr(copy + 1, '/'); rc == 0; slash = strchr(slash + 1, '/')) {
 		if (slash)
 			*slash = '\0';
-		if (mkdir(copy, is_ours(copy) ? 0700 : 0755) == -1 &&
+		if (mkdir(copy, is_ours(copy) || slash == NULL ? 0700 : 0755) == -1 &&
 		    errno != EEXIST)
 			rc = -1;
 		if (slash == NULL)
@@ -136,7 +136,7 @@ tighten_dir(const char *dir)
 {
 	struct stat st;
 
-	if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
+	if (is_ours(dir) && stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
 		note("'%s': was readable by others, made 0700", dir);
 		chmod(dir, 0700);
 	}

@@ -1,0 +1,119 @@
+# lib.sh: what every TAP test script sources.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   ok CONDITION-COMMAND... -- description   (see below)
+#   run PROG ARGS...        runs with stdout in $OUT, stderr in $ERR, status in $rc
+#   is GOT WANT DESCRIPTION
+#   done_testing
+#
+# Each script gets its own $T with empty XDG directories and HOME, and the
+# programs of $GCAL_BUILD (default build) first on PATH.
+
+set -u
+TOP=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+GCAL_BUILD=${GCAL_BUILD:-build}
+case $GCAL_BUILD in /*) BIN=$GCAL_BUILD/bin ;; *) BIN=$TOP/$GCAL_BUILD/bin ;; esac
+[ -x "$BIN/gcal-auth" ] || { echo "Bail out! no programs in $BIN: run make"; exit 1; }
+PATH=$BIN:$PATH
+T=$(mktemp -d "${TMPDIR:-/tmp}/gcal-t.XXXXXX")
+TMPDIR_T=$T
+HOME=$T/home
+XDG_CONFIG_HOME=$T/config
+XDG_STATE_HOME=$T/state
+OUT=$T/stdout
+ERR=$T/stderr
+# Retries in tests wait milliseconds, not seconds.
+GCAL_BACKOFF_MS=${GCAL_BACKOFF_MS:-5}
+CLIENT=$TOP/tests/fixtures/client_secret.json
+export HOME XDG_CONFIG_HOME XDG_STATE_HOME GCAL_BACKOFF_MS TMPDIR_T PATH
+unset GCAL_PROFILE GCAL_ENDPOINT GCAL_RECORD GCAL_REPLAY BROWSER DISPLAY WAYLAND_DISPLAY
+mkdir -p "$HOME"
+
+EMU_LIB_SRC=$TOP/tests/lib-emu.sh
+. "$TOP/tests/lib-emu.sh"
+
+_tap_n=0
+_tap_failed=0
+cleanup_t() {
+	emu_stop
+	rm -rf "$T"
+}
+trap cleanup_t EXIT
+
+pass() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1"
+}
+
+fail() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	# show what the program said, to debug from the TAP output alone
+	[ -s "$ERR" ] && sed 's/^/#   stderr: /' "$ERR" | head -20
+	return 0
+}
+
+# ok DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+ok() {
+	_d=$1
+	shift
+	if "$@"; then pass "$_d"; else fail "$_d"; fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+
+# run PROG ARGS...: status in $rc, output in $OUT and $ERR.
+run() {
+	"$@" >"$OUT" 2>"$ERR" </dev/null
+	rc=$?
+}
+
+# run_in INPUT PROG ARGS...: the same with stdin from file INPUT.
+run_in() {
+	_in=$1
+	shift
+	"$@" >"$OUT" 2>"$ERR" <"$_in"
+	rc=$?
+}
+
+# mode FILE: its permission bits, e.g. 600
+mode() {
+	stat -c %a "$1"
+}
+
+# grep_q PATTERN FILE: quiet grep that is a command for ok
+has() {
+	grep -q -- "$1" "$2"
+}
+
+lacks() {
+	! grep -q -- "$1" "$2"
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+}
+
+# link_account [PROFILE] [ARGS...]: link the emulator's consenting user
+# with no human, as a browser that follows redirects would.
+link_account() {
+	_p=${1:-default}
+	[ $# -gt 0 ] && shift
+	BROWSER="curl -sL" gcal-auth login -p "$_p" --client-secret "$CLIENT" \
+		"$@" >"$T/login.out" 2>"$T/login.err" </dev/null
+}
+
+# jq_ok FILTER FILE: the jq filter holds for FILE (quietly, for ok).
+jq_ok() {
+	jq -e "$1" "$2" >/dev/null 2>&1
+}

@@ -1,0 +1,176 @@
+/* Unit tests of lib/: the pieces that parse outside input or guard secrets. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "json.h"
+#include "jwt.h"
+#include "state.h"
+#include "util.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/gcal-unit.XXXXXX";
+
+static char *
+write_tmp(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *fp = fopen(path, "w");
+
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+static void
+test_url(void)
+{
+	char *s;
+
+	s = url_escape("a b/c?d=é~");
+	is_str(s, "a%20b%2Fc%3Fd%3D%C3%A9~", "url_escape keeps only unreserved characters");
+	free(s);
+	s = url_unescape("a+b%2Fc%zz%4", 12);
+	is_str(s, "a b/c%zz%4", "url_unescape decodes + and %%XX, keeps bad escapes");
+	free(s);
+}
+
+static void
+test_base64url(void)
+{
+	unsigned char digest[32];
+	char *s, *d;
+	size_t n;
+
+	s = base64url("\xfb\xff", 2);
+	is_str(s, "-_8", "base64url uses - and _ without padding");
+	d = base64url_decode(s, &n);
+	ok(d && n == 2 && memcmp(d, "\xfb\xff", 2) == 0, "base64url_decode inverts it");
+	free(s);
+	free(d);
+	ok(base64url_decode("a*b", &n) == NULL, "base64url_decode refuses other characters");
+	/* RFC 7636 appendix B */
+	sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43, digest);
+	s = base64url(digest, 32);
+	is_str(s, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+	    "PKCE S256 challenge matches RFC 7636's example");
+	free(s);
+}
+
+static void
+test_ndjson(void)
+{
+	char *path = write_tmp("in.ndjson",
+	    "{\"a\":1}\n\n{\"b\":\"x\"}\r\n[1]\n{\"c\":\xff}\n{bad\n{\"d\":2}");
+	struct ndjson_reader *r = ndjson_open(path);
+	jv v;
+
+	ok(ndjson_read(r, &v) == 1 && json_num(v, "a", 0) == 1, "reads a record");
+	jv_free(v);
+	ok(ndjson_read(r, &v) == 1 && strcmp(json_str(v, "b"), "x") == 0,
+	    "skips blank lines and a CR before the newline");
+	jv_free(v);
+	ok(ndjson_read(r, &v) == -1 && strstr(ndjson_error(r), "line 4: expected an object"),
+	    "a non-object names its line: %s", ndjson_error(r));
+	ok(ndjson_read(r, &v) == -1 && strstr(ndjson_error(r), "line 5") &&
+	    strstr(ndjson_error(r), "not UTF-8"), "bad UTF-8 is refused: %s", ndjson_error(r));
+	ok(ndjson_read(r, &v) == -1 && strstr(ndjson_error(r), "in.ndjson' line 6: bad JSON"),
+	    "bad JSON names file and line: %s", ndjson_error(r));
+	ok(ndjson_read(r, &v) == 1 && json_num(v, "d", 0) == 2, "a last line without newline is read");
+	jv_free(v);
+	ok(ndjson_read(r, &v) == 0, "then the end");
+	ndjson_close(r);
+	free(path);
+	ok(ndjson_open("/nonexistent/x") == NULL && errno == ENOENT, "a missing file sets errno");
+}
+
+static void
+test_json_print(void)
+{
+	char *s = json_dump(jv_parse("{\"b\":{\"z\":1,\"a\":[2,1]},\"a\":\"x\"}"));
+
+	is_str(s, "{\"a\":\"x\",\"b\":{\"a\":[2,1],\"z\":1}}", "json_dump sorts keys, compact");
+	free(s);
+}
+
+static void
+test_jq(void)
+{
+	char *why = NULL;
+	struct jqprog *p = jqprog_new(".items[] | select(.n > 1) | .n", &why);
+	jv out;
+	int n = 0, sum = 0;
+
+	ok(p != NULL, "a jq program compiles");
+	jqprog_start(p, jv_parse("{\"items\":[{\"n\":1},{\"n\":2},{\"n\":3}]}"));
+	while (jqprog_next(p, &out) == 1) {
+		n++;
+		sum += (int)jv_number_value(out);
+		jv_free(out);
+	}
+	ok(n == 2 && sum == 5, "it yields every output");
+	jqprog_free(p);
+	ok(jqprog_new(".[", &why) == NULL && why && *why, "a bad program says why: %s", why);
+	free(why);
+}
+
+static void
+test_redact(void)
+{
+	char *s;
+
+	http_secret("ya29.secretvalue", "ACCESS_TOKEN");
+	http_secret("1//0abc/def", "REFRESH_TOKEN");
+	http_secret("ya29.othervalue", "ACCESS_TOKEN");
+	s = http_redact("a ya29.secretvalue b 1//0abc/def c ya29.othervalue", 50);
+	is_str(s, "a <ACCESS_TOKEN_1> b <REFRESH_TOKEN_1> c <ACCESS_TOKEN_2>",
+	    "secrets become stable numbered placeholders");
+	free(s);
+	s = http_redact("refresh_token=1%2F%2F0abc%2Fdef", 31);
+	is_str(s, "refresh_token=<REFRESH_TOKEN_1>", "the percent-encoded spelling too");
+	free(s);
+	http_cleanup();
+}
+
+static void
+test_state(void)
+{
+	char *path = xasprintf("%s/sub/dir/f.json", tmpdir), *new;
+	struct stat st;
+	jv v;
+
+	ok(state_write(path, "{\"k\":1}\n", 8) == 0, "state_write creates directories and file");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is 0600");
+	new = xasprintf("%s.new", path);
+	ok(access(new, F_OK) == -1, "no .new file is left");
+	v = state_read_json(path);
+	ok(json_num(v, "k", 0) == 1, "state_read_json reads it back");
+	jv_free(v);
+	ok(state_write("/proc/nope/x", "x", 1) == -1, "a failed write reports -1");
+	free(new);
+	free(path);
+	ok(state_valid_profile("shop-1.eu") && !state_valid_profile("../x") &&
+	    !state_valid_profile(".hidden") && !state_valid_profile(""),
+	    "profile names cannot escape their directory");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(tmpdir) == NULL)
+		return 2;
+	test_url();
+	test_base64url();
+	test_ndjson();
+	test_json_print();
+	test_jq();
+	test_redact();
+	test_state();
+	state_remove_tree(tmpdir);
+	return done_testing();
+}
