@@ -25,8 +25,8 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 # Debian's libjq 1.6 ships no pkg-config file: link it by name.
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lcrypto
 
-PROGS = gcal-auth gcal-revoke
-LIBOBJS = util json state http jwt oauth calendar cli
+PROGS = gcal-auth gcal-revoke gcal-pull
+LIBOBJS = util json state http jwt oauth calendar cli events mirror
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal.7
 

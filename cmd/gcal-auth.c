@@ -133,14 +133,14 @@ save_client(const char *profile, jv client, int as_default)
 
 	if (state_write_json(path, jv_copy(file)) == -1) {
 		warn("'%s'", path);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	}
 	free(path);
 	if (rc == 0 && as_default) {
 		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
 		if (state_write_json(path, jv_copy(file)) == -1) {
 			warn("'%s'", path);
-			rc = EX_CANTCREAT;
+			rc = EX_SOFTWARE;
 		}
 		free(path);
 	}
@@ -219,7 +219,7 @@ replace_old_link(const char *profile, jv old, const char *account)
 	jv_free(t);
 	free(path);
 	dir = state_path(STATE_STATE, profile, "sync");
-	state_remove_tree(dir);
+	state_remove_tree(dir, NULL);
 	free(dir);
 }
 
@@ -293,7 +293,7 @@ cmd_login(const struct args *a, const char *profile)
 	jv_free(old);
 	if (state_profile_write(profile, jv_copy(prof)) == -1) {
 		warn("profile '%s'", profile);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	} else
 		json_print(stdout, profile_view(profile, prof));
 	jv_free(prof);
@@ -346,7 +346,7 @@ cmd_service_account(const struct args *a, const char *profile)
 	path = state_path(STATE_CONFIG, profile, "service-account.json");
 	if (state_write_json(path, jv_copy(key)) == -1) {
 		warn("'%s'", path);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	}
 	free(path);
 	if (rc == 0 && json_str(tokens, "scope") == NULL)
@@ -363,7 +363,7 @@ cmd_service_account(const struct args *a, const char *profile)
 		prof = json_set_str(prof, "linked_at", when);
 		if (state_profile_write(profile, jv_copy(prof)) == -1) {
 			warn("profile '%s'", profile);
-			rc = EX_CANTCREAT;
+			rc = EX_SOFTWARE;
 		} else
 			json_print(stdout, profile_view(profile, prof));
 		jv_free(prof);
@@ -463,7 +463,7 @@ cmd_calendars(const char *profile)
 	if ((api = calendar_open(profile, &rc)) == NULL)
 		return rc;
 	rc = calendar_list(api, "/calendar/v3/users/me/calendarList?maxResults=250",
-	    print_item, NULL);
+	    print_item, NULL, NULL);
 	calendar_close(api);
 	return rc;
 }
@@ -479,6 +479,10 @@ cmd_use(const struct args *a, const char *profile)
 
 	if ((a->create == NULL) == (a->noperands != 1)) {
 		warnx("use needs one CALENDAR_ID or --create NAME");
+		return EX_USAGE;
+	}
+	if (a->time_zone && a->create == NULL) {
+		warnx("--time-zone goes with --create");
 		return EX_USAGE;
 	}
 	prof = state_profile_read(profile);
@@ -520,7 +524,7 @@ cmd_use(const struct args *a, const char *profile)
 	if (rc != 0 || json_str(cal, "id") == NULL) {
 		if (rc == 0) {
 			warnx("Google's answer names no calendar id");
-			rc = EX_PROTOCOL;
+			rc = EX_UNAVAILABLE;
 		}
 		goto out;
 	}
@@ -536,7 +540,7 @@ cmd_use(const struct args *a, const char *profile)
 	    json_get(cal, "summary"));
 	if (state_profile_write(profile, jv_copy(prof)) == -1) {
 		warn("profile '%s'", profile);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	} else {
 		if (jv_get_kind(json_get(cal, "primary")) == JV_KIND_TRUE)
 			note("'%s' is the account's primary calendar: gcal-push "

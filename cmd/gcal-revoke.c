@@ -42,12 +42,12 @@ forget_state(const char *profile, int keep)
 		rc = state_remove(path);
 	} else {
 		path = state_path(STATE_STATE, profile, NULL);
-		rc = state_remove_tree(path);
+		rc = state_remove_tree(path, "lock"); /* we hold it */
 	}
 	if (rc == -1)
 		warn("'%s'", path);
 	free(path);
-	return rc == -1 ? EX_CANTCREAT : 0;
+	return rc == -1 ? EX_SOFTWARE : 0;
 }
 
 static int
@@ -62,9 +62,9 @@ revoke_service_account(const char *profile, jv prof)
 	if ((rc = forget_state(profile, 0)) != 0)
 		return rc;
 	dir = state_path(STATE_CONFIG, profile, NULL);
-	if (state_remove_tree(dir) == -1) {
+	if (state_remove_tree(dir, NULL) == -1) {
 		warn("'%s'", dir);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	}
 	free(dir);
 	note("profile '%s' removed; to withdraw the access of %s itself, remove "
@@ -126,7 +126,7 @@ unlink_profile(const char *profile, int keep_state)
 		prof = json_set_str(prof, "revoked_at", when);
 		if (state_profile_write(profile, jv_copy(prof)) == -1) {
 			warn("profile '%s'", profile);
-			rc = EX_CANTCREAT;
+			rc = EX_SOFTWARE;
 		}
 	}
 	if (!had_token)

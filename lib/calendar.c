@@ -106,7 +106,7 @@ calendar_failure(const struct http_response *resp, const char *what)
 
 int
 calendar_list(struct calendar_api *api, const char *path,
-    int (*fn)(jv item, void *arg), void *arg)
+    int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct http_response resp;
 	char *page = NULL, *url, *tok;
@@ -123,7 +123,10 @@ calendar_list(struct calendar_api *api, const char *path,
 			url = xstrdup(path);
 		rc = calendar_call(api, "GET", url, jv_invalid(), NULL, &resp);
 		free(url);
-		if (rc == 0 && resp.status != 200)
+		/* the sync guide: 410 means start again with a full sync */
+		if (rc == 0 && resp.status == 410 && strstr(path, "syncToken="))
+			rc = CALENDAR_SYNC_GONE;
+		else if (rc == 0 && resp.status != 200)
 			rc = calendar_failure(&resp, "listing");
 		if (rc != 0) {
 			http_response_free(&resp);
@@ -141,6 +144,9 @@ calendar_list(struct calendar_api *api, const char *path,
 		free(page);
 		page = json_str(resp.json, "nextPageToken") ?
 		    xstrdup(json_str(resp.json, "nextPageToken")) : NULL;
+		if (page == NULL && rc == 0 && last != NULL)
+			*last = jv_object_delete(jv_copy(resp.json),
+			    jv_string("items"));
 		http_response_free(&resp);
 		if (rc != 0 || page == NULL)
 			break;

@@ -28,9 +28,15 @@ int calendar_call(struct calendar_api *api, const char *method,
  * request or an unknown resource, 69 otherwise. */
 int calendar_failure(const struct http_response *resp, const char *what);
 
+/* What calendar_list returns when Google says a sync token is no longer
+ * valid (410 on a list with syncToken): not an exit status. */
+#define CALENDAR_SYNC_GONE 410
+
 /* Call fn for each item of every page of a list (GET path, which may carry
- * a query already); items are borrowed. 0 or an exit status. */
+ * a query already); items are borrowed, fn returns 0 or an exit status.
+ * The last page (without items) is put in *last when last is not NULL:
+ * its nextSyncToken, timeZone... 0, an exit status, or CALENDAR_SYNC_GONE. */
 int calendar_list(struct calendar_api *api, const char *path,
-    int (*fn)(jv item, void *arg), void *arg);
+    int (*fn)(jv item, void *arg), void *arg, jv *last);
 
 #endif

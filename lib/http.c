@@ -334,7 +334,7 @@ record_exchange(const char *method, const char *url, const char *body,
 		return;
 	if (record_fd == -1 && (record_fd = open(path,
 	    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
-		err(EX_CANTCREAT, "GCAL_RECORD '%s'", path);
+		err(EX_SOFTWARE, "GCAL_RECORD '%s'", path);
 	req = jv_object_set(jv_object(), jv_string("method"), jv_string(method));
 	s = http_redact(url, strlen(url));
 	req = json_set_str(req, "url", s);
@@ -367,7 +367,7 @@ record_exchange(const char *method, const char *url, const char *body,
 		buf_adds(&line, s);
 		buf_addc(&line, '\n');
 		if (write_all(record_fd, line.data, line.len) == -1)
-			err(EX_IOERR, "GCAL_RECORD '%s'", path);
+			err(EX_SOFTWARE, "GCAL_RECORD '%s'", path);
 		buf_free(&line);
 	}
 	free(s);
@@ -502,7 +502,7 @@ perform(const struct http_request *req, const char *url,
 		free(line);
 	}
 	if (h == NULL)
-		errx(EX_OSERR, "curl_slist_append");
+		errx(EX_SOFTWARE, "curl_slist_append");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 
 	if (strcmp(req->method, "GET") != 0) {

@@ -355,7 +355,7 @@ jqprog_new(const char *program, char **why)
 	struct jqprog *p = xcalloc(1, sizeof(*p));
 
 	if ((p->jq = jq_init()) == NULL)
-		errx(EX_OSERR, "cannot start libjq");
+		errx(EX_SOFTWARE, "cannot start libjq");
 	jq_set_error_cb(p->jq, jqprog_error_cb, p);
 	if (!jq_compile(p->jq, program)) {
 		*why = buf_take(&p->errors);

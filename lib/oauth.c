@@ -112,7 +112,7 @@ token_post(struct buf *form, struct http_response *resp)
 	    (jv_get_kind(resp->json) != JV_KIND_OBJECT ||
 	    json_str(resp->json, "access_token") == NULL)) {
 		warnx("Google's token endpoint answered without an access_token");
-		rc = EX_PROTOCOL;
+		rc = EX_UNAVAILABLE;
 	}
 	return rc;
 }
@@ -340,7 +340,7 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 		pfd[1].events = POLLIN;
 		n = poll(pfd, 2, left > 1000 ? 1000 : (int)left);
 		if (n == -1 && errno != EINTR)
-			err(EX_OSERR, "poll");
+			err(EX_SOFTWARE, "poll");
 		if (n <= 0)
 			continue;
 		if (pfd[0].revents & POLLIN) {
@@ -372,7 +372,7 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 			free(target);
 			have = 1;
 		} else if (pfd[0].revents & (POLLERR | POLLHUP))
-			errx(EX_OSERR, "the loopback listener failed");
+			errx(EX_SOFTWARE, "the loopback listener failed");
 		if (!have && stdin_open && (pfd[1].revents & (POLLIN | POLLHUP))) {
 			got = read(0, chunk, sizeof(chunk));
 			if (got <= 0) {
@@ -438,7 +438,7 @@ oauth_login(const struct oauth_login *l, jv *tokens)
 
 	if ((lfd = listen_loopback(&port)) == -1) {
 		warn("cannot listen on 127.0.0.1");
-		return EX_OSERR;
+		return EX_SOFTWARE;
 	}
 	/* PKCE (RFC 7636 4.1): 64 random bytes make an 86-character verifier. */
 	arc4random_buf(raw, sizeof(raw));
@@ -629,7 +629,7 @@ oauth_save_tokens(const char *profile, jv tokens)
 	}
 	if (state_write_json(path, t) == -1) {
 		warn("'%s'", path);
-		rc = EX_CANTCREAT;
+		rc = EX_SOFTWARE;
 	}
 	jv_free(tokens);
 	free(path);

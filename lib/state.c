@@ -155,6 +155,17 @@ dir_of(const char *path)
 }
 
 int
+state_mkdir_for(const char *path)
+{
+	char *dir = dir_of(path);
+	int rc = state_mkdir(dir), saved = errno;
+
+	free(dir);
+	errno = saved;
+	return rc;
+}
+
+int
 state_write(const char *path, const void *data, size_t n)
 {
 	char *tmp = xasprintf("%s.new", path), *dir = dir_of(path);
@@ -249,7 +260,7 @@ state_remove(const char *path)
 }
 
 int
-state_remove_tree(const char *dir)
+state_remove_tree(const char *dir, const char *keep)
 {
 	DIR *d;
 	struct dirent *de;
@@ -260,17 +271,18 @@ state_remove_tree(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (keep && strcmp(de->d_name, keep) == 0))
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rc |= state_remove_tree(p);
+			rc |= state_remove_tree(p, NULL);
 		else if (unlink(p) == -1 && errno != ENOENT)
 			rc = -1;
 		free(p);
 	}
 	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT)
+	if (keep == NULL && rmdir(dir) == -1 && errno != ENOENT)
 		rc = -1;
 	return rc;
 }
@@ -284,8 +296,13 @@ state_lock(const char *profile, const char *name, int timeout)
 	long long deadline;
 	int fd, saved;
 
-	if (env && *env)
-		timeout = atoi(env);
+	const char *errstr;
+
+	if (env && *env) {
+		timeout = (int)strtonum(env, 0, 86400, &errstr);
+		if (errstr != NULL)
+			errx(EX_USAGE, "$GCAL_LOCK_TIMEOUT: '%s' is %s", env, errstr);
+	}
 	if (state_mkdir(dir) == -1 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		saved = errno;

@@ -34,6 +34,9 @@ char *state_path(enum state_area area, const char *profile, const char *name);
  * with a warning). 0 or -1 with errno. */
 int state_mkdir(const char *dir);
 
+/* Create the directory that is to hold path (as state_mkdir). */
+int state_mkdir_for(const char *path);
+
 /* Atomically replace path with data: PATH.new (0600) + fsync + rename +
  * fsync of the directory, creating the directory. 0 or -1 with errno;
  * on failure path is untouched and no .new file is left. */
@@ -45,8 +48,9 @@ int state_write_json(const char *path, jv v);
 jv state_read_json(const char *path);
 /* Remove path; a missing file is not an error. 0 or -1 with errno. */
 int state_remove(const char *path);
-/* Remove a directory and everything in it (our own files only). */
-int state_remove_tree(const char *dir);
+/* Remove a directory and everything in it, but for its entry named keep
+ * (then the directory stays too; keep may be NULL). */
+int state_remove_tree(const char *dir, const char *keep);
 
 /* Take the profile's lock file NAME ("lock" for a whole run, "token.lock"
  * around a token refresh), waiting up to timeout seconds

@@ -18,7 +18,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		err(EX_OSERR, "malloc");
+		err(EX_SOFTWARE, "malloc");
 	return p;
 }
 
@@ -28,7 +28,7 @@ xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		err(EX_OSERR, "calloc");
+		err(EX_SOFTWARE, "calloc");
 	return p;
 }
 
@@ -38,7 +38,7 @@ xreallocarray(void *p, size_t n, size_t size)
 	void *q = reallocarray(p, n ? n : 1, size ? size : 1);
 
 	if (q == NULL)
-		err(EX_OSERR, "reallocarray");
+		err(EX_SOFTWARE, "reallocarray");
 	return q;
 }
 
@@ -48,7 +48,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (p == NULL)
-		err(EX_OSERR, "strdup");
+		err(EX_SOFTWARE, "strdup");
 	return p;
 }
 
@@ -58,7 +58,7 @@ xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (p == NULL)
-		err(EX_OSERR, "strndup");
+		err(EX_SOFTWARE, "strndup");
 	return p;
 }
 
@@ -70,7 +70,7 @@ xasprintf(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) == -1)
-		err(EX_OSERR, "vasprintf");
+		err(EX_SOFTWARE, "vasprintf");
 	va_end(ap);
 	return s;
 }
@@ -281,11 +281,11 @@ finish_stdout(int status)
 		if (errno == EPIPE)
 			return status;
 		warn("stdout");
-		return status ? status : EX_IOERR;
+		return status ? status : EX_SOFTWARE;
 	}
 	if (fclose(stdout) == EOF && errno != EPIPE) {
 		warn("stdout");
-		return status ? status : EX_IOERR;
+		return status ? status : EX_SOFTWARE;
 	}
 	return status;
 }

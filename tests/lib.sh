@@ -113,7 +113,7 @@ link_account() {
 		"$@" >"$T/login.out" 2>"$T/login.err" </dev/null
 }
 
-# jq_ok FILTER FILE: the jq filter holds for FILE (quietly, for ok).
+# jq_ok [JQ-OPTIONS] FILTER FILE: the filter holds for FILE (quietly, for ok).
 jq_ok() {
-	jq -e "$1" "$2" >/dev/null 2>&1
+	jq -e "$@" >/dev/null 2>&1 </dev/null
 }

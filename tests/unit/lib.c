@@ -171,6 +171,6 @@ main(void)
 	test_jq();
 	test_redact();
 	test_state();
-	state_remove_tree(tmpdir);
+	state_remove_tree(tmpdir, NULL);
 	return done_testing();
 }

@@ -1,0 +1,67 @@
+/* mirror: a profile's local copy of one calendar, kept by gcal-pull.
+ *
+ * In $XDG_STATE_HOME/gcal/PROFILE/sync/CALENDAR[+expand]/ (the id
+ * percent-encoded; "+expand" for singleEvents=true, whose sync token is
+ * another one):
+ *   state.json  {"calendar","singleEvents","syncToken","timeZone",
+ *                "mirror":"mirror.N","events":N,"pulledAt"}
+ *   mirror.N    one line per event, "ID<TAB>JSON", sorted by ID (bytes);
+ *               JSON is the event as Google sent it, keys sorted
+ * state.json names its mirror file, so replacing state.json (atomically)
+ * replaces the events and the sync token together. A run that dies leaves
+ * at most an unnamed mirror file, removed by the next commit. */
+#ifndef GCAL_MIRROR_H
+#define GCAL_MIRROR_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+struct mirror;
+
+/* Open the mirror of calendar for profile (nothing is created yet). NULL
+ * with a message printed when its state file is damaged. */
+struct mirror *mirror_open(const char *profile, const char *calendar,
+    int expand);
+void mirror_close(struct mirror *m);
+/* The stored sync token and calendar time zone, or NULL; borrowed. */
+const char *mirror_sync_token(const struct mirror *m);
+const char *mirror_time_zone(const struct mirror *m);
+/* The state as a JSON object (for status); the caller's. */
+jv mirror_state(const struct mirror *m);
+
+/* Reading a mirror file line by line. */
+struct mirror_reader;
+/* The current mirror (an empty one when there is none yet). */
+struct mirror_reader *mirror_read(const struct mirror *m);
+/* 1 and the line's id (NUL-terminated) and json (not terminated), both
+ * borrowed until the next call; 0 at the
+ * end, -1 on a damaged file (message printed). */
+int mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
+    const char **json, size_t *jsonlen);
+void mirror_read_close(struct mirror_reader *r);
+
+/* A new generation of the mirror. With sorted, lines must be added in id
+ * order (a merge); else in any order, and a later line for an id replaces
+ * an earlier one. */
+struct mirror_build;
+struct mirror_build *mirror_build_new(struct mirror *m, int sorted);
+/* Add one event line; 0 or -1 (message printed). */
+int mirror_build_add(struct mirror_build *b, const char *id, size_t idlen,
+    const char *json, size_t jsonlen);
+/* Write the new mirror file (sorted, fsynced); 0 or -1. */
+int mirror_build_finish(struct mirror_build *b);
+/* Read the finished new mirror. */
+struct mirror_reader *mirror_build_read(const struct mirror_build *b);
+/* Make it current with this sync token and time zone: state.json is
+ * replaced atomically. 0 or -1 (message printed; nothing changed). The
+ * old mirror file stays readable until mirror_build_free. */
+int mirror_commit(struct mirror *m, struct mirror_build *b,
+    const char *sync_token, const char *time_zone);
+/* Keep the current events, store a new sync token (nothing changed). */
+int mirror_touch(struct mirror *m, const char *sync_token,
+    const char *time_zone);
+/* Drop an uncommitted build's files, or a committed build's predecessor. */
+void mirror_build_free(struct mirror_build *b);
+
+#endif

@@ -1,0 +1,230 @@
+#!/bin/sh
+# Man pages and completions agree with each program's option table, as
+# printed by --help (one table drives getopt, usage, and so these checks).
+# Which subcommand an option belongs to is asked of the program itself.
+. "$(dirname "$0")/../lib.sh"
+
+MAN=$TOP/man
+COMP=$TOP/completions
+# Probes must never reach Google nor wait: a closed port, no retries.
+GCAL_ENDPOINT=http://127.0.0.1:9
+GCAL_RETRIES=0
+GCAL_LOCK_TIMEOUT=0
+export GCAL_ENDPOINT GCAL_RETRIES GCAL_LOCK_TIMEOUT
+TO=
+command -v timeout >/dev/null 2>&1 && TO="timeout 20"
+mkdir -p "$T/cwd"
+cd "$T/cwd" || exit 1
+
+words() { tr '\n' ' ' | sed 's/ *$//'; }
+# sorted unique lines of stdin, as one line
+set_of() { sort -u | sed '/^$/d' | words; }
+# minus A B: words of A not in B
+minus() {
+	for _w in $1; do
+		case " $2 " in *" $_w "*) ;; *) printf '%s\n' "$_w" ;; esac
+	done | set_of
+}
+
+# --- man pages -------------------------------------------------------------
+for page in "$MAN"/*.[1-9]; do
+	mandoc -Tlint -W warning "$page" >"$T/lint" 2>&1
+	is "$(cat "$T/lint")" "" "mandoc -Tlint -W warning $(basename "$page") is clean"
+done
+
+# Long options named by Fl in the sections of a page, one "SECTION SUB OPT"
+# per line, SUB being the Cm subcommand of a SYNOPSIS entry ("-" if none)
+# and OPT "--long" or "-x" (short letters split). ".It" lines of DESCRIPTION
+# come out as section "IT".
+man_opts() {
+	awk '
+	/^\.Sh / { sec = $2; next }
+	sec == "SYNOPSIS" && /^\.Nm/ { sub_ = "-"; seen = 0 }
+	sec == "SYNOPSIS" && /^\.Cm / && !seen { sub_ = $2 }
+	sec != "SYNOPSIS" && sec != "DESCRIPTION" { next }
+	/^\./ {
+		where = sec == "SYNOPSIS" ? "SYNOPSIS " sub_ : "DESCRIPTION -"
+		it = $1 == ".It"
+		fl = 0
+		for (i = 1; i <= NF; i++) {
+			t = i == 1 ? substr($i, 2) : $i
+			if (t == "Fl") { fl = 1; seen = 1; continue }
+			if (t ~ /^[A-Z][a-z][a-z]?$/) { fl = 0; continue }
+			if (!fl) continue
+			sub(/[,.;:]$/, "", t)
+			if (t ~ /^-[a-z0-9]/) {
+				print where, "-" t
+				if (it) print "IT -", "-" t
+			} else if (t ~ /^[a-zA-Z0-9]+$/) {
+				for (j = 1; j <= length(t); j++) {
+					print where, "-" substr(t, j, 1)
+					if (it) print "IT -", "-" substr(t, j, 1)
+				}
+			}
+		}
+	}' "$1"
+}
+
+for page in "$MAN"/*.1; do
+	prog=$(basename "$page" .1)
+	if ! command -v "$prog" >/dev/null 2>&1; then
+		fail "$prog: man page without a program"
+		continue
+	fi
+	"$prog" --help >"$T/help" 2>"$ERR"
+	is "$?" 0 "$prog --help exits 0"
+
+	# the option table: "-x --long ARG" (- when no short, no ARG)
+	sed -n '/^options:/,$p' "$T/help" |
+		sed -n 's/^ *\(-[a-zA-Z0-9]\), \(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/\1 \2\3/p
+s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
+	longs=$(cut -d' ' -f2 "$T/table" | set_of)
+	ok "$prog --help lists its options" test -n "$longs"
+	# -x to --long
+	longof() {
+		case $1 in
+		--*) echo "$1" ;;
+		*) awk -v s="$1" '$1 == s { print $2 }' "$T/table" ;;
+		esac
+	}
+	# usage lines: "SUB OPT..." (SUB "-" for a program without subcommands)
+	sed -n '1,/^$/p' "$T/help" | sed -e '/^$/d' -e 's/^usage://' -e 's/^ *//' |
+		while read -r _p first rest; do
+			case $first in -* | \[*) sub=- rest="$first $rest" ;; *) sub=$first ;; esac
+			printf '%s' "$sub"
+			for t in $(printf '%s\n' "$rest" | tr '[]|' '   '); do
+				case $t in -*) printf ' %s' "$(longof "$t")" ;; esac
+			done
+			echo
+		done >"$T/usage"
+	subs=$(cut -d' ' -f1 "$T/usage" | grep -v '^-$' | set_of)
+	in_usage=$(cut -d' ' -f2- -s "$T/usage" | tr ' ' '\n' | set_of)
+	globals=$(minus "$longs" "$in_usage")
+
+	man_opts "$page" | while read -r sec sub o; do
+		echo "$sec $sub $(longof "$o")"
+	done >"$T/man"
+	man_syn=$(awk '$1 == "SYNOPSIS" { print $3 }' "$T/man" | set_of)
+	man_it=$(awk '$1 == "IT" { print $3 }' "$T/man" | set_of)
+	man_all=$(awk '{ print $3 }' "$T/man" | set_of)
+	is "$(minus "$longs" "$man_syn")" "" "$prog.1: SYNOPSIS names every option of --help"
+	is "$(minus "$longs" "$man_it")" "" "$prog.1: DESCRIPTION describes every option in an .It"
+	is "$(minus "$man_all" "$longs")" "" "$prog.1: names no option that --help lacks"
+	for sub in $(cut -d' ' -f1 "$T/usage" | sort -u); do
+		want=$(awk -v s="$sub" '$1 == s { for (i = 2; i <= NF; i++) print $i }' "$T/usage" | set_of)
+		got=$(awk -v s="$sub" '$1 == "SYNOPSIS" && $2 == s { print $3 }' "$T/man" | set_of)
+		is "$(minus "$got" "$globals")" "$(minus "$want" "$globals")" \
+			"$prog.1: SYNOPSIS of '$sub' has the options of its usage line"
+	done
+	for sub in $subs; do
+		ok "$prog.1: subcommand $sub is described" grep -q "^\.It Cm $sub\$" "$page"
+	done
+	extra=$(awk '$1 == "SYNOPSIS" && $2 != "-" { print $2 }' "$T/man" | set_of)
+	is "$(minus "$extra" "$subs")" "" "$prog.1: SYNOPSIS has no subcommand --help lacks"
+
+	# --- which options apply where, asked of the program ------------------
+	# argument for a probe: a harmless value
+	argof() { awk -v l="$1" '$2 == l && NF == 3 { print "1" }' "$T/table"; }
+	: >"$T/applies"
+	for sub in ${subs:--}; do
+		for l in $longs; do
+			if [ "$sub" = - ]; then
+				$TO "$prog" "$l" $(argof "$l") >"$OUT" 2>"$ERR" </dev/null
+			else
+				$TO "$prog" "$sub" "$l" $(argof "$l") >"$OUT" 2>"$ERR" </dev/null
+			fi
+			grep -q 'does not apply' "$ERR" || echo "$sub $l" >>"$T/applies"
+		done
+	done
+	# options taken before the subcommand
+	if [ -n "$subs" ]; then
+		case " $subs " in *" list "*) probe=list ;; *) probe=${subs%% *} ;; esac
+		for l in $longs; do
+			$TO "$prog" "$l" $(argof "$l") "$probe" >"$OUT" 2>"$ERR" </dev/null
+			grep -q 'options after the subcommand' "$ERR" || echo "^ $l" >>"$T/applies"
+		done
+	fi
+	applies() { awk -v s="$1" '$1 == s { print $2 }' "$T/applies" | set_of; }
+
+	# --- completions: each names exactly the options of --help -------------
+	bashf=$COMP/$prog.bash zshf=$COMP/_$prog fishf=$COMP/$prog.fish
+	for f in "$bashf" "$zshf" "$fishf"; do
+		if [ ! -f "$f" ]; then
+			fail "$(basename "$f") exists"
+			continue
+		fi
+		case $f in
+		*.fish) got=$(grep '^complete ' "$f" | grep -o -E -- ' -l [a-z0-9][a-z0-9-]*' |
+			sed 's/^ -l /--/' | set_of) ;;
+		*) got=$(grep -o -E -- '--[a-z0-9][a-z0-9-]*' "$f" | set_of) ;;
+		esac
+		is "$(minus "$longs" "$got")" "" "$(basename "$f") completes every option of --help"
+		is "$(minus "$got" "$longs")" "" "$(basename "$f") completes no option --help lacks"
+	done
+
+	# --- bash: loads, and offers what the program accepts ------------------
+	bash -c ". '$bashf'; complete -p $prog" >"$OUT" 2>"$ERR"
+	ok "$prog.bash loads and registers a completion" test $? = 0 -a -s "$OUT"
+	fn=$(sed -n 's/.*-F \([^ ]*\) .*/\1/p' "$OUT")
+	# bcomp WORD...: what bash offers for the last word
+	bcomp() {
+		bash -c '. "$1"; shift; fn=$1; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			"$fn"; printf "%s\n" "${COMPREPLY[@]}"' - "$bashf" "$fn" "$@" 2>/dev/null | set_of
+	}
+	if [ -n "$subs" ]; then
+		is "$(bcomp "$prog" '')" "$subs" "$prog.bash: offers the subcommands"
+		is "$(bcomp "$prog" --)" "$(applies '^')" "$prog.bash: offers the options taken before a subcommand"
+		for sub in $subs; do
+			is "$(bcomp "$prog" "$sub" --)" "$(applies "$sub")" "$prog.bash: '$sub --' offers exactly the options '$sub' takes"
+		done
+	else
+		is "$(bcomp "$prog" --)" "$(applies -)" "$prog.bash: offers exactly the options $prog takes"
+	fi
+	mkdir -p "$XDG_CONFIG_HOME/gcal/alpha" "$XDG_CONFIG_HOME/gcal/beta"
+	: >"$XDG_CONFIG_HOME/gcal/alpha/profile.json"
+	psub=${subs:+token}
+	is "$(bcomp "$prog" $psub -p '')" alpha "$prog.bash: -p offers the profiles (directories with profile.json)"
+	is "$(bcomp "$prog" $psub --profile = a)" alpha "$prog.bash: --profile=... offers the profiles"
+	if grep -q -- '--scope SCOPE' "$T/table"; then
+		is "$(bcomp "$prog" login --scope '')" \
+			"calendar calendar.app.created calendar.events calendar.events.readonly calendar.readonly" \
+			"$prog.bash: --scope offers the scope short names"
+	fi
+	: >"$T/cwd/somefile.json"
+	for l in $(awk '$3 == "FILE" { print $2 }' "$T/table"); do
+		sub=$(awk -v l="$l" '$2 == l && $1 != "^" { print $1; exit }' "$T/applies")
+		[ "$sub" = - ] && sub=
+		is "$(bcomp "$prog" $sub "$l" some)" somefile.json "$prog.bash: $l offers files"
+	done
+
+	# --- zsh and fish --------------------------------------------------------
+	if command -v zsh >/dev/null 2>&1; then
+		zsh -n "$zshf" >"$OUT" 2>"$ERR"
+		ok "_$prog parses (zsh -n)" test $? = 0
+		ok "_$prog starts with #compdef $prog" test "$(head -1 "$zshf")" = "#compdef $prog"
+	else
+		pass "_$prog parses # SKIP zsh not installed"
+		pass "_$prog starts with #compdef # SKIP zsh not installed"
+	fi
+	if command -v fish >/dev/null 2>&1; then
+		fish -n "$fishf" >"$OUT" 2>"$ERR"
+		ok "$prog.fish parses (fish -n)" test $? = 0
+		fcomp() {
+			fish -c "source '$fishf'; complete -C '$*'" 2>/dev/null | cut -f1 | set_of
+		}
+		if [ -n "$subs" ]; then
+			is "$(fcomp "$prog ")" "$subs" "$prog.fish: offers the subcommands"
+			for sub in $subs; do
+				is "$(fcomp "$prog $sub --")" "$(applies "$sub")" "$prog.fish: '$sub --' offers exactly the options '$sub' takes"
+			done
+		else
+			is "$(fcomp "$prog --")" "$(applies -)" "$prog.fish: offers exactly the options $prog takes"
+		fi
+		is "$(fcomp "$prog $psub -p ")" alpha "$prog.fish: -p offers the profiles"
+	else
+		pass "$prog.fish parses # SKIP fish not installed"
+	fi
+	rm -rf "$XDG_CONFIG_HOME/gcal"
+done
+
+done_testing

@@ -1,0 +1,161 @@
+#!/bin/sh
+# gcal-pull: full and incremental pulls, the mirror, and what is printed.
+. "$(dirname "$0")/../lib.sh"
+
+emu_start || { echo "Bail out! emulator"; exit 1; }
+run link_account
+CAL=alice@example.com
+SYNC=$XDG_STATE_HOME/gcal/default/sync
+
+# api METHOD PATH [JSON]: the Calendar API as a script would call it.
+api() {
+	if [ $# -ge 3 ]; then
+		curl -sS -X "$1" -H "Authorization: Bearer $(gcal-auth token)" \
+			-H 'Content-Type: application/json' --data-binary "$3" "$EMU_URL$2"
+	else
+		curl -sS -X "$1" -H "Authorization: Bearer $(gcal-auth token)" "$EMU_URL$2"
+	fi
+}
+
+emu_ctl POST /_emu/calendars/$CAL/generate \
+	'{"count":6000,"start":"2026-01-05T08:00:00Z","minutes":60,"step_minutes":90,"summary":"Event %d"}' >/dev/null
+emu_ctl POST /_emu/log/clear >/dev/null
+
+# --- first pull ---------------------------------------------------------
+run gcal-pull
+is "$rc" 0 "the first pull of 6,000 events exits 0"
+is "$(wc -l <"$OUT" | tr -d ' ')" 6000 "... and prints 6,000 lines"
+is "$(emu_log_count GET '/events$')" 3 "... with 3 list requests (2,500 a page)"
+ok "each line is a Google event resource" jq_ok -s 'all(.[]; .kind == "calendar#event" and (.etag | type) == "string")' "$OUT"
+ok "the mirror is 0600" test "$(mode "$(ls "$SYNC"/*/mirror.* | head -1)")" = 600
+cp "$OUT" "$T/first"
+
+# --- incremental ----------------------------------------------------------
+set -- $(head -3 "$T/first" | jq -r .id)
+emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved"}' >/dev/null
+emu_ctl PATCH /_emu/calendars/$CAL/events/$2 '{"location":"Room 1"}' >/dev/null
+emu_ctl DELETE /_emu/calendars/$CAL/events/$3 >/dev/null
+emu_ctl POST /_emu/log/clear >/dev/null
+run gcal-pull --changes
+is "$rc" 0 "an incremental pull exits 0"
+is "$(wc -l <"$OUT" | tr -d ' ')" 3 "--changes prints exactly the 2 edits and the deletion"
+is "$(jq -r 'select(.status=="cancelled") | .id' "$OUT")" "$3" "... the deletion as a cancelled record"
+is "$(jq -r 'select(.id=="'"$1"'") | .summary' "$OUT")" moved "... the edit as Google now has it"
+is "$(emu_log_count)" 1 "... with exactly 1 request"
+run gcal-pull
+is "$(wc -l <"$OUT" | tr -d ' ')" 5999 "the mirror now holds 5,999 events"
+ok "... without the deleted one" lacks "\"id\":\"$3\"" "$OUT"
+emu_ctl POST /_emu/log/clear >/dev/null
+run gcal-pull --changes
+ok "nothing changed: --changes prints nothing" test "$rc" = 0 -a ! -s "$OUT"
+is "$(emu_log_count)" 1 "... after 1 request"
+
+# --- 410: the sync token is no longer valid ---------------------------
+emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved again"}' >/dev/null
+emu_ctl DELETE /_emu/calendars/$CAL/events/$2 >/dev/null
+emu_ctl POST /_emu/synctokens/invalidate '{}' >/dev/null
+run gcal-pull --changes
+is "$rc" 0 "after Google drops the sync token the pull recovers by itself"
+ok "... saying so in one line on stderr" test "$(grep -c 410 "$ERR")" = 1
+is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"$(printf '%s\n' "$1 confirmed" "$2 cancelled" | sort | tr '\n' ',')" \
+	"... and still reports exactly what changed, deletions included"
+run gcal-pull
+is "$(wc -l <"$OUT" | tr -d ' ')" 5998 "the mirror matches Google again"
+
+# --- a failure in the middle of paging -----------------------------------
+state=$(ls "$SYNC"/*/state.json)
+cp "$state" "$T/state.before"
+emu_ctl POST /_emu/faults '{"method":"GET","path":"/events$","status":500,"skip":1,"times":100}' >/dev/null
+run env GCAL_RETRIES=1 gcal-pull --full
+is "$rc" 75 "a pull failing on page 2 exits 75"
+ok "... and leaves the sync state untouched" cmp -s "$state" "$T/state.before"
+is "$(ls "$(dirname "$state")" | tr '\n' ' ')" "$(jq -r .mirror "$state") state.json " \
+	"... with no half-written mirror"
+emu_ctl DELETE /_emu/faults >/dev/null
+run gcal-pull
+is "$(wc -l <"$OUT" | tr -d ' ')" 5998 "the next pull works from the old state"
+
+# --- a dead grant ------------------------------------------------------------
+cp "$state" "$T/state.before"
+emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
+emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
+run gcal-pull
+is "$rc" 77 "a revoked grant exits 77"
+ok "... and leaves the sync state untouched" cmp -s "$state" "$T/state.before"
+run link_account
+
+# --- a smaller calendar for the event shapes ------------------------------
+TEAM=$(gcal-auth calendars | jq -r 'select(.summary=="Team") | .id')
+gcal-auth use "$TEAM" >/dev/null
+api POST "/calendar/v3/calendars/$TEAM/events" '{"id":"standup0001","summary":"Stand-up",
+	"start":{"dateTime":"2026-12-07T09:00:00","timeZone":"Europe/Amsterdam"},
+	"end":{"dateTime":"2026-12-07T09:15:00","timeZone":"Europe/Amsterdam"},
+	"recurrence":["RRULE:FREQ=DAILY;COUNT=5"]}' >/dev/null
+api POST "/calendar/v3/calendars/$TEAM/events" '{"id":"vacation0001","summary":"Holidays",
+	"start":{"date":"2026-12-24"},"end":{"date":"2026-12-27"}}' >/dev/null
+api POST "/calendar/v3/calendars/$TEAM/events" '{"id":"meeting0001","summary":"Review",
+	"start":{"dateTime":"2026-12-08T14:00:00+01:00"},"end":{"dateTime":"2026-12-08T15:00:00+01:00"},
+	"attendees":[{"email":"visitor@example.com"},{"email":"bob@example.com"}]}' >/dev/null
+run gcal-pull
+is "$rc" 0 "pull of the chosen calendar"
+is "$(wc -l <"$OUT" | tr -d ' ')" 3 "... prints its 3 events (the recurring one once)"
+
+# move one instance, cancel another (as Google Calendar's UI does)
+api PATCH "/calendar/v3/calendars/$TEAM/events/standup0001_20261208T080000Z" \
+	'{"start":{"dateTime":"2026-12-08T10:00:00+01:00"},"end":{"dateTime":"2026-12-08T10:15:00+01:00"}}' >/dev/null
+api DELETE "/calendar/v3/calendars/$TEAM/events/standup0001_20261209T080000Z" >/dev/null
+run gcal-pull --expand
+is "$rc" 0 "pull --expand"
+is "$(jq -r 'select(.recurringEventId=="standup0001") | .id' "$OUT" | wc -l | tr -d ' ')" 4 \
+	"... shows 4 instances: 5 less the cancelled one"
+is "$(jq -r 'select(.id=="standup0001_20261208T080000Z") | .start.dateTime' "$OUT")" \
+	"2026-12-08T10:00:00+01:00" "... with the moved one at its new time"
+run gcal-pull --changes
+is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"standup0001_20261208T080000Z confirmed,standup0001_20261209T080000Z cancelled," \
+	"without --expand the changes are the two exceptions"
+run gcal-pull
+ok "... and the mirror keeps the cancelled instance, as Google lists it" \
+	jq_ok -s 'map(select(.id=="standup0001_20261209T080000Z"))[0].status == "cancelled"' "$OUT"
+
+run gcal-pull --expand --from 2026-12-25 --to 2026-12-26
+is "$(jq -r .id "$OUT")" vacation0001 "--from/--to keep the all-day event spanning the window"
+run gcal-pull --expand --from 2026-12-27T00:00:00+01:00
+ok "... and drop it once it has ended" test "$rc" = 0 -a ! -s "$OUT"
+run gcal-pull --expand --from 2026-12-08T00:00:00Z --to 2026-12-09T00:00:00Z
+is "$(jq -r .id "$OUT" | sort | tr '\n' ' ')" "meeting0001 standup0001_20261208T080000Z " \
+	"--from/--to select the day's timed events"
+
+run gcal-pull --filter 'select(any(.attendees[]?; .email == "visitor@example.com")) | .summary'
+is "$(cat "$OUT")" '"Review"' "--filter applies a jq program to each event"
+run gcal-pull --filter '.summary | error'
+is "$rc" 65 "a --filter that fails at run time exits 65"
+run gcal-pull --filter '.['
+is "$rc" 64 "a --filter that does not compile exits 64"
+
+run gcal-pull -c "$CAL" -c "$TEAM"
+is "$rc" 0 "several calendars in one run"
+is "$(jq -r .gcal_calendar "$OUT" | sort -u | wc -l | tr -d ' ')" 2 \
+	"... each line names its calendar in gcal_calendar"
+is "$(jq -r 'select(.gcal_calendar=="'"$TEAM"'") | .id' "$OUT" | wc -l | tr -d ' ')" 5 \
+	"... with the team calendar's 3 events and 2 exceptions"
+
+# --- record, then replay offline to the same bytes -------------------------
+cp -R "$XDG_STATE_HOME" "$T/state-copy"
+GCAL_RECORD=$T/pull.ndjson gcal-pull --full >"$T/live" 2>/dev/null
+rm -rf "$XDG_STATE_HOME"
+cp -R "$T/state-copy" "$XDG_STATE_HOME"
+GCAL_REPLAY=$T/pull.ndjson GCAL_ENDPOINT=http://127.0.0.1:9 gcal-pull --full >"$T/replayed" 2>"$ERR"
+is "$?" 0 "a recorded pull replays with no network"
+ok "... to byte-identical output" cmp -s "$T/live" "$T/replayed"
+
+# --- usage ------------------------------------------------------------------
+run gcal-pull --from yesterday
+is "$rc" 64 "a bad --from exits 64"
+run gcal-pull -p nobody
+is "$rc" 78 "an unknown profile exits 78"
+run gcal-pull -c nosuchcalendar
+is "$rc" 65 "an unknown calendar exits 65"
+
+done_testing
