@@ -70,7 +70,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 
 # The Debian packages the build, the tests and the emulator need.
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
-	libssl-dev python3 curl jq openssl perl mandoc ca-certificates
+	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -94,6 +94,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)GCAL_BUILD=$(B) sh examples/demo.sh
 
+# Requests, events per second and peak memory, against the emulator.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)GCAL_BUILD=$(B) sh tests/bench/bench.sh
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
@@ -109,4 +114,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps units check demo install clean
+.PHONY: all deps units check demo bench install clean

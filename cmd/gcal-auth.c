@@ -235,10 +235,9 @@ cmd_login(const struct args *a, const char *profile)
 
 	if ((rc = load_client(a, profile, &client)) != 0)
 		return rc;
-	if ((lock = state_lock(profile, "lock", 5)) == -1) {
-		warnx("profile '%s' is busy: another run holds its lock", profile);
+	if ((lock = state_lock(profile, "lock", 5, &rc)) == -1) {
 		jv_free(client);
-		return EX_TEMPFAIL;
+		return rc;
 	}
 	scopes = scope_string(a, 1);
 	l.client = client;
@@ -335,10 +334,9 @@ cmd_service_account(const struct args *a, const char *profile)
 		return EX_DATAERR;
 	}
 	http_secret(json_str(key, "private_key"), "PRIVATE_KEY");
-	if ((lock = state_lock(profile, "lock", 5)) == -1) {
-		warnx("profile '%s' is busy: another run holds its lock", profile);
+	if ((lock = state_lock(profile, "lock", 5, &rc)) == -1) {
 		jv_free(key);
-		return EX_TEMPFAIL;
+		return rc;
 	}
 	scopes = scope_string(a, 0);
 	if ((rc = oauth_service_account(key, a->subject, scopes, &tokens)) != 0)
@@ -463,7 +461,7 @@ cmd_calendars(const char *profile)
 	if ((api = calendar_open(profile, &rc)) == NULL)
 		return rc;
 	rc = calendar_list(api, "/calendar/v3/users/me/calendarList?maxResults=250",
-	    print_item, NULL, NULL);
+	    "listing calendars", print_item, NULL, NULL);
 	calendar_close(api);
 	return rc;
 }
@@ -528,11 +526,8 @@ cmd_use(const struct args *a, const char *profile)
 		}
 		goto out;
 	}
-	if ((lock = state_lock(profile, "lock", 30)) == -1) {
-		warnx("profile '%s' is busy: another run holds its lock", profile);
-		rc = EX_TEMPFAIL;
+	if ((lock = state_lock(profile, "lock", 30, &rc)) == -1)
 		goto out;
-	}
 	jv_free(prof);
 	prof = state_profile_read(profile);
 	prof = json_set_str(prof, "calendar", json_str(cal, "id"));

@@ -236,7 +236,7 @@ pull_full(struct pull *p, struct mirror *m, const char *calendar,
 {
 	struct mirror_build *b;
 	struct mirror_reader *old, *cur;
-	char *path = list_path(calendar, p->expand, NULL);
+	char *path = list_path(calendar, p->expand, NULL), *what;
 	jv last = jv_invalid();
 	int rc;
 
@@ -245,7 +245,9 @@ pull_full(struct pull *p, struct mirror *m, const char *calendar,
 		return EX_SOFTWARE;
 	}
 	/* Page to the end before keeping nextSyncToken (sync guide). */
-	rc = calendar_list(p->api, path, add_to_build, b, &last);
+	what = xasprintf("calendar '%s'", calendar);
+	rc = calendar_list(p->api, path, what, add_to_build, b, &last);
+	free(what);
 	free(path);
 	if (rc == 0 && json_str(last, "nextSyncToken") == NULL) {
 		warnx("calendar '%s': Google's last page has no nextSyncToken",
@@ -347,9 +349,11 @@ orphaned(const char *id, char **masters, size_t n)
 }
 
 /* Merge the sorted changes into the sorted mirror: one pass, lines that
- * did not change are copied as bytes, never parsed. */
+ * did not change are copied as bytes, never parsed. Instances dropped
+ * with their deleted recurring event are reported in gone. */
 static int
-merge(struct mirror *m, struct mirror_build *b, struct change *v, size_t n)
+merge(struct mirror *m, struct mirror_build *b, struct change *v, size_t n,
+    struct lines *gone)
 {
 	struct mirror_reader *old = mirror_read(m);
 	const char *oid = NULL, *ojs = NULL;
@@ -369,6 +373,8 @@ merge(struct mirror *m, struct mirror_build *b, struct change *v, size_t n)
 		if (c < 0) {
 			if (!orphaned(oid, masters, nm))
 				rc = mirror_build_add(b, oid, oil, ojs, ojl);
+			else
+				lines_add(gone, deleted_stub(oid));
 			ho = mirror_next(old, &oid, &oil, &ojs, &ojl);
 			continue;
 		}
@@ -391,14 +397,17 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
     struct lines *changes, char **tz)
 {
 	struct changeset cs = {.expand = p->expand};
+	struct lines gone = {0};
 	struct mirror_build *b = NULL;
-	char *path = list_path(calendar, p->expand, mirror_sync_token(m));
+	char *path = list_path(calendar, p->expand, mirror_sync_token(m)), *what;
 	const char *caltz;
 	jv last = jv_invalid();
 	size_t i, k;
 	int rc;
 
-	rc = calendar_list(p->api, path, collect_change, &cs, &last);
+	what = xasprintf("calendar '%s'", calendar);
+	rc = calendar_list(p->api, path, what, collect_change, &cs, &last);
+	free(what);
 	free(path);
 	if (rc == 0 && json_str(last, "nextSyncToken") == NULL) {
 		warnx("calendar '%s': Google's last page has no nextSyncToken",
@@ -426,18 +435,25 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 			rc = EX_SOFTWARE;
 	} else {
 		if ((b = mirror_build_new(m, 1)) == NULL ||
-		    merge(m, b, cs.v, cs.n) == -1 || mirror_build_finish(b) == -1 ||
+		    merge(m, b, cs.v, cs.n, &gone) == -1 ||
+		    mirror_build_finish(b) == -1 ||
 		    mirror_commit(m, b, json_str(last, "nextSyncToken"), caltz) == -1)
 			rc = EX_SOFTWARE;
 	}
-	if (rc == 0 && p->changes)
+	if (rc == 0 && p->changes) {
 		for (i = 0; i < cs.n; i++) {
 			lines_add(changes, cs.v[i].json);
 			cs.v[i].json = NULL;
 		}
+		for (i = 0; i < gone.n; i++) {
+			lines_add(changes, gone.v[i]);
+			gone.v[i] = NULL;
+		}
+	}
 	if (rc == 0 && caltz)
 		*tz = xstrdup(caltz);
 out:
+	lines_free(&gone);
 	mirror_build_free(b);
 	for (i = 0; i < cs.n; i++) {
 		free(cs.v[i].id);
@@ -551,6 +567,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "Try 'gcal-pull --help'.\n");
 		return EX_USAGE;
 	}
+	if (p.from >= p.to) {
+		warnx("--from must come before --to");
+		return EX_USAGE;
+	}
 	if (filter && (p.filter = jqprog_new(filter, &why)) == NULL) {
 		warnx("--filter: %s", why);
 		free(why);
@@ -572,12 +592,8 @@ main(int argc, char *argv[])
 	}
 	p.several = ncals > 1;
 	/* one run per profile at a time: cron runs must not interleave */
-	if ((lock = state_lock(p.profile, "lock", 60)) == -1) {
-		warnx("profile '%s' is busy: another run holds its lock; try "
-		    "again later", p.profile);
-		rc = EX_TEMPFAIL;
+	if ((lock = state_lock(p.profile, "lock", 60, &rc)) == -1)
 		goto out;
-	}
 	if ((p.api = calendar_open(p.profile, &rc)) != NULL) {
 		for (i = 0; i < ncals; i++)
 			if ((r = pull_calendar(&p, cals[i])) != 0 && rc == 0)

@@ -186,11 +186,8 @@ main(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	jv_free(prof);
-	if ((lock = state_lock(state_profile(), "lock", 30)) == -1) {
-		warnx("profile '%s' is busy: another run holds its lock",
-		    state_profile());
-		return EX_TEMPFAIL;
-	}
+	if ((lock = state_lock(state_profile(), "lock", 30, &rc)) == -1)
+		return rc;
 	rc = unlink_profile(state_profile(), keep_state);
 	state_unlock(lock);
 	http_cleanup();

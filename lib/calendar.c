@@ -105,7 +105,7 @@ calendar_failure(const struct http_response *resp, const char *what)
 }
 
 int
-calendar_list(struct calendar_api *api, const char *path,
+calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct http_response resp;
@@ -127,7 +127,7 @@ calendar_list(struct calendar_api *api, const char *path,
 		if (rc == 0 && resp.status == 410 && strstr(path, "syncToken="))
 			rc = CALENDAR_SYNC_GONE;
 		else if (rc == 0 && resp.status != 200)
-			rc = calendar_failure(&resp, "listing");
+			rc = calendar_failure(&resp, what);
 		if (rc != 0) {
 			http_response_free(&resp);
 			break;

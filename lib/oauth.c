@@ -768,11 +768,8 @@ oauth_token(const char *profile, int force, char **token)
 		goto have;
 	/* One refresh at a time per profile; a waiting run then finds the
 	 * token the other one got. */
-	if ((lock = state_lock(profile, "token.lock", 30)) == -1) {
-		warn("profile '%s': cannot take its token lock", profile);
-		rc = EX_TEMPFAIL;
+	if ((lock = state_lock(profile, "token.lock", 30, &rc)) == -1)
 		goto out;
-	}
 	jv_free(t);
 	t = state_read_json(path);
 	if (!force && token_fresh(t))

@@ -288,16 +288,17 @@ state_remove_tree(const char *dir, const char *keep)
 }
 
 int
-state_lock(const char *profile, const char *name, int timeout)
+state_lock(const char *profile, const char *name, int timeout, int *status)
 {
 	char *dir = state_path(STATE_STATE, profile, NULL);
 	char *path = xasprintf("%s/%s", dir, name);
 	const char *env = getenv("GCAL_LOCK_TIMEOUT");
 	long long deadline;
-	int fd, saved;
+	int fd;
 
 	const char *errstr;
 
+	*status = 0;
 	if (env && *env) {
 		timeout = (int)strtonum(env, 0, 86400, &errstr);
 		if (errstr != NULL)
@@ -305,30 +306,33 @@ state_lock(const char *profile, const char *name, int timeout)
 	}
 	if (state_mkdir(dir) == -1 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		saved = errno;
+		warn("'%s'", path);
 		free(dir);
 		free(path);
-		errno = saved;
+		*status = EX_SOFTWARE;
 		return -1;
 	}
 	free(dir);
-	free(path);
 	deadline = now_ms() + (long long)timeout * 1000;
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
+			warn("'%s'", path);
+			*status = EX_SOFTWARE;
+			break;
 		}
 		if (now_ms() >= deadline) {
-			close(fd);
-			errno = EWOULDBLOCK;
-			return -1;
+			warnx("profile '%s' is busy: another run holds '%s' (waited "
+			    "%d s); try again later", profile, path, timeout);
+			*status = EX_TEMPFAIL;
+			break;
 		}
 		usleep(50 * 1000);
 	}
-	return fd;
+	free(path);
+	if (*status == 0)
+		return fd;
+	close(fd);
+	return -1;
 }
 
 void

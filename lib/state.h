@@ -55,8 +55,10 @@ int state_remove_tree(const char *dir, const char *keep);
 /* Take the profile's lock file NAME ("lock" for a whole run, "token.lock"
  * around a token refresh), waiting up to timeout seconds
  * (GCAL_LOCK_TIMEOUT overrides). Returns an fd for state_unlock, or -1
- * when another run still holds it (errno EWOULDBLOCK) or on error. */
-int state_lock(const char *profile, const char *name, int timeout);
+ * with a message printed and *status set: EX_TEMPFAIL when another run
+ * still holds it, EX_SOFTWARE when the lock file cannot be made. */
+int state_lock(const char *profile, const char *name, int timeout,
+    int *status);
 void state_unlock(int fd);
 
 /* The profile's profile.json (an object), or invalid with errno ENOENT

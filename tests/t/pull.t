@@ -141,6 +141,15 @@ is "$(jq -r .gcal_calendar "$OUT" | sort -u | wc -l | tr -d ' ')" 2 \
 is "$(jq -r 'select(.gcal_calendar=="'"$TEAM"'") | .id' "$OUT" | wc -l | tr -d ' ')" 5 \
 	"... with the team calendar's 3 events and 2 exceptions"
 
+# deleting a recurring event drops its instances: --changes says so
+api DELETE "/calendar/v3/calendars/$TEAM/events/standup0001" >/dev/null
+run gcal-pull --expand --changes
+is "$(jq -r 'select(.status=="cancelled") | .id' "$OUT" | sort | tr '\n' ' ')" \
+	"standup0001 standup0001_20261207T080000Z standup0001_20261208T080000Z standup0001_20261210T080000Z standup0001_20261211T080000Z " \
+	"deleting a recurring event reports each instance the mirror had as cancelled"
+run gcal-pull --expand
+is "$(grep -c standup0001 "$OUT")" 0 "... and the mirror no longer has them"
+
 # --- record, then replay offline to the same bytes -------------------------
 cp -R "$XDG_STATE_HOME" "$T/state-copy"
 GCAL_RECORD=$T/pull.ndjson gcal-pull --full >"$T/live" 2>/dev/null
@@ -153,6 +162,8 @@ ok "... to byte-identical output" cmp -s "$T/live" "$T/replayed"
 # --- usage ------------------------------------------------------------------
 run gcal-pull --from yesterday
 is "$rc" 64 "a bad --from exits 64"
+run gcal-pull --from 2026-12-02 --to 2026-12-01
+is "$rc" 64 "--from after --to exits 64"
 run gcal-pull -p nobody
 is "$rc" 78 "an unknown profile exits 78"
 run gcal-pull -c nosuchcalendar

@@ -1,0 +1,63 @@
+#!/bin/sh
+# make bench: the toolkit's cost against the local Google emulator, in
+# requests (against the protocol's minimum), events per second and peak
+# memory. Figures are measured here and now; rerun to compare.
+set -eu
+top=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+build=${GCAL_BUILD:-build}
+PATH=$top/$build/bin:$PATH
+work=$(mktemp -d "${TMPDIR:-/tmp}/gcal-bench.XXXXXX")
+export XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TMPDIR_T=$work HOME=$work
+EMU_LIB_SRC=$top/tests/lib-emu.sh
+. "$top/tests/lib-emu.sh"
+emu_start
+trap 'emu_stop; rm -rf "$work"' EXIT
+BROWSER="curl -sL" gcal-auth login -p bench --client-secret "$top/tests/fixtures/client_secret.json" >/dev/null
+gcal-auth token -p bench >/dev/null
+# measure OUT CMD...: CMD's stdout to OUT; prints "WALL CPU PEAK_KB STATUS"
+# (GNU time: the figures of CMD alone).
+measure() {
+	_o=$1
+	shift
+	_st=0
+	/usr/bin/time -o "$work/time" -f '%e %U %S %M' "$@" >"$_o" || _st=$?
+	awk -v st="$_st" '{ printf "%s %.2f %s %s\n", $1, $2 + $3, $4, st }' "$work/time"
+}
+
+printf '%-44s %8s %8s %8s %8s %10s %8s\n' case requests minimum wall_s cpu_s events/s peak_MB
+
+# row CASE MINIMUM EVENTS -- CMD...: run CMD once, print its row.
+row() {
+	name=$1 min=$2 events=$3
+	shift 4
+	emu_ctl POST /_emu/log/clear >/dev/null
+	set -- $(measure "$work/out" "$@")
+	wall=$1 cpu=$2 rss=$3 status=$4
+	reqs=$(emu_log_count)
+	[ "$status" = 0 ] || { echo "bench: '$name' exited $status" >&2; exit 1; }
+	eps=$(awk -v n="$events" -v w="$wall" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }')
+	mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+	printf '%-44s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$cpu" "$eps" "$mb"
+}
+
+# pull_case N CALENDAR: a calendar of N events, pulled in full, then
+# incrementally with nothing and with 10 changes.
+pull_case() {
+	n=$1 cal=$2
+	emu_ctl POST /_emu/calendars/$cal/generate \
+		"{\"count\":$n,\"start\":\"2026-01-05T08:00:00Z\",\"minutes\":60,\"step_minutes\":90,\"summary\":\"Event %d\"}" >/dev/null
+	pages=$(( (n + 2499) / 2500 ))
+	row "gcal-pull full, $n events" "$pages" "$n" -- gcal-pull -p bench -c "$cal"
+	lines=$(wc -l <"$work/out" | tr -d ' ')
+	[ "$lines" = "$n" ] || { echo "bench: pulled $lines of $n events" >&2; exit 1; }
+	row "gcal-pull incremental, 0 changes ($n)" 1 "$n" -- gcal-pull -p bench -c "$cal" --changes
+	for id in $(gcal-pull -p bench -c "$cal" | head -10 | jq -r .id); do
+		emu_ctl PATCH "/_emu/calendars/$cal/events/$id" '{"summary":"changed"}' >/dev/null
+	done
+	row "gcal-pull incremental, 10 changes ($n)" 1 10 -- gcal-pull -p bench -c "$cal" --changes
+	lines=$(wc -l <"$work/out" | tr -d ' ')
+	[ "$lines" = 10 ] || { echo "bench: --changes printed $lines, not 10" >&2; exit 1; }
+}
+
+pull_case 10000 "$(gcal-auth use -p bench --create 'Bench 10k' | jq -r .id)"
+pull_case 100000 "$(gcal-auth use -p bench --create 'Bench 100k' | jq -r .id)"
