@@ -24,6 +24,7 @@ from collections import OrderedDict
 from zoneinfo import ZoneInfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import emu_calendar as capi  # noqa: E402
