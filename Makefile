@@ -25,10 +25,10 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 # Debian's libjq 1.6 ships no pkg-config file: link it by name.
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lcrypto
 
-PROGS = gcal-auth gcal-revoke gcal-pull
-LIBOBJS = util json state http jwt oauth calendar cli events mirror
+PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
+LIBOBJS = util json state http jwt oauth calendar cli events mirror phone forward batch lines
 MAN1 = $(PROGS:%=man/%.1)
-MAN = $(MAN1) man/gcal.7
+MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 
 ifneq ($(V),1)
 Q = @
@@ -70,7 +70,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 
 # The Debian packages the build, the tests and the emulator need.
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
-	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time
+	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -100,10 +100,11 @@ bench: deps
 	$(Q)GCAL_BUILD=$(B) sh tests/bench/bench.sh
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	for p in $(PROGS); do \
 		cp completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \

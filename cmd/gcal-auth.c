@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "http.h"
 #include "json.h"
+#include "mirror.h"
 #include "oauth.h"
 #include "state.h"
 #include "util.h"
@@ -180,7 +181,8 @@ profile_view(const char *profile, jv prof)
 	long long exp;
 	char when[32];
 	const char *keys[] = {"kind", "account", "calendar", "calendar_summary",
-	    "linked_at", "revoked_at", "last_sync", NULL};
+	    "linked_at", "revoked_at", NULL};
+	char *last = mirror_last_pull(profile);
 	size_t i;
 
 	v = json_set_str(v, "profile", profile);
@@ -189,6 +191,10 @@ profile_view(const char *profile, jv prof)
 	v = jv_object_set(v, jv_string("scopes"), json_get(prof, "scopes"));
 	v = jv_object_set(v, jv_string("linked"),
 	    jv_bool(json_str(prof, "revoked_at") == NULL));
+	/* when gcal-pull last brought any calendar of the link up to date */
+	v = jv_object_set(v, jv_string("last_sync"), last ? jv_string(last) :
+	    jv_null());
+	free(last);
 	exp = oauth_token_expiry(profile);
 	if (exp > 0) {
 		time_rfc3339(exp, when);

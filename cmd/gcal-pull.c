@@ -19,9 +19,6 @@
 
 /* Google's largest page (events.list maxResults). */
 #define PAGE_SIZE "2500"
-/* The field that names an event's calendar when several are pulled;
- * gcal-diff and gcal-push read it, and never send it to Google. */
-#define CALENDAR_FIELD "gcal_calendar"
 
 enum {
 	OPT_FULL = CLI_FIRST_LONG, OPT_CHANGES, OPT_EXPAND, OPT_FROM, OPT_TO,
@@ -113,7 +110,7 @@ emit(struct pull *p, const char *calendar, const char *caltz,
 		return;
 	}
 	if (p->several)
-		ev = json_set_str(ev, CALENDAR_FIELD, calendar);
+		ev = json_set_str(ev, EVENT_CALENDAR_FIELD, calendar);
 	if (p->filter == NULL) {
 		json_print(stdout, ev);
 		return;

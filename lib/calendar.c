@@ -40,20 +40,33 @@ int
 calendar_call(struct calendar_api *api, const char *method, const char *path,
     jv body, const char *if_match, struct http_response *resp)
 {
+	char *text = NULL;
+	int rc;
+
+	if (jv_is_valid(body))
+		text = json_dump(body);
+	else
+		jv_free(body);
+	rc = calendar_send(api, method, path, text ? "application/json" : NULL,
+	    text, text ? strlen(text) : 0, if_match, resp);
+	free(text);
+	return rc;
+}
+
+int
+calendar_send(struct calendar_api *api, const char *method, const char *path,
+    const char *content_type, const char *body, size_t body_len,
+    const char *if_match, struct http_response *resp)
+{
 	struct http_request req = {
 		.method = method, .host = HOST_WWW, .path = path,
-		.if_match = if_match, .want_json = 1,
+		.if_match = if_match, .content_type = content_type,
+		.body = body, .body_len = body_len,
+		.want_json = content_type == NULL ||
+		    strcmp(content_type, "application/json") == 0,
 	};
-	char *text = NULL;
 	int rc, tries;
 
-	if (jv_is_valid(body)) {
-		text = json_dump(body);
-		req.content_type = "application/json";
-		req.body = text;
-		req.body_len = strlen(text);
-	} else
-		jv_free(body);
 	for (tries = 0;; tries++) {
 		req.bearer = api->token;
 		rc = http_do(&req, resp);
@@ -74,7 +87,6 @@ calendar_call(struct calendar_api *api, const char *method, const char *path,
 			break;
 		}
 	}
-	free(text);
 	return rc;
 }
 

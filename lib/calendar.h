@@ -23,6 +23,11 @@ int calendar_call(struct calendar_api *api, const char *method,
     const char *path, jv body, const char *if_match,
     struct http_response *resp);
 
+/* The same with a body of any type (content_type NULL: none). */
+int calendar_send(struct calendar_api *api, const char *method,
+    const char *path, const char *content_type, const char *body,
+    size_t body_len, const char *if_match, struct http_response *resp);
+
 /* Print "what: Google answered STATUS REASON: MESSAGE" and return the exit
  * status for it: 77 for authorization, 75 for retryable, 65 for a bad
  * request or an unknown resource, 69 otherwise. */

@@ -128,7 +128,7 @@ cli_usage(FILE *fp, const char *const *synopsis, const struct cli_option *opts)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 			    o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(fp, "  %-28s %s\n", left, o->help);
+		fprintf(fp, "  %-30s  %s\n", left, o->help);
 	}
 }
 

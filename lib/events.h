@@ -1,5 +1,7 @@
 /* events: what the tools need to know about Google event resources:
- * their times (RFC 3339 date-times, all-day dates in a time zone). */
+ * their times (RFC 3339 date-times, all-day dates in a time zone), their
+ * owner mark and derived ids, semantic equality, and the resource to
+ * write for a change (gcal-records(5)). */
 #ifndef GCAL_EVENTS_H
 #define GCAL_EVENTS_H
 
@@ -21,5 +23,37 @@ int event_time(jv event, const char *which, const char *caltz, long long *t);
  * event without times (a cancelled stub) does not. A recurring event's
  * master counts as reaching to the end of time. */
 int event_in_window(jv event, const char *caltz, long long from, long long to);
+
+/* The owner mark, in extendedProperties.private. */
+#define EVENT_OWNER_PROP "gcalOwner"
+#define EVENT_KEY_PROP "gcalKey"
+/* The field naming an event's calendar; never sent to Google. */
+#define EVENT_CALENDAR_FIELD "gcal_calendar"
+
+/* The event id for a local key: lowercase base32hex (RFC 4648 "extended
+ * hex", 0-9a-v) of SHA-256(owner "\n" key), 52 characters. The caller's. */
+char *event_id_for_key(const char *owner, const char *key);
+
+/* The fields that count, normalised (defaults Google fills in dropped,
+ * times as instants, attendees and reminder overrides as sorted sets, the
+ * owner mark left out); consumes ev. */
+jv event_normalize(jv ev);
+/* Are a and b the same event for a user? Borrows both. */
+int event_same(jv a, jv b);
+
+/* Is ev marked as owned by owner? Borrows ev. */
+int event_owned(jv ev, const char *owner);
+/* The key of ev's owner mark, or NULL; borrowed from ev. */
+const char *event_mark_key(jv ev);
+/* ev with only the fields a client may write to Google (no etag,
+ * updated, creator..., no gcal_calendar, no local fields); consumes ev. */
+jv event_writable(jv ev);
+/* ev with the owner mark merged into extendedProperties.private (key may
+ * be NULL: the key already there stays); consumes ev. */
+jv event_mark(jv ev, const char *owner, const char *key);
+/* remote with each field that counts taken from local (set when local has
+ * it, removed when not); attendees keep what remote knows of them
+ * (responseStatus, ...). Consumes remote, borrows local. */
+jv event_apply(jv remote, jv local);
 
 #endif

@@ -15,7 +15,6 @@
 #include "util.h"
 
 #define BACKOFF_MAX_MS 32000 /* Google's guide: cap the exponential wait */
-#define RETRY_AFTER_MAX 120  /* a longer wait is the next cron run's job */
 
 static const char *const google_hosts[] = {
 	[HOST_URL] = "",
@@ -88,6 +87,12 @@ env_long(const char *name, long def, long min, long max)
 	if (errstr != NULL)
 		errx(EX_USAGE, "$%s: '%s' is %s", name, s, errstr);
 	return (long)v;
+}
+
+int
+http_max_retries(void)
+{
+	return (int)env_long("GCAL_RETRIES", 5, 0, 100);
 }
 
 char *
@@ -638,10 +643,8 @@ response_reset(struct http_response *resp)
 	resp->status = 0;
 }
 
-/* Milliseconds to wait before retry number attempt (1-based): truncated
- * exponential backoff with jitter, as Google's error guide describes. */
-static long
-backoff_ms(int attempt, long retry_after)
+long
+http_backoff_ms(int attempt, long retry_after)
 {
 	long base = env_long("GCAL_BACKOFF_MS", 1000, 0, 600000);
 	long wait;
@@ -688,7 +691,7 @@ int
 http_do(const struct http_request *req, struct http_response *resp)
 {
 	const char *replay = getenv("GCAL_REPLAY");
-	long max_retries = env_long("GCAL_RETRIES", 5, 0, 100);
+	long max_retries = http_max_retries();
 	char *url, *canon, *rbody = NULL;
 	long long t0;
 	long wait;
@@ -777,7 +780,8 @@ http_do(const struct http_request *req, struct http_response *resp)
 			}
 			break; /* a retryable status stays in resp for the caller */
 		}
-		wait = backoff_ms(attempt, rc == CURLE_OK ? resp->retry_after : -1);
+		wait = http_backoff_ms(attempt, rc == CURLE_OK ?
+		    resp->retry_after : -1);
 		if (rc == CURLE_OK && resp->retry_after > RETRY_AFTER_MAX) {
 			if (verbose)
 				warnx("Google asks to wait %ld s: giving up for now",

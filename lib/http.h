@@ -69,6 +69,15 @@ char *http_google_message(const struct http_response *resp);
 /* Retryable per DESIGN.md: 5xx, 429, 403 rate limits. */
 int http_retryable(const struct http_response *resp);
 
+/* Retries after a first attempt ($GCAL_RETRIES, default 5). */
+int http_max_retries(void);
+/* Milliseconds to wait before retry number attempt (1-based): Retry-After
+ * when Google gave one, else truncated exponential backoff with jitter,
+ * as Google's error guide describes ($GCAL_BACKOFF_MS is the base). */
+long http_backoff_ms(int attempt, long retry_after);
+/* A Retry-After longer than this (seconds) is the next cron run's job. */
+#define RETRY_AFTER_MAX 120
+
 /* Register a secret (kind e.g. "ACCESS_TOKEN") so that traces and fixtures
  * show a stable placeholder "<KIND_N>" in its place. Copies value. */
 void http_secret(const char *value, const char *kind);

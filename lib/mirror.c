@@ -110,6 +110,38 @@ mirror_state(const struct mirror *m)
 	return jv_copy(m->state);
 }
 
+char *
+mirror_last_pull(const char *profile)
+{
+	char *dir = state_path(STATE_STATE, profile, "sync"), *path, *best = NULL;
+	const char *at;
+	struct dirent *de;
+	DIR *d;
+	jv st;
+
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s/state.json", dir, de->d_name);
+		st = json_read_file(path);
+		/* RFC 3339 UTC times compare as strings */
+		if ((at = json_str(st, "pulledAt")) != NULL &&
+		    (best == NULL || strcmp(at, best) > 0)) {
+			free(best);
+			best = xstrdup(at);
+		}
+		jv_free(st);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	return best;
+}
+
 static struct mirror_reader *
 reader_open(const char *path)
 {

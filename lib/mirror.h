@@ -30,6 +30,10 @@ const char *mirror_time_zone(const struct mirror *m);
 /* The state as a JSON object (for status); the caller's. */
 jv mirror_state(const struct mirror *m);
 
+/* When any calendar of the profile was last pulled (RFC 3339), or NULL;
+ * the caller's. */
+char *mirror_last_pull(const char *profile);
+
 /* Reading a mirror file line by line. */
 struct mirror_reader;
 /* The current mirror (an empty one when there is none yet). */

@@ -288,15 +288,11 @@ state_remove_tree(const char *dir, const char *keep)
 }
 
 int
-state_lock(const char *profile, const char *name, int timeout, int *status)
+state_lock_path(const char *path, int timeout, int *status)
 {
-	char *dir = state_path(STATE_STATE, profile, NULL);
-	char *path = xasprintf("%s/%s", dir, name);
-	const char *env = getenv("GCAL_LOCK_TIMEOUT");
+	const char *env = getenv("GCAL_LOCK_TIMEOUT"), *errstr;
 	long long deadline;
 	int fd;
-
-	const char *errstr;
 
 	*status = 0;
 	if (env && *env) {
@@ -304,15 +300,12 @@ state_lock(const char *profile, const char *name, int timeout, int *status)
 		if (errstr != NULL)
 			errx(EX_USAGE, "$GCAL_LOCK_TIMEOUT: '%s' is %s", env, errstr);
 	}
-	if (state_mkdir(dir) == -1 ||
+	if (state_mkdir_for(path) == -1 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		warn("'%s'", path);
-		free(dir);
-		free(path);
 		*status = EX_SOFTWARE;
 		return -1;
 	}
-	free(dir);
 	deadline = now_ms() + (long long)timeout * 1000;
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -321,18 +314,29 @@ state_lock(const char *profile, const char *name, int timeout, int *status)
 			break;
 		}
 		if (now_ms() >= deadline) {
-			warnx("profile '%s' is busy: another run holds '%s' (waited "
-			    "%d s); try again later", profile, path, timeout);
+			warnx("'%s' is busy: another run holds it (waited %d s); "
+			    "try again later", path, timeout);
 			*status = EX_TEMPFAIL;
 			break;
 		}
 		usleep(50 * 1000);
 	}
-	free(path);
 	if (*status == 0)
 		return fd;
 	close(fd);
 	return -1;
+}
+
+int
+state_lock(const char *profile, const char *name, int timeout, int *status)
+{
+	char *dir = state_path(STATE_STATE, profile, NULL);
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = state_lock_path(path, timeout, status);
+
+	free(path);
+	free(dir);
+	return fd;
 }
 
 void

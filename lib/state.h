@@ -59,6 +59,8 @@ int state_remove_tree(const char *dir, const char *keep);
  * still holds it, EX_SOFTWARE when the lock file cannot be made. */
 int state_lock(const char *profile, const char *name, int timeout,
     int *status);
+/* The same for any lock file path (made 0600, with its directory). */
+int state_lock_path(const char *path, int timeout, int *status);
 void state_unlock(int fd);
 
 /* The profile's profile.json (an object), or invalid with errno ENOENT

@@ -63,7 +63,7 @@ void time_rfc3339(long long t, char out[32]);
 int write_all(int fd, const void *p, size_t n);
 
 /* Check and close stdout at exit: a closed pipe ends quietly, other
- * errors are reported and change the status to EX_IOERR. */
+ * errors are reported and change the status to EX_SOFTWARE (70). */
 int finish_stdout(int status);
 
 #endif

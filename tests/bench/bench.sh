@@ -61,3 +61,40 @@ pull_case() {
 
 pull_case 10000 "$(gcal-auth use -p bench --create 'Bench 10k' | jq -r .id)"
 pull_case 100000 "$(gcal-auth use -p bench --create 'Bench 100k' | jq -r .id)"
+
+# diff_case N: gcal-diff of N events against the same N with 1% changed,
+# next to jq parsing one of the files (the naive baseline: any diff that
+# parses every record costs at least that).
+diff_case() {
+	n=$1
+	python3 - "$n" "$work/diff-a" "$work/diff-b" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as a, open(sys.argv[3], "w") as b:
+    for i in range(n):
+        e = {"kind": "calendar#event", "etag": '"%d"' % (3000000000 + i), "id": "ev%08d" % i,
+             "status": "confirmed", "htmlLink": "https://www.google.com/calendar/event?eid=ZXYw%d" % i,
+             "created": "2026-01-01T00:00:00.000Z", "updated": "2026-01-02T00:00:00.000Z",
+             "summary": "Event %d" % i, "description": "Booked online by customer %d." % i,
+             "location": "Main street 1, Amsterdam",
+             "creator": {"email": "alice@example.com", "self": True},
+             "organizer": {"email": "alice@example.com", "self": True},
+             "start": {"dateTime": "2026-01-05T08:00:00Z"}, "end": {"dateTime": "2026-01-05T09:00:00Z"},
+             "iCalUID": "ev%08d@google.com" % i, "sequence": 0,
+             "attendees": [{"email": "bob%d@example.com" % i, "responseStatus": "needsAction"}],
+             "extendedProperties": {"private": {"gcalOwner": "gcal", "gcalKey": str(i)}},
+             "reminders": {"useDefault": True}, "eventType": "default"}
+        a.write(json.dumps(e, sort_keys=True, separators=(",", ":")) + "\n")
+        if i % 100 == 7:
+            e["summary"] = "Changed %d" % i
+            e["etag"] = '"x%d"' % i
+        b.write(json.dumps(e, sort_keys=True, separators=(",", ":")) + "\n")
+PY
+	row "gcal-diff $n vs $n, 1% changed" 0 "$n" -- gcal-diff "$work/diff-a" "$work/diff-b"
+	lines=$(wc -l <"$work/out" | tr -d ' ')
+	[ "$lines" = $((n / 100)) ] || { echo "bench: gcal-diff printed $lines, not $((n / 100))" >&2; exit 1; }
+	row "  baseline: jq -c . of one file ($n)" 0 "$n" -- jq -c . "$work/diff-a"
+	rm -f "$work/diff-a" "$work/diff-b"
+}
+
+diff_case 100000

@@ -614,13 +614,14 @@ def list_events(st, req, a, cal):
         if deleted_ok:
             items = [ev.mjson if ev.deleted else ev.json for ev in cal.events.values()]
         else:
-            items = [ev.json for ev in cal.events.values() if not ev.deleted]
+            items = [ev.mjson if ev.deleted else ev.json for ev in cal.events.values()
+                     if not ev.deleted or cancelled_instance(cal, ev, single)]
     else:
         for ev in cal.events.values():
             if filtered and not match(ev):
                 continue
             if ev.deleted:
-                if not deleted_ok:
+                if not deleted_ok and not cancelled_instance(cal, ev, single):
                     continue
                 mm = cal.events.get(ev.master) if ev.master else None
                 if single and mm is not None and not mm.deleted:
@@ -880,6 +881,16 @@ REASONS = {200: 'OK', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request'
            401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 410: 'Gone',
            412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error',
            503: 'Service Unavailable'}
+
+
+def cancelled_instance(cal, ev, single):
+    """events.list, showDeleted: "Cancelled instances of recurring events (but
+    not the underlying recurring event) will still be included if showDeleted
+    and singleEvents are both False." """
+    if single or not ev.master:
+        return False
+    m = cal.events.get(ev.master)
+    return m is not None and not m.deleted
 
 
 def parse_multipart(body, boundary):

@@ -44,6 +44,7 @@ is "$(jq -r 'select(.id=="'"$1"'") | .summary' "$OUT")" moved "... the edit as G
 is "$(emu_log_count)" 1 "... with exactly 1 request"
 run gcal-pull
 is "$(wc -l <"$OUT" | tr -d ' ')" 5999 "the mirror now holds 5,999 events"
+ok "gcal-auth status shows when the link last synced" jq_ok '.last_sync | test("^20[0-9-]+T")' "$(gcal-auth status >"$T/st"; echo "$T/st")"
 ok "... without the deleted one" lacks "\"id\":\"$3\"" "$OUT"
 emu_ctl POST /_emu/log/clear >/dev/null
 run gcal-pull --changes
@@ -117,6 +118,10 @@ is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
 	"without --expand the changes are the two exceptions"
 run gcal-pull
 ok "... and the mirror keeps the cancelled instance, as Google lists it" \
+	jq_ok -s 'map(select(.id=="standup0001_20261209T080000Z"))[0].status == "cancelled"' "$OUT"
+
+run gcal-pull --full
+ok "a full pull lists the cancelled instance too, as Google does without singleEvents" \
 	jq_ok -s 'map(select(.id=="standup0001_20261209T080000Z"))[0].status == "cancelled"' "$OUT"
 
 run gcal-pull --expand --from 2026-12-25 --to 2026-12-26

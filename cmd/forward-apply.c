@@ -1,0 +1,511 @@
+/* forward-apply: turn calendar events whose title is a telephone number
+ * into call forwarding for an extension, applied through a backend.
+ * See forward-apply(1). */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "events.h"
+#include "forward.h"
+#include "http.h"
+#include "json.h"
+#include "phone.h"
+#include "state.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Seconds to wait for the lock of a run still busy with the extension. */
+#define LOCK_WAIT 30
+
+enum {
+	OPT_AT = CLI_FIRST_LONG, OPT_STATE, OPT_EXEC, OPT_POST, OPT_BODY,
+	OPT_BODY_FILE, OPT_EXPLAIN, OPT_TZ, OPT_LENGTHS, OPT_CC,
+};
+
+static const struct cli_option options[] = {
+	{"extension", 'e', "EXT", NULL, "the telephone extension whose calls are forwarded"},
+	{"profile", 'p', "PROFILE", NULL, "the link the events come from: where the state is kept"},
+	{"at", OPT_AT, "TIME", NULL, "the time to apply (RFC 3339 or a date; default: now)"},
+	{"state", OPT_STATE, "FILE", NULL, "the last applied forward (default: in the profile's state)"},
+	{"exec", OPT_EXEC, "CMD", NULL, "apply by running CMD EXT TARGET... (split on blanks, no shell)"},
+	{"post", OPT_POST, "URL", NULL, "apply by an HTTP POST of a JSON body to URL"},
+	{"body", OPT_BODY, "JQ", NULL, "a jq program making the POST body of the transition"},
+	{"body-file", OPT_BODY_FILE, "FILE", NULL, "read the --body program from FILE"},
+	{"dry-run", 'n', NULL, NULL, "print the transition, apply nothing, keep the state"},
+	{"explain", OPT_EXPLAIN, NULL, NULL, "print for each event whether it is a forward, and why"},
+	{"time-zone", OPT_TZ, "TZ", NULL, "the calendar's time zone for all-day events (default: $TZ)"},
+	{"internal-lengths", OPT_LENGTHS, "LEN", NULL, "digits of an internal extension: N or N-M (default 2-5)"},
+	{"country-code", OPT_CC, "CC", NULL, "write national numbers as +CC and the number (E.164)"},
+	{"verbose", 'v', NULL, NULL, "trace the HTTP exchange of --post on stderr"},
+	{"quiet", 'q', NULL, NULL, "no warnings"},
+	{"help", 'h', NULL, NULL, "show this help"},
+	{"version", CLI_VERSION, NULL, NULL, "show the version"},
+	{0},
+};
+
+static const char *const synopsis[] = {
+	"-e EXT [-nqv] [-p PROFILE] [--at TIME] [--state FILE] "
+	    "[--exec CMD | --post URL [--body JQ | --body-file FILE]] [--explain] "
+	    "[--time-zone TZ] [--internal-lengths LEN] [--country-code CC]",
+	NULL,
+};
+
+struct run {
+	const char *ext;
+	const char *exec;
+	const char *post;
+	struct jqprog *body;
+	int dry_run;
+	int explain;
+	struct forward_rules rules;
+};
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+	warnx(fmt, arg);
+	fprintf(stderr, "Try 'forward-apply --help'.\n");
+	exit(EX_USAGE);
+}
+
+/* A zone name the C library knows (a zoneinfo file), or a POSIX TZ
+ * string; anything else would silently mean UTC to mktime(3). */
+static int
+known_zone(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	struct stat st;
+	char *path;
+	int ok;
+
+	if (*tz == '\0' || strstr(tz, ".."))
+		return 0;
+	if (*tz == ':')
+		tz++;
+	if (strpbrk(tz, "0123456789") && !strchr(tz, '/'))
+		return 1; /* "CET-1CEST,M3.5.0,M10.5.0/3" */
+	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ok;
+}
+
+static char *
+joined(jv arr, const char *sep)
+{
+	struct buf b = {0};
+	int i, n = jv_array_length(jv_copy(arr));
+
+	buf_adds(&b, "");
+	for (i = 0; i < n; i++) {
+		jv s = jv_array_get(jv_copy(arr), i);
+
+		if (i > 0)
+			buf_adds(&b, sep);
+		buf_adds(&b, jv_string_value(s));
+		jv_free(s);
+	}
+	return buf_take(&b);
+}
+
+/* --- backends: each returns 0 once the telephone system confirmed ---- */
+
+static char *
+env_entry(const char *name, const char *value)
+{
+	return xasprintf("%s=%s", name, value);
+}
+
+/* CMD split on blanks, then EXT and the targets: argv, never a shell. */
+static int
+apply_exec(const struct run *r, jv rec, char **why)
+{
+	static const char *const ours[] = {"GCAL_EXTENSION=", "GCAL_TARGETS=",
+	    "GCAL_FROM=", "GCAL_TRANSITION=", NULL};
+	posix_spawn_file_actions_t fa;
+	char **argv = NULL, **envp = NULL, *words, *w, *save, *targets, *from;
+	char *dump;
+	jv to = json_get(rec, "to"), old = json_get(rec, "from");
+	size_t na = 0, ne = 0, i, k;
+	int n, status, rc, skip;
+	pid_t pid;
+
+	words = xstrdup(r->exec);
+	for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		argv = xreallocarray(argv, na + 1, sizeof(*argv));
+		argv[na++] = w;
+	}
+	n = jv_array_length(jv_copy(to));
+	argv = xreallocarray(argv, na + (size_t)n + 2, sizeof(*argv));
+	argv[na++] = (char *)r->ext;
+	for (i = 0; i < (size_t)n; i++) {
+		jv t = jv_array_get(jv_copy(to), (int)i);
+
+		argv[na++] = xstrdup(jv_string_value(t));
+		jv_free(t);
+	}
+	argv[na] = NULL;
+
+	for (i = 0; environ[i]; i++)
+		;
+	envp = xcalloc(i + 5, sizeof(*envp));
+	for (i = 0; environ[i]; i++) {
+		for (skip = 0, k = 0; ours[k] && !skip; k++)
+			skip = strncmp(environ[i], ours[k], strlen(ours[k])) == 0;
+		if (!skip)
+			envp[ne++] = environ[i];
+	}
+	targets = joined(to, " ");
+	from = joined(old, " ");
+	envp[ne++] = env_entry("GCAL_EXTENSION", r->ext);
+	envp[ne++] = env_entry("GCAL_TARGETS", targets);
+	envp[ne++] = env_entry("GCAL_FROM", from);
+	dump = json_dump(jv_copy(rec));
+	envp[ne++] = env_entry("GCAL_TRANSITION", dump);
+	free(dump);
+	envp[ne] = NULL;
+
+	/* the command's output is not ours: stdout carries only records */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	fflush(stdout);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
+		rc = EX_UNAVAILABLE;
+	} else {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		rc = 0;
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			*why = xasprintf("--exec '%s': exited with status %d", argv[0],
+			    WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			*why = xasprintf("--exec '%s': killed by signal %d", argv[0],
+			    WTERMSIG(status));
+		if (*why)
+			rc = EX_UNAVAILABLE;
+	}
+	for (i = ne - 4; i < ne; i++)
+		free(envp[i]);
+	free(envp);
+	for (i = na - (size_t)n; i < na; i++)
+		free(argv[i]);
+	free(argv);
+	free(words);
+	free(targets);
+	free(from);
+	jv_free(to);
+	jv_free(old);
+	return rc;
+}
+
+/* The POST body: the --body program's one value, or the record itself. */
+static int
+post_body(const struct run *r, jv rec, char **body, char **why)
+{
+	jv out, extra;
+	int rc;
+
+	if (r->body == NULL) {
+		*body = json_dump(jv_copy(rec));
+		return 0;
+	}
+	jqprog_start(r->body, jv_copy(rec));
+	if ((rc = jqprog_next(r->body, &out)) != 1) {
+		if (rc == -1) {
+			char *m = json_error_text(out);
+
+			*why = xasprintf("--body: %s", m);
+			free(m);
+		} else
+			*why = xstrdup("--body: the program gave no value");
+		return EX_DATAERR;
+	}
+	/* one request per transition: a second value would be lost */
+	if ((rc = jqprog_next(r->body, &extra)) != 0) {
+		jv_free(out);
+		jv_free(extra);
+		while (jqprog_next(r->body, &extra) == 1)
+			jv_free(extra);
+		*why = xstrdup("--body: the program gave more than one value");
+		return EX_DATAERR;
+	}
+	*body = json_dump(out);
+	return 0;
+}
+
+static int
+apply_post(const struct run *r, jv rec, char **why)
+{
+	struct http_request req = {
+		.method = "POST",
+		.host = HOST_URL,
+		.path = r->post,
+		.content_type = "application/json",
+	};
+	struct http_response resp = {0};
+	char *body = NULL;
+	const char *msg;
+	jv e;
+	int rc;
+
+	if ((rc = post_body(r, rec, &body, why)) != 0)
+		return rc;
+	req.body = body;
+	req.body_len = strlen(body);
+	if ((rc = http_do(&req, &resp)) != 0) {
+		*why = xasprintf("--post '%s': %s", r->post, http_error());
+	} else if (resp.status < 200 || resp.status > 299) {
+		*why = xasprintf("--post '%s': HTTP status %ld", r->post,
+		    resp.status);
+		rc = resp.status >= 500 || resp.status == 429 ? EX_TEMPFAIL :
+		    EX_UNAVAILABLE;
+	} else if (jv_get_kind(resp.json) == JV_KIND_OBJECT) {
+		/* JSON-RPC reports its errors in a 200 answer */
+		e = json_get(resp.json, "error");
+		if (jv_get_kind(e) != JV_KIND_NULL) {
+			msg = jv_get_kind(e) == JV_KIND_OBJECT ? json_str(e, "message") :
+			    NULL;
+			*why = xasprintf("--post '%s': the answer has an error: %s",
+			    r->post, msg ? msg : "(no message)");
+			rc = EX_UNAVAILABLE;
+		}
+		jv_free(e);
+	}
+	http_response_free(&resp);
+	free(body);
+	return rc;
+}
+
+/* --- one run ----------------------------------------------------------- */
+
+/* Read the events and collect the active targets. 0 or EX_DATAERR. */
+static int
+read_events(const struct run *r, struct forward_set *targets,
+    struct forward_set *ids)
+{
+	struct ndjson_reader *in = ndjson_open("-");
+	struct forward_verdict v;
+	const char *id;
+	jv ev;
+	int rc;
+
+	while ((rc = ndjson_read(in, &ev)) == 1) {
+		forward_judge(ev, &r->rules, &v);
+		if (v.taken) {
+			forward_set_add(targets, v.target);
+			if ((id = json_str(ev, "id")) != NULL)
+				forward_set_add(ids, id);
+		}
+		if (r->explain)
+			json_print(stdout, forward_explain(ev, &v));
+		jv_free(ev);
+	}
+	if (rc == -1)
+		warnx("%s", ndjson_error(in));
+	ndjson_close(in);
+	return rc == -1 ? EX_DATAERR : 0;
+}
+
+static int
+apply(const struct run *r, const char *state)
+{
+	struct forward_set targets = {0}, ids = {0};
+	char at[32], *why = NULL;
+	jv from = jv_invalid(), to, rec;
+	int rc;
+
+	if ((rc = read_events(r, &targets, &ids)) != 0)
+		goto out;
+	from = forward_state_read(state);
+	if (!jv_is_valid(from)) {
+		why = json_error_text(from);
+		from = jv_invalid();
+		warnx("'%s': %s", state, why);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	to = forward_set_array(&targets);
+	time_rfc3339(r->rules.at, at);
+	rec = json_set_str(jv_object(), "extension", r->ext);
+	rec = jv_object_set(rec, jv_string("from"), jv_copy(from));
+	rec = jv_object_set(rec, jv_string("to"), jv_copy(to));
+	rec = jv_object_set(rec, jv_string("events"), forward_set_array(&ids));
+	rec = json_set_str(rec, "at", at);
+	if (jv_equal(jv_copy(from), to)) {
+		if (r->explain)
+			json_print(stdout, json_set_str(rec, "result", "unchanged"));
+		else
+			jv_free(rec);
+		goto out;
+	}
+	if (r->dry_run) {
+		json_print(stdout, json_set_str(rec, "result", "dry-run"));
+		goto out;
+	}
+	rc = r->exec ? apply_exec(r, rec, &why) : apply_post(r, rec, &why);
+	if (rc != 0) {
+		warnx("extension %s: %s", r->ext, why);
+		rec = json_set_str(rec, "error", why);
+		json_print(stdout, json_set_str(rec, "result", "failed"));
+		goto out;
+	}
+	rec = json_set_str(rec, "result", "applied");
+	/* only now: a failed backend call is tried again by the next run */
+	if (state_write_json(state, jv_copy(rec)) == -1) {
+		warn("'%s': the forward is applied, but not recorded", state);
+		rc = EX_SOFTWARE;
+	}
+	json_print(stdout, rec);
+out:
+	jv_free(from);
+	free(why);
+	forward_set_free(&targets);
+	forward_set_free(&ids);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct run r = {.rules = {.phone = {.ext_min = 2, .ext_max = 5}}};
+	const char *arg, *at = NULL, *state_opt = NULL, *body = NULL;
+	const char *body_file = NULL;
+	char *state, *why, *prog = NULL;
+	struct cli *c;
+	int key, rc, lock = -1;
+
+	cli_synopsis = synopsis;
+	c = cli_new(options, 0);
+	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
+		switch (key) {
+		case 'e':
+			r.ext = arg;
+			break;
+		case 'p':
+			state_set_profile(arg);
+			break;
+		case OPT_AT:
+			at = arg;
+			break;
+		case OPT_STATE:
+			state_opt = arg;
+			break;
+		case OPT_EXEC:
+			r.exec = arg;
+			break;
+		case OPT_POST:
+			r.post = arg;
+			break;
+		case OPT_BODY:
+			body = arg;
+			break;
+		case OPT_BODY_FILE:
+			body_file = arg;
+			break;
+		case 'n':
+			r.dry_run = 1;
+			break;
+		case OPT_EXPLAIN:
+			r.explain = 1;
+			break;
+		case OPT_TZ:
+			if (!known_zone(arg))
+				usage_error("--time-zone '%s': unknown time zone", arg);
+			r.rules.tz = arg;
+			break;
+		case OPT_LENGTHS:
+			if (phone_lengths(arg, &r.rules.phone.ext_min,
+			    &r.rules.phone.ext_max) == -1)
+				usage_error("--internal-lengths '%s': not N-M with "
+				    "1 <= N <= M <= 15", arg);
+			break;
+		case OPT_CC:
+			if (arg[0] < '1' || arg[0] > '9' || strlen(arg) > 3 ||
+			    strspn(arg, "0123456789") != strlen(arg))
+				usage_error("--country-code '%s': not a country "
+				    "calling code (1 to 3 digits, e.g. 31)", arg);
+			r.rules.phone.country = arg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		}
+	}
+	cli_free(c);
+	if (optind != argc)
+		usage_error("unexpected operand '%s'", argv[optind]);
+	if (r.ext == NULL)
+		usage_error("%s", "no extension: give -e EXT");
+	/* it names the state file */
+	if (!state_valid_profile(r.ext))
+		usage_error("extension '%s': use letters, digits, '.', '_', '-', "
+		    "'@', '+'", r.ext);
+	if (r.exec && r.post)
+		usage_error("%s", "--exec and --post: give one backend");
+	if (!r.exec && !r.post && !r.dry_run)
+		usage_error("%s", "no backend: give --exec, --post or --dry-run");
+	if (r.exec && strspn(r.exec, " \t") == strlen(r.exec))
+		usage_error("%s", "--exec: an empty command");
+	if ((body || body_file) && !r.post)
+		usage_error("%s", "--body and --body-file go with --post");
+	if (body && body_file)
+		usage_error("%s", "--body and --body-file: give one");
+	if (r.post && strncmp(r.post, "http://", 7) != 0 &&
+	    strncmp(r.post, "https://", 8) != 0)
+		usage_error("--post '%s': not an http:// or https:// URL", r.post);
+	if (at == NULL)
+		r.rules.at = now_s();
+	else if (time_parse(at, r.rules.tz, &r.rules.at) == -1)
+		usage_error("--at '%s': not an RFC 3339 time or a date "
+		    "(2026-11-23T10:00:00+01:00, 2026-11-23)", at);
+	if (body_file) {
+		jv text = jv_load_file(body_file, 1);
+
+		if (!jv_is_valid(text)) {
+			why = json_error_text(text);
+			errx(EX_NOINPUT, "--body-file '%s': %s", body_file, why);
+		}
+		prog = xstrdup(jv_string_value(text));
+		jv_free(text);
+		body = prog;
+	}
+	if (body && (r.body = jqprog_new(body, &why)) == NULL) {
+		warnx("--body: %s", why);
+		free(why);
+		free(prog);
+		return EX_USAGE;
+	}
+	state = state_opt ? xstrdup(state_opt) :
+	    forward_state_path(state_profile(), r.ext);
+	/* A dry run changes nothing, so it need not wait for a busy run. */
+	if (!r.dry_run && (lock = forward_lock(state, LOCK_WAIT, &rc)) == -1)
+		goto out;
+	if (at == NULL)
+		r.rules.at = now_s(); /* the time the run really starts */
+	rc = apply(&r, state);
+	state_unlock(lock);
+out:
+	free(state);
+	free(prog);
+	jqprog_free(r.body);
+	http_cleanup();
+	return finish_stdout(rc);
+}

@@ -1,0 +1,208 @@
+#include <sys/file.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "forward.h"
+#include "json.h"
+#include "state.h"
+#include "util.h"
+
+static int
+is_true(jv obj, const char *key)
+{
+	jv v = json_get(obj, key);
+	int t = jv_get_kind(v) == JV_KIND_TRUE;
+
+	jv_free(v);
+	return t;
+}
+
+/* The account's own attendee entry says "declined" (Google marks it with
+ * "self": true). */
+static int
+declined(jv ev)
+{
+	jv att = json_get(ev, "attendees"), a;
+	const char *rs;
+	int i, n, yes = 0;
+
+	if (jv_get_kind(att) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(att));
+		for (i = 0; i < n && !yes; i++) {
+			a = jv_array_get(jv_copy(att), i);
+			if (jv_get_kind(a) == JV_KIND_OBJECT && is_true(a, "self") &&
+			    (rs = json_str(a, "responseStatus")) != NULL &&
+			    strcmp(rs, "declined") == 0)
+				yes = 1;
+			jv_free(a);
+		}
+	}
+	jv_free(att);
+	return yes;
+}
+
+void
+forward_judge(jv ev, const struct forward_rules *r, struct forward_verdict *v)
+{
+	const char *st = json_str(ev, "status"), *title = json_str(ev, "summary");
+	const char *why = NULL;
+	jv rec;
+	int master;
+
+	memset(v, 0, sizeof(*v));
+	v->kind = phone_parse(title ? title : "", &r->phone, v->target, &why);
+	v->timed = event_time(ev, "start", r->tz, &v->start) == 0 &&
+	    event_time(ev, "end", r->tz, &v->end) == 0;
+	rec = json_get(ev, "recurrence");
+	master = jv_get_kind(rec) == JV_KIND_ARRAY;
+	jv_free(rec);
+	if (st && strcmp(st, "cancelled") == 0)
+		v->reason = "cancelled";
+	else if (declined(ev))
+		v->reason = "declined";
+	else if (v->kind == PHONE_NONE)
+		v->reason = why;
+	else if (master)
+		/* its times are the first instance's only */
+		v->reason = "recurring event not expanded (gcal-pull --expand)";
+	else if (!v->timed)
+		v->reason = "no start or end time";
+	else if (!(v->start <= r->at && r->at < v->end))
+		v->reason = "not active";
+	else {
+		v->taken = 1;
+		v->reason = v->kind == PHONE_INTERNATIONAL ? "international number" :
+		    v->kind == PHONE_NATIONAL ? "national number" : "extension";
+	}
+}
+
+jv
+forward_explain(jv ev, const struct forward_verdict *v)
+{
+	const char *id = json_str(ev, "id"), *title = json_str(ev, "summary");
+	const char *cal = json_str(ev, EVENT_CALENDAR_FIELD);
+	char t[32];
+	jv out = jv_object();
+
+	out = jv_object_set(out, jv_string("id"), id ? jv_string(id) : jv_null());
+	out = json_set_str(out, "summary", title ? title : "");
+	out = jv_object_set(out, jv_string("taken"), jv_bool(v->taken));
+	out = json_set_str(out, "reason", v->reason);
+	if (v->target[0])
+		out = json_set_str(out, "target", v->target);
+	if (cal)
+		out = json_set_str(out, EVENT_CALENDAR_FIELD, cal);
+	if (v->timed) {
+		time_rfc3339(v->start, t);
+		out = json_set_str(out, "start", t);
+		time_rfc3339(v->end, t);
+		out = json_set_str(out, "end", t);
+	}
+	return out;
+}
+
+void
+forward_set_add(struct forward_set *s, const char *str)
+{
+	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = xstrdup(str);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+jv
+forward_set_array(const struct forward_set *s)
+{
+	jv out = jv_array();
+	size_t i;
+
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (i = 0; i < s->n; i++)
+		if (i == 0 || strcmp(s->v[i], s->v[i - 1]) != 0)
+			out = jv_array_append(out, jv_string(s->v[i]));
+	return out;
+}
+
+void
+forward_set_free(struct forward_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+char *
+forward_state_path(const char *profile, const char *ext)
+{
+	char *name = xasprintf("forward/%s.json", ext);
+	char *path = state_path(STATE_STATE, profile, name);
+
+	free(name);
+	return path;
+}
+
+jv
+forward_state_read(const char *path)
+{
+	jv st = state_read_json(path), to;
+	int i, n;
+
+	if (!jv_is_valid(st)) {
+		if (errno == ENOENT) {
+			jv_free(st);
+			return jv_array(); /* never applied: no forward */
+		}
+		return st;
+	}
+	to = json_get(st, "to");
+	jv_free(st);
+	if (jv_get_kind(to) != JV_KIND_ARRAY) {
+		jv_free(to);
+		return jv_invalid_with_msg(jv_string("no \"to\" array: not a "
+		    "forward-apply state file"));
+	}
+	n = jv_array_length(jv_copy(to));
+	for (i = 0; i < n; i++) {
+		jv t = jv_array_get(jv_copy(to), i);
+		int ok = jv_get_kind(t) == JV_KIND_STRING;
+
+		jv_free(t);
+		if (!ok) {
+			jv_free(to);
+			return jv_invalid_with_msg(jv_string("a target that is not a "
+			    "string"));
+		}
+	}
+	return to;
+}
+
+int
+forward_state_write(const char *path, jv rec)
+{
+	return state_write_json(path, jv_copy(rec));
+}
+
+int
+forward_lock(const char *path, int timeout, int *status)
+{
+	char *lock = xasprintf("%s.lock", path);
+	int fd = state_lock_path(lock, timeout, status);
+
+	free(lock);
+	return fd;
+}

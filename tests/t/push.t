@@ -1,0 +1,196 @@
+#!/bin/sh
+# gcal-push: batched, conditional, idempotent writes, one result per change.
+. "$(dirname "$0")/../lib.sh"
+
+emu_start || { echo "Bail out! emulator"; exit 1; }
+run link_account
+CAL=$(gcal-auth use --create "Bookings" | jq -r .id)
+
+# ins ID SUMMARY [HOUR]: an insert change record
+ins() {
+	jq -nc --arg id "$1" --arg s "$2" --arg h "${3:-10}" '{op:"insert", target:"remote", id:$id,
+		event:{summary:$s, start:{dateTime:("2026-12-01T" + $h + ":00:00Z")},
+		end:{dateTime:("2026-12-01T" + $h + ":30:00Z")},
+		extendedProperties:{private:{gcalOwner:"gcal", gcalKey:$id}}}}'
+}
+# remote_count: events the emulator holds in the calendar, deleted ones apart
+remote_count() {
+	emu_ctl GET "/_emu/calendars/$CAL/events" | jq -s '[.[] | select(.status != "cancelled")] | length'
+}
+batches() {
+	emu_log_count POST '^/batch/calendar/v3$'
+}
+
+{ ins appt00001 "Cut and dry"; ins appt00002 "Colour"; ins appt00003 "Beard trim"; } >"$T/three"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/three" gcal-push
+is "$rc" 0 "3 inserts exit 0"
+is "$(jq -r .status "$OUT" | sort -u)" ok "... with an ok result for each"
+is "$(wc -l <"$OUT" | tr -d ' ')" 3 "... one result per change"
+ok "results carry the new etag and the event" jq_ok -s 'all(.[]; (.etag | type) == "string" and .event.id == .id)' "$OUT"
+is "$(batches)" 1 "... in 1 batch request"
+is "$(remote_count)" 3 "Google has the 3 events"
+cp "$OUT" "$T/inserted"
+
+# The same inserts again (a rerun after a crash): no duplicates, all ok.
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/three" gcal-push
+is "$rc" 0 "re-running the inserts exits 0"
+is "$(jq -r .status "$OUT" | sort -u)" ok "... reporting them as there already"
+is "$(remote_count)" 3 "... and duplicates nothing"
+
+# An insert whose batch answer is lost after Google acted: retried, no duplicate.
+ins appt00004 "Lost answer" >"$T/four"
+emu_ctl POST /_emu/faults '{"method":"POST","path":"^/batch/calendar/v3$","action":"drop_after","times":1}' >/dev/null
+run_in "$T/four" gcal-push
+is "$rc" 0 "an insert retried after a dropped connection exits 0"
+is "$(jq -r .status "$OUT")" ok "... ok"
+is "$(remote_count)" 4 "... and made exactly one event"
+
+# --- updates: If-Match ----------------------------------------------------
+etag=$(jq -r 'select(.id=="appt00001") | .etag' "$T/inserted")
+jq -c 'select(.id=="appt00001") | {op:"update", target:"remote", id, etag,
+	event:(.event | .summary = "Cut, dry and colour")}' "$T/inserted" >"$T/upd"
+run_in "$T/upd" gcal-push
+is "$rc" 0 "an update with the etag last seen exits 0"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/appt00001" | jq -r .summary)" "Cut, dry and colour" \
+	"... and Google has the new summary"
+newetag=$(jq -r .etag "$OUT")
+ok "... with a new etag in the result" test "$newetag" != "$etag" -a -n "$newetag"
+
+# The same record again: its etag is stale now, but Google already has what
+# it asks for: ok, not a conflict (an answer lost the first time).
+run_in "$T/upd" gcal-push
+is "$(jq -r .status "$OUT")" ok "an update replayed after it was applied is ok"
+
+# A hand edit in Google Calendar meanwhile: 412, reported, never overwritten.
+emu_ctl PATCH "/_emu/calendars/$CAL/events/appt00002" '{"summary":"Changed by hand"}' >/dev/null
+etag2=$(jq -r 'select(.id=="appt00002") | .etag' "$T/inserted")
+jq -c 'select(.id=="appt00002") | {op:"update", target:"remote", id, etag,
+	event:(.event | .summary = "Colour and cut")}' "$T/inserted" >"$T/upd2"
+run_in "$T/upd2" gcal-push
+is "$rc" 1 "an update after a hand edit in Google exits 1"
+is "$(jq -r '[.status,.code] | join(" ")' "$OUT")" "conflict 412" "... with a conflict result"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/appt00002" | jq -r .summary)" "Changed by hand" \
+	"... and the hand edit survives"
+
+# --- deletes ----------------------------------------------------------------
+etag3=$(emu_ctl GET "/_emu/calendars/$CAL/events/appt00003" | jq -r .etag)
+jq -nc --arg e "$etag3" '{op:"delete", target:"remote", id:"appt00003", etag:$e}' >"$T/del"
+run_in "$T/del" gcal-push
+is "$rc" 0 "a delete with the etag exits 0"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/appt00003" | jq -r .status)" cancelled \
+	"... and the event is deleted"
+run_in "$T/del" gcal-push
+is "$rc" 0 "deleting an already deleted event is success"
+is "$(jq -r .status "$OUT")" ok "... ok"
+
+# Re-inserting a deleted id restores it.
+ins appt00003 "Beard trim, again" >"$T/again"
+run_in "$T/again" gcal-push
+is "$rc" 0 "inserting a deleted id exits 0"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/appt00003" | jq -r '[.status,.summary] | join(" ")')" \
+	"confirmed Beard trim, again" "... and restores the event"
+
+# --- a batch with one failing part ----------------------------------------
+{ ins appt00010 "One"; ins 'BAD_ID!' "Bad id"; ins appt00011 "Two"; } >"$T/mixed"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/mixed" gcal-push
+is "$rc" 1 "a batch with one bad part exits 1"
+is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"BAD_ID! failed,appt00010 ok,appt00011 ok," "... the others applied"
+is "$(jq -r 'select(.status=="failed") | [.code,.reason] | join(" ")' "$OUT")" "400 invalid" \
+	"... the failure with Google's code and reason"
+is "$(batches)" 1 "... all in one batch request"
+
+# --- rate limits: 429 storms and 403 rateLimitExceeded inside a batch ------
+{ ins appt00020 "A"; ins appt00021 "B"; ins appt00022 "C"; } >"$T/storm"
+emu_ctl POST /_emu/faults '[{"batch_part":true,"method":"POST","status":429,"times":3},
+	{"batch_part":true,"method":"POST","status":403,"reason":"rateLimitExceeded","times":2}]' >/dev/null
+run_in "$T/storm" gcal-push
+is "$rc" 0 "a storm of 429 and 403 rateLimitExceeded parts is ridden out"
+is "$(jq -r .status "$OUT" | sort -u)" ok "... every change applied"
+emu_ctl DELETE /_emu/faults >/dev/null
+emu_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":403,"reason":"quotaExceeded","times":1}' >/dev/null
+ins appt00023 "D" >"$T/quota"
+run_in "$T/quota" gcal-push
+is "$rc" 1 "403 quotaExceeded is not retried: a failed result"
+emu_ctl DELETE /_emu/faults >/dev/null
+
+# --- M changes cost ceil(M / batch) requests; pacing ------------------------
+i=100
+: >"$T/many"
+while [ $i -lt 125 ]; do ins "appt00$i" "Many $i" >>"$T/many"; i=$((i + 1)); done
+emu_ctl POST /_emu/log/clear >/dev/null
+start=$(date +%s.%N)
+run_in "$T/many" gcal-push --batch 10 --rate 1200
+end=$(date +%s.%N)
+is "$rc" 0 "25 inserts exit 0"
+is "$(batches)" 3 "... in ceil(25/10) = 3 batch requests"
+ok "... paced at 1200 a minute (10 at once, then 20 a second)" \
+	awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a >= 0.7) }'
+
+# --- safety ------------------------------------------------------------------
+PRIMARY=alice@example.com
+ins appt00200 "Private" >"$T/prim"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/prim" gcal-push -c "$PRIMARY"
+is "$rc" 64 "writing to the primary calendar is refused"
+ok "... saying why" has 'allow-primary' "$ERR"
+is "$(emu_log_count)" 0 "... before any request"
+run_in "$T/prim" gcal-push -c primary
+is "$rc" 64 "... also when it is called 'primary'"
+run_in "$T/prim" gcal-push -c "$PRIMARY" --allow-primary
+is "$rc" 0 "--allow-primary allows it"
+
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/three" gcal-push --dry-run
+is "$rc" 0 "--dry-run exits 0"
+is "$(emu_log_count)" 0 "... and makes no request"
+is "$(jq -r '[.status,.request.method] | join(" ")' "$OUT" | sort -u)" "dry-run POST" \
+	"... printing the request it would make"
+ok "sendUpdates defaults to none" jq_ok -s 'all(.[]; .request.path | endswith("?sendUpdates=none"))' "$OUT"
+ins appt00300 "Notify" | jq -c '.sendUpdates = "all"' >"$T/notify"
+run_in "$T/notify" gcal-push --dry-run
+ok "... a record can ask for another value" jq_ok '.request.path | endswith("?sendUpdates=all")' "$OUT"
+
+printf '%s\n' '{"op":"conflict","target":"both","id":"appt00001"}' \
+	'{"op":"insert","target":"local","id":"x1","event":{}}' >"$T/skip"
+run_in "$T/skip" gcal-push
+is "$rc" 0 "conflict and local records are skipped"
+is "$(jq -r .status "$OUT" | sort -u)" skipped "... each with a skipped result"
+
+# --- bad input: nothing is written -----------------------------------------
+{ ins appt00400 "Fine"; echo '{"op":"delete","id":"appt00001"}'; } >"$T/noetag"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/noetag" gcal-push
+is "$rc" 65 "a delete without etag exits 65"
+ok "... naming the line" has "line 2" "$ERR"
+is "$(emu_log_count)" 0 "... and nothing is written"
+printf '{"op":"insert"\n' >"$T/broken"
+run_in "$T/broken" gcal-push
+is "$rc" 65 "a line that is not JSON exits 65"
+run gcal-push "$T/none"
+is "$rc" 66 "a missing input file exits 66"
+run gcal-push --batch 5000
+is "$rc" 64 "--batch above Google's 1000 exits 64"
+
+# --- an interrupted run converges -------------------------------------------
+i=500
+: >"$T/five"
+while [ $i -lt 505 ]; do ins "appt00$i" "Five $i" >>"$T/five"; i=$((i + 1)); done
+run_in "$T/five" env GCAL_PUSH_STOP_AFTER=2 gcal-push --batch 1
+is "$rc" 75 "a run stopped after 2 writes exits 75"
+before=$(remote_count)
+run_in "$T/five" gcal-push --batch 1
+is "$rc" 0 "the rerun exits 0"
+is "$(($(remote_count) - before))" 3 "... adding only the 3 missing events"
+
+# --- a dead grant -----------------------------------------------------------
+emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
+emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
+ins appt00600 "Late" >"$T/late"
+run_in "$T/late" gcal-push
+is "$rc" 77 "a revoked grant exits 77"
+
+done_testing
