@@ -363,7 +363,8 @@ merge(struct mirror *m, struct mirror_build *b, struct change *v, size_t n,
 			masters = xreallocarray(masters, nm + 1, sizeof(*masters));
 			masters[nm++] = v[k].id;
 		}
-	qsort(masters, nm, sizeof(*masters), cmp_str);
+	if (nm > 0)
+		qsort(masters, nm, sizeof(*masters), cmp_str);
 	ho = mirror_next(old, &oid, &oil, &ojs, &ojl);
 	while (rc == 0 && (ho == 1 || i < n)) {
 		c = ho != 1 ? 1 : i >= n ? -1 : strcmp(oid, v[i].id);
@@ -414,7 +415,8 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 	if (rc != 0)
 		goto out;
 	/* the last record for an id is the one that counts */
-	qsort(cs.v, cs.n, sizeof(*cs.v), cmp_change);
+	if (cs.n > 0)
+		qsort(cs.v, cs.n, sizeof(*cs.v), cmp_change);
 	for (i = k = 0; i < cs.n; i++) {
 		if (i + 1 < cs.n && strcmp(cs.v[i].id, cs.v[i + 1].id) == 0) {
 			free(cs.v[i].id);

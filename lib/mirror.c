@@ -337,7 +337,8 @@ mirror_build_finish(struct mirror_build *b)
 	}
 	in = b->out;
 	b->out = NULL;
-	qsort(b->refs, b->nrefs, sizeof(*b->refs), cmp_ref);
+	if (b->nrefs > 0)
+		qsort(b->refs, b->nrefs, sizeof(*b->refs), cmp_ref);
 	if ((b->out = create_0600(b->path)) == NULL) {
 		warn("'%s'", b->path);
 		fclose(in);

@@ -24,7 +24,10 @@ measure() {
 	awk -v st="$_st" '{ printf "%s %.2f %s %s\n", $1, $2 + $3, $4, st }' "$work/time"
 }
 
-printf '%-44s %8s %8s %8s %8s %10s %8s\n' case requests minimum wall_s cpu_s events/s peak_MB
+# The emulator's added latency per request (ms), for the round-trip bound:
+# requests x latency (the tools make one request at a time).
+LAT_MS=0
+printf '%-44s %8s %8s %8s %8s %8s %10s %8s\n' case requests minimum wall_s bound_s cpu_s events/s peak_MB
 
 # row CASE MINIMUM EVENTS -- CMD...: run CMD once, print its row.
 row() {
@@ -37,7 +40,8 @@ row() {
 	[ "$status" = 0 ] || { echo "bench: '$name' exited $status" >&2; exit 1; }
 	eps=$(awk -v n="$events" -v w="$wall" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }')
 	mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-	printf '%-44s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$cpu" "$eps" "$mb"
+	bound=$(awk -v r="$reqs" -v l="$LAT_MS" 'BEGIN { printf "%.2f", r * l / 1000 }')
+	printf '%-44s %8s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$bound" "$cpu" "$eps" "$mb"
 }
 
 # pull_case N CALENDAR: a calendar of N events, pulled in full, then
@@ -98,3 +102,51 @@ PY
 }
 
 diff_case 100000
+
+# appointments N PREFIX SUMMARY: a booking system's N appointments, shaped
+# as events with their own key.
+appointments() {
+	jq -nc --argjson n "$1" --arg p "$2" --arg s "$3" 'range($n) | {
+		appointment: ($p + (. | tostring)), summary: ($s + " " + (. | tostring)),
+		start: {dateTime: "2026-12-01T09:00:00Z"}, end: {dateTime: "2026-12-01T10:00:00Z"}}'
+}
+
+# push_case N: the one-way mirror pipeline on a calendar of its own: N
+# inserts, a second run with nothing changed, N updates, N deletes; then
+# N inserts when each request takes 50 ms, against one request per event.
+push_case() {
+	n=$1
+	cal=$(gcal-auth use -p bench --create "Push $n" | jq -r .id)
+	appointments "$n" a Booked >"$work/local"
+	gcal-diff --key .appointment /dev/null "$work/local" >"$work/ch"
+	row "gcal-push $n inserts (batch 50)" $(( (n + 49) / 50 )) "$n" -- \
+		gcal-push -p bench -c "$cal" --rate 1000000 "$work/ch"
+	gcal-pull -p bench -c "$cal" >"$work/remote"
+	gcal-diff --key .appointment "$work/remote" "$work/local" >"$work/ch"
+	[ ! -s "$work/ch" ] || { echo "bench: an unchanged calendar gave changes" >&2; exit 1; }
+	row "gcal-push, second run, nothing changed" 0 0 -- \
+		gcal-push -p bench -c "$cal" "$work/ch"
+	appointments "$n" a Moved >"$work/local"
+	gcal-diff --key .appointment "$work/remote" "$work/local" >"$work/ch"
+	row "gcal-push $n updates (batch 50)" $(( (n + 49) / 50 )) "$n" -- \
+		gcal-push -p bench -c "$cal" --rate 1000000 "$work/ch"
+	gcal-pull -p bench -c "$cal" >"$work/remote"
+	gcal-diff --key .appointment "$work/remote" /dev/null >"$work/ch"
+	row "gcal-push $n deletes (batch 50)" $(( (n + 49) / 50 )) "$n" -- \
+		gcal-push -p bench -c "$cal" --rate 1000000 "$work/ch"
+
+	emu_ctl POST /_emu/config '{"latency_ms":50}' >/dev/null
+	LAT_MS=50
+	appointments "$n" b Late >"$work/local"
+	gcal-diff --key .appointment /dev/null "$work/local" >"$work/ch"
+	row "gcal-push $n inserts, 50 ms a request (batch 100)" $(( (n + 99) / 100 )) "$n" -- \
+		gcal-push -p bench -c "$cal" --batch 100 --rate 1000000 "$work/ch"
+	appointments 200 c Naive >"$work/local"
+	gcal-diff --key .appointment /dev/null "$work/local" >"$work/ch"
+	row "  baseline: a request per event (200 events)" 200 200 -- \
+		gcal-push -p bench -c "$cal" --batch 1 --rate 1000000 "$work/ch"
+	emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
+	LAT_MS=0
+}
+
+push_case 1000

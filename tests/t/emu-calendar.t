@@ -81,7 +81,7 @@ pull; is "$(wc -l <"$W/items" | tr -d ' ') $(cat "$W/pages") $(test -s "$W/sync"
 TOK=$(cat "$W/sync")
 pull --data-urlencode "syncToken=$TOK"
 is "$(wc -l <"$W/items" | tr -d ' ')" 0 "incremental pull with no change is empty"
-ID1=$(emu_ctl GET "/_emu/calendars/$TEAMQ/events" | head -1 | jq -r .id)
+ID1=$(emu_ctl GET "/_emu/calendars/$TEAMQ/events" | jq -rs ".[0].id")
 ID2=$(emu_ctl GET "/_emu/calendars/$TEAMQ/events" | sed -n 2p | jq -r .id)
 emu_ctl PATCH "/_emu/calendars/$TEAMQ/events/$ID1" '{"summary":"edited by hand"}' >/dev/null
 emu_ctl DELETE "/_emu/calendars/$TEAMQ/events/$ID2" >/dev/null

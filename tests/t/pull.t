@@ -164,6 +164,14 @@ GCAL_REPLAY=$T/pull.ndjson GCAL_ENDPOINT=http://127.0.0.1:9 gcal-pull --full >"$
 is "$?" 0 "a recorded pull replays with no network"
 ok "... to byte-identical output" cmp -s "$T/live" "$T/replayed"
 
+# --- an empty calendar ------------------------------------------------------
+EMPTY=$(gcal-auth use --create "Empty" | jq -r .id)
+run gcal-pull
+ok "an empty calendar pulls to no lines" test "$rc" = 0 -a ! -s "$OUT"
+emu_ctl POST /_emu/log/clear >/dev/null
+run gcal-pull --changes
+ok "... and then incrementally, with 1 request" test "$rc" = 0 -a ! -s "$OUT" -a "$(emu_log_count)" = 1
+
 # --- usage ------------------------------------------------------------------
 run gcal-pull --from yesterday
 is "$rc" 64 "a bad --from exits 64"

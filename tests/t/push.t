@@ -186,6 +186,29 @@ run_in "$T/five" gcal-push --batch 1
 is "$rc" 0 "the rerun exits 0"
 is "$(($(remote_count) - before))" 3 "... adding only the 3 missing events"
 
+# --- emptying what the link owns: a diff against an empty set ---------------
+ROOM=$(gcal-auth use --create "Room 1" | jq -r .id)
+{ ins room00001 "Owned 1"; ins room00002 "Owned 2"; } >"$T/room"
+run_in "$T/room" gcal-push
+emu_ctl POST "/_emu/calendars/$ROOM/events" '{"summary":"The user'"'"'s own",
+	"start":{"dateTime":"2026-12-03T09:00:00Z"},"end":{"dateTime":"2026-12-03T10:00:00Z"}}' >/dev/null
+gcal-pull >"$T/room-remote"
+run gcal-diff "$T/room-remote" /dev/null
+cp "$OUT" "$T/empty-changes"
+is "$(jq -r '[.op,.id] | join(" ")' "$T/empty-changes" | sort | tr '\n' ',')" \
+	"delete room00001,delete room00002," "emptying: the diff deletes only what the link owns"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/empty-changes" gcal-push --dry-run
+is "$(jq -r .status "$OUT" | sort -u)" dry-run "... a dry run first shows the deletes"
+is "$(emu_log_count)" 0 "... and changes nothing"
+run_in "$T/empty-changes" gcal-push
+is "$rc" 0 "... then for real"
+is "$(emu_ctl GET "/_emu/calendars/$ROOM/events" | jq -r 'select(.status != "cancelled") | .summary')" \
+	"The user's own" "... and the user's own event survives"
+run gcal-diff --all "$T/room-remote" /dev/null
+is "$(jq -r .op "$OUT" | sort | uniq -c | tr -s ' ' | sed 's/^ //')" "3 delete" \
+	"with --all the diff would delete every event"
+
 # --- a dead grant -----------------------------------------------------------
 emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
 emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
