@@ -324,79 +324,13 @@ cmp_change(const void *a, const void *b)
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* An instance ("MASTER_20261123T090000Z") of a deleted recurring event. */
-static int
-orphaned(const char *id, char **masters, size_t n)
-{
-	const char *us = strchr(id, '_');
-	char *master;
-	int hit;
-
-	if (us == NULL || n == 0)
-		return 0;
-	master = xstrndup(id, (size_t)(us - id));
-	hit = bsearch(&master, masters, n, sizeof(*masters), cmp_str) != NULL;
-	free(master);
-	return hit;
-}
-
-/* Merge the sorted changes into the sorted mirror: one pass, lines that
- * did not change are copied as bytes, never parsed. Instances dropped
- * with their deleted recurring event are reported in gone. */
-static int
-merge(struct mirror *m, struct mirror_build *b, struct change *v, size_t n,
-    struct lines *gone)
-{
-	struct mirror_reader *old = mirror_read(m);
-	const char *oid = NULL, *ojs = NULL;
-	size_t oil = 0, ojl = 0, i = 0, nm = 0, k;
-	char **masters = NULL;
-	int ho, c, rc = 0;
-
-	for (k = 0; k < n; k++)
-		if (v[k].is_master) {
-			masters = xreallocarray(masters, nm + 1, sizeof(*masters));
-			masters[nm++] = v[k].id;
-		}
-	if (nm > 0)
-		qsort(masters, nm, sizeof(*masters), cmp_str);
-	ho = mirror_next(old, &oid, &oil, &ojs, &ojl);
-	while (rc == 0 && (ho == 1 || i < n)) {
-		c = ho != 1 ? 1 : i >= n ? -1 : strcmp(oid, v[i].id);
-		if (c < 0) {
-			if (!orphaned(oid, masters, nm))
-				rc = mirror_build_add(b, oid, oil, ojs, ojl);
-			else
-				lines_add(gone, deleted_stub(oid));
-			ho = mirror_next(old, &oid, &oil, &ojs, &ojl);
-			continue;
-		}
-		if (!v[i].removes)
-			rc = mirror_build_add(b, v[i].id, strlen(v[i].id), v[i].json,
-			    strlen(v[i].json));
-		if (c == 0)
-			ho = mirror_next(old, &oid, &oil, &ojs, &ojl);
-		i++;
-	}
-	if (ho == -1)
-		rc = -1;
-	mirror_read_close(old);
-	free(masters);
-	return rc;
-}
-
-static int
 pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
     struct lines *changes, char **tz)
 {
 	struct changeset cs = {.expand = p->expand};
-	struct lines gone = {0};
-	struct mirror_build *b = NULL;
+	struct mirror_change *mc;
+	char **gone = NULL;
+	size_t ngone = 0;
 	char *path = list_path(calendar, p->expand, mirror_sync_token(m)), *what;
 	const char *caltz;
 	jv last = jv_invalid();
@@ -433,27 +367,32 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 		if (mirror_touch(m, json_str(last, "nextSyncToken"), caltz) == -1)
 			rc = EX_SOFTWARE;
 	} else {
-		if ((b = mirror_build_new(m, 1)) == NULL ||
-		    merge(m, b, cs.v, cs.n, &gone) == -1 ||
-		    mirror_build_finish(b) == -1 ||
-		    mirror_commit(m, b, json_str(last, "nextSyncToken"), caltz) == -1)
+		mc = xcalloc(cs.n, sizeof(*mc));
+		for (i = 0; i < cs.n; i++) {
+			mc[i].id = cs.v[i].id;
+			mc[i].json = cs.v[i].removes ? NULL : cs.v[i].json;
+			mc[i].is_master = cs.v[i].is_master;
+		}
+		if (mirror_apply(m, mc, cs.n, json_str(last, "nextSyncToken"),
+		    caltz, &gone, &ngone) == -1)
 			rc = EX_SOFTWARE;
+		free(mc);
 	}
 	if (rc == 0 && p->changes) {
 		for (i = 0; i < cs.n; i++) {
 			lines_add(changes, cs.v[i].json);
 			cs.v[i].json = NULL;
 		}
-		for (i = 0; i < gone.n; i++) {
-			lines_add(changes, gone.v[i]);
-			gone.v[i] = NULL;
-		}
+		/* instances that went with their recurring event */
+		for (i = 0; i < ngone; i++)
+			lines_add(changes, deleted_stub(gone[i]));
 	}
 	if (rc == 0 && caltz)
 		*tz = xstrdup(caltz);
 out:
-	lines_free(&gone);
-	mirror_build_free(b);
+	for (i = 0; i < ngone; i++)
+		free(gone[i]);
+	free(gone);
 	for (i = 0; i < cs.n; i++) {
 		free(cs.v[i].id);
 		free(cs.v[i].json);

@@ -22,12 +22,27 @@ struct mirror {
 	jv state; /* object; empty before the first pull */
 };
 
+/* A journal line: an event that changed since the mirror file was
+ * written, or a deletion (json NULL). */
+struct jentry {
+	char *id;
+	char *json;
+	size_t len;
+};
+
 struct mirror_reader {
 	FILE *fp;
 	char *path;
 	char *line;
 	size_t cap;
 	size_t lineno;
+	/* the journal, merged over the mirror file as it is read */
+	struct jentry *j;
+	size_t nj;
+	size_t ji;
+	int have_base; /* a mirror file line is waiting in line */
+	const char *bid, *bjs;
+	size_t bil, bjl;
 };
 
 struct line_ref {
@@ -153,6 +168,56 @@ reader_open(const char *path)
 	return r;
 }
 
+static int base_next(struct mirror_reader *, const char **, size_t *,
+    const char **, size_t *);
+
+static void
+jentries_free(struct jentry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].json);
+	}
+	free(v);
+}
+
+/* The journal named by the state, sorted by id as written. 0 or -1. */
+static int
+journal_load(const struct mirror *m, struct jentry **v, size_t *n)
+{
+	const char *name = json_str(m->state, "journal");
+	struct mirror_reader *r;
+	const char *id, *js;
+	size_t il, jl;
+	char *path;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (name == NULL)
+		return 0;
+	path = xasprintf("%s/%s", m->dir, name);
+	r = reader_open(path);
+	free(path);
+	if (r->fp == NULL) {
+		warnx("'%s': the journal of the mirror is missing; remove the "
+		    "directory to pull in full", r->path);
+		mirror_read_close(r);
+		return -1;
+	}
+	while ((rc = base_next(r, &id, &il, &js, &jl)) == 1) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n].id = xstrdup(id);
+		(*v)[*n].json = jl ? xstrndup(js, jl) : NULL;
+		(*v)[*n].len = jl;
+		(*n)++;
+	}
+	mirror_read_close(r);
+	return rc;
+}
+
 struct mirror_reader *
 mirror_read(const struct mirror *m)
 {
@@ -165,11 +230,18 @@ mirror_read(const struct mirror *m)
 	path = xasprintf("%s/%s", m->dir, name);
 	r = reader_open(path);
 	free(path);
+	if (journal_load(m, &r->j, &r->nj) == -1) {
+		/* read as an empty mirror: the caller's pull will redo it */
+		if (r->fp)
+			fclose(r->fp);
+		r->fp = NULL;
+	}
 	return r;
 }
 
-int
-mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
+/* The next line of the mirror file itself. */
+static int
+base_next(struct mirror_reader *r, const char **id, size_t *idlen,
     const char **json, size_t *jsonlen)
 {
 	ssize_t n;
@@ -200,6 +272,48 @@ mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
 	return 1;
 }
 
+int
+mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
+    const char **json, size_t *jsonlen)
+{
+	struct jentry *e;
+	int c, rc;
+
+	for (;;) {
+		if (!r->have_base) {
+			if ((rc = base_next(r, &r->bid, &r->bil, &r->bjs,
+			    &r->bjl)) == -1)
+				return -1;
+			r->have_base = rc == 1;
+		}
+		if (r->ji >= r->nj) {
+			if (!r->have_base)
+				return 0;
+			r->have_base = 0;
+			*id = r->bid, *idlen = r->bil;
+			*json = r->bjs, *jsonlen = r->bjl;
+			return 1;
+		}
+		e = &r->j[r->ji];
+		c = r->have_base ? strcmp(e->id, r->bid) : -1;
+		if (c > 0) {
+			r->have_base = 0;
+			*id = r->bid, *idlen = r->bil;
+			*json = r->bjs, *jsonlen = r->bjl;
+			return 1;
+		}
+		/* the journal's line replaces the file's (c == 0) */
+		if (c == 0)
+			r->have_base = 0;
+		r->ji++;
+		if (e->json == NULL)
+			continue; /* deleted */
+		*id = e->id, *idlen = strlen(e->id);
+		*json = e->json, *jsonlen = e->len;
+		return 1;
+	}
+}
+
 void
 mirror_read_close(struct mirror_reader *r)
 {
@@ -207,6 +321,7 @@ mirror_read_close(struct mirror_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
+	jentries_free(r->j, r->nj);
 	free(r->line);
 	free(r->path);
 	free(r);
@@ -380,8 +495,8 @@ mirror_build_read(const struct mirror_build *b)
 }
 
 static int
-write_state(struct mirror *m, const char *name, size_t events,
-    const char *sync_token, const char *time_zone)
+write_state(struct mirror *m, const char *name, const char *journal,
+    size_t events, const char *sync_token, const char *time_zone)
 {
 	char when[32];
 	jv s = jv_object();
@@ -394,6 +509,8 @@ write_state(struct mirror *m, const char *name, size_t events,
 	if (time_zone)
 		s = json_set_str(s, "timeZone", time_zone);
 	s = json_set_str(s, "mirror", name);
+	if (journal)
+		s = json_set_str(s, "journal", journal);
 	s = jv_object_set(s, jv_string("events"), jv_number((double)events));
 	s = json_set_str(s, "pulledAt", when);
 	if (state_write_json(m->state_file, jv_copy(s)) == -1) {
@@ -406,20 +523,25 @@ write_state(struct mirror *m, const char *name, size_t events,
 	return 0;
 }
 
-/* Mirror files that no state names: left by runs that died. */
+/* Mirror and journal files that the state does not name: left by runs
+ * that died, or replaced. keep: names still in use (NULL-terminated). */
 static void
-remove_strays(struct mirror *m, const char *keep1, const char *keep2)
+remove_strays(struct mirror *m, const char *const *keep)
 {
 	struct dirent *de;
+	const char *const *k;
 	DIR *d;
 	char *p;
 
 	if ((d = opendir(m->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "mirror.", 7) != 0 ||
-		    (keep1 && strcmp(de->d_name, keep1) == 0) ||
-		    (keep2 && strcmp(de->d_name, keep2) == 0))
+		if (strncmp(de->d_name, "mirror.", 7) != 0 &&
+		    strncmp(de->d_name, "journal.", 8) != 0)
+			continue;
+		for (k = keep; *k && strcmp(*k, de->d_name) != 0; k++)
+			;
+		if (*k)
 			continue;
 		p = xasprintf("%s/%s", m->dir, de->d_name);
 		unlink(p);
@@ -432,10 +554,14 @@ int
 mirror_commit(struct mirror *m, struct mirror_build *b,
     const char *sync_token, const char *time_zone)
 {
-	if (write_state(m, b->name, b->events, sync_token, time_zone) == -1)
+	const char *keep[3] = {b->name, b->old_name, NULL};
+
+	if (write_state(m, b->name, NULL, b->events, sync_token, time_zone) == -1)
 		return -1;
 	b->committed = 1;
-	remove_strays(m, b->name, b->old_name);
+	/* the old mirror and its journal: the old file is still read until
+	 * mirror_build_free */
+	remove_strays(m, keep);
 	return 0;
 }
 
@@ -461,8 +587,211 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 		}
 		free(path);
 	}
-	rc = write_state(m, keep, events, sync_token, time_zone);
+	rc = write_state(m, keep, json_str(m->state, "journal"), events,
+	    sync_token, time_zone);
 	free(keep);
+	return rc;
+}
+
+/* Instances of removed recurring events: "MASTER_20261123T090000Z". */
+static int
+orphaned(const char *id, char *const *masters, size_t n)
+{
+	const char *us = strchr(id, '_');
+	size_t len;
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	if (us == NULL)
+		return 0;
+	len = (size_t)(us - id);
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strncmp(masters[mid], id, len);
+		if (c == 0 && masters[mid][len] != '\0')
+			c = 1;
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+in_changes(const char *id, const struct mirror_change *v, size_t n)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(v[mid].id, id)) == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Every id of the mirror that belongs to a removed recurring event of v
+ * and has no change of its own; sorted. */
+static int
+find_orphans(struct mirror *m, const struct mirror_change *v, size_t n,
+    char ***out, size_t *nout)
+{
+	struct mirror_reader *r;
+	char **masters = NULL;
+	const char *id, *js;
+	size_t nm = 0, i, il, jl;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 0; i < n; i++)
+		if (v[i].is_master) {
+			masters = xreallocarray(masters, nm + 1, sizeof(*masters));
+			masters[nm++] = (char *)v[i].id;
+		}
+	if (nm == 0)
+		return 0;
+	qsort(masters, nm, sizeof(*masters), cmp_strp);
+	r = mirror_read(m);
+	while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
+		if (orphaned(id, masters, nm) && !in_changes(id, v, n)) {
+			*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+			(*out)[(*nout)++] = xstrdup(id);
+		}
+	mirror_read_close(r);
+	free(masters);
+	return rc;
+}
+
+int
+mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
+    const char *sync_token, const char *time_zone, char ***gone,
+    size_t *ngone)
+{
+	struct jentry *j = NULL, *out = NULL, *e;
+	struct mirror_build *b;
+	struct mirror_reader *r;
+	const char *cur = json_str(m->state, "mirror"), *jname, *id, *js;
+	const char *keep[3];
+	char **orph = NULL, *name = NULL, *path = NULL, *base_path;
+	size_t nj = 0, nout = 0, norph = 0, i = 0, k = 0, o = 0, il, jl, events;
+	const char *next;
+	FILE *fp;
+	int rc = -1;
+
+	*gone = NULL;
+	*ngone = 0;
+	if (find_orphans(m, v, n, &orph, &norph) == -1 ||
+	    journal_load(m, &j, &nj) == -1)
+		goto out;
+	/* the new journal: the changes over the orphans over the old one */
+	while (i < nj || k < n || o < norph) {
+		next = NULL;
+		if (i < nj)
+			next = j[i].id;
+		if (k < n && (next == NULL || strcmp(v[k].id, next) < 0))
+			next = v[k].id;
+		if (o < norph && (next == NULL || strcmp(orph[o], next) < 0))
+			next = orph[o];
+		out = xreallocarray(out, nout + 1, sizeof(*out));
+		e = &out[nout++];
+		e->id = xstrdup(next);
+		if (k < n && strcmp(v[k].id, e->id) == 0) {
+			e->json = v[k].json ? xstrdup(v[k].json) : NULL;
+			e->len = v[k].json ? strlen(v[k].json) : 0;
+		} else if (o < norph && strcmp(orph[o], e->id) == 0) {
+			e->json = NULL;
+			e->len = 0;
+		} else {
+			e->json = j[i].json ? xstrdup(j[i].json) : NULL;
+			e->len = j[i].len;
+		}
+		if (k < n && strcmp(v[k].id, e->id) == 0)
+			k++;
+		if (o < norph && strcmp(orph[o], e->id) == 0)
+			o++;
+		if (i < nj && strcmp(j[i].id, e->id) == 0)
+			i++;
+	}
+	events = (size_t)json_num(m->state, "events", 0);
+	if (cur == NULL || nout > 512 + events / 8) {
+		/* fold the journal into a new mirror file: one pass that copies
+		 * the unchanged lines as bytes */
+		if ((b = mirror_build_new(m, 1)) == NULL)
+			goto out;
+		base_path = cur ? xasprintf("%s/%s", m->dir, cur) : NULL;
+		r = reader_open(base_path);
+		free(base_path);
+		r->j = out;
+		r->nj = nout;
+		out = NULL;
+		nout = 0;
+		while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
+			if (mirror_build_add(b, id, il, js, jl) == -1) {
+				rc = -1;
+				break;
+			}
+		mirror_read_close(r);
+		if (rc == 0 && (mirror_build_finish(b) == -1 ||
+		    mirror_commit(m, b, sync_token, time_zone) == -1))
+			rc = -1;
+		mirror_build_free(b);
+		goto out;
+	}
+	jname = json_str(m->state, "journal");
+	name = xasprintf("journal.%ld", (jname ? strtol(jname + 8, NULL, 10) :
+	    0) + 1);
+	path = xasprintf("%s/%s", m->dir, name);
+	if ((fp = create_0600(path)) == NULL) {
+		warn("'%s'", path);
+		goto out;
+	}
+	for (i = 0; i < nout; i++)
+		fprintf(fp, "%s\t%.*s\n", out[i].id, (int)out[i].len,
+		    out[i].json ? out[i].json : "");
+	if (ferror(fp) || close_out(fp, path) == -1) {
+		unlink(path);
+		goto out;
+	}
+	/* cur lives in the state that write_state replaces */
+	base_path = xstrdup(cur);
+	keep[0] = base_path;
+	keep[1] = name;
+	keep[2] = NULL;
+	if (write_state(m, base_path, name, events, sync_token, time_zone) == -1)
+		unlink(path);
+	else {
+		remove_strays(m, keep);
+		rc = 0;
+	}
+	free(base_path);
+out:
+	if (rc == 0) {
+		*gone = orph;
+		*ngone = norph;
+	} else {
+		for (i = 0; i < norph; i++)
+			free(orph[i]);
+		free(orph);
+	}
+	jentries_free(j, nj);
+	jentries_free(out, nout);
+	free(name);
+	free(path);
 	return rc;
 }
 

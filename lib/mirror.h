@@ -7,9 +7,13 @@
  *                "mirror":"mirror.N","events":N,"pulledAt"}
  *   mirror.N    one line per event, "ID<TAB>JSON", sorted by ID (bytes);
  *               JSON is the event as Google sent it, keys sorted
- * state.json names its mirror file, so replacing state.json (atomically)
+ *   journal.K   the same for what changed since mirror.N was written; an
+ *               empty JSON is a deletion. Read over mirror.N, folded into
+ *               a new mirror file when it grows, so that an incremental
+ *               pull costs what changed, not the size of the calendar.
+ * state.json names its files, so replacing state.json (atomically)
  * replaces the events and the sync token together. A run that dies leaves
- * at most an unnamed mirror file, removed by the next commit. */
+ * at most files the state does not name, removed by the next commit. */
 #ifndef GCAL_MIRROR_H
 #define GCAL_MIRROR_H
 
@@ -62,6 +66,21 @@ struct mirror_reader *mirror_build_read(const struct mirror_build *b);
  * old mirror file stays readable until mirror_build_free. */
 int mirror_commit(struct mirror *m, struct mirror_build *b,
     const char *sync_token, const char *time_zone);
+/* One change of the sync feed. */
+struct mirror_change {
+	const char *id;
+	const char *json;  /* the event's line, or NULL to remove it */
+	int is_master;     /* a removed recurring event: its instances go too */
+};
+
+/* Apply changes (sorted by id, one per id) with this sync token and time
+ * zone, atomically. Instances that went with a removed recurring event
+ * are listed in *gone (ids; the caller frees each and the array). 0 or
+ * -1 (message printed; nothing changed). */
+int mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
+    const char *sync_token, const char *time_zone, char ***gone,
+    size_t *ngone);
+
 /* Keep the current events, store a new sync token (nothing changed). */
 int mirror_touch(struct mirror *m, const char *sync_token,
     const char *time_zone);

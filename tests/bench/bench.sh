@@ -38,7 +38,7 @@ row() {
 	wall=$1 cpu=$2 rss=$3 status=$4
 	reqs=$(emu_log_count)
 	[ "$status" = 0 ] || { echo "bench: '$name' exited $status" >&2; exit 1; }
-	eps=$(awk -v n="$events" -v w="$wall" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }')
+	eps=$(awk -v n="$events" -v w="$wall" 'BEGIN { if (w >= 0.01 && n > 0) printf "%d", n / w; else printf "-" }')
 	mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
 	bound=$(awk -v r="$reqs" -v l="$LAT_MS" 'BEGIN { printf "%.2f", r * l / 1000 }')
 	printf '%-44s %8s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$bound" "$cpu" "$eps" "$mb"

@@ -64,6 +64,21 @@ is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
 run gcal-pull
 is "$(wc -l <"$OUT" | tr -d ' ')" 5998 "the mirror matches Google again"
 
+# --- the journal: small changes are written as such, then folded in ------
+emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved a third time"}' >/dev/null
+run gcal-pull --changes
+ok "small incremental pulls keep a journal beside the mirror" jq_ok 'has("journal")' "$(ls "$SYNC"/*/state.json)"
+emu_ctl POST /_emu/calendars/$CAL/generate \
+	'{"count":1300,"start":"2026-06-01T08:00:00Z","minutes":30,"step_minutes":60,"summary":"Late %d"}' >/dev/null
+run gcal-pull --changes
+is "$(wc -l <"$OUT" | tr -d ' ')" 1300 "1,300 new events come in as 1,300 changes"
+ok "... and fold the journal into a new mirror file" jq_ok 'has("journal") | not' "$(ls "$SYNC"/*/state.json)"
+run gcal-pull
+jq -r .id "$OUT" | sort >"$T/ours"
+emu_ctl GET "/_emu/calendars/$CAL/events" | jq -r 'select(.status != "cancelled") | .id' | sort >"$T/google"
+ok "the mirror holds exactly Google's events" cmp -s "$T/ours" "$T/google"
+is "$(wc -l <"$T/ours" | tr -d ' ')" 7298 "... all 7,298 of them"
+
 # --- a failure in the middle of paging -----------------------------------
 state=$(ls "$SYNC"/*/state.json)
 cp "$state" "$T/state.before"
@@ -75,7 +90,7 @@ is "$(ls "$(dirname "$state")" | tr '\n' ' ')" "$(jq -r .mirror "$state") state.
 	"... with no half-written mirror"
 emu_ctl DELETE /_emu/faults >/dev/null
 run gcal-pull
-is "$(wc -l <"$OUT" | tr -d ' ')" 5998 "the next pull works from the old state"
+is "$(wc -l <"$OUT" | tr -d ' ')" 7298 "the next pull works from the old state"
 
 # --- a dead grant ------------------------------------------------------------
 cp "$state" "$T/state.before"
