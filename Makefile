@@ -22,8 +22,9 @@ endif
 PKGS = libcurl libbsd-overlay
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# Debian's libjq 1.6 ships no pkg-config file: link it by name.
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lcrypto
+# Debian's libjq 1.6 ships no pkg-config file: link it by name. libcurl
+# is only compiled against: lib/http.c loads it on the first request.
+LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
 LIBOBJS = util json state http jwt oauth calendar cli events mirror phone forward batch lines
@@ -116,3 +117,54 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all deps units check demo bench install clean
+
+# make fuzz: libFuzzer targets for every parser of outside input, built
+# with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora
+# of tests/fuzz/corpus/ (tests/fuzz/README.md). make check replays the
+# corpora without clang (tests/unit/fuzz_corpus.c).
+FUZZ_SECONDS ?= 20
+FUZZ_CC ?= clang
+FUZZ_DEBS = clang libclang-rt-14-dev
+FZ = build-fuzz
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_OBJS = $(LIBOBJS:%=$(FZ)/lib/%.o)
+
+$(FZ)/lib/%.o: lib/%.c lib/*.h
+	$(E) "  CC      $< (fuzz)"
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FZ)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(E) "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+# Each target runs on a scratch copy of its corpus plus what it found
+# before; new crashes land in $(FZ)/crash-TARGET-*, to be added to
+# tests/fuzz/corpus/TARGET/ once fixed.
+fuzz:
+	$(Q)missing=; for p in $(FUZZ_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make fuzz: run as root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FZ)/fuzz-%)
+	$(Q)fail=; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FZ)/corpus-$$t; \
+		echo "  FUZZ    $$t ($(FUZZ_SECONDS) s)"; \
+		TZDIR=$${TZDIR:-/usr/share/zoneinfo} ASAN_OPTIONS=detect_leaks=1 $(FZ)/fuzz-$$t \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+			-print_final_stats=1 -artifact_prefix=$(FZ)/crash-$$t- \
+			$(FZ)/corpus-$$t tests/fuzz/corpus/$$t >$(FZ)/fuzz-$$t.log 2>&1 || fail="$$fail $$t"; \
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FZ)/fuzz-$$t.log | sed 's/^/          /'; \
+	done; \
+	if [ -n "$$fail" ]; then echo "make fuzz: crashes in:$$fail (see $(FZ)/fuzz-TARGET.log)" >&2; exit 1; fi
+
+# the corpus replay in make check includes the targets' sources
+$(B)/unit/fuzz_corpus: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
+.PHONY: fuzz

@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Plain prototypes: the calls below go through function pointers. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include "http.h"
 #include "json.h"
@@ -38,6 +41,75 @@ struct cassette_entry {
 	jv response;
 	int used;
 };
+
+/*
+ * libcurl is loaded on the first request, not at start-up: its chain of
+ * libraries (TLS, HTTP/2, IDN, LDAP, Kerberos...) costs about 4 ms to map
+ * and relocate, which programs and runs that never go on the network (a
+ * cached token, --help, gcal-diff) should not pay.
+ */
+static struct {
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_reset)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	time_t (*getdate)(const char *, const time_t *);
+} lc;
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init lc.global_init
+#define curl_global_cleanup lc.global_cleanup
+#define curl_easy_init lc.easy_init
+#define curl_easy_setopt lc.easy_setopt
+#define curl_easy_perform lc.easy_perform
+#define curl_easy_getinfo lc.easy_getinfo
+#define curl_easy_reset lc.easy_reset
+#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_strerror lc.easy_strerror
+#define curl_slist_append lc.slist_append
+#define curl_slist_free_all lc.slist_free_all
+#define curl_getdate lc.getdate
+
+static void *
+curl_sym(void *lib, const char *name)
+{
+	void *f = dlsym(lib, name);
+
+	if (f == NULL)
+		errx(EX_SOFTWARE, "libcurl has no %s: %s", name, dlerror());
+	return f;
+}
+
+static void
+curl_load(void)
+{
+	void *lib;
+
+	if (lc.easy_init != NULL)
+		return;
+	if ((lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL)
+		errx(EX_SOFTWARE, "cannot load libcurl: %s", dlerror());
+	*(void **)&lc.global_init = curl_sym(lib, "curl_global_init");
+	*(void **)&lc.global_cleanup = curl_sym(lib, "curl_global_cleanup");
+	*(void **)&lc.easy_init = curl_sym(lib, "curl_easy_init");
+	*(void **)&lc.easy_setopt = curl_sym(lib, "curl_easy_setopt");
+	*(void **)&lc.easy_perform = curl_sym(lib, "curl_easy_perform");
+	*(void **)&lc.easy_getinfo = curl_sym(lib, "curl_easy_getinfo");
+	*(void **)&lc.easy_reset = curl_sym(lib, "curl_easy_reset");
+	*(void **)&lc.easy_cleanup = curl_sym(lib, "curl_easy_cleanup");
+	*(void **)&lc.easy_strerror = curl_sym(lib, "curl_easy_strerror");
+	*(void **)&lc.slist_append = curl_sym(lib, "curl_slist_append");
+	*(void **)&lc.slist_free_all = curl_sym(lib, "curl_slist_free_all");
+	*(void **)&lc.getdate = curl_sym(lib, "curl_getdate");
+}
 
 static CURL *curl;
 static char curl_errbuf[CURL_ERROR_SIZE];
@@ -293,6 +365,7 @@ cassette_answer(const char *method, const char *url, const char *body,
 	struct cassette_entry *hit = NULL;
 	jv r, headers;
 	const char *s;
+	double d;
 	size_t i;
 
 	for (i = 0; i < ncassette; i++) {
@@ -313,7 +386,9 @@ cassette_answer(const char *method, const char *url, const char *body,
 	}
 	hit->used = 1;
 	r = hit->response;
-	resp->status = (long)json_num(r, "status", 0);
+	/* a status outside 100-599 (or 1e300: no long holds it) is none */
+	d = json_num(r, "status", 0);
+	resp->status = d >= 100 && d < 600 ? (long)d : 0;
 	if ((s = json_str(r, "body")) != NULL)
 		buf_adds(&resp->body, s);
 	headers = json_get(r, "headers");
@@ -451,6 +526,7 @@ curl_setup(void)
 {
 	if (curl != NULL)
 		return;
+	curl_load();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (curl = curl_easy_init()) == NULL)
 		errx(EX_SOFTWARE, "cannot start libcurl");
@@ -649,8 +725,10 @@ http_backoff_ms(int attempt, long retry_after)
 	long base = env_long("GCAL_BACKOFF_MS", 1000, 0, 600000);
 	long wait;
 
+	/* callers give up beyond RETRY_AFTER_MAX; clamp before multiplying,
+	 * so "Retry-After: 99999999999999999999" cannot overflow */
 	if (retry_after >= 0)
-		return retry_after * 1000;
+		return (retry_after < 86400 ? retry_after : 86400) * 1000;
 	wait = base << (attempt - 1 < 16 ? attempt - 1 : 16);
 	if (wait > BACKOFF_MAX_MS || wait < 0)
 		wait = BACKOFF_MAX_MS;

@@ -150,3 +150,37 @@ push_case() {
 }
 
 push_case 1000
+
+# forward_case N: forward-apply over N events (the --expand output of a
+# busy calendar), next to a naive jq filter that only finds the titles.
+forward_case() {
+	n=$1
+	jq -nc --argjson n "$n" 'range($n) | {kind: "calendar#event", id: ("fw" + (. | tostring)),
+		status: "confirmed", summary: (if . % 10 == 0 then "06 1234 " + (1000 + . % 9000 | tostring)
+		else "Meeting " + (. | tostring) end),
+		start: {dateTime: ("2026-12-01T" + ((. % 24) | tostring | if length == 1 then "0" + . else . end) + ":00:00Z")},
+		end: {dateTime: ("2026-12-01T" + ((. % 24) | tostring | if length == 1 then "0" + . else . end) + ":30:00Z")}}' \
+		>"$work/events"
+	row "forward-apply over $n events" 0 "$n" -- sh -c 'exec forward-apply -e 333 \
+		--dry-run --state "$1/fw.json" --at 2026-12-01T10:10:00Z <"$1/events"' sh "$work"
+	[ -s "$work/out" ] || { echo "bench: forward-apply found no forward" >&2; exit 1; }
+	row "  baseline: jq finding number titles ($n)" 0 "$n" -- \
+		jq -c 'select(.summary | test("^[0-9 ]+$"))' "$work/events"
+}
+
+# startup PROG ARGS...: the mean wall time of 200 runs, in ms.
+startup() {
+	t0=$(date +%s%N)
+	i=0
+	while [ $i -lt 200 ]; do "$@" >/dev/null; i=$((i + 1)); done
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 200 / 1e6 }'
+}
+
+forward_case 10000
+printf '\n%-44s %8s\n' "start-up (mean of 200 runs)" ms
+for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-revoke forward-apply; do
+	printf '%-44s %8s\n' "$prog --version" "$(startup "$prog" --version)"
+done
+printf '%-44s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
+printf '%-44s %8s\n' "  baseline: /bin/true" "$(startup true)"
