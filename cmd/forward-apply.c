@@ -48,10 +48,7 @@ static const struct cli_option options[] = {
 	{"internal-lengths", OPT_LENGTHS, "LEN", NULL, "digits of an internal extension: N or N-M (default 2-5)"},
 	{"country-code", OPT_CC, "CC", NULL, "write national numbers as +CC and the number (E.164)"},
 	{"verbose", 'v', NULL, NULL, "trace the HTTP exchange of --post on stderr"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -440,12 +437,6 @@ main(int argc, char *argv[])
 				usage_error("--country-code '%s': not a country "
 				    "calling code (1 to 3 digits, e.g. 31)", arg);
 			r.rules.phone.country = arg;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
 			break;
 		}
 	}

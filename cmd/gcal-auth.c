@@ -37,10 +37,7 @@ static const struct cli_option options[] = {
 	{"create", OPT_CREATE, "NAME", "use", "create a secondary calendar NAME and choose it"},
 	{"time-zone", OPT_TIME_ZONE, "TZ", "use", "time zone of a created calendar (IANA name)"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted (twice: bodies too)"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -204,6 +201,22 @@ profile_view(const char *profile, jv prof)
 	return v;
 }
 
+/* Write the new profile.json of a link and print the link; consumes
+ * prof. */
+static int
+save_profile(const char *profile, jv prof)
+{
+	int rc = 0;
+
+	if (state_profile_write(profile, jv_copy(prof)) == -1) {
+		warn("profile '%s'", profile);
+		rc = EX_SOFTWARE;
+	} else
+		json_print(stdout, profile_view(profile, prof));
+	jv_free(prof);
+	return rc;
+}
+
 /* Forget what belonged to an old link of the profile (its sync state),
  * after revoking its grant when another account takes its place. */
 static void
@@ -296,12 +309,7 @@ cmd_login(const struct args *a, const char *profile)
 		    json_get(old, "calendar_summary"));
 	}
 	jv_free(old);
-	if (state_profile_write(profile, jv_copy(prof)) == -1) {
-		warn("profile '%s'", profile);
-		rc = EX_SOFTWARE;
-	} else
-		json_print(stdout, profile_view(profile, prof));
-	jv_free(prof);
+	rc = save_profile(profile, prof);
 out:
 	state_unlock(lock);
 	free(scopes);
@@ -365,12 +373,7 @@ cmd_service_account(const struct args *a, const char *profile)
 		prof = jv_object_set(prof, jv_string("scopes"),
 		    granted_scopes(tokens, scopes));
 		prof = json_set_str(prof, "linked_at", when);
-		if (state_profile_write(profile, jv_copy(prof)) == -1) {
-			warn("profile '%s'", profile);
-			rc = EX_SOFTWARE;
-		} else
-			json_print(stdout, profile_view(profile, prof));
-		jv_free(prof);
+		rc = save_profile(profile, prof);
 	}
 out:
 	state_unlock(lock);
@@ -588,12 +591,6 @@ main(int argc, char *argv[])
 		case 'p':
 			state_set_profile(arg);
 			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
 		default:
 			warnx("give options after the subcommand");
 			fprintf(stderr, "Try 'gcal-auth --help'.\n");
@@ -623,12 +620,6 @@ main(int argc, char *argv[])
 		switch (key) {
 		case 'p':
 			state_set_profile(arg);
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
 			break;
 		case 's':
 			a.scopes = xreallocarray(a.scopes, a.nscopes + 1,

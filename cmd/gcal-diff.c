@@ -28,10 +28,7 @@ static const struct cli_option options[] = {
 	{"prefer", OPT_PREFER, "SIDE", NULL, "settle conflicts: local, remote or newest (with --base)"},
 	{"exit-code", OPT_EXIT_CODE, NULL, NULL, "exit 1 when there are changes, as git diff"},
 	{"verbose", 'v', NULL, NULL, "a summary and the events left alone, on stderr"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -634,12 +631,6 @@ main(int argc, char *argv[])
 			break;
 		case OPT_EXIT_CODE:
 			exit_code = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
 			break;
 		}
 	}

@@ -35,10 +35,7 @@ static const struct cli_option options[] = {
 	{"to", OPT_TO, "TIME", NULL, "print only events starting before TIME"},
 	{"filter", OPT_FILTER, "JQ", NULL, "a jq program applied to each event before printing"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted (twice: bodies too)"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -491,20 +488,10 @@ main(int argc, char *argv[])
 		case OPT_FILTER:
 			filter = arg;
 			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
 		}
 	}
 	cli_free(c);
-	if (optind != argc) {
-		warnx("unexpected operand '%s'", argv[optind]);
-		fprintf(stderr, "Try 'gcal-pull --help'.\n");
-		return EX_USAGE;
-	}
+	cli_no_operands(argc, argv);
 	if (p.from >= p.to) {
 		warnx("--from must come before --to");
 		return EX_USAGE;

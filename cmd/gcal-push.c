@@ -37,10 +37,7 @@ static const struct cli_option options[] = {
 	{"batch", OPT_BATCH, "N", NULL, "calls per batch request, 1 to 1000 (default: 50)"},
 	{"rate", OPT_RATE, "N", NULL, "at most N calls a minute (default: 500)"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted (twice: bodies too)"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -609,12 +606,6 @@ main(int argc, char *argv[])
 			break;
 		case OPT_RATE:
 			p.rate = (int)cli_number("--rate", arg, 1, 1000000);
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
 			break;
 		}
 	}

@@ -19,10 +19,7 @@ static const struct cli_option options[] = {
 	{"profile", 'p', "PROFILE", NULL, "the link to revoke (default: $GCAL_PROFILE or 'default')"},
 	{"keep-state", OPT_KEEP_STATE, NULL, NULL, "keep the profile's sync state (mirrors, sync tokens)"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted"},
-	{"quiet", 'q', NULL, NULL, "no warnings"},
-	{"help", 'h', NULL, NULL, "show this help"},
-	{"version", CLI_VERSION, NULL, NULL, "show the version"},
-	{0},
+	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
@@ -164,20 +161,10 @@ main(int argc, char *argv[])
 		case OPT_KEEP_STATE:
 			keep_state = 1;
 			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
 		}
 	}
 	cli_free(c);
-	if (optind != argc) {
-		warnx("unexpected operand '%s'", argv[optind]);
-		fprintf(stderr, "Try 'gcal-revoke --help'.\n");
-		return EX_USAGE;
-	}
+	cli_no_operands(argc, argv);
 	prof = state_profile_read(state_profile());
 	if (!jv_is_valid(prof)) {
 		jv_free(prof);

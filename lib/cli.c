@@ -61,8 +61,16 @@ cli_next(struct cli *c, int argc, char **argv, const char **arg)
 	int key;
 
 	opterr = 0;
+again:
 	key = getopt_long(argc, argv, c->shortopts, c->longopts, NULL);
 	*arg = optarg;
+	if (key == 'v' || key == 'q') {
+		if (key == 'v')
+			verbose++;
+		else
+			quiet = 1;
+		goto again;
+	}
 	switch (key) {
 	case '?':
 		if (optopt && optopt < 256)
@@ -83,6 +91,16 @@ cli_next(struct cli *c, int argc, char **argv, const char **arg)
 		exit(finish_stdout(0));
 	}
 	return key;
+}
+
+void
+cli_no_operands(int argc, char **argv)
+{
+	if (optind >= argc)
+		return;
+	warnx("unexpected operand '%s'", argv[optind]);
+	fprintf(stderr, "Try '%s --help'.\n", getprogname());
+	exit(EX_USAGE);
 }
 
 void

@@ -16,15 +16,24 @@ struct cli_option {
 
 enum { CLI_HELP = 'h', CLI_VERSION = 256, CLI_FIRST_LONG = 257 };
 
+/* The last entries of every program's table (after its -v). */
+#define CLI_COMMON_OPTIONS \
+	{"quiet", 'q', NULL, NULL, "no warnings"}, \
+	{"help", 'h', NULL, NULL, "show this help"}, \
+	{"version", CLI_VERSION, NULL, NULL, "show the version"}, \
+	{0}
+
 struct cli;
 
 /* Parse with the table (terminated by a zeroed entry). stop_at_operand:
  * stop at the first operand (for options before a subcommand). */
 struct cli *cli_new(const struct cli_option *opts, int stop_at_operand);
 /* The next option key, -1 at the end. Unknown options and missing
- * arguments print the usage hint and exit EX_USAGE. --version and --help
- * are handled here. */
+ * arguments print the usage hint and exit EX_USAGE. --version, --help,
+ * -v (verbose++) and -q (quiet) are handled here. */
 int cli_next(struct cli *c, int argc, char **argv, const char **arg);
+/* Exit EX_USAGE when operands are left after the options. */
+void cli_no_operands(int argc, char **argv);
 /* Exit EX_USAGE unless option key belongs to subcommand cmd. */
 void cli_check_cmd(const struct cli *c, int key, const char *cmd);
 void cli_free(struct cli *c);
