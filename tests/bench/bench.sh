@@ -205,4 +205,4 @@ for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-revoke forward-apply; d
 	printf '%-44s %8s\n' "$prog --version" "$(startup "$prog" --version)"
 done
 printf '%-44s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
-printf '%-44s %8s\n' "  baseline: /bin/true" "$(startup true)"
+printf '%-44s %8s\n' "  baseline: /bin/true" "$(startup /bin/true)"
