@@ -71,7 +71,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 
 # The Debian packages the build, the tests and the emulator need.
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
-	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester
+	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -89,8 +89,9 @@ check: deps
 	$(Q)mandoc -Tlint -W warning $(MAN)
 	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
 
-# The main job: link an account on the local Google emulator, list its
-# calendars, print a token, revoke. No account and no network needed.
+# The main job against the local Google emulator: scenario 3 (a booking
+# system synced both ways) and a forward of scenario 1, then a revoke,
+# with a summary. No account and no network needed.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)GCAL_BUILD=$(B) sh examples/demo.sh

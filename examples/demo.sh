@@ -1,47 +1,93 @@
 #!/bin/sh
-# The main job, end to end against the local Google emulator: link an
-# account with no human (a browser that follows redirects), list its
-# calendars, choose one, print a token, check the link, revoke it.
-# No Google account and no network needed. Run it with `make demo`.
+# The main job, end to end against the local Google emulator, with no
+# Google account, no network and no human: scenario 3 (a booking system
+# synced both ways with a calendar, examples/scenario-3-booking.sh) and a
+# forward of scenario 1 (examples/scenario-1-forwarding.sh), then a
+# revoked link. Run it with `make demo`; it exits non-zero when any step
+# fails.
 set -eu
 top=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 build=${GCAL_BUILD:-build}
-PATH=$top/$build/bin:$PATH
+case $build in /*) ;; *) build=$top/$build ;; esac
+PATH=$build/bin:$PATH
 work=$(mktemp -d "${TMPDIR:-/tmp}/gcal-demo.XXXXXX")
-export XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TMPDIR_T=$work
+export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" TMPDIR_T="$work"
+unset GCAL_PROFILE GCAL_RECORD GCAL_REPLAY
 EMU_LIB_SRC=$top/tests/lib-emu.sh
 . "$top/tests/lib-emu.sh"
 emu_start
 trap 'emu_stop; rm -rf "$work"' EXIT
+export BROWSER="curl -sL" # the user who consents, on the emulator
+ex=$top/examples
+shop=$work/shop
+mkdir -p "$shop"
 
 say() { printf '\n== %s\n' "$*"; }
+field() { jq -r "$1" "$work/out"; }
+google() { # the live events of the shop's calendar
+	emu_ctl GET "/_emu/calendars/$cal/events" | jq -r 'select(.status != "cancelled") | "   " + .summary'
+}
+appt() {
+	jq -nc --arg id "$1" --arg s "$2" --arg h "$3" '{appointment_id: $id, summary: $s,
+		start: {dateTime: ("2026-12-01T" + $h + ":00:00Z")}, end: {dateTime: ("2026-12-01T" + $h + ":45:00Z")}}'
+}
 
-say "gcal-auth login (the emulator plays Google at $GCAL_ENDPOINT)"
-BROWSER="curl -sL" gcal-auth login -p demo --client-secret "$top/tests/fixtures/client_secret.json"
+say "Google has alice's calendar 'Team' with 2 events; the booking system has 2 appointments"
+cal=$(emu_ctl GET /_emu/calendars | jq -r '.[] | select(.summary == "Team") | .id')
+for e in "Dentist:08" "Lunch:12"; do
+	emu_ctl POST "/_emu/calendars/$cal/events" "$(jq -nc --arg s "${e%:*}" --arg h "${e#*:}" '{summary: $s,
+		start: {dateTime: ("2026-12-02T" + $h + ":00:00+01:00")}, end: {dateTime: ("2026-12-02T" + $h + ":30:00+01:00")}}')" >/dev/null
+done
+{ appt A1 "Haircut Ann" 09; appt A2 "Colour Bea" 10; } >"$shop/local.ndjson"
 
-say "gcal-auth calendars"
-gcal-auth calendars -p demo >"$work/calendars"
-jq -c '{id, summary, primary}' "$work/calendars"
+say "scenario-3-booking.sh link: log in as alice, choose 'Team', first sync"
+sh "$ex/scenario-3-booking.sh" link -s "$top/tests/fixtures/client_secret.json" -c "$cal" shop "$shop" >"$work/out"
+pushed=$(field '.to_google | add // 0')
+pulled=$(field '.to_booking | add // 0')
+printf '   %s appointments pushed to Google, %s Google events imported; Google now has:\n' "$pushed" "$pulled"
+google
 
-say "gcal-auth use --create 'Shop floor'  (a secondary calendar for this link)"
-gcal-auth use -p demo --create "Shop floor" | jq -c '{id, summary}'
+say "a booking made online goes out at once: scenario-3-booking.sh push"
+appt A3 "Beard Cas" 11 >>"$shop/local.ndjson"
+before=$(emu_log_count)
+sh "$ex/scenario-3-booking.sh" push shop "$shop" >"$work/out"
+n=$(field '.to_google | add // 0')
+pushed=$((pushed + n))
+printf '   %s change pushed with %s request\n' "$n" "$(($(emu_log_count) - before))"
 
-say "gcal-auth token  (what a script would put in an Authorization header)"
-token=$(gcal-auth token -p demo)
-printf '%.12s... (%d characters)\n' "$token" "${#token}"
-printf 'Google answers %s to a request with it\n' "$(curl -s -o /dev/null -w '%{http_code}' \
-	-H "Authorization: Bearer $token" "$GCAL_ENDPOINT/calendar/v3/users/me/calendarList")"
+say "alice moves the dentist in Google; the 5-minute run brings it in: scenario-3-booking.sh sync"
+id=$(jq -r 'select(.summary == "Dentist") | .id' "$shop/local.ndjson")
+emu_ctl PATCH "/_emu/calendars/$cal/events/$id" '{"summary":"Dentist (moved)","start":{"dateTime":"2026-12-02T09:00:00+01:00"},"end":{"dateTime":"2026-12-02T09:30:00+01:00"}}' >/dev/null
+sh "$ex/scenario-3-booking.sh" sync shop "$shop" >"$work/out"
+n=$(field '.to_booking | add // 0')
+pulled=$((pulled + n))
+printf '   %s change imported; the booking system now has:\n' "$n"
+jq -r '"   " + .summary' "$shop/local.ndjson"
 
-say "gcal-auth status --check"
-gcal-auth status -p demo --check
+say "scenario 1: bob's calendar forwards extension 333 (a recording PBX stands in for Kamailio)"
+sh "$ex/scenario-1-forwarding.sh" link -a bob@example.com phone >/dev/null
+emu_ctl POST /_emu/calendars/bob@example.com/events '{"summary":"06-1234 5678",
+	"start":{"dateTime":"2026-12-01T09:00:00+01:00"},"end":{"dateTime":"2026-12-01T17:00:00+01:00"}}' >/dev/null
+printf '#!/bin/sh\necho "   the PBX was told: forward $*" >>"%s"\n' "$work/pbx.log" >"$work/pbx"
+chmod +x "$work/pbx"
+FORWARD_EXEC=$work/pbx FORWARD_AT=2026-12-01T10:00:00+01:00 \
+	sh "$ex/scenario-1-forwarding.sh" run phone 333 >"$work/out"
+forwards=$(wc -l <"$work/out" | tr -d ' ')
+jq -r '"   extension \(.extension): \(.from) -> \(.to), \(.result)"' "$work/out"
+cat "$work/pbx.log"
 
-say "gcal-revoke"
-gcal-revoke -p demo
+say "the profiles, as a CRM would show them (gcal-auth list)"
+gcal-auth list | jq -r '"   \(.profile): \(.account), last sync \(.last_sync)"'
+
+say "gcal-revoke -p phone: the link is gone at Google and here"
+gcal-revoke -q -p phone >/dev/null
 status=0
-gcal-auth token -p demo >/dev/null 2>&1 || status=$?
-printf 'gcal-auth token now exits %s (77: the link is gone)\n' "$status"
+gcal-pull -q -p phone >/dev/null 2>&1 || status=$?
+printf '   gcal-pull now exits %s (77: link again)\n' "$status"
+[ "$status" -eq 77 ]
 
 say "summary"
-printf 'accounts linked: 1, calendars listed: %s, HTTP requests to "Google": %s\n' \
-	"$(wc -l <"$work/calendars" | tr -d ' ')" \
-	"$(emu_log_count)"
+printf 'accounts linked: 2, events pulled into the booking system: %s, changes pushed to Google: %s,\n' \
+	"$pulled" "$pushed"
+printf 'forwards applied: %s, links revoked: 1, HTTP requests to "Google": %s\n' \
+	"$forwards" "$(emu_log_count)"

@@ -1,0 +1,146 @@
+#!/bin/sh
+# Scenario 3: two-way sync of an online booking system (gcal(7)).
+#
+#   scenario-3-booking.sh link [-a account] [-s secret] [-c calendar | -n name] PROFILE DIR
+#       link a Google account, choose its calendar (-c an existing one,
+#       else a new secondary one called -n, default "Bookings"), and make
+#       the first sync: every Google event is imported and every
+#       appointment that existed before the link is pushed to Google
+#   scenario-3-booking.sh push PROFILE DIR
+#       "push now": send the booking system's changes to Google at once
+#       (no pull: one batch request); run it after every booking
+#   scenario-3-booking.sh sync PROFILE DIR
+#       the full two-way run (examples/two-way-sync.sh), from cron:
+#         */5 * * * *  scenario-3-booking.sh sync shop /var/lib/booking/shop
+#   scenario-3-booking.sh relink [-a account] [-s secret] [-c calendar | -n name] PROFILE DIR
+#       link another account: gcal-revoke, then as link, afresh
+#
+# DIR/local.ndjson is the booking system's side, one appointment a line,
+# shaped as an event, with its "appointment_id"; DIR/base.ndjson is what
+# both sides agreed on (see two-way-sync.sh). Each mode prints one line:
+#   {"appointments":N,"events":M,"mode":"sync","profile":"shop",
+#    "to_booking":{"insert":1},"to_google":{"update":2}}
+# (records in the booking system, events in Google that take part in the
+# sync, and the changes made on each side, by kind). Runs of one DIR take
+# turns under DIR/lock (flock(1)).
+set -u
+me=${0##*/}
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+usage() {
+	sed -n '4,19s/^#   //p' "$0" >&2
+	exit 64
+}
+fail() { # STATUS MESSAGE
+	echo "$me: $2" >&2
+	[ "$1" -eq 77 ] && echo "$me: profile '$profile': the grant is gone: link again" >&2
+	exit "$1"
+}
+
+[ $# -ge 1 ] || usage
+mode=$1
+shift
+login_args= cal= name=Bookings
+case $mode in
+link | relink)
+	while getopts a:s:c:n: o; do
+		case $o in
+		a) login_args="$login_args --account $OPTARG" ;;
+		s) login_args="$login_args --client-secret $OPTARG" ;;
+		c) cal=$OPTARG ;;
+		n) name=$OPTARG ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	;;
+push | sync) ;;
+*) usage ;;
+esac
+[ $# -eq 2 ] || usage
+profile=$1 dir=$2
+base=$dir/base.ndjson local=$dir/local.ndjson
+mkdir -p "$dir" || exit 73
+[ -f "$local" ] || : >"$local"
+[ -f "$base" ] || : >"$base"
+exec 9>"$dir/lock"
+flock -w 60 9 || fail 75 "'$dir' is busy (another run holds $dir/lock)"
+work=$(mktemp -d "${TMPDIR:-/tmp}/booking.XXXXXX") || exit 75
+trap 'rm -rf "$work"' EXIT
+cp "$local" "$work/local.before"
+cp "$base" "$work/base.before"
+
+# summary: what changed on each side, from the files before and after
+summary() {
+	gcal-diff -q --all -k .appointment_id "$work/local.before" "$local" >"$work/dl" &&
+		gcal-diff -q --all "$work/base.before" "$base" >"$work/db" || exit 70
+	jq -nc --arg p "$profile" --arg m "$mode" --slurpfile l "$local" --slurpfile b "$base" \
+		--slurpfile dl "$work/dl" --slurpfile db "$work/db" '
+		def count: group_by(.op) | map({(.[0].op): length}) | add // {};
+		($dl | map(.id)) as $in
+		| {profile: $p, mode: $m, appointments: ($l | length), events: ($b | length),
+		   to_booking: ($dl | count),
+		   to_google: ([$db[] | select(.id as $i | $in | index($i) | not)] | count)}'
+}
+
+sync() {
+	status=0
+	sh "$here/two-way-sync.sh" "$profile" "$dir" || status=$?
+	case $status in
+	0) ;;
+	1) echo "$me: some changes failed or conflicted; they are tried again next run" >&2 ;;
+	*) fail "$status" "profile '$profile': the sync failed ($status); nothing is lost, run again" ;;
+	esac
+}
+
+link() {
+	# shellcheck disable=SC2086
+	gcal-auth login -q -p "$profile" $login_args >/dev/null || fail $? "login failed"
+	if [ -n "$cal" ]; then
+		gcal-auth use -q -p "$profile" "$cal" >/dev/null || fail $? "no calendar '$cal'"
+	else
+		gcal-auth use -q -p "$profile" --create "$name" >/dev/null || fail $? "cannot create '$name'"
+	fi
+	# A new link starts afresh: the base of another calendar means nothing
+	# to this one (with it, its events would read as deleted in Google).
+	# Records imported from the old calendar go with it; the booking
+	# system's own appointments are pushed to the new one.
+	jq -c 'select(.appointment_id != null)' "$local" >"$work/local.new" &&
+		mv "$work/local.new" "$local" || exit 70
+	: >"$base"
+	cp "$local" "$work/local.before"
+	cp "$base" "$work/base.before"
+	sync
+}
+
+# push now: the booking system's changes against the base, which holds
+# Google's versions (with their etags) as of the last run. A change made
+# in Google since is a 412 conflict, left for the next full sync.
+push() {
+	gcal-diff -q --base "$base" --key .appointment_id "$local" "$base" >"$work/changes" ||
+		fail $? "gcal-diff failed"
+	jq -c 'select(.target == "remote")' "$work/changes" >"$work/to-google"
+	[ -s "$work/to-google" ] || return 0
+	status=0
+	gcal-push -q -p "$profile" <"$work/to-google" >"$work/results" || status=$?
+	[ "$status" -le 1 ] || fail "$status" "profile '$profile': gcal-push failed ($status)"
+	jq -nc --slurpfile base "$base" --slurpfile res "$work/results" '
+		($res | map(select(.status == "ok") | .id)) as $done
+		| [$base[] | select(.id as $i | $done | index($i) | not)]
+		  + [$res[] | select(.status == "ok" and .op != "delete") | .event]
+		| .[]' >"$work/base.new" && mv "$work/base.new" "$base.new" &&
+		mv "$base.new" "$base" || exit 70
+	[ "$status" -eq 0 ] ||
+		echo "$me: some changes failed or conflicted; the next sync tries again" >&2
+}
+
+case $mode in
+link) link ;;
+relink)
+	gcal-revoke -q -p "$profile" >/dev/null || fail $? "gcal-revoke failed"
+	link
+	;;
+push) push ;;
+sync) sync ;;
+esac
+summary
+exit "${status:-0}"

@@ -1,0 +1,73 @@
+#!/bin/sh
+# Scenario 4, CRM mirror: examples/scenario-4-crm.sh links two users as
+# two profiles, syncs their calendars side by side, shows their sync
+# state, edits one instance of a recurring meeting, and shows private
+# meetings as busy only.
+. "$(dirname "$0")/../lib.sh"
+
+emu_start || { echo "Bail out! emulator"; exit 1; }
+S4=$TOP/examples/scenario-4-crm.sh
+GCAL_RETRIES=0
+export GCAL_RETRIES
+DIR=$T/crm
+
+BROWSER="curl -sL" run sh "$S4" link -s "$CLIENT" alice
+is "$rc" 0 "link alice exits 0"
+BROWSER="curl -sL" run sh "$S4" link -a bob@example.com bob
+is "$rc" 0 "link bob exits 0"
+is "$(jq -r .account "$OUT")" bob@example.com "... the consent picked bob by --account"
+run sh "$S4" status alice bob carol
+is "$rc" 0 "status exits 0"
+is "$(jq -r '"\(.user):\(.state)"' "$OUT" | tr '\n' ' ')" "alice:linked bob:linked carol:not configured " \
+	"... linked, not synced yet; a user without a profile: not configured"
+
+M=$(emu_ctl POST /_emu/calendars/alice@example.com/events '{"summary":"Standup",
+	"start":{"dateTime":"2026-12-07T09:00:00","timeZone":"Europe/Amsterdam"},
+	"end":{"dateTime":"2026-12-07T09:15:00","timeZone":"Europe/Amsterdam"},
+	"recurrence":["RRULE:FREQ=WEEKLY;COUNT=3"]}' | jq -r .id)
+emu_ctl POST /_emu/calendars/alice@example.com/events '{"summary":"Doctor","description":"knee",
+	"location":"Clinic","visibility":"private",
+	"start":{"dateTime":"2026-12-08T09:00:00Z"},"end":{"dateTime":"2026-12-08T10:00:00Z"}}' >/dev/null
+emu_ctl POST /_emu/calendars/bob@example.com/events '{"summary":"Lunch with client",
+	"start":{"dateTime":"2026-12-07T11:30:00Z"},"end":{"dateTime":"2026-12-07T12:30:00Z"}}' >/dev/null
+
+run sh "$S4" sync "$DIR" alice bob
+is "$rc" 0 "sync now exits 0"
+is "$(jq -r '"\(.crm_user):\(.summary)"' "$DIR/calendar.ndjson" | tr '\n' ' ')" \
+	"alice:Standup bob:Lunch with client alice:busy alice:Standup alice:Standup " \
+	"both users side by side, by start, each tagged; the recurring meeting as its instances"
+is "$(jq -c 'select(.visibility == "private") | [.summary, .description, .location]' "$DIR/alice.ndjson")" \
+	'["busy",null,null]' "the private meeting is shown as busy only"
+is "$(jq -r .crm_user "$DIR/bob.ndjson")" bob "each user has a file of their own"
+run sh "$S4" status
+is "$(jq -r '"\(.user):\(.state):\(.last_sync != null)"' "$OUT" | tr '\n' ' ')" "alice:synced:true bob:synced:true " \
+	"status of all profiles: synced, with the time of the last sync"
+
+# the CRM edits one instance
+I=${M}_20261214T080000Z
+printf '{"id":"%s","summary":"Standup in room 2"}\n' "$I" >"$T/edit"
+run_in "$T/edit" sh "$S4" edit alice
+is "$rc" 0 "edit of one instance exits 0"
+is "$(jq -c '{id, op, status}' "$OUT")" "{\"id\":\"$I\",\"op\":\"update\",\"status\":\"ok\"}" \
+	"... one update, ok"
+is "$(emu_ctl GET "/_emu/calendars/alice@example.com/events/$I" | jq -r '"\(.summary) \(.recurringEventId == $m)"' --arg m "$M")" \
+	"Standup in room 2 true" "Google has the instance changed, as an exception of the meeting"
+is "$(emu_ctl GET "/_emu/calendars/alice@example.com/events/$M" | jq -r .summary)" Standup "... the meeting itself is unchanged"
+run sh "$S4" sync "$DIR" alice bob
+is "$(jq -r 'select(.recurringEventId) | .summary' "$DIR/alice.ndjson" | tr '\n' ',')" \
+	"Standup,Standup in room 2,Standup," "after a sync, only that instance is changed in the CRM"
+printf '{"id":"%s_20270104T080000Z","summary":"x"}\n' "$M" >"$T/edit"
+run_in "$T/edit" sh "$S4" edit alice
+is "$rc" 65 "an edit of an instance that does not exist exits 65"
+
+# bob's grant is withdrawn at Google: alice is still synced, bob keeps his last view
+emu_ctl POST /_emu/grants/revoke '{"user":"bob@example.com"}' >/dev/null
+emu_ctl POST /_emu/calendars/alice@example.com/events '{"summary":"Review",
+	"start":{"dateTime":"2026-12-09T09:00:00Z"},"end":{"dateTime":"2026-12-09T10:00:00Z"}}' >/dev/null
+run sh "$S4" sync "$DIR" alice bob
+is "$rc" 77 "a sync with bob's grant gone exits 77"
+ok "... names bob" has "user 'bob'" "$ERR"
+ok "... alice is synced anyway" has Review "$DIR/calendar.ndjson"
+ok "... and bob's meetings of the last sync are still shown" has "Lunch with client" "$DIR/calendar.ndjson"
+
+done_testing
