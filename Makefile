@@ -115,7 +115,7 @@ install: all
 	done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all deps units check demo bench install clean
 

@@ -297,11 +297,17 @@ read_events(const struct run *r, struct forward_set *targets,
 {
 	struct ndjson_reader *in = ndjson_open("-");
 	struct forward_verdict v;
-	const char *id;
+	const char *id, *why;
 	jv ev;
 	int rc;
 
 	while ((rc = ndjson_read(in, &ev)) == 1) {
+		if ((why = event_check(ev)) != NULL) {
+			warnx("'<stdin>' line %zu: %s", ndjson_lineno(in), why);
+			jv_free(ev);
+			ndjson_close(in);
+			return EX_DATAERR;
+		}
 		forward_judge(ev, &r->rules, &v);
 		if (v.taken) {
 			forward_set_add(targets, v.target);

@@ -135,7 +135,7 @@ parsed(struct diff *d, int s, long i)
 	struct set *st = &d->set[s];
 	const struct line *ln = &st->in.v[i];
 	struct rec *r = &st->r[i];
-	const char *status;
+	const char *status, *what;
 	char *why;
 	jv v;
 
@@ -152,10 +152,9 @@ parsed(struct diff *d, int s, long i)
 		diff_free(d);
 		exit(EX_DATAERR);
 	}
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+	if ((what = event_check(v)) != NULL) {
 		jv_free(v);
-		bad_input(d, "'%s' line %zu: expected an object", st->in.name,
-		    ln->lineno);
+		bad_input(d, "'%s' line %zu: %s", st->in.name, ln->lineno, what);
 	}
 	/* a cancelled event is a deleted one (what the sync feed says) */
 	status = json_str(v, "status");

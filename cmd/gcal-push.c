@@ -97,18 +97,42 @@ bad(const char *name, size_t line, const char *why)
 	return EX_DATAERR;
 }
 
+/* Why a field of a change record that must be a string is not, or NULL. */
+static const char *
+not_strings(jv rec)
+{
+	static const char *const keys[] = {"op", "target", "id", "key",
+	    "calendar", "sendUpdates", "etag", NULL};
+	static char why[64];
+	size_t i;
+	jv v;
+
+	for (i = 0; keys[i]; i++) {
+		v = json_get(rec, keys[i]);
+		if (jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_STRING) {
+			jv_free(v);
+			snprintf(why, sizeof(why), "\"%s\" is not a string", keys[i]);
+			return why;
+		}
+		jv_free(v);
+	}
+	return NULL;
+}
+
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
     const char *send_updates, struct change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
-	const char *id = json_str(rec, "id"), *cal, *su;
+	const char *id = json_str(rec, "id"), *cal, *su, *why;
 	char *ecal, *eid;
 	jv ev;
 
 	memset(c, 0, sizeof(*c));
 	c->line = line;
 	c->event = jv_invalid();
+	if ((why = not_strings(rec)) != NULL)
+		return bad(name, line, why);
 	if (op == NULL)
 		return bad(name, line, "no \"op\"");
 	c->opname = strcmp(op, "insert") == 0 ? "insert" :
@@ -151,6 +175,10 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		if (jv_get_kind(ev) != JV_KIND_OBJECT) {
 			jv_free(ev);
 			return bad(name, line, "no \"event\" object to write");
+		}
+		if ((why = event_check(ev)) != NULL) {
+			jv_free(ev);
+			return bad(name, line, why);
 		}
 		/* only what Google's Event resource lets a client write */
 		ev = json_set_str(event_writable(ev), "id", c->id);

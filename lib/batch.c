@@ -1,8 +1,10 @@
+#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "calendar.h"
@@ -149,7 +151,12 @@ parse_part(const char *p, const char *end, struct batch_part *parts,
 	if ((size_t)(end - ihead) < 12 || strncmp(ihead, "HTTP/", 5) != 0 ||
 	    (sp = memchr(ihead, ' ', (size_t)(end - ihead))) == NULL)
 		return;
-	status = strtol(sp + 1, NULL, 10);
+	/* three digits inside the part: the body is not NUL-terminated here */
+	if (end - sp < 4 || !isdigit((unsigned char)sp[1]) ||
+	    !isdigit((unsigned char)sp[2]) || !isdigit((unsigned char)sp[3]) ||
+	    (end - sp > 4 && isdigit((unsigned char)sp[4])))
+		return;
+	status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 	if (status < 100 || status > 599)
 		return;
 	if (header_end(ihead, end, &ibody) == NULL)
@@ -204,26 +211,40 @@ batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 	struct http_response resp;
 	char *boundary = make_boundary(parts, n), *body, *ctype;
 	size_t len, i;
-	int rc;
+	int rc, attempt;
 
-	for (i = 0; i < n; i++) {
-		parts[i].status = 0;
-		parts[i].json = jv_invalid();
-		parts[i].etag = NULL;
-		parts[i].retry_after = -1;
-	}
 	body = build(parts, n, boundary, &len);
 	ctype = xasprintf("multipart/mixed; boundary=%s", boundary);
-	rc = calendar_send(api, "POST", "/batch/calendar/v3", ctype, body, len,
-	    NULL, &resp);
-	if (rc == 0 && resp.status != 200)
-		rc = calendar_failure(&resp, "batch request");
-	else if (rc == 0 && batch_parse(resp.content_type, resp.body.data ?
-	    resp.body.data : "", resp.body.len, parts, n) == -1) {
-		warnx("batch request: Google's answer is not multipart/mixed");
-		rc = EX_UNAVAILABLE;
+	/* A 200 whose body is no batch answer (cut short, or garbled on the
+	 * way) says nothing of what was done: send it all again, as for a
+	 * lost answer. Every call is safe to repeat (our ids, If-Match). */
+	for (attempt = 1;; attempt++) {
+		for (i = 0; i < n; i++) {
+			parts[i].status = 0;
+			parts[i].json = jv_invalid();
+			parts[i].etag = NULL;
+			parts[i].retry_after = -1;
+		}
+		rc = calendar_send(api, "POST", "/batch/calendar/v3", ctype, body,
+		    len, NULL, &resp);
+		if (rc == 0 && resp.status != 200)
+			rc = calendar_failure(&resp, "batch request");
+		else if (rc == 0 && batch_parse(resp.content_type, resp.body.data ?
+		    resp.body.data : "", resp.body.len, parts, n) == -1) {
+			batch_clear(parts, n);
+			http_response_free(&resp);
+			if (attempt <= http_max_retries()) {
+				usleep((useconds_t)http_backoff_ms(attempt, -1) * 1000);
+				continue;
+			}
+			warnx("batch request: Google's answer is not multipart/mixed "
+			    "(after %d attempts)", attempt);
+			rc = EX_TEMPFAIL;
+			break;
+		}
+		http_response_free(&resp);
+		break;
 	}
-	http_response_free(&resp);
 	free(ctype);
 	free(body);
 	free(boundary);

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -576,4 +577,68 @@ event_apply(jv remote, jv local)
 	free(owner);
 	free(key);
 	return remote;
+}
+
+/* A field that is there (and not null) but of another kind than want. */
+static int
+wrong_kind(jv ev, const char *key, jv_kind want)
+{
+	jv v = json_get(ev, key);
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	return k != JV_KIND_NULL && k != want;
+}
+
+const char *
+event_check(jv ev)
+{
+	static const char *const strings[] = {"id", "status", "summary",
+	    "description", "location", "etag", "recurringEventId", "iCalUID",
+	    "transparency", "visibility", NULL};
+	static const char *const times[] = {"start", "end", "originalStartTime",
+	    NULL};
+	static const char *const objects[] = {"extendedProperties", "reminders",
+	    NULL};
+	static const char *const arrays[] = {"attendees", "recurrence", NULL};
+	static char why[80];
+	size_t i;
+	jv t;
+	int bad;
+
+	if (jv_get_kind(ev) != JV_KIND_OBJECT)
+		return "expected an object";
+	for (i = 0; strings[i]; i++)
+		if (wrong_kind(ev, strings[i], JV_KIND_STRING)) {
+			snprintf(why, sizeof(why), "\"%s\" is not a string", strings[i]);
+			return why;
+		}
+	for (i = 0; objects[i]; i++)
+		if (wrong_kind(ev, objects[i], JV_KIND_OBJECT)) {
+			snprintf(why, sizeof(why), "\"%s\" is not an object", objects[i]);
+			return why;
+		}
+	for (i = 0; arrays[i]; i++)
+		if (wrong_kind(ev, arrays[i], JV_KIND_ARRAY)) {
+			snprintf(why, sizeof(why), "\"%s\" is not an array", arrays[i]);
+			return why;
+		}
+	for (i = 0; times[i]; i++) {
+		if (wrong_kind(ev, times[i], JV_KIND_OBJECT)) {
+			snprintf(why, sizeof(why), "\"%s\" is not an object", times[i]);
+			return why;
+		}
+		t = json_get(ev, times[i]);
+		bad = jv_get_kind(t) == JV_KIND_OBJECT &&
+		    (wrong_kind(t, "dateTime", JV_KIND_STRING) ||
+		    wrong_kind(t, "date", JV_KIND_STRING) ||
+		    wrong_kind(t, "timeZone", JV_KIND_STRING));
+		jv_free(t);
+		if (bad) {
+			snprintf(why, sizeof(why), "\"%s\" has a time that is not "
+			    "a string", times[i]);
+			return why;
+		}
+	}
+	return NULL;
 }

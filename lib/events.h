@@ -24,6 +24,11 @@ int event_time(jv event, const char *which, const char *caltz, long long *t);
  * master counts as reaching to the end of time. */
 int event_in_window(jv event, const char *caltz, long long from, long long to);
 
+/* Why ev is not shaped like an Event resource (a field Google gives as a
+ * string, object or array holding another kind; null counts as absent),
+ * or NULL when it is; static text. Borrows ev. */
+const char *event_check(jv ev);
+
 /* The owner mark, in extendedProperties.private. */
 #define EVENT_OWNER_PROP "gcalOwner"
 #define EVENT_KEY_PROP "gcalKey"

@@ -190,45 +190,60 @@ skip_space(const char *p, const char *end)
 	return p;
 }
 
+/* lines_top_string's answer once the rest of the object is scanned. */
+static const char *
+top_found(const char *found, size_t flen, size_t *len)
+{
+	if (found != NULL)
+		*len = flen;
+	return found;
+}
+
 const char *
 lines_top_string(const char *p, size_t n, const char *key, size_t *len)
 {
-	const char *end = p + n, *k, *v;
-	size_t klen = strlen(key);
+	const char *end = p + n, *k, *v, *found = NULL;
+	size_t klen = strlen(key), flen = 0;
 	int esc;
 
 	p = skip_space(p, end);
 	if (p == end || *p != '{')
 		return NULL;
+	/* The rest of the object is scanned too: libjq keeps the last of
+	 * duplicate keys, so a key seen twice (or a key spelled with an
+	 * escape, which may be it too) leaves the answer to the parser. What
+	 * does not scan after the key is the parser's business, when the
+	 * line is parsed at all. */
 	for (p++;;) {
 		p = skip_space(p, end);
 		if (p == end || *p != '"')
-			return NULL;
+			return top_found(found, flen, len);
 		k = p + 1;
 		if ((p = skip_string(p, end, &esc)) == NULL)
+			return top_found(found, flen, len);
+		if (esc)
 			return NULL;
-		p = skip_space(p, end);
-		if (p == end || *p != ':')
-			return NULL;
-		p = skip_space(p + 1, end);
-		v = p;
-		if ((p = skip_value(p, end)) == NULL)
-			return NULL;
-		if (!esc && memcmp(k, key, klen) == 0 && k[klen] == '"') {
-			if (*v != '"')
+		if ((size_t)(p - k - 1) == klen && memcmp(k, key, klen) == 0) {
+			if (found != NULL)
 				return NULL;
-			if (skip_string(v, end, &esc) == NULL || esc)
-				return NULL;
-			*len = (size_t)(p - v) - 2;
-			return v + 1;
+			k = NULL; /* this is the key */
 		}
 		p = skip_space(p, end);
-		if (p == end)
-			return NULL;
-		if (*p == '}')
-			return NULL;
-		if (*p != ',')
-			return NULL;
+		if (p == end || *p != ':')
+			return top_found(found, flen, len);
+		p = skip_space(p + 1, end);
+		v = p;
+		if ((p = skip_value(p, end)) == NULL || p == v)
+			return top_found(found, flen, len);
+		if (k == NULL) {
+			if (*v != '"' || skip_string(v, end, &esc) != p || esc)
+				return NULL;
+			found = v + 1;
+			flen = (size_t)(p - v) - 2;
+		}
+		p = skip_space(p, end);
+		if (p == end || *p != ',')
+			return top_found(found, flen, len);
 		p++;
 	}
 }

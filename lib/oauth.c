@@ -196,6 +196,9 @@ out:
 
 /* --- the loopback redirect ------------------------------------------------ */
 
+/* Longest pasted line read as a redirect URL. */
+#define PASTE_MAX 65536
+
 struct redirect {
 	char *code;
 	char *state;
@@ -245,6 +248,20 @@ parse_redirect(const char *s, size_t n, struct redirect *r)
 	if (r->code)
 		http_secret(r->code, "AUTH_CODE");
 	return r->code != NULL || r->error != NULL;
+}
+
+int
+oauth_parse_redirect(const char *s, size_t n, char **code, char **state,
+    char **error)
+{
+	struct redirect r = {0};
+	int found = parse_redirect(s, n, &r);
+
+	*code = r.code;
+	*state = r.state;
+	*error = r.error;
+	free(r.scope);
+	return found;
 }
 
 static int
@@ -397,6 +414,14 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 				}
 				memmove(line.data, nl + 1, line.len - l - 1);
 				line.len -= l + 1;
+			}
+			/* a redirect is a few hundred bytes: do not hoard (and
+			 * rescan) an endless line */
+			if (!have && line.len > PASTE_MAX) {
+				warnx("'<stdin>' line 1: longer than %d bytes: not the "
+				    "address the browser was sent to", PASTE_MAX);
+				rc = EX_DATAERR;
+				goto out;
 			}
 		}
 	}
@@ -641,7 +666,9 @@ oauth_token_expiry(const char *profile)
 {
 	char *path = token_path(profile);
 	jv t = state_read_json(path);
-	long long at = (long long)json_num(t, "expires_at", 0);
+	double d = json_num(t, "expires_at", 0);
+	/* a damaged file: 1e300 fits no long long */
+	long long at = d > 0 && d < 1e15 ? (long long)d : 0;
 
 	jv_free(t);
 	free(path);
@@ -730,10 +757,11 @@ refresh(const char *profile, jv prof, jv old, jv *tokens)
 	if ((rc = token_post(&form, &resp)) == 0) {
 		if (resp.status == 200)
 			*tokens = jv_copy(resp.json);
-		else if (http_retryable(&resp))
-			rc = token_failure(&resp, "refreshing the token");
-		else
+		else if (resp.status == 400 || resp.status == 401)
+			/* RFC 6749 5.2: invalid_grant, invalid_client... */
 			rc = dead_grant(profile, prof, &resp);
+		else
+			rc = token_failure(&resp, "refreshing the token");
 	}
 	http_response_free(&resp);
 	form_free(&form);

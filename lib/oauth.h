@@ -36,6 +36,13 @@ struct oauth_login {
  * On success *tokens is Google's token response (the caller's). */
 int oauth_login(const struct oauth_login *l, jv *tokens);
 
+/* Read the redirect Google sent the browser to (its query, or a whole
+ * pasted URL): 1 when it carries code= or error=. *code (a secret, free
+ * with free_secret), *state and *error are the caller's, NULL when
+ * absent. Exposed for tests and fuzzing. */
+int oauth_parse_redirect(const char *s, size_t n, char **code, char **state,
+    char **error);
+
 /* Mint a token for a service account key (the key file's JSON, borrowed)
  * acting as subject, by a JWT bearer assertion (RFC 7523). */
 int oauth_service_account(jv key, const char *subject, const char *scopes,

@@ -1,0 +1,328 @@
+#!/bin/sh
+# The fault matrix: each program that talks to Google against each fault
+# the emulator injects. Each cell checks the exit status DESIGN.md asks
+# for, that nothing was lost or duplicated (events counted at the
+# emulator, outputs compared with what it holds) and that state files are
+# intact after a failure (cmp). The matrix is printed at the end.
+. "$(dirname "$0")/../lib.sh"
+
+emu_start || { echo "Bail out! emulator"; exit 1; }
+GCAL_RETRIES=2
+GCAL_BACKOFF_MS=1
+export GCAL_RETRIES GCAL_BACKOFF_MS
+run link_account || { echo "Bail out! cannot link"; exit 1; }
+# pull reads the primary calendar: two pages (maxResults 2500)
+PCAL=alice@example.com
+emu_ctl POST /_emu/calendars/$PCAL/generate \
+	'{"count":2600,"start":"2026-01-05T08:00:00Z","minutes":60,"step_minutes":90,"summary":"Event %d"}' >/dev/null
+run gcal-pull
+[ "$rc" = 0 ] || { echo "Bail out! first pull: $(cat "$ERR")"; exit 1; }
+SYNC=$XDG_STATE_HOME/gcal/default/sync
+TOKEN=$XDG_STATE_HOME/gcal/default/token.json
+# push writes to a secondary calendar, given with -c
+WCAL=$(gcal-auth calendars | jq -r 'select(.summary == "Team") | .id')
+# revoke unlinks bob (revoking alice would end the grant all rows use)
+RVP=rv
+
+MATRIX=$T/matrix
+: >"$MATRIX"
+# cell PROG FAULT DESCRIPTION CHECK...: one cell, a TAP line and a matrix entry
+cell() {
+	_cp=$1 _cf=$2 _cd=$3
+	shift 3
+	if "$@"; then
+		pass "$_cp x $_cf: $_cd"
+		echo "$_cp $_cf pass" >>"$MATRIX"
+	else
+		fail "$_cp x $_cf: $_cd (exit $rc)"
+		echo "$_cp $_cf FAIL" >>"$MATRIX"
+	fi
+}
+na() { echo "$1 $2 n/a" >>"$MATRIX"; }
+
+# fault_json FAULT METHOD PATH [SKIP]: the emulator's fault for a column
+fault_json() {
+	_m=$2 _r=$3 _s=${4:-0}
+	case $1 in
+	drop_before | drop_after | truncate | invalid_json)
+		_x="\"action\":\"$1\",\"times\":1" ;;
+	500 | 503) _x="\"status\":$1,\"times\":1" ;;
+	429) _x='"status":429,"retry_after":1,"times":1' ;;
+	403rate) _x='"status":403,"reason":"rateLimitExceeded","times":1' ;;
+	403quota) _x='"status":403,"reason":"quotaExceeded","times":1' ;;
+	slow) _x='"action":"delay","delay_ms":1600,"times":1' ;;
+	503always) _x='"status":503,"times":-1' ;;
+	dropalways) _x='"action":"drop_before","times":-1' ;;
+	esac
+	printf '{"method":"%s","path":"%s","skip":%s,%s}' "$_m" "$_r" "$_s" "$_x"
+}
+inject() {
+	emu_ctl DELETE /_emu/faults >/dev/null
+	emu_ctl POST /_emu/faults "$(fault_json "$@")" >/dev/null
+}
+clear_faults() { emu_ctl DELETE /_emu/faults >/dev/null; }
+# run_f FAULT PROG ARGS...: run with the timeout the column needs
+run_f() {
+	_f=$1
+	shift
+	if [ "$_f" = slow ]; then
+		run env GCAL_TIMEOUT=1 "$@"
+	else
+		run "$@"
+	fi
+}
+# want FAULT: the exit status DESIGN.md asks for when Google recovers
+# after one fault (0), keeps failing (75) or refuses for the day (75)
+want() {
+	case $1 in
+	503always | dropalways | 403quota) echo 75 ;;
+	*) echo 0 ;;
+	esac
+}
+one_line_err() { [ "$(wc -l <"$ERR")" -le 2 ] && [ -s "$ERR" ]; }
+
+FAULTS="drop_before drop_after truncate invalid_json 500 503 429 403rate 403quota slow 503always dropalways"
+
+# sync_snapshot DIR: state.json and the file list of each calendar's sync state
+sync_snapshot() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	cp -R "$SYNC" "$1/sync"
+}
+sync_same() {
+	diff -r "$1/sync" "$SYNC" >/dev/null
+}
+# no_strays: only state.json and the mirror it names in each sync dir
+no_strays() {
+	for _s in "$SYNC"/*/state.json; do
+		_sd=$(dirname "$_s")
+		[ "$(ls -A "$_sd" | sort | tr '\n' ' ')" = "$(jq -r '"state.json", .mirror, (.journal // empty)' "$_s" | sort | tr '\n' ' ')" ] || return 1
+	done
+}
+# remote_ids CAL: live event ids and etags at the emulator, sorted
+remote_ids() {
+	emu_ctl GET "/_emu/calendars/$1/events" | jq -r 'select(.status != "cancelled") | .id + " " + .etag' | sort
+}
+out_ids() {
+	jq -r 'select(.status != "cancelled") | .id + " " + .etag' "$OUT" | sort
+}
+mirror_is_google() {
+	out_ids >"$T/got" && remote_ids "$PCAL" >"$T/want" && cmp -s "$T/got" "$T/want"
+}
+
+# --- gcal-auth token --refresh ----------------------------------------------
+for f in $FAULTS; do
+	case $f in 403quota) na token $f; continue ;; esac
+	cp "$TOKEN" "$T/token.before"
+	inject $f POST '^/token$'
+	run_f $f gcal-auth token --refresh
+	clear_faults
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell token $f "a new token Google accepts" eval '[ "$rc" = 0 ] &&
+			[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$OUT")" \
+				"$EMU_URL/calendar/v3/users/me/calendarList")" = 200 ] &&
+			[ "$(jq -r .access_token "$TOKEN")" = "$(cat "$OUT")" ]'
+	else
+		cell token $f "exit $w, token file untouched" eval '[ "$rc" = "$w" ] && one_line_err &&
+			cmp -s "$TOKEN" "$T/token.before" && [ ! -s "$OUT" ]'
+	fi
+done
+
+# --- gcal-auth calendars ----------------------------------------------------
+gcal-auth calendars >"$T/cals" 2>/dev/null
+for f in $FAULTS; do
+	inject $f GET '/users/me/calendarList$'
+	run_f $f gcal-auth calendars
+	clear_faults
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell calendars $f "the same list" eval '[ "$rc" = 0 ] && cmp -s "$OUT" "$T/cals"'
+	else
+		cell calendars $f "exit $w, nothing printed" eval '[ "$rc" = "$w" ] && one_line_err && [ ! -s "$OUT" ]'
+	fi
+done
+
+# --- gcal-auth login (the code exchange) ------------------------------------
+# The code is single-use: a fault after Google acted on the exchange
+# (drop_after, truncate, invalid_json, a timeout) cannot be retried. The
+# run must fail cleanly then (no token kept, one line), and a new login
+# work.
+for f in $FAULTS; do
+	case $f in 403quota) na login $f; continue ;; esac
+	rm -rf "$XDG_STATE_HOME/gcal/fl" "$XDG_CONFIG_HOME/gcal/fl"
+	inject $f POST '^/token$'
+	run_f $f env BROWSER="curl -sL" gcal-auth login -p fl --timeout 20
+	clear_faults
+	case $f in
+	drop_after | truncate | invalid_json)
+		cell login $f "Google used the code: fails cleanly, nothing kept" eval \
+			'[ "$rc" != 0 ] && one_line_err && [ ! -e "$XDG_STATE_HOME/gcal/fl/token.json" ]' ;;
+	*)
+		w=$(want $f)
+		if [ "$w" = 0 ]; then
+			cell login $f "linked" eval '[ "$rc" = 0 ] && has alice@example.com "$OUT" &&
+				[ "$(mode "$XDG_STATE_HOME/gcal/fl/token.json")" = 600 ]'
+		else
+			cell login $f "exit $w, nothing kept" eval '[ "$rc" = "$w" ] && one_line_err &&
+				[ ! -e "$XDG_STATE_HOME/gcal/fl/token.json" ]'
+		fi ;;
+	esac
+done
+
+# --- gcal-pull --full: the fault hits page 2 of 2 ----------------------------
+for f in $FAULTS; do
+	sync_snapshot "$T/before"
+	inject $f GET "^/calendar/v3/calendars/[^/]+/events\$" 1
+	run_f $f gcal-pull --full
+	clear_faults
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell pull-full $f "prints what Google holds, once each" eval '[ "$rc" = 0 ] && mirror_is_google && no_strays'
+	else
+		cell pull-full $f "exit $w, sync state untouched" eval '[ "$rc" = "$w" ] && one_line_err &&
+			sync_same "$T/before" && no_strays'
+	fi
+done
+
+# --- gcal-pull --changes: two edits to report, fault or not -------------------
+remote_ids "$PCAL" >"$T/ids"
+n=0
+for f in $FAULTS 401expired 410; do
+	n=$((n + 1))
+	set -- $(sed -n "$((2 * n)),$((2 * n + 1))p" "$T/ids" | cut -d' ' -f1)
+	emu_ctl PATCH "/_emu/calendars/$PCAL/events/$1" "{\"summary\":\"edit $n\"}" >/dev/null
+	emu_ctl PATCH "/_emu/calendars/$PCAL/events/$2" "{\"location\":\"room $n\"}" >/dev/null
+	printf '%s\n' "$1" "$2" | sort >"$T/changed"
+	sync_snapshot "$T/before"
+	case $f in
+	401expired) emu_ctl POST /_emu/tokens/expire '{}' >/dev/null; run gcal-pull --changes ;;
+	410) emu_ctl POST /_emu/synctokens/invalidate '{}' >/dev/null; run gcal-pull --changes ;;
+	*) inject $f GET "^/calendar/v3/calendars/[^/]+/events\$"; run_f $f gcal-pull --changes ;;
+	esac
+	clear_faults
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell pull-incr $f "reports exactly the 2 edits" eval '[ "$rc" = 0 ] &&
+			[ "$(jq -r .id "$OUT" | sort)" = "$(cat "$T/changed")" ] && no_strays'
+	else
+		# nothing lost: the next run still reports both edits
+		cell pull-incr $f "exit $w, state untouched, the next run reports the edits" eval \
+			'[ "$rc" = "$w" ] && one_line_err && sync_same "$T/before" &&
+			run gcal-pull --changes && [ "$rc" = 0 ] &&
+			[ "$(jq -r .id "$OUT" | sort)" = "$(cat "$T/changed")" ]'
+	fi
+	run gcal-pull
+	[ "$rc" = 0 ] && mirror_is_google || fail "pull-incr x $f: the mirror matches Google afterwards"
+done
+na pull-full 401expired
+na pull-full 410
+emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
+run gcal-pull --full
+cell pull-full 401expired "a token Google expired early is refreshed" eval '[ "$rc" = 0 ] && mirror_is_google'
+
+# --- gcal-push: 3 inserts a cell ----------------------------------------------
+ins() {
+	jq -nc --arg id "$1" --arg h "$2" '{op:"insert", target:"remote", id:$id,
+		event:{summary:$id, start:{dateTime:("2026-12-01T" + $h + ":00:00Z")},
+		end:{dateTime:("2026-12-01T" + $h + ":30:00Z")},
+		extendedProperties:{private:{gcalOwner:"gcal", gcalKey:$id}}}}'
+}
+live() { remote_ids "$WCAL" | wc -l | tr -d ' '; }
+has3() { # PREFIX: exactly the 3 events of the cell, once each
+	[ "$(remote_ids "$WCAL" | grep -c "^$1")" = 3 ]
+}
+n=0
+for f in $FAULTS 401expired; do
+	n=$((n + 1))
+	p=fa${n}k
+	{ ins ${p}00001 10; ins ${p}00002 11; ins ${p}00003 12; } >"$T/push.in"
+	before=$(live)
+	case $f in
+	401expired) emu_ctl POST /_emu/tokens/expire '{}' >/dev/null; run_in "$T/push.in" gcal-push -c "$WCAL" ;;
+	*) inject $f POST '^/batch/calendar/v3$'
+		if [ $f = slow ]; then
+			run_in "$T/push.in" env GCAL_TIMEOUT=1 gcal-push -c "$WCAL"
+		else
+			run_in "$T/push.in" gcal-push -c "$WCAL"
+		fi ;;
+	esac
+	clear_faults
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell push $f "3 ok results, 3 events, no duplicate" eval '[ "$rc" = 0 ] &&
+			[ "$(jq -r .status "$OUT" | sort | uniq -c | tr -s " ")" = " 3 ok" ] &&
+			has3 $p && [ "$(live)" = $((before + 3)) ]'
+	else
+		# a failed run reports each change, the rerun converges
+		cell push $f "exit $w with a result per change; the rerun converges" eval '[ "$rc" = "$w" ] &&
+			[ "$(wc -l <"$OUT")" = 3 ] && run_in "$T/push.in" gcal-push -c "$WCAL" && [ "$rc" = 0 ] &&
+			has3 $p && [ "$(live)" = $((before + 3)) ]'
+	fi
+done
+# 412: an update whose etag is stale is a conflict, never overwritten
+ev=$(emu_ctl GET "/_emu/calendars/$WCAL/events/fa1k00001")
+emu_ctl PATCH "/_emu/calendars/$WCAL/events/fa1k00001" '{"summary":"by hand"}' >/dev/null
+printf '%s' "$ev" | jq -c '{op:"update", target:"remote", id, etag, event:(. | .summary = "by the tool")}' >"$T/upd"
+run_in "$T/upd" gcal-push -c "$WCAL"
+cell push 412 "exit 1, a conflict result, the hand edit kept" eval '[ "$rc" = 1 ] &&
+	[ "$(jq -r .status "$OUT")" = conflict ] &&
+	[ "$(emu_ctl GET "/_emu/calendars/$WCAL/events/fa1k00001" | jq -r .summary)" = "by hand" ]'
+
+# --- gcal-revoke --------------------------------------------------------------
+for f in $FAULTS; do
+	case $f in 403quota) na revoke $f; continue ;; esac
+	emu_ctl POST /_emu/config '{"consent_user":"bob@example.com"}' >/dev/null
+	link_account $RVP || { fail "revoke x $f: link bob"; continue; }
+	emu_ctl POST /_emu/config '{"consent_user":"alice@example.com"}' >/dev/null
+	cp "$XDG_STATE_HOME/gcal/$RVP/token.json" "$T/rv.before"
+	inject $f POST '^/revoke$'
+	run_f $f gcal-revoke -p $RVP
+	clear_faults
+	dead=$(emu_ctl GET /_emu/grants | jq '[.[] | select(.user == "bob@example.com" and .revoked == false)] | length')
+	w=$(want $f)
+	if [ "$w" = 0 ]; then
+		cell revoke $f "revoked at Google, forgotten here" eval '[ "$rc" = 0 ] && [ "$dead" = 0 ] &&
+			[ ! -e "$XDG_STATE_HOME/gcal/$RVP/token.json" ]'
+	else
+		cell revoke $f "exit $w, the link kept to try again" eval '[ "$rc" = "$w" ] && one_line_err &&
+			cmp -s "$XDG_STATE_HOME/gcal/$RVP/token.json" "$T/rv.before" &&
+			run gcal-revoke -p $RVP && [ "$rc" = 0 ]'
+	fi
+done
+
+# --- a dead grant: 77 everywhere, state untouched -----------------------------
+sync_snapshot "$T/before"
+cp "$TOKEN" "$T/token.before"
+emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
+emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
+run gcal-auth token --refresh
+cell token grant-revoked "exit 77 naming the way out" eval '[ "$rc" = 77 ] && has "gcal-auth login" "$ERR" && cmp -s "$TOKEN" "$T/token.before"'
+run gcal-auth calendars
+cell calendars grant-revoked "exit 77" eval '[ "$rc" = 77 ] && [ ! -s "$OUT" ]'
+run gcal-pull --full
+cell pull-full grant-revoked "exit 77, state untouched" eval '[ "$rc" = 77 ] && sync_same "$T/before"'
+run gcal-pull --changes
+cell pull-incr grant-revoked "exit 77, state untouched" eval '[ "$rc" = 77 ] && sync_same "$T/before"'
+ins fadead0001 10 >"$T/dead.in"
+run_in "$T/dead.in" gcal-push -c "$WCAL"
+cell push grant-revoked "exit 77, nothing written" eval '[ "$rc" = 77 ] && [ "$(remote_ids "$WCAL" | grep -c fadead)" = 0 ]'
+
+# --- the matrix ----------------------------------------------------------------
+cols="drop_before drop_after truncate invalid_json 500 503 429 403rate 403quota slow 503always dropalways 401expired 410 412 grant-revoked"
+echo "# fault matrix (pass / FAIL / - not applicable)"
+printf '# %-10s' ""
+for c in $cols; do printf ' %s' "$c"; done
+echo
+for p in token calendars login pull-full pull-incr push revoke; do
+	printf '# %-10s' "$p"
+	for c in $cols; do
+		r=$(awk -v p="$p" -v c="$c" '$1 == p && $2 == c { print $3 }' "$MATRIX" | tail -1)
+		case $r in pass) r=pass ;; FAIL) r=FAIL ;; *) r=- ;; esac
+		printf " %-${#c}s" "$r"
+	done
+	echo
+done
+echo "# $(grep -c ' pass$' "$MATRIX") of $(grep -vc ' n/a$' "$MATRIX") cells pass"
+
+done_testing
