@@ -424,16 +424,13 @@ check_link(const char *profile, jv *view)
 static int
 cmd_status(const struct args *a, const char *profile)
 {
-	jv prof = state_profile_read(profile), view;
+	jv prof, view;
 	long long exp;
 	char when[32];
 	int rc = 0;
 
-	if (!jv_is_valid(prof)) {
-		jv_free(prof);
-		warnx("no such profile '%s' (gcal-auth list shows them)", profile);
-		return EX_CONFIG;
-	}
+	if ((rc = state_profile_load(profile, &prof)) != 0)
+		return rc;
 	view = profile_view(profile, prof);
 	if (a->check) {
 		if (json_str(prof, "revoked_at")) {
@@ -492,12 +489,8 @@ cmd_use(const struct args *a, const char *profile)
 		warnx("--time-zone goes with --create");
 		return EX_USAGE;
 	}
-	prof = state_profile_read(profile);
-	if (!jv_is_valid(prof)) {
-		jv_free(prof);
-		warnx("no such profile '%s' (gcal-auth list shows them)", profile);
-		return EX_CONFIG;
-	}
+	if ((rc = state_profile_load(profile, &prof)) != 0)
+		return rc;
 	if ((api = calendar_open(profile, &rc)) == NULL) {
 		jv_free(prof);
 		return rc;

@@ -502,12 +502,8 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	p.profile = state_profile();
-	prof = state_profile_read(p.profile);
-	if (!jv_is_valid(prof)) {
-		warnx("no such profile '%s' (gcal-auth list shows them)", p.profile);
-		rc = EX_CONFIG;
+	if ((rc = state_profile_load(p.profile, &prof)) != 0)
 		goto out;
-	}
 	if (ncals == 0) {
 		/* the profile's chosen calendar; reading the primary one is
 		 * harmless when none was chosen */

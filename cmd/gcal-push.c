@@ -645,13 +645,8 @@ main(int argc, char *argv[])
 	}
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
-	prof = state_profile_read(state_profile());
-	if (!jv_is_valid(prof)) {
-		jv_free(prof);
-		warnx("no such profile '%s' (gcal-auth list shows them)",
-		    state_profile());
-		return EX_CONFIG;
-	}
+	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
+		return rc;
 	if (cal == NULL)
 		cal = json_str(prof, "calendar");
 

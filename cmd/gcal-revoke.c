@@ -81,16 +81,13 @@ revoke_service_account(const char *profile, jv prof)
 static int
 unlink_profile(const char *profile, int keep_state)
 {
-	jv prof = state_profile_read(profile), t, out;
+	jv prof, t, out;
 	const char *kind, *account, *token;
 	char *path, when[32];
 	int rc = 0, already = 0, had_token;
 
-	if (!jv_is_valid(prof)) {
-		jv_free(prof);
-		warnx("no such profile '%s' (gcal-auth list shows them)", profile);
-		return EX_CONFIG;
-	}
+	if ((rc = state_profile_load(profile, &prof)) != 0)
+		return rc;
 	kind = json_str(prof, "kind");
 	if (kind && strcmp(kind, "service_account") == 0) {
 		rc = revoke_service_account(profile, prof);
@@ -165,13 +162,8 @@ main(int argc, char *argv[])
 	}
 	cli_free(c);
 	cli_no_operands(argc, argv);
-	prof = state_profile_read(state_profile());
-	if (!jv_is_valid(prof)) {
-		jv_free(prof);
-		warnx("no such profile '%s' (gcal-auth list shows them)",
-		    state_profile());
-		return EX_CONFIG;
-	}
+	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
+		return rc;
 	jv_free(prof);
 	if ((lock = state_lock(state_profile(), "lock", 30, &rc)) == -1)
 		return rc;

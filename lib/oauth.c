@@ -772,16 +772,12 @@ int
 oauth_token(const char *profile, int force, char **token)
 {
 	char *path = token_path(profile);
-	jv prof = state_profile_read(profile), t = jv_invalid(), fresh;
+	jv prof, t = jv_invalid(), fresh;
 	const char *account;
-	int lock = -1, rc = 0;
+	int lock = -1, rc;
 
-	if (!jv_is_valid(prof)) {
-		warnx("no such profile '%s' (gcal-auth list shows them; "
-		    "gcal-auth login -p %s makes it)", profile, profile);
-		rc = EX_CONFIG;
+	if ((rc = state_profile_load(profile, &prof)) != 0)
 		goto out;
-	}
 	account = json_str(prof, "account");
 	if (json_str(prof, "revoked_at") != NULL) {
 		warnx("profile '%s' (%s) was unlinked on %s: the link is gone; "

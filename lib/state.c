@@ -361,6 +361,19 @@ state_profile_read(const char *profile)
 }
 
 int
+state_profile_load(const char *profile, jv *prof)
+{
+	*prof = state_profile_read(profile);
+	if (jv_is_valid(*prof))
+		return 0;
+	jv_free(*prof);
+	*prof = jv_invalid();
+	warnx("no such profile '%s' (gcal-auth list shows them; gcal-auth "
+	    "login -p %s makes it)", profile, profile);
+	return EX_CONFIG;
+}
+
+int
 state_profile_write(const char *profile, jv v)
 {
 	char *path = state_path(STATE_CONFIG, profile, "profile.json");

@@ -66,6 +66,9 @@ void state_unlock(int fd);
 /* The profile's profile.json (an object), or invalid with errno ENOENT
  * when the profile does not exist. */
 jv state_profile_read(const char *profile);
+/* The same for a profile that must exist: 0 and *prof (the caller's), or
+ * EX_CONFIG with "no such profile" said (and *prof invalid). */
+int state_profile_load(const char *profile, jv *prof);
 /* Replace profile.json atomically; consumes v. 0 or -1 with errno. */
 int state_profile_write(const char *profile, jv v);
 
