@@ -8,6 +8,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+FISHFUNCDIR ?= $(PREFIX)/share/fish/vendor_functions.d
 
 CFLAGS ?= -O2 -g
 # SAN=1 builds into build-san/ with AddressSanitizer and UBSan.
@@ -103,16 +104,22 @@ bench: deps
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(FISHFUNCDIR)
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	# bash-completion loads completions/<command> lazily: the one file
+	# completions/gcal.bash (which registers all six) under each name
+	cp completions/gcal.bash $(DESTDIR)$(BASHCOMPDIR)/gcal-auth
+	for p in $(filter-out gcal-auth,$(PROGS)); do \
+		ln -sf gcal-auth $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+	done
+	cp completions/_gcal $(DESTDIR)$(ZSHCOMPDIR)/_gcal
 	for p in $(PROGS); do \
-		cp completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p; \
-		cp completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 		cp completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
 	done
+	cp completions/functions/*.fish $(DESTDIR)$(FISHFUNCDIR)/
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,17 +1,8 @@
 # fish completion for forward-apply(1)
 
-function __forward_apply_profiles
-    set -l dir $XDG_CONFIG_HOME
-    # like gcal: a relative XDG_CONFIG_HOME is ignored
-    string match -q '/*' -- "$dir"; or set dir $HOME/.config
-    for f in $dir/gcal/*/profile.json
-        test -f $f; and basename (dirname $f)
-    end
-end
-
 complete -c forward-apply -f
 complete -c forward-apply -s e -l extension -x -d 'The extension whose calls are forwarded'
-complete -c forward-apply -s p -l profile -x -a '(__forward_apply_profiles)' -d 'The link the events come from'
+complete -c forward-apply -s p -l profile -x -a '(__gcal_profiles)' -d 'The link the events come from'
 complete -c forward-apply -l at -x -d 'The time to apply (RFC 3339 or a date)'
 complete -c forward-apply -l state -r -F -d 'The state file'
 complete -c forward-apply -l exec -x -a '(__fish_complete_command)' -d 'Apply by running a command, no shell'

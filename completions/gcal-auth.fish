@@ -1,14 +1,5 @@
 # fish completion for gcal-auth(1)
 
-function __gcal_auth_profiles
-    set -l dir $XDG_CONFIG_HOME
-    # like gcal: a relative XDG_CONFIG_HOME is ignored
-    string match -q '/*' -- "$dir"; or set dir $HOME/.config
-    for f in $dir/gcal/*/profile.json
-        test -f $f; and basename (dirname $f)
-    end
-end
-
 set -l subs login service-account token status calendars use list
 
 complete -c gcal-auth -f
@@ -21,7 +12,7 @@ complete -c gcal-auth -n "not __fish_seen_subcommand_from $subs" -a use -d 'Choo
 complete -c gcal-auth -n "not __fish_seen_subcommand_from $subs" -a list -d 'Print every profile'
 
 # every subcommand
-complete -c gcal-auth -s p -l profile -x -a '(__gcal_auth_profiles)' -d 'The link to act on'
+complete -c gcal-auth -s p -l profile -x -a '(__gcal_profiles)' -d 'The link to act on'
 complete -c gcal-auth -s v -l verbose -d 'Trace each HTTP exchange on stderr'
 complete -c gcal-auth -s q -l quiet -d 'No warnings'
 complete -c gcal-auth -s h -l help -d 'Show the help'

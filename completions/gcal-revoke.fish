@@ -1,16 +1,7 @@
 # fish completion for gcal-revoke(1)
 
-function __gcal_revoke_profiles
-    set -l dir $XDG_CONFIG_HOME
-    # like gcal: a relative XDG_CONFIG_HOME is ignored
-    string match -q '/*' -- "$dir"; or set dir $HOME/.config
-    for f in $dir/gcal/*/profile.json
-        test -f $f; and basename (dirname $f)
-    end
-end
-
 complete -c gcal-revoke -f
-complete -c gcal-revoke -s p -l profile -x -a '(__gcal_revoke_profiles)' -d 'The link to revoke'
+complete -c gcal-revoke -s p -l profile -x -a '(__gcal_profiles)' -d 'The link to revoke'
 complete -c gcal-revoke -l keep-state -d 'Keep the sync state of the profile'
 complete -c gcal-revoke -s v -l verbose -d 'Trace each HTTP exchange on stderr'
 complete -c gcal-revoke -s q -l quiet -d 'No warnings'

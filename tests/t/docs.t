@@ -26,6 +26,22 @@ minus() {
 	done | set_of
 }
 
+# code_of FILE FN: the text of the shell function FN of FILE and of every
+# _gcal_* function it reaches
+code_of() {
+	_file=$1 _todo=$2 _seen=
+	while [ -n "$_todo" ]; do
+		_next=
+		for _fn in $_todo; do
+			_seen="$_seen $_fn"
+			_body=$(awk -v f="$_fn" 'index($0, f "()") == 1 { on = 1 } on { print } on && /^}/ { exit }' "$_file")
+			printf '%s\n' "$_body"
+			_next="$_next $(printf '%s\n' "$_body" | grep -o '_gcal_[a-z_]*')"
+		done
+		_todo=$(minus "$_next" "$_seen")
+	done
+}
+
 # --- man pages -------------------------------------------------------------
 for page in "$MAN"/*.[1-9]; do
 	mandoc -Tlint -W warning "$page" >"$T/lint" 2>&1
@@ -147,72 +163,86 @@ s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
 	applies() { awk -v s="$1" '$1 == s { print $2 }' "$T/applies" | set_of; }
 
 	# --- completions: each names exactly the options of --help -------------
-	bashf=$COMP/$prog.bash zshf=$COMP/_$prog fishf=$COMP/$prog.fish
+	# bash and zsh: one file for all programs, one function per program
+	# (bash: the one registered for it; zsh: the one _gcal calls for its
+	# $service); the options are those named in the code that function
+	# reaches. fish: one file per program.
+	bashf=$COMP/gcal.bash zshf=$COMP/_gcal fishf=$COMP/$prog.fish
+
+	# --- bash: loads, and offers what the program accepts ------------------
+	bash -c ". '$bashf'; complete -p $prog" >"$OUT" 2>"$ERR"
+	ok "gcal.bash loads and registers a completion for $prog" test $? = 0 -a -s "$OUT"
+	fn=$(sed -n 's/.*-F \([^ ]*\) .*/\1/p' "$OUT")
+	zfn=$(sed -n "s/^$prog) \\([^ ]*\\) .*/\\1/p" "$zshf" 2>/dev/null)
 	for f in "$bashf" "$zshf" "$fishf"; do
 		if [ ! -f "$f" ]; then
 			fail "$(basename "$f") exists"
 			continue
 		fi
 		case $f in
-		*.fish) got=$(grep '^complete ' "$f" | grep -o -E -- ' -l [a-z0-9][a-z0-9-]*' |
+		*.fish) what=$(basename "$f")
+			got=$(grep '^complete ' "$f" | grep -o -E -- ' -l [a-z0-9][a-z0-9-]*' |
 			sed 's/^ -l /--/' | set_of) ;;
-		*) got=$(grep -o -E -- '--[a-z0-9][a-z0-9-]*' "$f" | set_of) ;;
+		*.bash) what="gcal.bash ($fn)"
+			got=$(code_of "$f" "$fn" | grep -o -E -- '--[a-z0-9][a-z0-9-]*' | set_of) ;;
+		*) what="_gcal ($zfn)"
+			got=$(code_of "$f" "$zfn" | grep -o -E -- '--[a-z0-9][a-z0-9-]*' | set_of) ;;
 		esac
-		is "$(minus "$longs" "$got")" "" "$(basename "$f") completes every option of --help"
-		is "$(minus "$got" "$longs")" "" "$(basename "$f") completes no option --help lacks"
+		is "$(minus "$longs" "$got")" "" "$what completes every option of $prog --help"
+		is "$(minus "$got" "$longs")" "" "$what completes no option $prog --help lacks"
 	done
 
-	# --- bash: loads, and offers what the program accepts ------------------
-	bash -c ". '$bashf'; complete -p $prog" >"$OUT" 2>"$ERR"
-	ok "$prog.bash loads and registers a completion" test $? = 0 -a -s "$OUT"
-	fn=$(sed -n 's/.*-F \([^ ]*\) .*/\1/p' "$OUT")
 	# bcomp WORD...: what bash offers for the last word
 	bcomp() {
 		bash -c '. "$1"; shift; fn=$1; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 			"$fn"; printf "%s\n" "${COMPREPLY[@]}"' - "$bashf" "$fn" "$@" 2>/dev/null | set_of
 	}
 	if [ -n "$subs" ]; then
-		is "$(bcomp "$prog" '')" "$subs" "$prog.bash: offers the subcommands"
-		is "$(bcomp "$prog" --)" "$(applies '^')" "$prog.bash: offers the options taken before a subcommand"
+		is "$(bcomp "$prog" '')" "$subs" "gcal.bash ($prog): offers the subcommands"
+		is "$(bcomp "$prog" --)" "$(applies '^')" "gcal.bash ($prog): offers the options taken before a subcommand"
 		for sub in $subs; do
-			is "$(bcomp "$prog" "$sub" --)" "$(applies "$sub")" "$prog.bash: '$sub --' offers exactly the options '$sub' takes"
+			is "$(bcomp "$prog" "$sub" --)" "$(applies "$sub")" "gcal.bash ($prog): '$sub --' offers exactly the options '$sub' takes"
 		done
 	else
-		is "$(bcomp "$prog" --)" "$(applies -)" "$prog.bash: offers exactly the options $prog takes"
+		is "$(bcomp "$prog" --)" "$(applies -)" "gcal.bash ($prog): offers exactly the options $prog takes"
 	fi
 	mkdir -p "$XDG_CONFIG_HOME/gcal/alpha" "$XDG_CONFIG_HOME/gcal/beta"
 	: >"$XDG_CONFIG_HOME/gcal/alpha/profile.json"
 	psub=${subs:+token}
 	if grep -q -- " --profile" "$T/table"; then
-		is "$(bcomp "$prog" $psub -p '')" alpha "$prog.bash: -p offers the profiles (directories with profile.json)"
-		is "$(bcomp "$prog" $psub --profile = a)" alpha "$prog.bash: --profile=... offers the profiles"
+		is "$(bcomp "$prog" $psub -p '')" alpha "gcal.bash ($prog): -p offers the profiles (directories with profile.json)"
+		is "$(bcomp "$prog" $psub --profile = a)" alpha "gcal.bash ($prog): --profile=... offers the profiles"
 	fi
 	if grep -q -- '--scope SCOPE' "$T/table"; then
 		is "$(bcomp "$prog" login --scope '')" \
 			"calendar calendar.app.created calendar.events calendar.events.readonly calendar.readonly" \
-			"$prog.bash: --scope offers the scope short names"
+			"gcal.bash ($prog): --scope offers the scope short names"
 	fi
 	: >"$T/cwd/somefile.json"
 	for l in $(awk '$3 == "FILE" { print $2 }' "$T/table"); do
 		sub=$(awk -v l="$l" '$2 == l && $1 != "^" { print $1; exit }' "$T/applies")
 		[ "$sub" = - ] && sub=
-		is "$(bcomp "$prog" $sub "$l" some)" somefile.json "$prog.bash: $l offers files"
+		is "$(bcomp "$prog" $sub "$l" some)" somefile.json "gcal.bash ($prog): $l offers files"
 	done
 
 	# --- zsh and fish --------------------------------------------------------
 	if command -v zsh >/dev/null 2>&1; then
 		zsh -n "$zshf" >"$OUT" 2>"$ERR"
-		ok "_$prog parses (zsh -n)" test $? = 0
-		ok "_$prog starts with #compdef $prog" test "$(head -1 "$zshf")" = "#compdef $prog"
+		ok "_gcal parses (zsh -n) ($prog)" test $? = 0
+		case "$(head -1 "$zshf") " in
+		"#compdef"*" $prog "*) pass "_gcal starts with a #compdef naming $prog" ;;
+		*) fail "_gcal starts with a #compdef naming $prog" ;;
+		esac
 	else
-		pass "_$prog parses # SKIP zsh not installed"
-		pass "_$prog starts with #compdef # SKIP zsh not installed"
+		pass "_gcal parses ($prog) # SKIP zsh not installed"
+		pass "_gcal starts with #compdef $prog # SKIP zsh not installed"
 	fi
 	if command -v fish >/dev/null 2>&1; then
 		fish -n "$fishf" >"$OUT" 2>"$ERR"
 		ok "$prog.fish parses (fish -n)" test $? = 0
 		fcomp() {
-			fish -c "source '$fishf'; complete -C '$*'" 2>/dev/null | cut -f1 | set_of
+			fish -c "set -p fish_function_path '$COMP/functions'; source '$fishf'; complete -C '$*'" 2>/dev/null |
+				cut -f1 | set_of
 		}
 		if [ -n "$subs" ]; then
 			is "$(fcomp "$prog ")" "$subs" "$prog.fish: offers the subcommands"
@@ -228,6 +258,21 @@ s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
 		pass "$prog.fish parses # SKIP fish not installed"
 	fi
 	rm -rf "$XDG_CONFIG_HOME/gcal"
+done
+
+# --- fish: the functions the completions share, autoloaded by name --------
+for f in "$COMP"/functions/*.fish; do
+	name=$(basename "$f" .fish)
+	if command -v fish >/dev/null 2>&1; then
+		fish -n "$f" >"$OUT" 2>"$ERR"
+		ok "functions/$name.fish parses (fish -n)" test $? = 0
+	else
+		pass "functions/$name.fish parses # SKIP fish not installed"
+	fi
+	ok "functions/$name.fish defines $name" grep -q "^function $name\$" "$f"
+done
+for name in $(cat "$COMP"/*.fish | grep -o '__gcal_[a-z_]*' | sort -u); do
+	ok "$name, used by a fish completion, is in functions/" test -f "$COMP/functions/$name.fish"
 done
 
 done_testing
