@@ -143,6 +143,27 @@ list_path(const char *calendar, int expand, const char *sync_token)
 	return path;
 }
 
+/* Every page of the calendar's events (or of the changes since
+ * sync_token) to fn; the last page in *last. Paging goes to the end before
+ * nextSyncToken is kept (sync guide). 0, an exit status, or
+ * CALENDAR_SYNC_GONE. */
+static int
+list_events(struct pull *p, const char *calendar, const char *sync_token,
+    int (*fn)(jv, void *), void *arg, jv *last)
+{
+	char *path = list_path(calendar, p->expand, sync_token);
+	char *what = xasprintf("calendar '%s'", calendar);
+	int rc = calendar_list(p->api, path, what, fn, arg, last);
+
+	if (rc == 0 && json_str(*last, "nextSyncToken") == NULL) {
+		warnx("%s: Google's last page has no nextSyncToken", what);
+		rc = EX_UNAVAILABLE;
+	}
+	free(what);
+	free(path);
+	return rc;
+}
+
 /* --- a full pull: every event, into a new mirror --------------------- */
 
 static int
@@ -230,24 +251,12 @@ pull_full(struct pull *p, struct mirror *m, const char *calendar,
 {
 	struct mirror_build *b;
 	struct mirror_reader *old, *cur;
-	char *path = list_path(calendar, p->expand, NULL), *what;
 	jv last = jv_invalid();
 	int rc;
 
-	if ((b = mirror_build_new(m, 0)) == NULL) {
-		free(path);
+	if ((b = mirror_build_new(m, 0)) == NULL)
 		return EX_SOFTWARE;
-	}
-	/* Page to the end before keeping nextSyncToken (sync guide). */
-	what = xasprintf("calendar '%s'", calendar);
-	rc = calendar_list(p->api, path, what, add_to_build, b, &last);
-	free(what);
-	free(path);
-	if (rc == 0 && json_str(last, "nextSyncToken") == NULL) {
-		warnx("calendar '%s': Google's last page has no nextSyncToken",
-		    calendar);
-		rc = EX_UNAVAILABLE;
-	}
+	rc = list_events(p, calendar, NULL, add_to_build, b, &last);
 	if (rc == 0 && mirror_build_finish(b) == -1)
 		rc = EX_SOFTWARE;
 	if (rc == 0 && p->changes) {
@@ -328,21 +337,13 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 	struct mirror_change *mc;
 	char **gone = NULL;
 	size_t ngone = 0;
-	char *path = list_path(calendar, p->expand, mirror_sync_token(m)), *what;
 	const char *caltz;
 	jv last = jv_invalid();
 	size_t i, k;
 	int rc;
 
-	what = xasprintf("calendar '%s'", calendar);
-	rc = calendar_list(p->api, path, what, collect_change, &cs, &last);
-	free(what);
-	free(path);
-	if (rc == 0 && json_str(last, "nextSyncToken") == NULL) {
-		warnx("calendar '%s': Google's last page has no nextSyncToken",
-		    calendar);
-		rc = EX_UNAVAILABLE;
-	}
+	rc = list_events(p, calendar, mirror_sync_token(m), collect_change, &cs,
+	    &last);
 	if (rc != 0)
 		goto out;
 	/* the last record for an id is the one that counts */
