@@ -237,6 +237,8 @@ class State:
         self.latency_ms = self.cli_latency_ms
         self.consent = 'auto'
         self.consent_user = 'alice@example.com'
+        # tests: answer like a server that sends no id_token
+        self.id_tokens = True
         self.quota_per_minute = None
         self.quota_status = 403
         self.clients = {}

@@ -247,7 +247,7 @@ def token(st, req):
             out['refresh_token'] = rt
         out['scope'] = ' '.join(c['scopes'])
         out['token_type'] = 'Bearer'
-        if 'openid' in c['scopes']:
+        if 'openid' in c['scopes'] and st.id_tokens:
             out['id_token'] = id_token(st, client['client_id'], c['user'], c['nonce'], c['scopes'])
         return jresp(200, out)
     # refresh_token
@@ -268,7 +268,7 @@ def token(st, req):
     at = issue_access(st, r['user'], r['client_id'], scopes, r['grant'], refresh=rt)
     out = OrderedDict(access_token=at, expires_in=st.token_lifetime, scope=' '.join(scopes),
                       token_type='Bearer')
-    if 'openid' in scopes:
+    if 'openid' in scopes and st.id_tokens:
         out['id_token'] = id_token(st, r['client_id'], r['user'], None, scopes)
     return jresp(200, out)
 

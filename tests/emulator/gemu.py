@@ -225,7 +225,7 @@ def _control(req, segs, m, body):
     if segs == ['config']:
         if m == 'POST':
             for k in ('token_lifetime', 'latency_ms', 'consent', 'consent_user',
-                      'quota_per_minute', 'quota_status'):
+                      'quota_per_minute', 'quota_status', 'id_tokens'):
                 if k in body:
                     setattr(ST, k, body[k])
             if ST.consent not in ('auto', 'deny'):
@@ -233,7 +233,7 @@ def _control(req, segs, m, body):
                 return jresp(400, {'error': 'consent must be auto or deny'})
         return jresp(200, {k: getattr(ST, k) for k in (
             'token_lifetime', 'latency_ms', 'consent', 'consent_user', 'quota_per_minute',
-            'quota_status')})
+            'quota_status', 'id_tokens')})
     if segs == ['users'] and m == 'POST':
         u = ST.add_user(body['email'], body.get('timeZone', 'Europe/Amsterdam'), body.get('name'))
         return jresp(200, {'email': u['email'], 'timeZone': u['tz'], 'sub': u['sub']})

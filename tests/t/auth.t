@@ -199,6 +199,16 @@ is "$rc" 77 "API calls with a dead grant exit 77 too"
 run link_account
 is "$rc" 0 "login again relinks the profile"
 
+# --- naming the account without an id_token -------------------------------
+emu_ctl POST /_emu/config '{"id_tokens":false}' >/dev/null
+run link_account noid
+is "$(jq -r .account "$T/login.out")" alice@example.com "without an id_token, userinfo names the account"
+emu_ctl POST /_emu/faults '{"method":"GET","path":"^/oauth2/v3/userinfo$","status":403,"reason":"insufficientPermissions","times":1}' >/dev/null
+run link_account noid2
+is "$(jq -r .account "$T/login.out")" alice@example.com "... and without userinfo, the primary calendar's id"
+emu_ctl DELETE /_emu/faults >/dev/null
+emu_ctl POST /_emu/config '{"id_tokens":true}' >/dev/null
+
 # --- usage --------------------------------------------------------------
 run gcal-auth --bogus
 is "$rc" 64 "an unknown option exits 64"
