@@ -589,6 +589,13 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 	}
 	rc = write_state(m, keep, json_str(m->state, "journal"), events,
 	    sync_token, time_zone);
+	if (rc == 0) {
+		/* a run killed between its commit and its clean-up left the
+		 * mirror it replaced: nothing else will remove it */
+		const char *names[3] = {keep, json_str(m->state, "journal"), NULL};
+
+		remove_strays(m, names);
+	}
 	free(keep);
 	return rc;
 }

@@ -79,6 +79,14 @@ emu_ctl GET "/_emu/calendars/$CAL/events" | jq -r 'select(.status != "cancelled"
 ok "the mirror holds exactly Google's events" cmp -s "$T/ours" "$T/google"
 is "$(wc -l <"$T/ours" | tr -d ' ')" 7298 "... all 7,298 of them"
 
+# a run killed after its commit but before its clean-up leaves the old
+# files: the next pull, even one with nothing to do, removes them
+d=$(dirname "$(ls "$SYNC"/*/state.json)")
+echo 'x	{}' >"$d/mirror.999"
+echo 'x	{}' >"$d/journal.77"
+run gcal-pull --changes
+ok "files of a killed run are removed by the next pull" test ! -e "$d/mirror.999" -a ! -e "$d/journal.77"
+
 # --- a failure in the middle of paging -----------------------------------
 state=$(ls "$SYNC"/*/state.json)
 cp "$state" "$T/state.before"
