@@ -15,6 +15,7 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "push.h"
 #include "state.h"
 #include "util.h"
 
@@ -43,42 +44,6 @@ static const struct cli_option options[] = {
 static const char *const synopsis[] = {
 	"[-p PROFILE] [-c CALENDAR] [--dry-run] [--allow-primary] [--send-updates all|externalOnly|none] [--batch N] [--rate N] [FILE]",
 	NULL,
-};
-
-enum op { OP_INSERT, OP_UPDATE, OP_DELETE, OP_SKIP };
-
-struct change {
-	size_t line;
-	enum op op;
-	const char *opname;
-	char *id;
-	char *calendar;
-	char *etag;
-	char *key;
-	char *path;   /* the request's path and query */
-	char *event_path; /* the event's own, for a second look */
-	char *body;   /* JSON to send, or NULL */
-	jv event;     /* what we want Google to have, or invalid */
-	char *skip;   /* why a record is not for us to apply */
-	char *target; /* the record's target, as given */
-	int attempts;
-	int done;
-};
-
-struct push {
-	struct calendar_api *api;
-	struct change *v;
-	size_t n;
-	int batch;
-	int rate;
-	double tokens;     /* the pacing bucket, in calls */
-	long long refill;  /* when it was last filled, ms */
-	long stop_after;   /* test knob: die after this many calls */
-	long sent;
-	int failed;
-	int temporary;     /* a failure worth running again for */
-	int dead;          /* the grant is gone */
-	int fatal;         /* why a whole batch failed: its exit status */
 };
 
 static int
@@ -121,7 +86,7 @@ not_strings(jv rec)
 
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
-    const char *send_updates, struct change *c)
+    const char *send_updates, struct push_change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
 	const char *id = json_str(rec, "id"), *cal, *su, *why;
@@ -150,14 +115,14 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	c->target = xstrdup(target ? target : "remote");
 	if (strcmp(c->opname, "conflict") == 0 ||
 	    (target && strcmp(target, "remote") != 0)) {
-		c->op = OP_SKIP;
+		c->op = PUSH_SKIP;
 		c->skip = xstrdup(strcmp(c->opname, "conflict") == 0 ?
 		    "a conflict: resolve it first (gcal-diff --prefer)" :
 		    "not for Google: its target is not remote");
 		return 0;
 	}
-	c->op = strcmp(op, "insert") == 0 ? OP_INSERT :
-	    strcmp(op, "update") == 0 ? OP_UPDATE : OP_DELETE;
+	c->op = strcmp(op, "insert") == 0 ? PUSH_INSERT :
+	    strcmp(op, "update") == 0 ? PUSH_UPDATE : PUSH_DELETE;
 	cal = json_str(rec, "calendar");
 	if (cal == NULL)
 		cal = default_cal;
@@ -170,7 +135,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		    "externalOnly or none");
 	if (su == NULL)
 		su = send_updates;
-	if (c->op != OP_DELETE) {
+	if (c->op != PUSH_DELETE) {
 		ev = json_get(rec, "event");
 		if (jv_get_kind(ev) != JV_KIND_OBJECT) {
 			jv_free(ev);
@@ -185,7 +150,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		c->event = ev;
 		c->body = json_dump(jv_copy(ev));
 	}
-	if (c->op != OP_INSERT) {
+	if (c->op != PUSH_INSERT) {
 		/* Never overwrite blindly (DESIGN.md): the etag last seen. */
 		if (json_str(rec, "etag") == NULL)
 			return bad(name, line, "an update or delete needs the "
@@ -196,7 +161,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	eid = url_escape(c->id);
 	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s"
 	    "?sendUpdates=%s", ecal, eid, su);
-	c->path = c->op == OP_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
+	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
 	    "events?sendUpdates=%s", ecal, su) : xstrdup(c->event_path);
 	free(ecal);
 	free(eid);
@@ -204,7 +169,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 }
 
 static void
-change_free(struct change *c)
+change_free(struct push_change *c)
 {
 	free(c->id);
 	free(c->calendar);
@@ -218,346 +183,6 @@ change_free(struct change *c)
 	jv_free(c->event);
 }
 
-/* --- results ------------------------------------------------------------ */
-
-static jv
-result(const struct change *c, const char *status)
-{
-	jv r = json_set_str(jv_object(), "op", c->opname);
-
-	r = json_set_str(r, "id", c->id);
-	r = json_set_str(r, "target", c->target ? c->target : "remote");
-	r = json_set_str(r, "status", status);
-	if (c->calendar)
-		r = json_set_str(r, "calendar", c->calendar);
-	if (c->key)
-		r = json_set_str(r, "key", c->key);
-	return r;
-}
-
-static void
-finish_ok(struct push *p, struct change *c, jv event)
-{
-	jv r = result(c, "ok");
-
-	if (jv_get_kind(event) == JV_KIND_OBJECT) {
-		if (json_str(event, "etag"))
-			r = json_set_str(r, "etag", json_str(event, "etag"));
-		r = jv_object_set(r, jv_string("event"), event);
-	} else
-		jv_free(event);
-	json_print(stdout, r);
-	fflush(stdout);
-	c->done = 1;
-	(void)p;
-}
-
-/* A failure or conflict, with Google's words for it. */
-static void
-finish_bad(struct push *p, struct change *c, const char *status, long code,
-    jv answer, const char *reason)
-{
-	jv r = result(c, status), e, errs, first;
-	const char *s;
-
-	if (code)
-		r = jv_object_set(r, jv_string("code"), jv_number((double)code));
-	e = json_get(answer, "error");
-	errs = json_get(e, "errors");
-	first = jv_get_kind(errs) == JV_KIND_ARRAY ?
-	    jv_array_get(jv_copy(errs), 0) : jv_null();
-	if (reason == NULL)
-		reason = json_str(first, "reason");
-	if (reason)
-		r = json_set_str(r, "reason", reason);
-	if ((s = json_str(e, "message")) != NULL)
-		r = json_set_str(r, "message", s);
-	json_print(stdout, r);
-	fflush(stdout);
-	jv_free(first);
-	jv_free(errs);
-	jv_free(e);
-	jv_free(answer);
-	c->done = 1;
-	p->failed = 1;
-}
-
-/* --- the answers that need a second look ------------------------------- */
-
-/* What Google has now under the change's id: 0 and *ev, or an exit
- * status. */
-static int
-fetch(struct push *p, const struct change *c, long *status, jv *ev)
-{
-	struct http_response resp;
-	char *path = xstrndup(c->event_path, strcspn(c->event_path, "?"));
-	int rc;
-
-	rc = calendar_call(p->api, "GET", path, jv_invalid(), NULL, &resp);
-	if (rc == 0) {
-		*status = resp.status;
-		*ev = jv_copy(resp.json);
-	}
-	http_response_free(&resp);
-	free(path);
-	return rc;
-}
-
-/* 409 on an insert: the id is taken. Ours already (a retried insert), a
- * deleted event of ours (restore it), or someone else's content
- * (conflict). */
-static void
-settle_duplicate(struct push *p, struct change *c, jv answer)
-{
-	struct http_response resp;
-	long status = 0;
-	jv have = jv_invalid(), body;
-	char *text;
-	int rc;
-
-	if ((rc = fetch(p, c, &status, &have)) != 0 || status != 200) {
-		jv_free(have);
-		finish_bad(p, c, "failed", 409, answer, "duplicate");
-		return;
-	}
-	if (json_str(have, "status") &&
-	    strcmp(json_str(have, "status"), "cancelled") == 0) {
-		/* Google keeps a deleted event's id: bring it back with the
-		 * content we want, on condition that nobody else did first. */
-		body = json_set_str(jv_copy(c->event), "status", "confirmed");
-		text = json_dump(body);
-		rc = calendar_send(p->api, "PUT", c->event_path, "application/json",
-		    text, strlen(text), json_str(have, "etag"), &resp);
-		free(text);
-		if (rc == 0 && resp.status == 200)
-			finish_ok(p, c, jv_copy(resp.json));
-		else
-			finish_bad(p, c, rc == 0 && resp.status == 412 ? "conflict" :
-			    "failed", rc == 0 ? resp.status : 0, rc == 0 ?
-			    jv_copy(resp.json) : jv_invalid(), rc == 0 ? NULL :
-			    "unavailable");
-		http_response_free(&resp);
-		jv_free(answer);
-	} else if (event_same(have, c->event)) {
-		jv_free(answer);
-		finish_ok(p, c, jv_copy(have));
-	} else
-		finish_bad(p, c, "conflict", 409, answer, "duplicate");
-	jv_free(have);
-}
-
-/* 412: changed by someone else, or by an earlier attempt of ours whose
- * answer was lost (then Google has what we asked for). Only the first is
- * a conflict. */
-static void
-settle_precondition(struct push *p, struct change *c, jv answer)
-{
-	long status = 0;
-	jv have = jv_invalid();
-	int gone;
-
-	if (fetch(p, c, &status, &have) == 0) {
-		gone = status == 404 || status == 410 || (status == 200 &&
-		    json_str(have, "status") &&
-		    strcmp(json_str(have, "status"), "cancelled") == 0);
-		if ((c->op == OP_DELETE && gone) || (c->op == OP_UPDATE &&
-		    status == 200 && !gone && event_same(have, c->event))) {
-			jv_free(answer);
-			finish_ok(p, c, c->op == OP_DELETE ? jv_invalid() :
-			    jv_copy(have));
-			jv_free(have);
-			return;
-		}
-	}
-	finish_bad(p, c, "conflict", 412, answer, NULL);
-	jv_free(have);
-}
-
-/* --- sending ------------------------------------------------------------ */
-
-/* Wait until k calls fit under the rate (a token bucket holding at most
- * one batch, refilled at rate per minute). */
-static void
-pace(struct push *p, int k)
-{
-	long long now;
-	double per_ms = p->rate / 60000.0;
-
-	for (;;) {
-		now = now_ms();
-		p->tokens += (double)(now - p->refill) * per_ms;
-		if (p->tokens > p->batch)
-			p->tokens = p->batch;
-		p->refill = now;
-		if (p->tokens >= k)
-			break;
-		usleep((useconds_t)((k - p->tokens) / per_ms * 1000) + 1000);
-	}
-	p->tokens -= k;
-}
-
-static int
-is_rate_limit(long status, jv answer)
-{
-	jv e = json_get(answer, "error"), errs = json_get(e, "errors"), first;
-	const char *reason;
-	int yes = 0;
-
-	if (status == 429 || status >= 500 || status == 0)
-		yes = 1;
-	else if (status == 403 && jv_get_kind(errs) == JV_KIND_ARRAY) {
-		first = jv_array_get(jv_copy(errs), 0);
-		reason = json_str(first, "reason");
-		yes = reason && (strcmp(reason, "rateLimitExceeded") == 0 ||
-		    strcmp(reason, "userRateLimitExceeded") == 0);
-		jv_free(first);
-	}
-	jv_free(errs);
-	jv_free(e);
-	return yes;
-}
-
-/* Judge one part's answer; 1 when the change is to be sent again. */
-static int
-judge(struct push *p, struct change *c, struct batch_part *bp, int max_tries)
-{
-	long s = bp->status;
-	jv answer = jv_copy(bp->json);
-
-	if (s >= 200 && s < 300) {
-		finish_ok(p, c, c->op == OP_DELETE ? jv_invalid() : answer);
-		if (c->op == OP_DELETE)
-			jv_free(answer);
-		return 0;
-	}
-	if (c->op == OP_INSERT && s == 409) {
-		settle_duplicate(p, c, answer);
-		return 0;
-	}
-	if (c->op == OP_DELETE && (s == 410 || s == 404)) {
-		/* already gone: what the delete wanted (410 "deleted") */
-		jv_free(answer);
-		finish_ok(p, c, jv_invalid());
-		return 0;
-	}
-	if (s == 412) {
-		settle_precondition(p, c, answer);
-		return 0;
-	}
-	if (c->op == OP_UPDATE && (s == 404 || s == 410)) {
-		finish_bad(p, c, "conflict", s, answer, "deleted");
-		return 0;
-	}
-	if ((is_rate_limit(s, answer) || s == 401) && c->attempts < max_tries) {
-		jv_free(answer);
-		return 1;
-	}
-	if (s == 401)
-		p->dead = 1;
-	else if (is_rate_limit(s, answer))
-		p->temporary = 1;
-	finish_bad(p, c, "failed", s, answer, s == 0 ? "noAnswer" : NULL);
-	return 0;
-}
-
-static int
-push_all(struct push *p)
-{
-	int max_tries = http_max_retries() + 1, rc, again, refreshed = 0;
-	struct batch_part *parts = xcalloc((size_t)p->batch, sizeof(*parts));
-	size_t *idx = xcalloc((size_t)p->batch, sizeof(*idx));
-	size_t i, k;
-	long wait, ra;
-	char *token;
-
-	for (;;) {
-		/* the next batch: pending changes in input order */
-		for (k = 0, i = 0; i < p->n && k < (size_t)p->batch; i++) {
-			struct change *c = &p->v[i];
-
-			if (c->done || c->op == OP_SKIP)
-				continue;
-			if (p->stop_after >= 0 && p->sent + (long)k >= p->stop_after)
-				break;
-			idx[k] = i;
-			parts[k].method = c->op == OP_INSERT ? "POST" :
-			    c->op == OP_UPDATE ? "PUT" : "DELETE";
-			parts[k].path = c->path;
-			parts[k].if_match = c->etag;
-			parts[k].body = c->body;
-			k++;
-		}
-		if (k == 0)
-			break;
-		pace(p, (int)k);
-		rc = batch_send(p->api, parts, k);
-		p->sent += (long)k;
-		if (p->stop_after >= 0 && p->sent >= p->stop_after) {
-			/* test knob: die as a killed run would, after Google
-			 * acted and before anything was reported */
-			fflush(stdout);
-			_exit(EX_TEMPFAIL);
-		}
-		if (rc != 0) {
-			/* nothing more will get through now: report all */
-			for (i = 0; i < p->n; i++)
-				if (!p->v[i].done && p->v[i].op != OP_SKIP)
-					finish_bad(p, &p->v[i], "failed", 0, jv_invalid(),
-					    "unavailable");
-			p->fatal = rc;
-			batch_clear(parts, k);
-			break;
-		}
-		again = 0;
-		ra = -1;
-		for (i = 0; i < k; i++) {
-			struct change *c = &p->v[idx[i]];
-
-			c->attempts++;
-			if (judge(p, c, &parts[i], max_tries)) {
-				again = 1;
-				if (parts[i].status == 401 && !refreshed) {
-					/* an access token that died early */
-					if (oauth_token(state_profile(), 1, &token) == 0)
-						free_secret(token);
-					refreshed = 1;
-				}
-				if (parts[i].retry_after > ra)
-					ra = parts[i].retry_after;
-			}
-		}
-		batch_clear(parts, k);
-		if (again && ra > RETRY_AFTER_MAX) {
-			/* Google asks for a long pause: the next run's job */
-			for (i = 0; i < p->n; i++)
-				if (!p->v[i].done && p->v[i].op != OP_SKIP)
-					finish_bad(p, &p->v[i], "failed", 429, jv_invalid(),
-					    "rateLimitExceeded");
-			p->temporary = 1;
-			break;
-		}
-		if (again) {
-			wait = http_backoff_ms(p->v[idx[0]].attempts, ra);
-			if (verbose)
-				warnx("some calls were refused for now: again in %ld ms",
-				    wait);
-			usleep((useconds_t)wait * 1000);
-			/* the api holds the old token: open it anew */
-			if (refreshed) {
-				calendar_close(p->api);
-				if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
-					free(parts);
-					free(idx);
-					return rc;
-				}
-			}
-		}
-	}
-	free(parts);
-	free(idx);
-	return 0;
-}
-
 static void
 dry_run(struct push *p)
 {
@@ -565,21 +190,21 @@ dry_run(struct push *p)
 	jv r, req;
 
 	for (i = 0; i < p->n; i++) {
-		struct change *c = &p->v[i];
+		struct push_change *c = &p->v[i];
 
-		if (c->op == OP_SKIP) {
-			r = result(c, "skipped");
+		if (c->op == PUSH_SKIP) {
+			r = push_result(c, "skipped");
 			json_print(stdout, json_set_str(r, "reason", c->skip));
 			continue;
 		}
-		req = json_set_str(jv_object(), "method", c->op == OP_INSERT ?
-		    "POST" : c->op == OP_UPDATE ? "PUT" : "DELETE");
+		req = json_set_str(jv_object(), "method", c->op == PUSH_INSERT ?
+		    "POST" : c->op == PUSH_UPDATE ? "PUT" : "DELETE");
 		req = json_set_str(req, "path", c->path);
 		if (c->etag)
 			req = json_set_str(req, "ifMatch", c->etag);
 		if (c->body)
 			req = jv_object_set(req, jv_string("body"), jv_copy(c->event));
-		r = jv_object_set(result(c, "dry-run"), jv_string("request"), req);
+		r = jv_object_set(push_result(c, "dry-run"), jv_string("request"), req);
 		json_print(stdout, r);
 	}
 }
@@ -683,10 +308,10 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	for (i = 0; i < p.n; i++)
-		if (p.v[i].op == OP_SKIP)
-			json_print(stdout, json_set_str(result(&p.v[i], "skipped"),
+		if (p.v[i].op == PUSH_SKIP)
+			json_print(stdout, json_set_str(push_result(&p.v[i], "skipped"),
 			    "reason", p.v[i].skip));
-	for (i = 0; i < p.n && p.v[i].op == OP_SKIP; i++)
+	for (i = 0; i < p.n && p.v[i].op == PUSH_SKIP; i++)
 		;
 	if (i == p.n)
 		goto out;

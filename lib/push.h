@@ -1,0 +1,59 @@
+/* push: applying change records to Google Calendar (gcal-push's engine):
+ * batches of calls, a second look at 409 and 412 answers, retries of
+ * rate-limited calls, and pacing under the per-user quota. One result
+ * record per change is printed on stdout as each change finishes. */
+#ifndef GCAL_PUSH_H
+#define GCAL_PUSH_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+#include "calendar.h"
+
+enum push_op { PUSH_INSERT, PUSH_UPDATE, PUSH_DELETE, PUSH_SKIP };
+
+/* One change record, checked, with the request it makes. */
+struct push_change {
+	size_t line;      /* in the input */
+	enum push_op op;
+	const char *opname; /* "insert", "update", "delete", "conflict" */
+	char *id;
+	char *calendar;
+	char *etag;       /* If-Match, for updates and deletes */
+	char *key;        /* the local key, echoed in the result */
+	char *path;   /* the request's path and query */
+	char *event_path; /* the event's own, for a second look */
+	char *body;   /* JSON to send, or NULL */
+	jv event;     /* what we want Google to have, or invalid */
+	char *skip;   /* why a record is not for us to apply */
+	char *target; /* the record's target, as given */
+	int attempts;
+	int done;
+};
+
+/* A run: the changes and how they are sent. */
+struct push {
+	struct calendar_api *api;
+	struct push_change *v;
+	size_t n;
+	int batch;
+	int rate;
+	double tokens;     /* the pacing bucket, in calls */
+	long long refill;  /* when it was last filled, ms */
+	long stop_after;   /* test knob: die after this many calls */
+	long sent;
+	int failed;
+	int temporary;     /* a failure worth running again for */
+	int dead;          /* the grant is gone */
+	int fatal;         /* why a whole batch failed: its exit status */
+};
+
+/* The result record of a change with this status; the caller's. */
+jv push_result(const struct push_change *c, const char *status);
+/* Apply every change that is not PUSH_SKIP, printing its result. 0, or
+ * an exit status when the token cannot be had again; the outcome is in
+ * p->failed, p->temporary, p->dead and p->fatal. */
+int push_all(struct push *p);
+
+#endif
