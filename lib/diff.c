@@ -1,0 +1,582 @@
+#include <err.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "events.h"
+#include "json.h"
+#include "lines.h"
+#include "util.h"
+
+/* The sets: OLD NEW in two-way, LOCAL REMOTE BASE in three-way. */
+enum { OLD = 0, NEW = 1, LOCAL = 0, REMOTE = 1, BASE = 2, NSETS = 3 };
+
+struct rec {
+	jv ev;     /* parsed when needed; invalid until then */
+	int cancelled;
+};
+
+struct set {
+	struct lines in;
+	struct rec *r;
+};
+
+/* One identity and its record in each set (-1: none). */
+struct ident {
+	const char *id; /* not NUL-terminated */
+	size_t len;
+	uint64_t hash;
+	long rec[NSETS];
+};
+
+struct change {
+	char *id;
+	char *line;
+};
+
+struct diff {
+	struct set set[NSETS];
+	int nsets;
+	struct jqprog *key;
+	const char *owner;
+	int all;
+	int prefer;
+	struct ident *tab;
+	size_t cap;
+	char **strs;     /* ids made here, freed at the end */
+	size_t nstrs;
+	struct change *out;
+	size_t nout;
+	size_t count[4]; /* inserts, updates, deletes, conflicts */
+};
+
+enum { N_INSERT, N_UPDATE, N_DELETE, N_CONFLICT };
+
+static char *
+keep(struct diff *d, char *s)
+{
+	d->strs = xreallocarray(d->strs, d->nstrs + 1, sizeof(*d->strs));
+	d->strs[d->nstrs++] = s;
+	return s;
+}
+
+static void
+diff_free(struct diff *d)
+{
+	size_t i;
+	int s;
+
+	for (i = 0; i < d->nout; i++) {
+		free(d->out[i].line);
+		free(d->out[i].id);
+	}
+	free(d->out);
+	for (s = 0; s < NSETS; s++) {
+		for (i = 0; d->set[s].r && i < d->set[s].in.n; i++)
+			jv_free(d->set[s].r[i].ev);
+		free(d->set[s].r);
+		if (d->set[s].in.name)
+			lines_free(&d->set[s].in);
+	}
+	for (i = 0; i < d->nstrs; i++)
+		free(d->strs[i]);
+	free(d->strs);
+	free(d->tab);
+	jqprog_free(d->key);
+}
+
+/* Bad input: say why, tidy up (so leak checkers see none), exit 65. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+bad_input(struct diff *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	diff_free(d);
+	exit(EX_DATAERR);
+}
+
+/* The record of line i of set s, parsed (fatal when it is not an object). */
+static jv
+parsed(struct diff *d, int s, long i)
+{
+	struct set *st = &d->set[s];
+	const struct line *ln = &st->in.v[i];
+	struct rec *r = &st->r[i];
+	const char *status, *what;
+	char *why;
+	jv v;
+
+	if (jv_is_valid(r->ev))
+		return r->ev;
+	if (ln->len > NDJSON_MAX_LINE)
+		bad_input(d, "'%s' line %zu: record longer than %u bytes",
+		    st->in.name, ln->lineno, NDJSON_MAX_LINE);
+	v = json_parse(ln->p, ln->len);
+	if (!jv_is_valid(v)) {
+		why = json_error_text(v);
+		warnx("'%s' line %zu: bad JSON: %s", st->in.name, ln->lineno, why);
+		free(why);
+		diff_free(d);
+		exit(EX_DATAERR);
+	}
+	if ((what = event_check(v)) != NULL) {
+		jv_free(v);
+		bad_input(d, "'%s' line %zu: %s", st->in.name, ln->lineno, what);
+	}
+	/* a cancelled event is a deleted one (what the sync feed says) */
+	status = json_str(v, "status");
+	r->cancelled = status && strcmp(status, "cancelled") == 0;
+	r->ev = v;
+	return v;
+}
+
+/* The value of --key on a record, or NULL (the caller's) with *why. Only
+ * the first output counts; jq_start resets the program for the next. */
+static char *
+local_key(struct diff *d, jv ev, const char **why)
+{
+	jv out;
+	char *key = NULL;
+	int rc;
+
+	*why = "no --key to derive one from";
+	if (d->key == NULL)
+		return NULL;
+	jqprog_start(d->key, jv_copy(ev));
+	rc = jqprog_next(d->key, &out);
+	if (rc == 0) {
+		*why = "--key gave no value";
+		return NULL;
+	}
+	if (rc == 1 && jv_get_kind(out) == JV_KIND_STRING)
+		key = xstrdup(jv_string_value(out));
+	else if (rc == 1 && jv_get_kind(out) == JV_KIND_NUMBER)
+		return json_dump(out);
+	*why = rc == -1 ? "--key failed" : "--key gave neither a string nor a number";
+	jv_free(out);
+	return key;
+}
+
+static struct ident *
+slot(struct diff *d, const char *id, size_t len)
+{
+	uint64_t h = lines_hash(id, len);
+	size_t i = (size_t)h & (d->cap - 1);
+	struct ident *e;
+
+	for (;; i = (i + 1) & (d->cap - 1)) {
+		e = &d->tab[i];
+		if (e->id == NULL) {
+			e->id = id;
+			e->len = len;
+			e->hash = h;
+			e->rec[0] = e->rec[1] = e->rec[2] = -1;
+			return e;
+		}
+		if (e->hash == h && e->len == len && memcmp(e->id, id, len) == 0)
+			return e;
+	}
+}
+
+/* Index every record of every set by its identity: its id, found in the
+ * bytes where possible, else the id derived from its --key. */
+static void
+index_sets(struct diff *d)
+{
+	const struct line *ln;
+	struct ident *e;
+	const char *id, *why;
+	char *key;
+	size_t total = 0, len;
+	long i;
+	int s;
+	jv ev;
+
+	for (s = 0; s < d->nsets; s++)
+		total += d->set[s].in.n;
+	for (d->cap = 16; d->cap < 2 * total; d->cap *= 2)
+		;
+	d->tab = xcalloc(d->cap, sizeof(*d->tab));
+	for (s = 0; s < d->nsets; s++) {
+		for (i = 0; i < (long)d->set[s].in.n; i++) {
+			ln = &d->set[s].in.v[i];
+			id = lines_top_string(ln->p, ln->len, "id", &len);
+			if (id == NULL || len == 0) {
+				ev = parsed(d, s, i);
+				if ((id = json_str(ev, "id")) != NULL && *id != '\0') {
+					len = strlen(id);
+				} else if ((key = local_key(d, ev, &why)) != NULL) {
+					id = keep(d, event_id_for_key(d->owner, key));
+					len = strlen(id);
+					free(key);
+				} else
+					bad_input(d, "'%s' line %zu: no id, and %s",
+					    d->set[s].in.name, ln->lineno, why);
+			}
+			e = slot(d, id, len);
+			if (e->rec[s] != -1)
+				bad_input(d, "'%s' line %zu: the same event as line "
+				    "%zu ('%.*s')", d->set[s].in.name, ln->lineno,
+				    d->set[s].in.v[e->rec[s]].lineno, (int)len, id);
+			e->rec[s] = i;
+		}
+	}
+}
+
+/* --- the records of one identity --------------------------------------- */
+
+/* What one identity has in each set, parsed; null where it has none. */
+struct trio {
+	struct ident *e;
+	char *id;
+	jv v[NSETS];
+	char *key;      /* the local key, when known */
+	const char *calendar;
+};
+
+static int
+identical(struct diff *d, struct ident *e, int a, int b)
+{
+	const struct line *x, *y;
+
+	if (e->rec[a] == -1 || e->rec[b] == -1)
+		return 0;
+	x = &d->set[a].in.v[e->rec[a]];
+	y = &d->set[b].in.v[e->rec[b]];
+	return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+static void
+trio_load(struct diff *d, struct ident *e, struct trio *t, int local)
+{
+	const char *why, *k;
+	int s;
+
+	t->e = e;
+	t->id = xstrndup(e->id, e->len);
+	t->key = NULL;
+	t->calendar = NULL;
+	for (s = 0; s < NSETS; s++) {
+		t->v[s] = jv_null();
+		if (s < d->nsets && e->rec[s] != -1) {
+			jv ev = parsed(d, s, e->rec[s]);
+
+			if (!d->set[s].r[e->rec[s]].cancelled)
+				t->v[s] = jv_copy(ev);
+		}
+	}
+	if (jv_get_kind(t->v[local]) == JV_KIND_OBJECT)
+		t->key = local_key(d, t->v[local], &why);
+	for (s = 0; s < NSETS && t->key == NULL; s++)
+		if ((k = event_mark_key(t->v[s])) != NULL)
+			t->key = xstrdup(k);
+	/* where the event is in Google, else where it is to go */
+	for (s = 0; s < NSETS && t->calendar == NULL; s++)
+		t->calendar = json_str(t->v[(local + 1 + s) % NSETS],
+		    EVENT_CALENDAR_FIELD);
+}
+
+static void
+trio_free(struct trio *t)
+{
+	int s;
+
+	for (s = 0; s < NSETS; s++)
+		jv_free(t->v[s]);
+	free(t->id);
+	free(t->key);
+}
+
+static int
+has(jv v)
+{
+	return jv_get_kind(v) == JV_KIND_OBJECT;
+}
+
+static int
+same(jv a, jv b)
+{
+	if (!has(a) || !has(b))
+		return has(a) == has(b);
+	return event_same(a, b);
+}
+
+/* --- change records ---------------------------------------------------- */
+
+static void
+emit(struct diff *d, struct trio *t, const char *op, const char *target,
+    jv rec)
+{
+	int n = strcmp(op, "insert") == 0 ? N_INSERT :
+	    strcmp(op, "update") == 0 ? N_UPDATE :
+	    strcmp(op, "delete") == 0 ? N_DELETE : N_CONFLICT;
+
+	rec = json_set_str(rec, "op", op);
+	rec = json_set_str(rec, "id", t->id);
+	rec = json_set_str(rec, "target", target);
+	if (t->key)
+		rec = json_set_str(rec, "key", t->key);
+	if (t->calendar)
+		rec = json_set_str(rec, "calendar", t->calendar);
+	d->out = xreallocarray(d->out, d->nout + 1, sizeof(*d->out));
+	d->out[d->nout].id = xstrdup(t->id);
+	d->out[d->nout].line = json_dump(rec);
+	d->nout++;
+	d->count[n]++;
+}
+
+static jv
+with_etag(jv rec, jv remote)
+{
+	const char *etag = json_str(remote, "etag");
+
+	return etag ? json_set_str(rec, "etag", etag) : rec;
+}
+
+/* An event the link creates from a local record. */
+static void
+remote_insert(struct diff *d, struct trio *t, jv local)
+{
+	jv ev = event_writable(jv_copy(local));
+
+	ev = event_mark(json_set_str(ev, "id", t->id), d->owner, t->key);
+	emit(d, t, "insert", "remote", jv_object_set(jv_object(),
+	    jv_string("event"), ev));
+}
+
+/* The remote event as it is, with what counts taken from local: fields
+ * the local side does not model survive the PUT. */
+static void
+remote_update(struct diff *d, struct trio *t, jv local, jv remote)
+{
+	jv ev = event_apply(event_writable(jv_copy(remote)), local);
+
+	ev = event_mark(json_set_str(ev, "id", t->id), d->owner, t->key);
+	emit(d, t, "update", "remote", with_etag(jv_object_set(jv_object(),
+	    jv_string("event"), ev), remote));
+}
+
+static void
+remote_delete(struct diff *d, struct trio *t, jv remote)
+{
+	emit(d, t, "delete", "remote", with_etag(jv_object(), remote));
+}
+
+static void
+local_write(struct diff *d, struct trio *t, const char *op, jv remote)
+{
+	if (has(remote))
+		emit(d, t, op, "local", jv_object_set(jv_object(),
+		    jv_string("event"), jv_copy(remote)));
+	else
+		emit(d, t, "delete", "local", jv_object());
+}
+
+static void
+conflict(struct diff *d, struct trio *t, const char *reason)
+{
+	jv rec = json_set_str(jv_object(), "reason", reason);
+
+	rec = jv_object_set(rec, jv_string("local"), jv_copy(t->v[LOCAL]));
+	rec = jv_object_set(rec, jv_string("remote"), jv_copy(t->v[REMOTE]));
+	rec = jv_object_set(rec, jv_string("base"), jv_copy(t->v[BASE]));
+	emit(d, t, "conflict", "both", rec);
+}
+
+/* --- two-way ------------------------------------------------------------ */
+
+static void
+two_way(struct diff *d, struct ident *e)
+{
+	struct trio t;
+	jv o, n;
+	int mine;
+
+	if (identical(d, e, OLD, NEW))
+		return;
+	trio_load(d, e, &t, NEW);
+	o = t.v[OLD];
+	n = t.v[NEW];
+	mine = d->all || event_owned(o, d->owner);
+	if (!has(o) && has(n))
+		remote_insert(d, &t, n);
+	else if (has(o) && !mine && (!has(n) || !event_same(o, n))) {
+		if (verbose)
+			warnx("event '%s': not owned by '%s', left alone (--all "
+			    "to %s it)", t.id, d->owner, has(n) ? "update" : "delete");
+	} else if (has(o) && !has(n))
+		remote_delete(d, &t, o);
+	else if (has(o) && !event_same(o, n))
+		remote_update(d, &t, n, o);
+	trio_free(&t);
+}
+
+/* --- three-way ---------------------------------------------------------- */
+
+static long long
+updated(jv ev)
+{
+	const char *u = json_str(ev, "updated");
+	long long t;
+
+	if (u == NULL || time_parse(u, NULL, &t) == -1)
+		return LLONG_MIN;
+	return t;
+}
+
+/* Bring the remote event to what local has. */
+static void
+to_remote(struct diff *d, struct trio *t)
+{
+	jv l = t->v[LOCAL], r = t->v[REMOTE];
+
+	/* remote writes: what takes part in the sync (in the base) or what
+	 * the link owns; a user's own event is only ever read */
+	if (has(r) && !d->all && !has(t->v[BASE]) && !event_owned(r, d->owner)) {
+		conflict(d, t, "not owned");
+		return;
+	}
+	if (has(l) && has(r))
+		remote_update(d, t, l, r);
+	else if (has(l))
+		remote_insert(d, t, l);
+	else
+		remote_delete(d, t, r);
+}
+
+static void
+to_local(struct diff *d, struct trio *t)
+{
+	local_write(d, t, has(t->v[LOCAL]) ? "update" : "insert", t->v[REMOTE]);
+}
+
+/* Both sides changed: report, or settle as --prefer says. */
+static void
+settle(struct diff *d, struct trio *t, const char *reason)
+{
+	jv l = t->v[LOCAL], r = t->v[REMOTE];
+	long long lt, rt;
+
+	switch (d->prefer) {
+	case DIFF_PREFER_LOCAL:
+		to_remote(d, t);
+		return;
+	case DIFF_PREFER_REMOTE:
+		to_local(d, t);
+		return;
+	case DIFF_PREFER_NEWEST:
+		/* a deletion has no time: the edit wins */
+		lt = has(l) ? updated(l) : LLONG_MIN;
+		rt = has(r) ? updated(r) : LLONG_MIN;
+		if (!has(l) || (has(r) && rt > lt)) {
+			to_local(d, t);
+			return;
+		}
+		if (!has(r) || lt > rt) {
+			to_remote(d, t);
+			return;
+		}
+		break;
+	}
+	conflict(d, t, reason);
+}
+
+static void
+three_way(struct diff *d, struct ident *e)
+{
+	struct trio t;
+	jv l, r, b;
+
+	if (identical(d, e, LOCAL, REMOTE))
+		return;
+	trio_load(d, e, &t, LOCAL);
+	l = t.v[LOCAL];
+	r = t.v[REMOTE];
+	b = t.v[BASE];
+	if (same(l, r))
+		;
+	else if (!has(b)) {
+		if (!has(r))
+			to_remote(d, &t);
+		else if (!has(l))
+			local_write(d, &t, "insert", r);
+		else
+			settle(d, &t, "created on both sides");
+	} else if (identical(d, e, LOCAL, BASE) || same(l, b))
+		local_write(d, &t, "update", r);       /* remote changed */
+	else if (identical(d, e, REMOTE, BASE) || same(r, b))
+		to_remote(d, &t);                       /* local changed */
+	else
+		settle(d, &t, !has(l) ? "deleted locally, changed remotely" :
+		    !has(r) ? "changed locally, deleted remotely" :
+		    "changed on both sides");
+	trio_free(&t);
+}
+
+static int
+cmp_change(const void *a, const void *b)
+{
+	return strcmp(((const struct change *)a)->id,
+	    ((const struct change *)b)->id);
+}
+
+static void
+load(struct diff *d, int s, const char *path)
+{
+	struct set *st = &d->set[s];
+	size_t i;
+
+	if (lines_load(&st->in, path) == -1) {
+		warn("'%s'", path);
+		diff_free(d);
+		exit(EX_NOINPUT);
+	}
+	st->r = xcalloc(st->in.n ? st->in.n : 1, sizeof(*st->r));
+	for (i = 0; i < st->in.n; i++)
+		st->r[i].ev = jv_invalid();
+}
+
+size_t
+diff_sets(const char *const *paths, int nsets, const struct diff_options *o,
+    FILE *fp, size_t counts[DIFF_NCOUNTS])
+{
+	struct diff d = {0};
+	size_t i, n;
+	int s;
+
+	d.owner = o->owner;
+	d.all = o->all;
+	d.prefer = o->prefer;
+	d.key = o->key;
+	d.nsets = nsets;
+	for (s = 0; s < nsets; s++)
+		load(&d, s, paths[s]);
+	index_sets(&d);
+	for (i = 0; i < d.cap; i++) {
+		if (d.tab[i].id == NULL)
+			continue;
+		if (nsets == 3)
+			three_way(&d, &d.tab[i]);
+		else
+			two_way(&d, &d.tab[i]);
+	}
+	if (d.nout > 0)
+		qsort(d.out, d.nout, sizeof(*d.out), cmp_change);
+	for (i = 0; i < d.nout; i++) {
+		fputs(d.out[i].line, fp);
+		putc('\n', fp);
+	}
+	for (i = 0; i < DIFF_NCOUNTS; i++)
+		counts[i] = d.count[i];
+	n = d.nout;
+	d.key = NULL; /* the caller's */
+	diff_free(&d);
+	return n;
+}
