@@ -56,20 +56,12 @@ struct pull {
 	int filter_failed;
 };
 
-static int
-is_cancelled(jv ev)
-{
-	const char *st = json_str(ev, "status");
-
-	return st && strcmp(st, "cancelled") == 0;
-}
-
 /* A deleted event as the sync feed reports it: no times. */
 static int
 is_stub(jv ev)
 {
 	jv start = json_get(ev, "start");
-	int stub = is_cancelled(ev) && jv_get_kind(start) != JV_KIND_OBJECT;
+	int stub = event_cancelled(ev) && jv_get_kind(start) != JV_KIND_OBJECT;
 
 	jv_free(start);
 	return stub;
@@ -312,7 +304,7 @@ collect_change(jv item, void *arg)
 	/* Google lists cancelled instances of a recurring event with the
 	 * event (unless singleEvents): they stay in the mirror as the
 	 * exceptions they are. Any other cancelled record is a deletion. */
-	c->removes = is_cancelled(item) &&
+	c->removes = event_cancelled(item) &&
 	    (cs->expand || jv_get_kind(rid) != JV_KIND_STRING);
 	c->is_master = c->removes && jv_get_kind(rid) != JV_KIND_STRING;
 	jv_free(rid);

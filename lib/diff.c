@@ -109,7 +109,7 @@ parsed(struct diff *d, int s, long i)
 	struct set *st = &d->set[s];
 	const struct line *ln = &st->in.v[i];
 	struct rec *r = &st->r[i];
-	const char *status, *what;
+	const char *what;
 	char *why;
 	jv v;
 
@@ -131,8 +131,7 @@ parsed(struct diff *d, int s, long i)
 		bad_input(d, "'%s' line %zu: %s", st->in.name, ln->lineno, what);
 	}
 	/* a cancelled event is a deleted one (what the sync feed says) */
-	status = json_str(v, "status");
-	r->cancelled = status && strcmp(status, "cancelled") == 0;
+	r->cancelled = event_cancelled(v);
 	r->ev = v;
 	return v;
 }

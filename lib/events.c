@@ -446,6 +446,14 @@ event_normalize(jv ev)
 }
 
 int
+event_cancelled(jv ev)
+{
+	const char *st = json_str(ev, "status");
+
+	return st && strcmp(st, "cancelled") == 0;
+}
+
+int
 event_same(jv a, jv b)
 {
 	return jv_equal(event_normalize(jv_copy(a)),

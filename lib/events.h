@@ -45,6 +45,8 @@ char *event_id_for_key(const char *owner, const char *key);
 jv event_normalize(jv ev);
 /* Are a and b the same event for a user? Borrows both. */
 int event_same(jv a, jv b);
+/* Is ev deleted ("status":"cancelled", as the sync feed says)? Borrows. */
+int event_cancelled(jv ev);
 
 /* Is ev marked as owned by owner? Borrows ev. */
 int event_owned(jv ev, const char *owner);

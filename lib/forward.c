@@ -50,7 +50,7 @@ declined(jv ev)
 void
 forward_judge(jv ev, const struct forward_rules *r, struct forward_verdict *v)
 {
-	const char *st = json_str(ev, "status"), *title = json_str(ev, "summary");
+	const char *title = json_str(ev, "summary");
 	const char *why = NULL;
 	jv rec;
 	int master;
@@ -62,7 +62,7 @@ forward_judge(jv ev, const struct forward_rules *r, struct forward_verdict *v)
 	rec = json_get(ev, "recurrence");
 	master = jv_get_kind(rec) == JV_KIND_ARRAY;
 	jv_free(rec);
-	if (st && strcmp(st, "cancelled") == 0)
+	if (event_cancelled(ev))
 		v->reason = "cancelled";
 	else if (declined(ev))
 		v->reason = "declined";

@@ -600,55 +600,33 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 	return rc;
 }
 
-/* Instances of removed recurring events: "MASTER_20261123T090000Z". */
-static int
-orphaned(const char *id, char *const *masters, size_t n)
-{
-	const char *us = strchr(id, '_');
-	size_t len;
-	size_t lo = 0, hi = n, mid;
-	int c;
-
-	if (us == NULL)
-		return 0;
-	len = (size_t)(us - id);
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = strncmp(masters[mid], id, len);
-		if (c == 0 && masters[mid][len] != '\0')
-			c = 1;
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static int
 cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Instances of removed recurring events: "MASTER_20261123T090000Z";
+ * masters sorted. */
 static int
-in_changes(const char *id, const struct mirror_change *v, size_t n)
+orphaned(const char *id, char *const *masters, size_t n)
 {
-	size_t lo = 0, hi = n, mid;
-	int c;
+	const char *us = strchr(id, '_');
+	char *master;
+	int hit;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if ((c = strcmp(v[mid].id, id)) == 0)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	if (us == NULL)
+		return 0;
+	master = xstrndup(id, (size_t)(us - id));
+	hit = bsearch(&master, masters, n, sizeof(*masters), cmp_strp) != NULL;
+	free(master);
+	return hit;
+}
+
+static int
+cmp_change_id(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct mirror_change *)elem)->id);
 }
 
 /* Every id of the mirror that belongs to a removed recurring event of v
@@ -675,7 +653,8 @@ find_orphans(struct mirror *m, const struct mirror_change *v, size_t n,
 	qsort(masters, nm, sizeof(*masters), cmp_strp);
 	r = mirror_read(m);
 	while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
-		if (orphaned(id, masters, nm) && !in_changes(id, v, n)) {
+		if (orphaned(id, masters, nm) &&
+		    bsearch(id, v, n, sizeof(*v), cmp_change_id) == NULL) {
 			*out = xreallocarray(*out, *nout + 1, sizeof(**out));
 			(*out)[(*nout)++] = xstrdup(id);
 		}

@@ -116,8 +116,7 @@ settle_duplicate(struct push *p, struct push_change *c, jv answer)
 		finish_bad(p, c, "failed", 409, answer, "duplicate");
 		return;
 	}
-	if (json_str(have, "status") &&
-	    strcmp(json_str(have, "status"), "cancelled") == 0) {
+	if (event_cancelled(have)) {
 		/* Google keeps a deleted event's id: bring it back with the
 		 * content we want, on condition that nobody else did first. */
 		body = json_set_str(jv_copy(c->event), "status", "confirmed");
@@ -154,8 +153,7 @@ settle_precondition(struct push *p, struct push_change *c, jv answer)
 
 	if (fetch(p, c, &status, &have) == 0) {
 		gone = status == 404 || status == 410 || (status == 200 &&
-		    json_str(have, "status") &&
-		    strcmp(json_str(have, "status"), "cancelled") == 0);
+		    event_cancelled(have));
 		if ((c->op == PUSH_DELETE && gone) || (c->op == PUSH_UPDATE &&
 		    status == 200 && !gone && event_same(have, c->event))) {
 			jv_free(answer);
