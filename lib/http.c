@@ -625,42 +625,48 @@ transient_curl_error(CURLcode rc)
 	}
 }
 
+/* The answer's body as JSON: the parsed one, or parsed now (an answer
+ * whose content type did not say JSON). The caller frees it. */
+static jv
+body_json(const struct http_response *resp)
+{
+	if (jv_is_valid(resp->json))
+		return jv_copy(resp->json);
+	return json_parse(resp->body.data ? resp->body.data : "",
+	    resp->body.len);
+}
+
+/* Google's reason in an error body, or NULL; borrowed from v. */
+static const char *
+reason_in(jv v)
+{
+	jv e = json_get(v, "error"), errs = json_get(e, "errors"), first;
+	const char *s = NULL;
+
+	if (jv_get_kind(errs) == JV_KIND_ARRAY &&
+	    jv_array_length(jv_copy(errs)) > 0) {
+		first = jv_array_get(jv_copy(errs), 0);
+		s = json_str(first, "reason");
+		jv_free(first);
+	}
+	/* OAuth endpoints answer {"error":"invalid_grant",...} */
+	if (s == NULL)
+		s = json_str(v, "error");
+	/* newer APIs: {"error":{"status":"PERMISSION_DENIED"}} */
+	if (s == NULL)
+		s = json_str(e, "status");
+	jv_free(errs);
+	jv_free(e);
+	return s;
+}
+
 char *
 http_google_reason(const struct http_response *resp)
 {
-	jv v = jv_copy(resp->json), errs, first;
-	const char *s;
-	char *out = NULL;
+	jv v = body_json(resp);
+	const char *s = reason_in(v);
+	char *out = s ? xstrdup(s) : NULL;
 
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
-		v = json_parse(resp->body.data ? resp->body.data : "",
-		    resp->body.len);
-	}
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		first = json_get(v, "error");
-		errs = json_get(first, "errors");
-		jv_free(first);
-		if (jv_get_kind(errs) == JV_KIND_ARRAY &&
-		    jv_array_length(jv_copy(errs)) > 0) {
-			first = jv_array_get(jv_copy(errs), 0);
-			if ((s = json_str(first, "reason")) != NULL)
-				out = xstrdup(s);
-			jv_free(first);
-		}
-		jv_free(errs);
-		/* OAuth endpoints answer {"error":"invalid_grant",...} */
-		if (out == NULL && (s = json_str(v, "error")) != NULL)
-			out = xstrdup(s);
-		/* newer APIs: {"error":{"status":"PERMISSION_DENIED"}} */
-		if (out == NULL) {
-			jv e = json_get(v, "error");
-
-			if ((s = json_str(e, "status")) != NULL)
-				out = xstrdup(s);
-			jv_free(e);
-		}
-	}
 	jv_free(v);
 	return out;
 }
@@ -668,38 +674,40 @@ http_google_reason(const struct http_response *resp)
 char *
 http_google_message(const struct http_response *resp)
 {
-	jv v = json_parse(resp->body.data ? resp->body.data : "", resp->body.len);
-	jv e;
-	const char *s;
-	char *out = NULL;
+	jv v = body_json(resp), e = json_get(v, "error");
+	const char *s = json_str(e, "message");
+	char *out;
 
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		e = json_get(v, "error");
-		if ((s = json_str(e, "message")) != NULL)
-			out = xstrdup(s);
-		else if ((s = json_str(v, "error_description")) != NULL)
-			out = xstrdup(s);
-		jv_free(e);
-	}
+	if (s == NULL)
+		s = json_str(v, "error_description");
+	out = s ? xstrdup(s) : NULL;
+	jv_free(e);
 	jv_free(v);
 	return out;
 }
 
 int
-http_retryable(const struct http_response *resp)
+http_retryable_answer(long status, jv body)
 {
-	char *reason;
-	int yes;
+	const char *reason;
 
-	if (resp->status >= 500 || resp->status == 429)
+	if (status >= 500 || status == 429)
 		return 1;
-	if (resp->status != 403)
+	if (status != 403)
 		return 0;
 	/* Act on the reason, never on the message (DESIGN.md). */
-	reason = http_google_reason(resp);
-	yes = reason && (strcmp(reason, "rateLimitExceeded") == 0 ||
+	reason = reason_in(body);
+	return reason && (strcmp(reason, "rateLimitExceeded") == 0 ||
 	    strcmp(reason, "userRateLimitExceeded") == 0);
-	free(reason);
+}
+
+int
+http_retryable(const struct http_response *resp)
+{
+	jv v = body_json(resp);
+	int yes = http_retryable_answer(resp->status, v);
+
+	jv_free(v);
 	return yes;
 }
 

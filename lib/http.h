@@ -68,6 +68,8 @@ char *http_google_reason(const struct http_response *resp);
 char *http_google_message(const struct http_response *resp);
 /* Retryable per DESIGN.md: 5xx, 429, 403 rate limits. */
 int http_retryable(const struct http_response *resp);
+/* The same for a status and its parsed body (borrowed): a batch part. */
+int http_retryable_answer(long status, jv body);
 
 /* Retries after a first attempt ($GCAL_RETRIES, default 5). */
 int http_max_retries(void);

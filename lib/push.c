@@ -190,25 +190,11 @@ pace(struct push *p, int k)
 	p->tokens -= k;
 }
 
+/* No answer for the part, or one worth asking again. */
 static int
 is_rate_limit(long status, jv answer)
 {
-	jv e = json_get(answer, "error"), errs = json_get(e, "errors"), first;
-	const char *reason;
-	int yes = 0;
-
-	if (status == 429 || status >= 500 || status == 0)
-		yes = 1;
-	else if (status == 403 && jv_get_kind(errs) == JV_KIND_ARRAY) {
-		first = jv_array_get(jv_copy(errs), 0);
-		reason = json_str(first, "reason");
-		yes = reason && (strcmp(reason, "rateLimitExceeded") == 0 ||
-		    strcmp(reason, "userRateLimitExceeded") == 0);
-		jv_free(first);
-	}
-	jv_free(errs);
-	jv_free(e);
-	return yes;
+	return status == 0 || http_retryable_answer(status, answer);
 }
 
 /* Judge one part's answer; 1 when the change is to be sent again. */
