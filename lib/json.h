@@ -33,6 +33,9 @@ jv json_read_file(const char *path);
 
 /* Compact text, keys sorted, no newline; consumes v; the caller frees. */
 char *json_dump(jv v);
+/* The same text appended to b; consumes v. */
+struct buf;
+void json_dump_buf(struct buf *b, jv v);
 /* Print v as one NDJSON line (sorted keys); consumes v. */
 void json_print(FILE *fp, jv v);
 

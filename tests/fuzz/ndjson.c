@@ -1,5 +1,6 @@
 /* Fuzz target: NDJSON records as every tool reads them (ndjson_read, used
- * by gcal-push, forward-apply and the GCAL_REPLAY loader). */
+ * by gcal-push, forward-apply and the GCAL_REPLAY loader), written back by
+ * json_dump exactly as libjq would write them. */
 #include "fuzz.h"
 #include "json.h"
 
@@ -17,7 +18,13 @@ FUZZ_ENTRY(const uint8_t *data, size_t size)
 		if (jv_get_kind(v) != JV_KIND_OBJECT)
 			abort(); /* the contract: always an object */
 		(void)json_str(v, "id");
-		free(json_dump(v));
+		/* our writer must give libjq's own text, byte for byte */
+		jv want = jv_dump_string(jv_copy(v), JV_PRINT_SORTED);
+		char *got = json_dump(v);
+		if (strcmp(got, jv_string_value(want)) != 0)
+			abort();
+		free(got);
+		jv_free(want);
 	}
 	if (rc == -1 && strncmp(ndjson_error(r), "'", 1) != 0)
 		abort(); /* the message names the file */
