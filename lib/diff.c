@@ -206,7 +206,7 @@ index_sets(struct diff *d)
 	for (s = 0; s < d->nsets; s++) {
 		for (i = 0; i < (long)d->set[s].in.n; i++) {
 			ln = &d->set[s].in.v[i];
-			id = lines_top_string(ln->p, ln->len, "id", &len);
+			id = json_top_string(ln->p, ln->len, "id", &len);
 			if (id == NULL || len == 0) {
 				ev = parsed(d, s, i);
 				if ((id = json_str(ev, "id")) != NULL && *id != '\0') {

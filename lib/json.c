@@ -1,6 +1,7 @@
 #include <err.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,18 @@ utf8_problem(const unsigned char *s, size_t n)
 	unsigned int cp, min;
 
 	while (i < n) {
+		/* eight ASCII bytes at a time: no high bit, no zero byte */
+		while (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) != 0 ||
+			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		if (s[i] == 0)
 			return "contains a NUL byte";
 		if (s[i] < 0x80) {
@@ -543,4 +556,133 @@ jqprog_free(struct jqprog *p)
 		jq_teardown(&p->jq);
 	buf_free(&p->errors);
 	free(p);
+}
+
+/* --- a top-level string, found without parsing ---------------------- */
+
+/* Past the string whose opening quote is at p; NULL if unterminated.
+ * *esc is set when it holds a backslash. */
+static const char *
+skip_string(const char *p, const char *end, int *esc)
+{
+	const char *q;
+
+	*esc = 0;
+	for (p++; p < end; p = q + 1) {
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return NULL;
+		if (memchr(p, '\\', (size_t)(q - p)) != NULL) {
+			size_t bs = 0;
+			const char *b;
+
+			*esc = 1;
+			for (b = q - 1; b >= p && *b == '\\'; b--)
+				bs++;
+			if (bs % 2)
+				continue; /* an escaped quote */
+		}
+		return q + 1;
+	}
+	return NULL;
+}
+
+/* Past one JSON value (not checked for validity beyond its nesting). */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0, esc;
+
+	while (p < end) {
+		switch (*p) {
+		case '"':
+			if ((p = skip_string(p, end, &esc)) == NULL)
+				return NULL;
+			if (depth == 0)
+				return p;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return p; /* the end of the enclosing object */
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		}
+		p++;
+	}
+	return depth == 0 ? p : NULL;
+}
+
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* json_top_string's answer once the rest of the object is scanned. */
+static const char *
+top_found(const char *found, size_t flen, size_t *len)
+{
+	if (found != NULL)
+		*len = flen;
+	return found;
+}
+
+const char *
+json_top_string(const char *p, size_t n, const char *key, size_t *len)
+{
+	const char *end = p + n, *k, *v, *found = NULL;
+	size_t klen = strlen(key), flen = 0;
+	int esc;
+
+	p = skip_space(p, end);
+	if (p == end || *p != '{')
+		return NULL;
+	/* The rest of the object is scanned too: libjq keeps the last of
+	 * duplicate keys, so a key seen twice (or a key spelled with an
+	 * escape, which may be it too) leaves the answer to the parser. What
+	 * does not scan after the key is the parser's business, when the
+	 * line is parsed at all. */
+	for (p++;;) {
+		p = skip_space(p, end);
+		if (p == end || *p != '"')
+			return top_found(found, flen, len);
+		k = p + 1;
+		if ((p = skip_string(p, end, &esc)) == NULL)
+			return top_found(found, flen, len);
+		if (esc)
+			return NULL;
+		if ((size_t)(p - k - 1) == klen && memcmp(k, key, klen) == 0) {
+			if (found != NULL)
+				return NULL;
+			k = NULL; /* this is the key */
+		}
+		p = skip_space(p, end);
+		if (p == end || *p != ':')
+			return top_found(found, flen, len);
+		p = skip_space(p + 1, end);
+		v = p;
+		if ((p = skip_value(p, end)) == NULL || p == v)
+			return top_found(found, flen, len);
+		if (k == NULL) {
+			if (*v != '"' || skip_string(v, end, &esc) != p || esc)
+				return NULL;
+			found = v + 1;
+			flen = (size_t)(p - v) - 2;
+		}
+		p = skip_space(p, end);
+		if (p == end || *p != ',')
+			return top_found(found, flen, len);
+		p++;
+	}
 }

@@ -39,6 +39,14 @@ void json_dump_buf(struct buf *b, jv v);
 /* Print v as one NDJSON line (sorted keys); consumes v. */
 void json_print(FILE *fp, jv v);
 
+/* The raw bytes of the string value of top-level key in a JSON object
+ * text, found without parsing it: NULL when absent, not a string, holding
+ * an escape, when the key appears twice or any key holds an escape (the
+ * parser decides those), or when the text does not scan as an object up
+ * to the key. */
+const char *json_top_string(const char *p, size_t n, const char *key,
+    size_t *len);
+
 /* Field access on an object; borrows obj. The string pointer stays valid
  * as long as obj does. NULL when absent or not a string. */
 const char *json_str(jv obj, const char *key);

@@ -30,12 +30,4 @@ void lines_free(struct lines *l);
 /* 64-bit FNV-1a of n bytes. */
 uint64_t lines_hash(const void *p, size_t n);
 
-/* The raw bytes of the string value of top-level key in a JSON object
- * text, found without parsing it: NULL when absent, not a string, holding
- * an escape, when the key appears twice or any key holds an escape (the
- * parser decides those), or when the text does not scan as an object up
- * to the key. */
-const char *lines_top_string(const char *p, size_t n, const char *key,
-    size_t *len);
-
 #endif

@@ -1,5 +1,5 @@
 /* Fuzz target: gcal-diff's input, indexed by lines_load and scanned
- * without parsing by lines_top_string. */
+ * without parsing by json_top_string. */
 #include "fuzz.h"
 #include "json.h"
 #include "lines.h"
@@ -19,7 +19,7 @@ FUZZ_ENTRY(const uint8_t *data, size_t size)
 		if (l.v[i].p < l.data || l.v[i].p + l.v[i].len > l.data + l.size)
 			abort();
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			s = lines_top_string(l.v[i].p, l.v[i].len, keys[k], &len);
+			s = json_top_string(l.v[i].p, l.v[i].len, keys[k], &len);
 			if (s != NULL && (s < l.v[i].p || s + len > l.v[i].p + l.v[i].len))
 				abort();
 			/* the fast scan agrees with the parser on valid records */

@@ -28,7 +28,7 @@ test_top_string(void)
 	const char *s;
 	size_t n = 0;
 
-#define TOP(text, key) lines_top_string(text, strlen(text), key, &n)
+#define TOP(text, key) json_top_string(text, strlen(text), key, &n)
 	s = TOP("{\"id\":\"a\",\"summary\":\"x\"}", "id");
 	ok(s && n == 1 && *s == 'a', "the id of a plain record");
 	/* libjq keeps the last of duplicate keys: the scan must not pick
