@@ -25,7 +25,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Debian's libjq 1.6 ships no pkg-config file: link it by name. libcurl
 # is only compiled against: lib/http.c loads it on the first request.
-LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl
+LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
 LIBOBJS = util json state http jwt oauth calendar cli events mirror phone forward batch lines push diff

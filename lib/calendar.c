@@ -1,4 +1,5 @@
 #include <err.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,30 +117,105 @@ calendar_failure(const struct http_response *resp, const char *what)
 	return rc;
 }
 
+/* --- lists, read ahead --------------------------------------------------
+ * A list of many pages costs a round trip and a parse per page. While the
+ * caller works through page N, a second thread fetches and parses page
+ * N+1, so Google's latency and libjq's parsing overlap the caller's work
+ * (make bench: a full pull of 100,000 events). The fetcher is the only
+ * thread that talks to Google while a list runs; a page passes from it to
+ * the caller whole, and is never touched by both at once (libjq 1.6 keeps
+ * its own state per thread). One page waits at most: memory holds two. */
+struct list_ahead {
+	struct calendar_api *api;
+	const char *path;
+	const char *what;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready;                 /* a page (or the end) is handed over */
+	int stop;                  /* the caller wants no more */
+	struct http_response resp; /* what is handed over */
+	int rc;                    /* 0, or how the list ended */
+};
+
+/* GET one page: 0 with resp a 200 answer, else an exit status or
+ * CALENDAR_SYNC_GONE (message printed). */
+static int
+list_page(struct list_ahead *la, const char *page, struct http_response *resp)
+{
+	char *url, *tok;
+	int rc;
+
+	if (page) {
+		tok = url_escape(page);
+		url = xasprintf("%s%spageToken=%s", la->path,
+		    strchr(la->path, '?') ? "&" : "?", tok);
+		free(tok);
+	} else
+		url = xstrdup(la->path);
+	rc = calendar_call(la->api, "GET", url, jv_invalid(), NULL, resp);
+	free(url);
+	/* the sync guide: 410 means start again with a full sync */
+	if (rc == 0 && resp->status == 410 && strstr(la->path, "syncToken="))
+		rc = CALENDAR_SYNC_GONE;
+	else if (rc == 0 && resp->status != 200)
+		rc = calendar_failure(resp, la->what);
+	return rc;
+}
+
+static void *
+fetch_pages(void *arg)
+{
+	struct list_ahead *la = arg;
+	struct http_response resp;
+	char *page = NULL;
+	const char *next;
+	int rc, stop;
+
+	do {
+		rc = list_page(la, page, &resp);
+		free(page);
+		next = rc == 0 ? json_str(resp.json, "nextPageToken") : NULL;
+		page = next ? xstrdup(next) : NULL;
+		pthread_mutex_lock(&la->lock);
+		while (la->ready && !la->stop)
+			pthread_cond_wait(&la->cond, &la->lock);
+		if (!(stop = la->stop)) {
+			la->resp = resp;
+			la->rc = rc;
+			la->ready = 1;
+			pthread_cond_signal(&la->cond);
+		}
+		pthread_mutex_unlock(&la->lock);
+		if (stop)
+			http_response_free(&resp);
+	} while (page && !stop);
+	free(page);
+	return NULL;
+}
+
 int
 calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
+	struct list_ahead la = {.api = api, .path = path, .what = what};
 	struct http_response resp;
-	char *page = NULL, *url, *tok;
+	pthread_t fetcher;
 	jv items, item;
-	int rc = 0, i, n;
+	int rc, i, n, more;
 
-	for (;;) {
-		if (page) {
-			tok = url_escape(page);
-			url = xasprintf("%s%spageToken=%s", path,
-			    strchr(path, '?') ? "&" : "?", tok);
-			free(tok);
-		} else
-			url = xstrdup(path);
-		rc = calendar_call(api, "GET", url, jv_invalid(), NULL, &resp);
-		free(url);
-		/* the sync guide: 410 means start again with a full sync */
-		if (rc == 0 && resp.status == 410 && strstr(path, "syncToken="))
-			rc = CALENDAR_SYNC_GONE;
-		else if (rc == 0 && resp.status != 200)
-			rc = calendar_failure(&resp, what);
+	pthread_mutex_init(&la.lock, NULL);
+	pthread_cond_init(&la.cond, NULL);
+	if (pthread_create(&fetcher, NULL, fetch_pages, &la) != 0)
+		errx(EX_OSERR, "cannot start a thread");
+	do {
+		pthread_mutex_lock(&la.lock);
+		while (!la.ready)
+			pthread_cond_wait(&la.cond, &la.lock);
+		resp = la.resp;
+		rc = la.rc;
+		la.ready = 0;
+		pthread_cond_signal(&la.cond);
+		pthread_mutex_unlock(&la.lock);
 		if (rc != 0) {
 			http_response_free(&resp);
 			break;
@@ -153,16 +229,18 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 			jv_free(item);
 		}
 		jv_free(items);
-		free(page);
-		page = json_str(resp.json, "nextPageToken") ?
-		    xstrdup(json_str(resp.json, "nextPageToken")) : NULL;
-		if (page == NULL && rc == 0 && last != NULL)
+		more = json_str(resp.json, "nextPageToken") != NULL;
+		if (!more && rc == 0 && last != NULL)
 			*last = jv_object_delete(jv_copy(resp.json),
 			    jv_string("items"));
 		http_response_free(&resp);
-		if (rc != 0 || page == NULL)
-			break;
-	}
-	free(page);
+	} while (more && rc == 0);
+	pthread_mutex_lock(&la.lock);
+	la.stop = 1;
+	pthread_cond_signal(&la.cond);
+	pthread_mutex_unlock(&la.lock);
+	pthread_join(fetcher, NULL);
+	pthread_cond_destroy(&la.cond);
+	pthread_mutex_destroy(&la.lock);
 	return rc;
 }

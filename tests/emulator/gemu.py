@@ -388,7 +388,7 @@ class Handler(BaseHTTPRequestHandler):
         body = resp.body
         hdrs = list(resp.headers)
         if gz_ok and body and not truncate:
-            body = gzip.compress(body, 5)
+            body = gzip.compress(body, 1)
             hdrs.append(('Content-Encoding', 'gzip'))
             hdrs.append(('Vary', 'Origin, X-Origin, Referer'))
         self.send_response(resp.status, resp.reason)

@@ -180,6 +180,41 @@ test_json_dump_as_libjq(void)
 	ok(dump_matches_libjq(deep), "and for a value nested 300 deep");
 }
 
+/* json_parse refuses a NUL or a bad UTF-8 byte wherever it sits (the
+ * check reads eight bytes at a time). */
+static void
+test_json_parse_refuses(void)
+{
+	char text[] = "[\"abcdefghijklmnopqrstuvwxyz0123456789\"]";
+	size_t i, n = strlen(text), refused = 0, valid_utf8 = 0;
+	jv v;
+
+	for (i = 2; i < n - 2; i++) {
+		char saved = text[i];
+
+		text[i] = '\0';
+		v = json_parse(text, n);
+		refused += !jv_is_valid(v);
+		jv_free(v);
+		text[i] = (char)0xff;
+		v = json_parse(text, n);
+		refused += !jv_is_valid(v);
+		jv_free(v);
+		text[i] = saved;
+	}
+	ok(refused == 2 * (n - 4), "a NUL or 0xff anywhere is refused (%zu of %zu)",
+	    refused, 2 * (n - 4));
+	for (i = 0; i < 9; i++) {
+		char *t = xasprintf("[\"%.*s\u00e9\xc3\xa9\"]", (int)i, "abcdefghi");
+
+		v = json_parse(t, strlen(t));
+		valid_utf8 += jv_is_valid(v);
+		jv_free(v);
+		free(t);
+	}
+	ok(valid_utf8 == 9, "UTF-8 after any number of ASCII bytes is accepted");
+}
+
 static void
 test_jq(void)
 {
@@ -251,6 +286,7 @@ main(void)
 	test_ndjson();
 	test_json_print();
 	test_json_dump_as_libjq();
+	test_json_parse_refuses();
 	test_jq();
 	test_redact();
 	test_state();
