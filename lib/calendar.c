@@ -14,6 +14,9 @@ struct calendar_api {
 	char *token;
 };
 
+static int authorized(struct calendar_api *, struct http_request *,
+    struct http_response *);
+
 struct calendar_api *
 calendar_open(const char *profile, int *rc)
 {
@@ -66,11 +69,20 @@ calendar_send(struct calendar_api *api, const char *method, const char *path,
 		.want_json = content_type == NULL ||
 		    strcmp(content_type, "application/json") == 0,
 	};
+
+	return authorized(api, &req, resp);
+}
+
+/* req with the profile's token; a 401 refreshes it once. */
+static int
+authorized(struct calendar_api *api, struct http_request *req,
+    struct http_response *resp)
+{
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		req.bearer = api->token;
-		rc = http_do(&req, resp);
+		req->bearer = api->token;
+		rc = http_do(req, resp);
 		if (rc != 0) {
 			warnx("%s", http_error());
 			break;
@@ -118,109 +130,287 @@ calendar_failure(const struct http_response *resp, const char *what)
 }
 
 /* --- lists, read ahead --------------------------------------------------
- * A list of many pages costs a round trip and a parse per page. While the
- * caller works through page N, a second thread fetches and parses page
- * N+1, so Google's latency and libjq's parsing overlap the caller's work
- * (make bench: a full pull of 100,000 events). The fetcher is the only
- * thread that talks to Google while a list runs; a page passes from it to
- * the caller whole, and is never touched by both at once (libjq 1.6 keeps
- * its own state per thread). One page waits at most: memory holds two. */
-struct list_ahead {
+ * A list of many pages costs, per page, a round trip, libjq's parse, and
+ * the caller's work on the items. They overlap: a fetcher thread asks for
+ * page N+1 as soon as page N's nextPageToken is read off its bytes
+ * (json_top_string), a parser thread parses page N meanwhile, and the
+ * caller works through page N-1 (make bench: a full pull of 100,000
+ * events). Only the fetcher talks to Google while a list runs, and a page
+ * passes from thread to thread whole, never touched by two at once
+ * (libjq 1.6 keeps its own state per thread). Each hand-over holds one
+ * page, so memory holds a few pages, however many there are.
+ *
+ * The parsed page is the judge: when its nextPageToken is not the one
+ * read off its bytes, or it does not parse, the threads stop and the list
+ * goes on one page at a time from there, with http's own retries. */
+
+/* Not an exit status: a 200 answer that is not JSON. */
+#define PAGE_NOT_JSON (-1)
+
+struct page {
+	char *token;               /* the pageToken it was asked with, or NULL */
+	char *next;                /* its nextPageToken as read off its bytes */
+	struct http_response resp; /* json parsed by the parser thread */
+	int rc;                    /* 0, PAGE_NOT_JSON, an exit status, or
+	                            * CALENDAR_SYNC_GONE */
+};
+
+/* A hand-over of one page between two threads. A page the taker is done
+ * with goes back the other way, to be freed by the thread that made it:
+ * glibc's malloc then never has two threads in one arena (make bench saw
+ * them waiting on its lock). */
+struct slot {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct page *page;
+	struct page *done; /* the taker's, for the putter to free */
+	int closed;        /* the caller wants no more */
+};
+
+struct lister {
 	struct calendar_api *api;
 	const char *path;
 	const char *what;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int ready;                 /* a page (or the end) is handed over */
-	int stop;                  /* the caller wants no more */
-	struct http_response resp; /* what is handed over */
-	int rc;                    /* 0, or how the list ended */
+	struct slot fetched, parsed;
+	pthread_t fetcher, parser;
+	int threads; /* running */
 };
 
-/* GET one page: 0 with resp a 200 answer, else an exit status or
- * CALENDAR_SYNC_GONE (message printed). */
-static int
-list_page(struct list_ahead *la, const char *page, struct http_response *resp)
+static void
+page_free(struct page *pg)
 {
-	char *url, *tok;
-	int rc;
+	if (pg == NULL)
+		return;
+	free(pg->token);
+	free(pg->next);
+	http_response_free(&pg->resp);
+	free(pg);
+}
 
-	if (page) {
-		tok = url_escape(page);
-		url = xasprintf("%s%spageToken=%s", la->path,
-		    strchr(la->path, '?') ? "&" : "?", tok);
-		free(tok);
-	} else
-		url = xstrdup(la->path);
-	rc = calendar_call(la->api, "GET", url, jv_invalid(), NULL, resp);
-	free(url);
-	/* the sync guide: 410 means start again with a full sync */
-	if (rc == 0 && resp->status == 410 && strstr(la->path, "syncToken="))
-		rc = CALENDAR_SYNC_GONE;
-	else if (rc == 0 && resp->status != 200)
-		rc = calendar_failure(resp, la->what);
+/* Give pg to the other side; -1 (pg still the caller's) once closed. */
+static int
+slot_put(struct slot *sl, struct page *pg)
+{
+	struct page *done;
+	int rc = 0;
+
+	pthread_mutex_lock(&sl->lock);
+	while (sl->page != NULL && !sl->closed)
+		pthread_cond_wait(&sl->cond, &sl->lock);
+	if (sl->closed)
+		rc = -1;
+	else
+		sl->page = pg;
+	done = sl->done;
+	sl->done = NULL;
+	pthread_cond_broadcast(&sl->cond);
+	pthread_mutex_unlock(&sl->lock);
+	page_free(done);
 	return rc;
 }
 
+/* The next page, or NULL once closed; done (or NULL) is the last page
+ * taken, given back. */
+static struct page *
+slot_take(struct slot *sl, struct page *done)
+{
+	struct page *pg;
+
+	pthread_mutex_lock(&sl->lock);
+	if (sl->done == NULL) {
+		sl->done = done;
+		done = NULL;
+	}
+	while (sl->page == NULL && !sl->closed)
+		pthread_cond_wait(&sl->cond, &sl->lock);
+	pg = sl->page;
+	sl->page = NULL;
+	pthread_cond_broadcast(&sl->cond);
+	pthread_mutex_unlock(&sl->lock);
+	page_free(done);
+	return pg;
+}
+
+static int
+slot_closed(struct slot *sl)
+{
+	int closed;
+
+	pthread_mutex_lock(&sl->lock);
+	closed = sl->closed;
+	pthread_mutex_unlock(&sl->lock);
+	return closed;
+}
+
+/* GET the page asked with token (NULL: the first); its body is parsed
+ * here unless raw. */
+static struct page *
+get_page(struct lister *ls, const char *token, int raw)
+{
+	struct page *pg = xcalloc(1, sizeof(*pg));
+	struct http_request req = {
+		.method = "GET", .host = HOST_WWW, .want_json = 1, .raw_2xx = raw,
+	};
+	char *url, *tok;
+
+	pg->token = token ? xstrdup(token) : NULL;
+	if (token) {
+		tok = url_escape(token);
+		url = xasprintf("%s%spageToken=%s", ls->path,
+		    strchr(ls->path, '?') ? "&" : "?", tok);
+		free(tok);
+	} else
+		url = xstrdup(ls->path);
+	req.path = url;
+	pg->rc = authorized(ls->api, &req, &pg->resp);
+	free(url);
+	/* the sync guide: 410 means start again with a full sync */
+	if (pg->rc == 0 && pg->resp.status == 410 && strstr(ls->path, "syncToken="))
+		pg->rc = CALENDAR_SYNC_GONE;
+	else if (pg->rc == 0 && pg->resp.status != 200)
+		pg->rc = calendar_failure(&pg->resp, ls->what);
+	return pg;
+}
+
+/* The fetcher: each page as soon as the last one's token is read. */
 static void *
 fetch_pages(void *arg)
 {
-	struct list_ahead *la = arg;
-	struct http_response resp;
-	char *page = NULL;
+	struct lister *ls = arg;
+	struct page *pg;
 	const char *next;
-	int rc, stop;
+	char *token = NULL;
+	size_t len;
 
 	do {
-		rc = list_page(la, page, &resp);
-		free(page);
-		next = rc == 0 ? json_str(resp.json, "nextPageToken") : NULL;
-		page = next ? xstrdup(next) : NULL;
-		pthread_mutex_lock(&la->lock);
-		while (la->ready && !la->stop)
-			pthread_cond_wait(&la->cond, &la->lock);
-		if (!(stop = la->stop)) {
-			la->resp = resp;
-			la->rc = rc;
-			la->ready = 1;
-			pthread_cond_signal(&la->cond);
+		pg = get_page(ls, token, 1);
+		free(token);
+		token = NULL;
+		next = pg->rc == 0 ? json_top_string(pg->resp.body.data,
+		    pg->resp.body.len, "nextPageToken", &len) : NULL;
+		if (next) {
+			pg->next = xstrndup(next, len);
+			token = xstrdup(pg->next);
 		}
-		pthread_mutex_unlock(&la->lock);
-		if (stop)
-			http_response_free(&resp);
-	} while (page && !stop);
-	free(page);
+		if (slot_put(&ls->fetched, pg) == -1) {
+			page_free(pg);
+			break;
+		}
+	} while (token && !slot_closed(&ls->fetched));
+	free(token);
 	return NULL;
+}
+
+/* The parser: each fetched page's JSON, for the caller. */
+static void *
+parse_pages(void *arg)
+{
+	struct lister *ls = arg;
+	struct page *pg;
+	int last;
+
+	while ((pg = slot_take(&ls->fetched, NULL)) != NULL) {
+		if (pg->rc == 0) {
+			pg->resp.json = json_parse(pg->resp.body.data ?
+			    pg->resp.body.data : "", pg->resp.body.len);
+			if (!jv_is_valid(pg->resp.json))
+				pg->rc = PAGE_NOT_JSON;
+			buf_free(&pg->resp.body); /* parsed: the bytes are done */
+		}
+		last = pg->rc != 0 || pg->next == NULL;
+		if (slot_put(&ls->parsed, pg) == -1) {
+			page_free(pg);
+			break;
+		}
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
+static void
+slot_init(struct slot *sl)
+{
+	pthread_mutex_init(&sl->lock, NULL);
+	pthread_cond_init(&sl->cond, NULL);
+	sl->page = NULL;
+	sl->done = NULL;
+	sl->closed = 0;
+}
+
+static void
+slot_close(struct slot *sl)
+{
+	pthread_mutex_lock(&sl->lock);
+	sl->closed = 1;
+	pthread_cond_broadcast(&sl->cond);
+	pthread_mutex_unlock(&sl->lock);
+}
+
+static void
+slot_destroy(struct slot *sl)
+{
+	page_free(sl->page);
+	page_free(sl->done);
+	pthread_cond_destroy(&sl->cond);
+	pthread_mutex_destroy(&sl->lock);
+}
+
+/* Stop reading ahead: what the threads hold is dropped. */
+static void
+lister_stop(struct lister *ls)
+{
+	if (!ls->threads)
+		return;
+	slot_close(&ls->fetched);
+	slot_close(&ls->parsed);
+	pthread_join(ls->fetcher, NULL);
+	pthread_join(ls->parser, NULL);
+	slot_destroy(&ls->fetched);
+	slot_destroy(&ls->parsed);
+	ls->threads = 0;
+}
+
+static void
+lister_start(struct lister *ls)
+{
+	slot_init(&ls->fetched);
+	slot_init(&ls->parsed);
+	if (pthread_create(&ls->fetcher, NULL, fetch_pages, ls) != 0 ||
+	    pthread_create(&ls->parser, NULL, parse_pages, ls) != 0)
+		errx(EX_OSERR, "cannot start a thread");
+	ls->threads = 1;
+}
+
+static int
+same_token(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 int
 calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
-	struct list_ahead la = {.api = api, .path = path, .what = what};
-	struct http_response resp;
-	pthread_t fetcher;
+	struct lister ls = {.api = api, .path = path, .what = what};
+	struct page *pg = NULL;
+	const char *next;
+	char *token = NULL;
 	jv items, item;
-	int rc, i, n, more;
+	int rc = 0, i, n;
 
-	pthread_mutex_init(&la.lock, NULL);
-	pthread_cond_init(&la.cond, NULL);
-	if (pthread_create(&fetcher, NULL, fetch_pages, &la) != 0)
-		errx(EX_OSERR, "cannot start a thread");
-	do {
-		pthread_mutex_lock(&la.lock);
-		while (!la.ready)
-			pthread_cond_wait(&la.cond, &la.lock);
-		resp = la.resp;
-		rc = la.rc;
-		la.ready = 0;
-		pthread_cond_signal(&la.cond);
-		pthread_mutex_unlock(&la.lock);
-		if (rc != 0) {
-			http_response_free(&resp);
-			break;
+	lister_start(&ls);
+	for (;;) {
+		pg = ls.threads ? slot_take(&ls.parsed, pg) : get_page(&ls, token, 0);
+		if (pg->rc == PAGE_NOT_JSON) {
+			/* once more, alone, with http's retries of bad JSON */
+			lister_stop(&ls);
+			page_free(pg);
+			pg = get_page(&ls, token, 0);
 		}
-		items = json_get(resp.json, "items");
+		if ((rc = pg->rc) != 0)
+			break;
+		items = json_get(pg->resp.json, "items");
 		n = jv_get_kind(items) == JV_KIND_ARRAY ?
 		    jv_array_length(jv_copy(items)) : 0;
 		for (i = 0; i < n && rc == 0; i++) {
@@ -229,18 +419,23 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 			jv_free(item);
 		}
 		jv_free(items);
-		more = json_str(resp.json, "nextPageToken") != NULL;
-		if (!more && rc == 0 && last != NULL)
-			*last = jv_object_delete(jv_copy(resp.json),
+		next = json_str(pg->resp.json, "nextPageToken");
+		if (ls.threads && !same_token(next, pg->next))
+			lister_stop(&ls); /* the fetcher went wrong: go on alone */
+		free(token);
+		token = next ? xstrdup(next) : NULL;
+		if (next == NULL && rc == 0 && last != NULL)
+			*last = jv_object_delete(jv_copy(pg->resp.json),
 			    jv_string("items"));
-		http_response_free(&resp);
-	} while (more && rc == 0);
-	pthread_mutex_lock(&la.lock);
-	la.stop = 1;
-	pthread_cond_signal(&la.cond);
-	pthread_mutex_unlock(&la.lock);
-	pthread_join(fetcher, NULL);
-	pthread_cond_destroy(&la.cond);
-	pthread_mutex_destroy(&la.lock);
+		if (!ls.threads) {
+			page_free(pg);
+			pg = NULL;
+		}
+		if (rc != 0 || token == NULL)
+			break;
+	}
+	free(token);
+	lister_stop(&ls);
+	page_free(pg);
 	return rc;
 }

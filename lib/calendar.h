@@ -38,8 +38,10 @@ int calendar_failure(const struct http_response *resp, const char *what);
 #define CALENDAR_SYNC_GONE 410
 
 /* Call fn for each item of every page of a list (GET path, which may carry
- * a query already; what names it in messages); items are borrowed, fn
- * returns 0 or an exit status.
+ * a query already; what names it in messages); fn returns 0 or an exit
+ * status. Items are borrowed and must not be kept, not even with
+ * jv_copy: pages are read ahead and freed by other threads, so fn takes
+ * what it needs as text (json_dump) or plain C.
  * The last page (without items) is put in *last when last is not NULL:
  * its nextSyncToken, timeZone... 0, an exit status, or CALENDAR_SYNC_GONE. */
 int calendar_list(struct calendar_api *api, const char *path,

@@ -704,7 +704,8 @@ http_retryable_answer(long status, jv body)
 int
 http_retryable(const struct http_response *resp)
 {
-	jv v = body_json(resp);
+	/* only a 403's body matters: a 2xx left raw is not parsed here */
+	jv v = resp->status == 403 ? body_json(resp) : jv_null();
 	int yes = http_retryable_answer(resp->status, v);
 
 	jv_free(v);
@@ -773,6 +774,15 @@ trace(const struct http_request *req, const char *url,
 	free(u);
 }
 
+/* Whether http_do parses the answer's body itself. */
+static int
+wants_parse(const struct http_request *req, const struct http_response *resp)
+{
+	if (req->raw_2xx && resp->status >= 200 && resp->status < 300)
+		return 0;
+	return is_json_type(resp->content_type) || req->want_json;
+}
+
 int
 http_do(const struct http_request *req, struct http_response *resp)
 {
@@ -807,8 +817,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 		nrequests++;
 		status = cassette_answer(req->method, canon, rbody, resp);
 		free(rbody);
-		if (status == 0 && (is_json_type(resp->content_type) ||
-		    req->want_json))
+		if (status == 0 && wants_parse(req, resp))
 			resp->json = json_parse(resp->body.data ? resp->body.data :
 			    "", resp->body.len);
 		resp->attempts = 1;
@@ -827,8 +836,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 		rc = perform(req, url, resp);
 		bad_json = 0;
 		/* learn the secrets of the answer before tracing it */
-		if (rc == CURLE_OK && (is_json_type(resp->content_type) ||
-		    req->want_json)) {
+		if (rc == CURLE_OK && wants_parse(req, resp)) {
 			resp->json = json_parse(resp->body.data ?
 			    resp->body.data : "", resp->body.len);
 			if (jv_is_valid(resp->json))

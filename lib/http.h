@@ -32,6 +32,8 @@ struct http_request {
 	const char *if_match;     /* etag, or NULL */
 	int no_retry;             /* the caller handles every failure */
 	int want_json;            /* a 2xx body that is not JSON is retried */
+	int raw_2xx;              /* a 2xx body is left for the caller to
+	                           * parse (and to judge): json stays invalid */
 };
 
 struct http_response {

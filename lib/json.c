@@ -248,6 +248,8 @@ json_read_file(const char *path)
 struct dump_member {
 	jv key;
 	jv value;
+	const char *name; /* the key's bytes */
+	size_t len;
 };
 
 /* Key order of jv_keys: bytes, then length (libjq's string_cmp). */
@@ -255,21 +257,17 @@ static int
 member_cmp(const void *pa, const void *pb)
 {
 	const struct dump_member *a = pa, *b = pb;
-	int la = jv_string_length_bytes(jv_copy(a->key));
-	int lb = jv_string_length_bytes(jv_copy(b->key));
-	int r = memcmp(jv_string_value(a->key), jv_string_value(b->key),
-	    (size_t)(la < lb ? la : lb));
+	int r = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
 
-	return r != 0 ? r : la - lb;
+	return r != 0 ? r : (a->len > b->len) - (a->len < b->len);
 }
 
 /* A JSON string as libjq writes it: '"', '\\' and controls escaped, DEL as
  * \u007f, everything else (valid UTF-8, as every jv string is) as is. */
 static void
-dump_string(struct buf *b, jv s)
+dump_bytes(struct buf *b, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)jv_string_value(s);
-	const unsigned char *end = p + jv_string_length_bytes(jv_copy(s));
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	const unsigned char *run;
 
 	buf_addc(b, '"');
@@ -293,6 +291,13 @@ dump_string(struct buf *b, jv s)
 		p++;
 	}
 	buf_addc(b, '"');
+}
+
+static void
+dump_string(struct buf *b, jv s)
+{
+	dump_bytes(b, jv_string_value(s),
+	    (size_t)jv_string_length_bytes(jv_copy(s)));
 }
 
 /* v (borrowed) as canonical text at the end of b: 0, or -1 when v is
@@ -333,6 +338,8 @@ dump_value(struct buf *b, jv v, int depth)
 		    it = jv_object_iter_next(v, it), i++) {
 			m[i].key = jv_object_iter_key(v, it);
 			m[i].value = jv_object_iter_value(v, it);
+			m[i].name = jv_string_value(m[i].key);
+			m[i].len = (size_t)jv_string_length_bytes(jv_copy(m[i].key));
 		}
 		n = i;
 		qsort(m, (size_t)n, sizeof(*m), member_cmp);
@@ -340,7 +347,7 @@ dump_value(struct buf *b, jv v, int depth)
 		for (i = 0; i < n; i++) {
 			if (i > 0)
 				buf_addc(b, ',');
-			dump_string(b, m[i].key);
+			dump_bytes(b, m[i].name, m[i].len);
 			buf_addc(b, ':');
 			if (rc == 0)
 				rc = dump_value(b, m[i].value, depth + 1);

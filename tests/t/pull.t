@@ -100,6 +100,20 @@ emu_ctl DELETE /_emu/faults >/dev/null
 run gcal-pull
 is "$(wc -l <"$OUT" | tr -d ' ')" 7298 "the next pull works from the old state"
 
+# --- a page that is not JSON, read ahead ---------------------------------
+# Pages are fetched ahead of the one being worked on; a 200 answer whose
+# body does not parse sends the pull back to that page, alone.
+run gcal-pull --full
+cp "$OUT" "$T/full"
+emu_ctl POST /_emu/log/clear >/dev/null
+emu_ctl POST /_emu/faults '{"method":"GET","path":"/events$","action":"invalid_json","skip":1}' >/dev/null
+run gcal-pull --full
+is "$rc" 0 "a full pull whose page 2 comes back as half a JSON text exits 0"
+ok "... and prints what a clean pull printed" cmp -s "$OUT" "$T/full"
+# 3 pages, page 2 once more, and at most the page 3 read ahead of it
+n=$(emu_log_count GET '/events$')
+ok "... asking for page 2 once more ($n list requests for 3 pages)" test "$n" -ge 4 -a "$n" -le 5
+
 # --- a dead grant ------------------------------------------------------------
 cp "$state" "$T/state.before"
 emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
@@ -186,6 +200,29 @@ cp -R "$T/state-copy" "$XDG_STATE_HOME"
 GCAL_REPLAY=$T/pull.ndjson GCAL_ENDPOINT=http://127.0.0.1:9 gcal-pull --full >"$T/replayed" 2>"$ERR"
 is "$?" 0 "a recorded pull replays with no network"
 ok "... to byte-identical output" cmp -s "$T/live" "$T/replayed"
+# A page token that JSON spells with an escape cannot be read off the
+# bytes ahead of the parse: the pull goes on a page at a time, the same.
+rm -rf "$T/state-copy"
+cp -R "$XDG_STATE_HOME" "$T/state-copy"
+GCAL_RECORD=$T/pages.ndjson gcal-pull -c "$CAL" --full >"$T/live" 2>/dev/null
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    x = json.loads(line)
+    b = x["response"].get("body", "")
+    k = b.find("\"nextPageToken\":\"")
+    if k >= 0:
+        k += len("\"nextPageToken\":\"")
+        x["response"]["body"] = b[:k] + "\\u%04x" % ord(b[k]) + b[k + 1:]
+    print(json.dumps(x))
+' "$T/pages.ndjson" >"$T/escaped.ndjson"
+is "$(grep -c 'nextPageToken[\\":]*u00' "$T/escaped.ndjson")" 2 \
+	"... (a fixture of 3 pages, its 2 page tokens spelt with an escape)"
+rm -rf "$XDG_STATE_HOME"
+cp -R "$T/state-copy" "$XDG_STATE_HOME"
+GCAL_REPLAY=$T/escaped.ndjson GCAL_ENDPOINT=http://127.0.0.1:9 timeout 60 gcal-pull -c "$CAL" --full >"$T/replayed" 2>"$ERR"
+is "$?" 0 "a recorded pull with escaped page tokens replays"
+ok "... to the same output" cmp -s "$T/live" "$T/replayed"
 
 # --- an empty calendar ------------------------------------------------------
 EMPTY=$(gcal-auth use --create "Empty" | jq -r .id)
