@@ -30,7 +30,7 @@ measure() {
 # adds the emulator's own time for its answers (its log's service_ms):
 # what no client can go below against this emulator.
 LAT_MS=0
-printf '%-44s %8s %8s %8s %8s %8s %8s %10s %8s\n' case requests minimum wall_s bound_s floor_s cpu_s events/s peak_MB
+printf '%-50s %8s %8s %8s %8s %8s %8s %10s %8s\n' case requests minimum wall_s bound_s floor_s cpu_s events/s peak_MB
 
 # row CASE MINIMUM EVENTS -- CMD...: run CMD once, print its row.
 row() {
@@ -46,7 +46,7 @@ row() {
 	mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
 	bound=$(awk -v r="$reqs" -v l="$LAT_MS" 'BEGIN { printf "%.2f", r * l / 1000 }')
 	floor=$(awk -v r="$reqs" -v l="$LAT_MS" -v s="$service_ms" 'BEGIN { printf "%.2f", (r * l + s) / 1000 }')
-	printf '%-44s %8s %8s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$bound" "$floor" "$cpu" "$eps" "$mb"
+	printf '%-50s %8s %8s %8s %8s %8s %8s %10s %8s\n' "$name" "$reqs" "$min" "$wall" "$bound" "$floor" "$cpu" "$eps" "$mb"
 }
 
 # pull_case N CALENDAR: a calendar of N events, pulled in full, then
@@ -83,8 +83,8 @@ emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
 LAT_MS=0
 
 # diff_case N: gcal-diff of N events against the same N with 1% changed,
-# next to jq parsing one of the files (the naive baseline: any diff that
-# parses every record costs at least that).
+# next to jq and Python parsing one of the files (the naive baseline: any
+# diff that parses every record costs at least that) and a Python diff.
 diff_case() {
 	n=$1
 	python3 - "$n" "$work/diff-a" "$work/diff-b" <<'PY'
@@ -114,6 +114,12 @@ PY
 	lines=$(wc -l <"$work/out" | tr -d ' ')
 	[ "$lines" = $((n / 100)) ] || { echo "bench: gcal-diff printed $lines, not $((n / 100))" >&2; exit 1; }
 	row "  baseline: jq -c . of one file ($n)" 0 "$n" -- jq -c . "$work/diff-a"
+	row "  baseline: Python's json parsing one file ($n)" 0 "$n" -- python3 -c '
+import json, sys
+with open(sys.argv[1]) as f:
+    for line in f:
+        json.loads(line)
+' "$work/diff-a"
 	row "  baseline: a diff in Python's json ($n)" 0 "$n" -- python3 -c '
 import json, sys
 def load(p):
@@ -211,9 +217,9 @@ startup() {
 }
 
 forward_case 10000
-printf '\n%-44s %8s\n' "start-up (mean of 200 runs)" ms
+printf '\n%-50s %8s\n' "start-up (mean of 200 runs)" ms
 for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-revoke forward-apply; do
-	printf '%-44s %8s\n' "$prog --version" "$(startup "$prog" --version)"
+	printf '%-50s %8s\n' "$prog --version" "$(startup "$prog" --version)"
 done
-printf '%-44s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
-printf '%-44s %8s\n' "  baseline: /bin/true" "$(startup /bin/true)"
+printf '%-50s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
+printf '%-50s %8s\n' "  baseline: /bin/true" "$(startup /bin/true)"
