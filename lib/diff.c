@@ -18,6 +18,7 @@ enum { OLD = 0, NEW = 1, LOCAL = 0, REMOTE = 1, BASE = 2, NSETS = 3 };
 struct rec {
 	jv ev;     /* parsed when needed; invalid until then */
 	int cancelled;
+	struct ident *ident;
 };
 
 struct set {
@@ -25,12 +26,14 @@ struct set {
 	struct rec *r;
 };
 
-/* One identity and its record in each set (-1: none). */
+/* One identity and its record in each set (-1: none). Small, so that
+ * the table of 100,000s of them stays in cache as far as it can. */
 struct ident {
-	const char *id; /* not NUL-terminated */
-	size_t len;
-	uint64_t hash;
-	long rec[NSETS];
+	const char *id;       /* not NUL-terminated */
+	uint32_t len;
+	uint32_t hash;
+	int32_t rec[NSETS];
+	int done;             /* compared */
 };
 
 struct change {
@@ -166,7 +169,7 @@ local_key(struct diff *d, jv ev, const char **why)
 static struct ident *
 slot(struct diff *d, const char *id, size_t len)
 {
-	uint64_t h = lines_hash(id, len);
+	uint32_t h = (uint32_t)lines_hash(id, len);
 	size_t i = (size_t)h & (d->cap - 1);
 	struct ident *e;
 
@@ -174,7 +177,7 @@ slot(struct diff *d, const char *id, size_t len)
 		e = &d->tab[i];
 		if (e->id == NULL) {
 			e->id = id;
-			e->len = len;
+			e->len = (uint32_t)len;
 			e->hash = h;
 			e->rec[0] = e->rec[1] = e->rec[2] = -1;
 			return e;
@@ -219,12 +222,16 @@ index_sets(struct diff *d)
 					bad_input(d, "'%s' line %zu: no id, and %s",
 					    d->set[s].in.name, ln->lineno, why);
 			}
+			if (len > NDJSON_MAX_LINE)
+				bad_input(d, "'%s' line %zu: an id of %zu bytes",
+				    d->set[s].in.name, ln->lineno, len);
 			e = slot(d, id, len);
 			if (e->rec[s] != -1)
 				bad_input(d, "'%s' line %zu: the same event as line "
 				    "%zu ('%.*s')", d->set[s].in.name, ln->lineno,
 				    d->set[s].in.v[e->rec[s]].lineno, (int)len, id);
-			e->rec[s] = i;
+			e->rec[s] = (int32_t)i;
+			d->set[s].r[i].ident = e;
 		}
 	}
 }
@@ -537,6 +544,9 @@ load(struct diff *d, int s, const char *path)
 		diff_free(d);
 		exit(EX_NOINPUT);
 	}
+	if (st->in.n > INT32_MAX)
+		errx(EX_DATAERR, "'%s': more than %d records", st->in.name,
+		    INT32_MAX);
 	st->r = xcalloc(st->in.n ? st->in.n : 1, sizeof(*st->r));
 	for (i = 0; i < st->in.n; i++)
 		st->r[i].ev = jv_invalid();
@@ -547,6 +557,7 @@ diff_sets(const char *const *paths, int nsets, const struct diff_options *o,
     FILE *fp, size_t counts[DIFF_NCOUNTS])
 {
 	struct diff d = {0};
+	struct ident *e;
 	size_t i, n;
 	int s;
 
@@ -558,13 +569,20 @@ diff_sets(const char *const *paths, int nsets, const struct diff_options *o,
 	for (s = 0; s < nsets; s++)
 		load(&d, s, paths[s]);
 	index_sets(&d);
-	for (i = 0; i < d.cap; i++) {
-		if (d.tab[i].id == NULL)
-			continue;
-		if (nsets == 3)
-			three_way(&d, &d.tab[i]);
-		else
-			two_way(&d, &d.tab[i]);
+	/* Each identity once, in the order of the inputs rather than of the
+	 * table: inputs in much the same order (mirrors are sorted by id)
+	 * are then compared front to back, not at random (make bench). */
+	for (s = 0; s < nsets; s++) {
+		for (i = 0; i < d.set[s].in.n; i++) {
+			e = d.set[s].r[i].ident;
+			if (e->done)
+				continue;
+			e->done = 1;
+			if (nsets == 3)
+				three_way(&d, e);
+			else
+				two_way(&d, e);
+		}
 	}
 	if (d.nout > 0)
 		qsort(d.out, d.nout, sizeof(*d.out), cmp_change);
