@@ -178,4 +178,24 @@ else
 	pass "a failed write # SKIP no /dev/full"
 fi
 
+# --- thousands of records: ids found by two threads ------------------------
+jq -nc 'range(6000) | {kind: "calendar#event", id: ("ev\(.)"), etag: "\"e\(.)\"",
+	status: "confirmed", summary: "Event \(.)",
+	start: {dateTime: "2026-12-01T09:00:00Z"}, end: {dateTime: "2026-12-01T10:00:00Z"},
+	extendedProperties: {private: {gcalOwner: "gcal"}}}' >"$T/big-remote"
+# the local side in the other order, with ev10 and ev5990 changed, ev3000
+# gone and ev9999 new
+jq -c 'if .id == "ev10" or .id == "ev5990" then .summary = "Moved" else . end
+	| select(.id != "ev3000")' "$T/big-remote" | tac >"$T/big-local"
+jq -nc '{kind: "calendar#event", id: "ev9999", summary: "New",
+	start: {dateTime: "2026-12-02T09:00:00Z"}, end: {dateTime: "2026-12-02T10:00:00Z"}}' >>"$T/big-local"
+run gcal-diff "$T/big-remote" "$T/big-local"
+is "$rc" 0 "a diff of 6,000 records against 6,000 in another order exits 0"
+is "$(ops "$OUT")" "ev10 update remote,ev3000 delete remote,ev5990 update remote,ev9999 insert remote" \
+	"... with the 2 updates, the delete and the insert, and nothing else"
+{ cat "$T/big-local"; sed -n 2p "$T/big-local"; } >"$T/big-dup"
+run gcal-diff "$T/big-remote" "$T/big-dup"
+is "$rc" 65 "an id twice, 6,000 lines apart, exits 65"
+ok "... naming both lines" grep -q "'$T/big-dup' line 6001: the same event as line 2" "$ERR"
+
 done_testing
