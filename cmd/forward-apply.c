@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,36 @@ env_entry(const char *name, const char *value)
 	return xasprintf("%s=%s", name, value);
 }
 
+/* Wait for the --exec command at most $GCAL_TIMEOUT seconds, as for a
+ * request: a hung backend must not hold the lock (and every later cron
+ * run) for ever. Past it the command gets SIGTERM, and SIGKILL a grace
+ * period later. 0 with *status, or -1 when it was stopped. */
+#define EXEC_GRACE_MS 2000
+
+static int
+wait_exec(pid_t pid, int *status)
+{
+	long long deadline = now_ms() + http_timeout() * 1000;
+	useconds_t nap = 1000;
+	int stopping = 0;
+	pid_t r;
+
+	for (;;) {
+		if ((r = waitpid(pid, status, WNOHANG)) == pid)
+			return stopping ? -1 : 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline) {
+			kill(pid, stopping ? SIGKILL : SIGTERM);
+			deadline = now_ms() + EXEC_GRACE_MS;
+			stopping = 1;
+		}
+		usleep(nap);
+		if (nap < 50000)
+			nap *= 2; /* a quick command is seen at once */
+	}
+}
+
 /* CMD split on blanks, then EXT and the targets: argv, never a shell. */
 static int
 apply_exec(const struct run *r, jv rec, char **why)
@@ -183,9 +214,11 @@ apply_exec(const struct run *r, jv rec, char **why)
 	if (rc != 0) {
 		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
 		rc = EX_UNAVAILABLE;
+	} else if (wait_exec(pid, &status) == -1) {
+		*why = xasprintf("--exec '%s': still running after %ld s (GCAL_TIMEOUT), "
+		    "stopped", argv[0], http_timeout());
+		rc = EX_TEMPFAIL;
 	} else {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
 		rc = 0;
 		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 			*why = xasprintf("--exec '%s': exited with status %d", argv[0],

@@ -161,6 +161,12 @@ env_long(const char *name, long def, long min, long max)
 	return (long)v;
 }
 
+long
+http_timeout(void)
+{
+	return env_long("GCAL_TIMEOUT", 120, 1, 86400);
+}
+
 int
 http_max_retries(void)
 {
@@ -556,7 +562,7 @@ perform(const struct http_request *req, const char *url,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    env_long("GCAL_CONNECT_TIMEOUT", 10, 1, 3600) * 1000L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-	    env_long("GCAL_TIMEOUT", 120, 1, 86400) * 1000L);
+	    http_timeout() * 1000L);
 	/* libcurl itself ignores $CURL_CA_BUNDLE; the curl tool reads it. */
 	if (ca && *ca)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);

@@ -75,6 +75,8 @@ int http_retryable_answer(long status, jv body);
 
 /* Retries after a first attempt ($GCAL_RETRIES, default 5). */
 int http_max_retries(void);
+/* Seconds a whole request may take ($GCAL_TIMEOUT, default 120). */
+long http_timeout(void);
 /* Milliseconds to wait before retry number attempt (1-based): Retry-After
  * when Google gave one, else truncated exponential backoff with jitter,
  * as Google's error guide describes ($GCAL_BACKOFF_MS is the base). */

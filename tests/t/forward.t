@@ -249,6 +249,23 @@ run_in "$T/one.ndjson" forward-apply -e 333 --exec "$T/no/such/command" --at $AT
 is "$rc" 69 "a command that does not exist exits 69"
 ok "... saying so" has "No such file" "$ERR"
 
+# A backend that hangs is stopped after GCAL_TIMEOUT (SIGTERM, then
+# SIGKILL for one that ignores it): it must not hold the lock for ever.
+printf '#!/bin/sh\nexec sleep 60\n' >"$T/hang"
+printf '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 0.2; done\n' >"$T/stubborn"
+chmod +x "$T/hang" "$T/stubborn"
+cp "$STATE" "$T/state.before"
+t0=$(date +%s)
+run_in "$T/one.ndjson" env GCAL_TIMEOUT=1 forward-apply -e 333 --exec "$T/hang" --at 2026-11-23T10:45:00+01:00
+is "$rc" 75 "a command still running after GCAL_TIMEOUT exits 75"
+ok "... saying so" has "forward-apply: extension 333: --exec '$T/hang': still running after 1 s (GCAL_TIMEOUT), stopped" "$ERR"
+is "$(field .result "$OUT")" failed "... prints the transition as failed"
+ok "... and leaves the state untouched" cmp -s "$STATE" "$T/state.before"
+run_in "$T/one.ndjson" env GCAL_TIMEOUT=1 forward-apply -e 333 --exec "$T/stubborn" --at 2026-11-23T10:45:00+01:00
+is "$rc" 75 "one that ignores SIGTERM is killed, and exits 75 too"
+t1=$(date +%s)
+ok "... both within seconds ($((t1 - t0)) s)" test $((t1 - t0)) -lt 15
+
 cp "$STATE" "$T/state.before"
 run_in "$T/one.ndjson" forward-apply -e 333 -n --at $AT
 is "$(field .result "$OUT")" dry-run "--dry-run prints the transition as dry-run"
