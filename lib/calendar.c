@@ -148,7 +148,6 @@ calendar_failure(const struct http_response *resp, const char *what)
 #define PAGE_NOT_JSON (-1)
 
 struct page {
-	char *token;               /* the pageToken it was asked with, or NULL */
 	char *next;                /* its nextPageToken as read off its bytes */
 	struct http_response resp; /* json parsed by the parser thread */
 	int rc;                    /* 0, PAGE_NOT_JSON, an exit status, or
@@ -181,7 +180,6 @@ page_free(struct page *pg)
 {
 	if (pg == NULL)
 		return;
-	free(pg->token);
 	free(pg->next);
 	http_response_free(&pg->resp);
 	free(pg);
@@ -253,7 +251,6 @@ get_page(struct lister *ls, const char *token, int raw)
 	};
 	char *url, *tok;
 
-	pg->token = token ? xstrdup(token) : NULL;
 	if (token) {
 		tok = url_escape(token);
 		url = xasprintf("%s%spageToken=%s", ls->path,

@@ -53,6 +53,15 @@ reader_fail(struct ndjson_reader *r, const char *fmt, ...)
 }
 
 /* Strict UTF-8 (RFC 3629): libjq would silently replace bad bytes. */
+/* Whether any byte of w is the byte repeated in b (exact, not a guess). */
+static int
+has_byte(uint64_t w, uint64_t b)
+{
+	uint64_t x = w ^ b;
+
+	return ((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull) != 0;
+}
+
 static const char *
 utf8_problem(const unsigned char *s, size_t n)
 {
@@ -65,8 +74,7 @@ utf8_problem(const unsigned char *s, size_t n)
 			uint64_t w;
 
 			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ull) != 0 ||
-			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+			if ((w & 0x8080808080808080ull) != 0 || has_byte(w, 0))
 				break;
 			i += 8;
 		}
@@ -566,15 +574,6 @@ jqprog_free(struct jqprog *p)
 }
 
 /* --- a top-level string, found without parsing ---------------------- */
-
-/* Whether any byte of w is the byte repeated in b (exact, not a guess). */
-static int
-has_byte(uint64_t w, uint64_t b)
-{
-	uint64_t x = w ^ b;
-
-	return ((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull) != 0;
-}
 
 /* Past the string whose opening quote is at p; NULL if unterminated.
  * *esc is set when it holds a backslash. Eight bytes at a time while

@@ -665,7 +665,9 @@ mirror_build_finish(struct mirror_build *b)
 		b->out = NULL;
 		return rc;
 	}
-	if (write_run(b) == -1 || fflush(b->out) == EOF) {
+	if (write_run(b) == -1)
+		return -1;
+	if (fflush(b->out) == EOF) {
 		warn("'%s'", b->tmp);
 		return -1;
 	}
