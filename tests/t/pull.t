@@ -113,6 +113,16 @@ ok "... and prints what a clean pull printed" cmp -s "$OUT" "$T/full"
 # 3 pages, page 2 once more, and at most the page 3 read ahead of it
 n=$(emu_log_count GET '/events$')
 ok "... asking for page 2 once more ($n list requests for 3 pages)" test "$n" -ge 4 -a "$n" -le 5
+# The pages read ahead go through the same retries and token refresh: a
+# token that dies before page 2 and a 503 on page 3 cost a request each.
+emu_ctl POST /_emu/log/clear >/dev/null
+emu_ctl POST /_emu/faults '[{"method":"GET","path":"/events$","status":401,"reason":"authError","skip":1},
+	{"method":"GET","path":"/events$","status":503,"skip":2}]' >/dev/null
+run gcal-pull --full
+is "$rc" 0 "a full pull with a 401 on page 2 and a 503 on page 3 exits 0"
+ok "... and prints what a clean pull printed" cmp -s "$OUT" "$T/full"
+is "$(emu_log_count GET '/events$') $(emu_log_count POST '^/token$')" "5 1" \
+	"... with 5 list requests and 1 token refresh"
 
 # --- a dead grant ------------------------------------------------------------
 cp "$state" "$T/state.before"
