@@ -14,9 +14,6 @@ struct calendar_api {
 	char *token;
 };
 
-static int authorized(struct calendar_api *, struct http_request *,
-    struct http_response *);
-
 struct calendar_api *
 calendar_open(const char *profile, int *rc)
 {
@@ -38,6 +35,36 @@ calendar_close(struct calendar_api *api)
 	free_secret(api->token);
 	free(api->profile);
 	free(api);
+}
+
+/* req with the profile's token; a 401 refreshes it once. */
+static int
+authorized(struct calendar_api *api, struct http_request *req,
+    struct http_response *resp)
+{
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		req->bearer = api->token;
+		rc = http_do(req, resp);
+		if (rc != 0) {
+			warnx("%s", http_error());
+			break;
+		}
+		/* The token may have died early (revoked, or expired by the
+		 * server): refresh once and try again. */
+		if (resp->status != 401 || tries > 0)
+			break;
+		http_response_free(resp);
+		free_secret(api->token);
+		api->token = NULL;
+		if ((rc = oauth_token(api->profile, 1, &api->token)) != 0) {
+			memset(resp, 0, sizeof(*resp));
+			resp->json = jv_invalid();
+			break;
+		}
+	}
+	return rc;
 }
 
 int
@@ -71,36 +98,6 @@ calendar_send(struct calendar_api *api, const char *method, const char *path,
 	};
 
 	return authorized(api, &req, resp);
-}
-
-/* req with the profile's token; a 401 refreshes it once. */
-static int
-authorized(struct calendar_api *api, struct http_request *req,
-    struct http_response *resp)
-{
-	int rc, tries;
-
-	for (tries = 0;; tries++) {
-		req->bearer = api->token;
-		rc = http_do(req, resp);
-		if (rc != 0) {
-			warnx("%s", http_error());
-			break;
-		}
-		/* The token may have died early (revoked, or expired by the
-		 * server): refresh once and try again. */
-		if (resp->status != 401 || tries > 0)
-			break;
-		http_response_free(resp);
-		free_secret(api->token);
-		api->token = NULL;
-		if ((rc = oauth_token(api->profile, 1, &api->token)) != 0) {
-			memset(resp, 0, sizeof(*resp));
-			resp->json = jv_invalid();
-			break;
-		}
-	}
-	return rc;
 }
 
 int

@@ -265,9 +265,8 @@ static int
 member_cmp(const void *pa, const void *pb)
 {
 	const struct dump_member *a = pa, *b = pb;
-	int r = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
 
-	return r != 0 ? r : (a->len > b->len) - (a->len < b->len);
+	return bytes_cmp(a->name, a->len, b->name, b->len);
 }
 
 /* A JSON string as libjq writes it: '"', '\\' and controls escaped, DEL as

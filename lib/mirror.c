@@ -398,20 +398,11 @@ write_line(struct mirror_build *b, const char *id, size_t idlen,
 	return 0;
 }
 
-/* Ids in mirror order: bytes, a prefix first (what strcmp gives). */
-static int
-id_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c != 0 ? c : (alen > blen) - (alen < blen);
-}
-
 static int
 run_line_cmp(const void *pa, const void *pb)
 {
 	const struct run_line *a = pa, *b = pb;
-	int c = id_cmp(a->p, a->idlen, b->p, b->idlen);
+	int c = bytes_cmp(a->p, a->idlen, b->p, b->idlen);
 
 	/* the later line of one id last: it is the one kept */
 	return c != 0 ? c : (a->off > b->off) - (a->off < b->off);
@@ -432,7 +423,7 @@ write_run(struct mirror_build *b)
 	qsort(b->rl, b->nrl, sizeof(*b->rl), run_line_cmp);
 	for (i = 0; i < b->nrl; i++) {
 		l = &b->rl[i];
-		if (i + 1 < b->nrl && id_cmp(l->p, l->idlen, l[1].p, l[1].idlen) == 0)
+		if (i + 1 < b->nrl && bytes_cmp(l->p, l->idlen, l[1].p, l[1].idlen) == 0)
 			continue; /* a later line for the same id wins */
 		if (fwrite(l->p, 1, l->len, b->out) != l->len ||
 		    putc('\n', b->out) == EOF) {
@@ -558,7 +549,7 @@ run_next(struct run_reader *r)
 static int
 reader_less(const struct run_reader *a, const struct run_reader *b)
 {
-	int c = id_cmp(a->line, a->idlen, b->line, b->idlen);
+	int c = bytes_cmp(a->line, a->idlen, b->line, b->idlen);
 
 	return c != 0 ? c < 0 : a->index < b->index;
 }
@@ -626,7 +617,7 @@ merge_runs(struct mirror_build *b, int in)
 			same[nsame++] = h[0];
 			h[0] = h[--n];
 			heap_down(h, n, 0);
-		} while (n > 0 && id_cmp(h[0]->line, h[0]->idlen, same[0]->line,
+		} while (n > 0 && bytes_cmp(h[0]->line, h[0]->idlen, same[0]->line,
 		    same[0]->idlen) == 0);
 		win = same[nsame - 1];
 		if (fwrite(win->line, 1, win->linelen, b->out) != win->linelen ||

@@ -230,6 +230,14 @@ free_secret(char *s)
 	free(s);
 }
 
+int
+bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
 long long
 now_ms(void)
 {

@@ -40,6 +40,10 @@ void buf_free(struct buf *b);
 /* Hand the contents to the caller (never NULL) and empty the buffer. */
 char *buf_take(struct buf *b);
 
+/* Byte strings in order: bytes, then a prefix first (what strcmp gives
+ * for strings, and libjq for its object keys). */
+int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
 /* Warn unless -q; same format as warnx(3). */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
