@@ -130,9 +130,16 @@ set_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	char raw[sizeof(last_error)], *safe;
+
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* error lines land in cron mail: no secret in them, ever */
+	safe = http_redact(raw, strlen(raw));
+	strlcpy(last_error, safe, sizeof(last_error));
+	explicit_bzero(raw, sizeof(raw));
+	free(safe);
 }
 
 const char *

@@ -862,18 +862,17 @@ oauth_revoke(const char *token, int *already)
 		.content_type = "application/x-www-form-urlencoded",
 	};
 	struct http_response resp;
-	char *reason, *path;
+	char *reason;
 	int rc;
 
 	*already = 0;
+	/* RFC 7009 2.1: the token in the form body, never in the URL
+	 * (proxies and server logs keep URLs); Google's endpoint reads the
+	 * body too. */
+	http_secret(token, "REFRESH_TOKEN");
 	form_add(&form, "token", token);
 	req.body = form.data;
 	req.body_len = form.len;
-	/* Google's guide puts the token in the query, its RFC 7009 endpoint
-	 * reads the form: both, so any reading of the docs finds it. Traces
-	 * and fixtures redact both. */
-	path = xasprintf("/revoke?%s", form.data);
-	req.path = path;
 	if ((rc = http_do(&req, &resp)) != 0)
 		warnx("cannot reach Google to revoke: %s", http_error());
 	else if (resp.status != 200) {
@@ -887,8 +886,6 @@ oauth_revoke(const char *token, int *already)
 		free(reason);
 	}
 	http_response_free(&resp);
-	explicit_bzero(path, strlen(path));
-	free(path);
 	form_free(&form);
 	return rc;
 }

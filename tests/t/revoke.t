@@ -9,9 +9,16 @@ mkdir -p "$XDG_STATE_HOME/gcal/default/sync"
 echo '{}' >"$XDG_STATE_HOME/gcal/default/sync/mirror.json"
 
 # Google cannot be reached: nothing is forgotten, try again later.
+RT=$(jq -r .refresh_token "$XDG_STATE_HOME/gcal/default/token.json")
+RT_ENC=$(jq -rn --arg t "$RT" '$t | @uri')
 run env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke
 is "$rc" 69 "revoke with Google unreachable exits 69"
 ok "... and keeps the token" test -f "$XDG_STATE_HOME/gcal/default/token.json"
+ok "... with an error line that holds no token, plain or URL-encoded" \
+	eval 'test -s "$ERR" && ! grep -qF -- "$RT" "$ERR" && ! grep -qF -- "$RT_ENC" "$ERR"'
+run env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke -vv
+ok "... nor does its -vv trace" \
+	eval '! grep -qF -- "$RT" "$ERR" && ! grep -qF -- "$RT_ENC" "$ERR"'
 emu_ctl POST /_emu/faults '{"method":"POST","path":"^/revoke$","status":503,"times":100}' >/dev/null
 run env GCAL_RETRIES=1 gcal-revoke
 is "$rc" 75 "revoke while Google answers 503 exits 75"
@@ -24,6 +31,10 @@ is "$(jq -r '[.account,.revoked] | join(" ")' "$OUT")" "alice@example.com true" 
 	"... and says which account was unlinked"
 is "$(emu_ctl GET /_emu/grants | jq '[.[] | select(.revoked)] | length')" 1 \
 	"the grant is revoked at Google"
+is "$(curl -sS "$EMU_URL/_emu/log" | jq -s '[.[] | select(.path == "/revoke")] | length')" 3 \
+	"the revocations reached Google"
+is "$(curl -sS "$EMU_URL/_emu/log" | jq -s '[.[] | select(.path == "/revoke" and .query != {})] | length')" 0 \
+	"... with the token in the form body, never in the URL (RFC 7009)"
 ok "no token file remains" test ! -e "$XDG_STATE_HOME/gcal/default/token.json"
 ok "the sync state is gone" test ! -e "$XDG_STATE_HOME/gcal/default/sync"
 run gcal-auth token
