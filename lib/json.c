@@ -1,10 +1,12 @@
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jq.h>
 #include <jv.h>
@@ -108,6 +110,39 @@ utf8_problem(const unsigned char *s, size_t n)
 	return NULL;
 }
 
+/* jv_parse_sized, without what it appends to its message: "(while
+ * parsing '<the whole text>')" would put a client secret, a private key
+ * or a token into an error line, and reads past n when s is not
+ * NUL-terminated. Only libjq's own words stay ("... at line N, column
+ * M"), which never quote the input. */
+static jv
+parse_quiet(const char *s, size_t n)
+{
+	jv_parser *p = jv_parser_new(0);
+	jv value, next;
+
+	jv_parser_set_buf(p, s, (int)n, 0);
+	value = jv_parser_next(p);
+	if (jv_is_valid(value)) {
+		next = jv_parser_next(p);
+		if (jv_is_valid(next)) {
+			jv_free(value);
+			jv_free(next);
+			value = jv_invalid_with_msg(jv_string("Unexpected extra "
+			    "JSON values"));
+		} else if (jv_invalid_has_msg(jv_copy(next))) {
+			jv_free(value);
+			value = next;
+		} else
+			jv_free(next);
+	} else if (!jv_invalid_has_msg(jv_copy(value))) {
+		jv_free(value);
+		value = jv_invalid_with_msg(jv_string("Expected JSON value"));
+	}
+	jv_parser_free(p);
+	return value;
+}
+
 jv
 json_parse(const char *s, size_t n)
 {
@@ -117,7 +152,7 @@ json_parse(const char *s, size_t n)
 		return jv_invalid_with_msg(jv_string("text too large"));
 	if ((problem = utf8_problem((const unsigned char *)s, n)) != NULL)
 		return jv_invalid_with_msg(jv_string_fmt("text %s", problem));
-	return jv_parse_sized(s, (int)n);
+	return parse_quiet(s, n);
 }
 
 char *
@@ -212,34 +247,124 @@ ndjson_close(struct ndjson_reader *r)
 	free(r);
 }
 
+static size_t
+count_lines(const char *s, size_t n)
+{
+	size_t k = 0, i;
+
+	for (i = 0; i < n; i++)
+		k += s[i] == '\n';
+	return n > 0 && s[n - 1] != '\n' ? k + 1 : k;
+}
+
+/* The message for a file that is not JSON: "line N: not JSON (WHY)",
+ * with libjq's location moved to the front; a PEM key or an empty file
+ * said as such. Nothing of the text is quoted: the files read this way
+ * hold client secrets, keys and tokens. Consumes v. */
+static jv
+file_parse_error(jv v, const char *text, size_t n)
+{
+	char *why = json_error_text(v), *at;
+	long line = 1, col;
+	size_t lines;
+	jv out;
+
+	if ((at = strstr(why, " at line ")) != NULL &&
+	    sscanf(at, " at line %ld, column %ld", &line, &col) >= 1)
+		*at = '\0';
+	else if ((at = strstr(why, " at EOF")) != NULL)
+		*at = '\0';
+	/* libjq places EOF after the final newline: name the last line */
+	if (n > 0 && (size_t)line > (lines = count_lines(text, n)))
+		line = (long)lines;
+	if (n == 0 || strspn(text, " \t\r\n") == n)
+		out = jv_string("line 1: empty, not JSON");
+	else if (strncmp(text + strspn(text, " \t\r\n"), "-----BEGIN", 10) == 0)
+		out = jv_string("line 1: a PEM file, not JSON");
+	else
+		out = jv_string_fmt("line %ld: not JSON (%s)", line, why);
+	free(why);
+	return jv_invalid_with_msg(out);
+}
+
 jv
 json_read_file(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	jv v;
+
+	if (fd == -1)
+		return jv_invalid_with_msg(jv_string(strerror(errno)));
+	v = json_read_fd(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return v;
+}
+
+jv
+json_read_fd(int fd)
+{
 	struct buf b = {0};
 	char chunk[65536];
-	size_t n;
-	FILE *fp;
+	ssize_t n;
 	jv v;
 	int saved;
 
-	if ((fp = fopen(path, "r")) == NULL)
-		return jv_invalid_with_msg(jv_string(strerror(errno)));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(fp)) {
-		saved = errno;
-		fclose(fp);
-		buf_free(&b);
-		errno = saved;
-		return jv_invalid_with_msg(jv_string(strerror(saved)));
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			if (b.data)
+				explicit_bzero(b.data, b.len);
+			buf_free(&b);
+			explicit_bzero(chunk, sizeof(chunk));
+			errno = saved;
+			return jv_invalid_with_msg(jv_string(strerror(saved)));
+		}
+		buf_add(&b, chunk, (size_t)n);
 	}
-	fclose(fp);
-	errno = 0;
-	v = json_parse(b.data ? b.data : "", b.len);
-	if (b.data)
-		explicit_bzero(b.data, b.len); /* may hold secrets */
+	explicit_bzero(chunk, sizeof(chunk));
+	buf_addc(&b, '\0');
+	b.len--;
+	v = json_parse(b.data, b.len);
+	if (!jv_is_valid(v))
+		v = file_parse_error(v, b.data, b.len);
+	explicit_bzero(b.data, b.len); /* may hold secrets */
 	buf_free(&b);
+	errno = jv_is_valid(v) ? 0 : EINVAL;
 	return v;
+}
+
+int
+json_load_file(const char *path, const char *want, jv *out)
+{
+	jv v = json_read_file(path);
+	int saved = errno;
+	char *why;
+
+	if (!jv_is_valid(v)) {
+		why = json_error_text(v);
+		if (saved == EINVAL)
+			warnx("'%s' %s; expected %s", path, why, want);
+		else
+			warnx("'%s': %s", path, why);
+		free(why);
+		*out = jv_invalid();
+		errno = saved;
+		return saved == EINVAL ? EX_DATAERR : EX_NOINPUT;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		warnx("'%s' line 1: a JSON %s, not an object; expected %s", path,
+		    jv_kind_name(jv_get_kind(v)), want);
+		jv_free(v);
+		*out = jv_invalid();
+		errno = EINVAL;
+		return EX_DATAERR;
+	}
+	*out = v;
+	return 0;
 }
 
 /* --- canonical text -------------------------------------------------

@@ -27,9 +27,19 @@ void ndjson_close(struct ndjson_reader *r);
 /* Parse one JSON text of n bytes. Invalid (with a message) on error.
  * Rejects text that is not UTF-8 or has NUL bytes. */
 jv json_parse(const char *s, size_t n);
-/* Read and parse a whole file. Invalid with a message on error, errno set
- * for a file that cannot be read. */
+/* Read and parse a whole file. Invalid with a message on error: errno
+ * EINVAL and "line N: not JSON (WHY)" for a text that does not parse
+ * (never quoting it: such files hold secrets), else errno and its
+ * strerror for a file that cannot be read. */
 jv json_read_file(const char *path);
+/* The same for an open file, read from where it stands; fd stays open. */
+jv json_read_fd(int fd);
+/* The same for a file that must hold one object (want says what kind,
+ * e.g. "the JSON of an OAuth client"): 0 and *out (the caller's), or a
+ * one-line message "'PATH' line N: ...; expected WANT" printed and
+ * EX_DATAERR (not JSON, not an object) or EX_NOINPUT (cannot be read:
+ * missing, a directory; errno says which). */
+int json_load_file(const char *path, const char *want, jv *out);
 
 /* Compact text, keys sorted, no newline; consumes v; the caller frees. */
 char *json_dump(jv v);
