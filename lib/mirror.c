@@ -356,7 +356,12 @@ create_0600(const char *path)
 
 	if (state_mkdir_for(path) == -1)
 		return NULL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+	/* a new file, never one planted under the name: a link is removed,
+	 * not written through, and O_EXCL loses a race to plant one */
+	if (unlink(path) == -1 && errno != ENOENT)
+		return NULL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
 		return NULL;
 	if ((fp = fdopen(fd, "w+")) == NULL)
 		close(fd);

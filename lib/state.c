@@ -99,6 +99,62 @@ is_ours(const char *dir)
 	return 0;
 }
 
+/* The top of the area dir lies in (its gcal directory), or NULL. */
+static char *
+area_top(const char *dir)
+{
+	char *top;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		top = area_dir(i == 0 ? STATE_CONFIG : STATE_STATE);
+		n = strlen(top);
+		if (strncmp(dir, top, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+			return top;
+		free(top);
+	}
+	return NULL;
+}
+
+/* ssh's rule for its own files (StrictModes): a directory that holds
+ * secrets belongs to the user and nobody else can write to it, or a
+ * local user could swap the files in it. From dir up to the area's gcal
+ * directory: another owner, or a group- or world-writable mode, is
+ * refused (EX_CONFIG); one that others can only read is made 0700. */
+static void
+check_dirs(const char *dir)
+{
+	char *top = area_top(dir), *d, *slash;
+	struct stat st;
+
+	if (top == NULL)
+		return;
+	d = xstrdup(dir);
+	for (;;) {
+		if (stat(d, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (st.st_uid != geteuid())
+				errx(EX_CONFIG, "'%s': owned by another user (uid %lu): "
+				    "refusing to keep secrets there", d,
+				    (unsigned long)st.st_uid);
+			if ((st.st_mode & 022) != 0)
+				errx(EX_CONFIG, "'%s': writable by others (mode %03o): "
+				    "refusing to keep secrets there (chmod 700 it)", d,
+				    (unsigned)(st.st_mode & 0777));
+			if ((st.st_mode & 077) != 0) {
+				note("'%s': was readable by others, made 0700", d);
+				chmod(d, 0700);
+			}
+		}
+		if (strcmp(d, top) == 0 || (slash = strrchr(d, '/')) == NULL ||
+		    slash == d)
+			break;
+		*slash = '\0';
+	}
+	free(d);
+	free(top);
+}
+
 int
 state_mkdir(const char *dir)
 {
@@ -111,6 +167,7 @@ state_mkdir(const char *dir)
 			errno = ENOTDIR;
 			return -1;
 		}
+		check_dirs(dir);
 		return 0;
 	}
 	copy = xstrdup(dir);
@@ -127,19 +184,9 @@ state_mkdir(const char *dir)
 		*slash = '/';
 	}
 	free(copy);
+	if (rc == 0)
+		check_dirs(dir);
 	return rc;
-}
-
-/* Our directories hold secrets: a gcal directory must be 0700. */
-static void
-tighten_dir(const char *dir)
-{
-	struct stat st;
-
-	if (is_ours(dir) && stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
-		note("'%s': was readable by others, made 0700", dir);
-		chmod(dir, 0700);
-	}
 }
 
 static char *
@@ -173,11 +220,12 @@ state_write(const char *path, const void *data, size_t n)
 
 	if (state_mkdir(dir) == -1)
 		goto fail_nofile;
-	tighten_dir(dir);
-	/* O_EXCL|0600: never readable by others, not even for a moment. A
-	 * stale .new from a killed run is ours to replace. */
+	/* O_EXCL|0600: never readable by others, not even for a moment, and
+	 * never through a link planted under the name. A stale .new from a
+	 * killed run is ours to replace. */
 	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		goto fail_nofile;
 	if (write_all(fd, data, n) == -1 || fsync(fd) == -1) {
 		saved = errno;
@@ -232,23 +280,60 @@ jv
 state_read_json(const char *path)
 {
 	struct stat st;
+	char *dir = dir_of(path);
+	const char *why = NULL;
+	int fd, saved;
 	jv v;
 
-	int saved;
-
-	if (stat(path, &st) == -1) {
+	check_dirs(dir);
+	free(dir);
+	/* never through a planted link: not to read it, not to chmod its
+	 * target */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		saved = errno;
-		v = jv_invalid_with_msg(jv_string(strerror(saved)));
+		v = jv_invalid_with_msg(jv_string(saved == ELOOP ?
+		    "a symbolic link (not followed)" : strerror(saved)));
 		errno = saved;
 		return v;
 	}
+	if (fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "owned by another user";
+	if (why) {
+		close(fd);
+		errno = EPERM;
+		return jv_invalid_with_msg(jv_string(why));
+	}
 	if ((st.st_mode & 077) != 0) {
 		note("'%s': was readable by others, made 0600", path);
-		if (chmod(path, 0600) == -1)
+		if (fchmod(fd, 0600) == -1)
 			warn("chmod '%s'", path);
 	}
-	v = json_read_file(path);
+	v = json_read_fd(fd);
+	saved = errno;
+	close(fd);
+	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_OBJECT) {
+		v = jv_invalid_with_msg(jv_string_fmt("line 1: a JSON %s, not "
+		    "an object", jv_kind_name(jv_get_kind(v))));
+		saved = EINVAL;
+	}
+	errno = jv_is_valid(v) ? 0 : saved;
 	return v;
+}
+
+char *
+state_error(const char *path, jv v)
+{
+	char *why = json_error_text(v), *s;
+
+	s = xasprintf(strncmp(why, "line ", 5) == 0 ? "'%s' %s" : "'%s': %s",
+	    path, why);
+	free(why);
+	return s;
 }
 
 int
@@ -301,9 +386,15 @@ state_lock_path(const char *path, int timeout, int *status)
 			errx(EX_USAGE, "$GCAL_LOCK_TIMEOUT: '%s' is %s", env, errstr);
 	}
 	if (state_mkdir_for(path) == -1 ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		warn("'%s'", path);
-		*status = EX_SOFTWARE;
+	    (fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1) {
+		if (errno == ELOOP) {
+			warnx("'%s': a symbolic link: refusing to follow it", path);
+			*status = EX_CONFIG;
+		} else {
+			warn("'%s'", path);
+			*status = EX_SOFTWARE;
+		}
 		return -1;
 	}
 	deadline = now_ms() + (long long)timeout * 1000;
@@ -351,25 +442,36 @@ state_profile_read(const char *profile)
 {
 	char *path = state_path(STATE_CONFIG, profile, "profile.json");
 	jv v = state_read_json(path);
+	int saved = errno;
 
 	free(path);
-	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
-		return jv_invalid_with_msg(jv_string("profile.json is not an object"));
-	}
+	errno = saved;
 	return v;
 }
 
 int
 state_profile_load(const char *profile, jv *prof)
 {
+	char *path, *why;
+
 	*prof = state_profile_read(profile);
 	if (jv_is_valid(*prof))
 		return 0;
-	jv_free(*prof);
+	if (errno == ENOENT) {
+		jv_free(*prof);
+		*prof = jv_invalid();
+		warnx("no such profile '%s' (gcal-auth list shows them; "
+		    "gcal-auth login -p %s makes it)", profile, profile);
+		return EX_CONFIG;
+	}
+	/* damaged is not missing: say which file, and where */
+	path = state_path(STATE_CONFIG, profile, "profile.json");
+	why = state_error(path, *prof);
+	warnx("profile '%s' is damaged: %s (repair it, or link again: "
+	    "gcal-auth login -p %s)", profile, why, profile);
+	free(why);
+	free(path);
 	*prof = jv_invalid();
-	warnx("no such profile '%s' (gcal-auth list shows them; gcal-auth "
-	    "login -p %s makes it)", profile, profile);
 	return EX_CONFIG;
 }
 

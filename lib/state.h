@@ -30,8 +30,10 @@ int state_valid_profile(const char *name);
  * result is the caller's. */
 char *state_path(enum state_area area, const char *profile, const char *name);
 
-/* Create dir and its parents; ours are 0700 (a looser one is tightened,
- * with a warning). 0 or -1 with errno. */
+/* Create dir and its parents; ours are 0700 (one that others can read
+ * is tightened, with a warning). A directory of ours owned by another
+ * user or writable by others exits EX_CONFIG (see check_dirs). 0 or -1
+ * with errno. */
 int state_mkdir(const char *dir);
 
 /* Create the directory that is to hold path (as state_mkdir). */
@@ -43,9 +45,14 @@ int state_mkdir_for(const char *path);
 int state_write(const char *path, const void *data, size_t n);
 /* The same for one JSON value (compact, sorted keys, newline); consumes v. */
 int state_write_json(const char *path, jv v);
-/* Read a JSON file of ours. A file readable by group or others is made
- * 0600 with a warning. Invalid with errno ENOENT when missing. */
+/* Read a JSON object file of ours, never through a symbolic link. A
+ * file readable by group or others is made 0600 with a warning.
+ * Invalid with errno ENOENT when missing, else with a message for
+ * state_error (EINVAL: not JSON or not an object). */
 jv state_read_json(const char *path);
+/* "'PATH' line N: WHY" or "'PATH': WHY" for what state_read_json
+ * returned invalid (consumed); never quotes the file. The caller's. */
+char *state_error(const char *path, jv v);
 /* Remove path; a missing file is not an error. 0 or -1 with errno. */
 int state_remove(const char *path);
 /* Remove a directory and everything in it, but for its entry named keep
@@ -56,7 +63,8 @@ int state_remove_tree(const char *dir, const char *keep);
  * around a token refresh), waiting up to timeout seconds
  * (GCAL_LOCK_TIMEOUT overrides). Returns an fd for state_unlock, or -1
  * with a message printed and *status set: EX_TEMPFAIL when another run
- * still holds it, EX_SOFTWARE when the lock file cannot be made. */
+ * still holds it, EX_CONFIG when it is a symbolic link, EX_SOFTWARE
+ * when the lock file cannot be made. */
 int state_lock(const char *profile, const char *name, int timeout,
     int *status);
 /* The same for any lock file path (made 0600, with its directory). */
@@ -64,10 +72,11 @@ int state_lock_path(const char *path, int timeout, int *status);
 void state_unlock(int fd);
 
 /* The profile's profile.json (an object), or invalid with errno ENOENT
- * when the profile does not exist. */
+ * when the profile does not exist, another errno when it is damaged. */
 jv state_profile_read(const char *profile);
 /* The same for a profile that must exist: 0 and *prof (the caller's), or
- * EX_CONFIG with "no such profile" said (and *prof invalid). */
+ * EX_CONFIG with "no such profile", or the damaged file and its line,
+ * said (and *prof invalid). */
 int state_profile_load(const char *profile, jv *prof);
 /* Replace profile.json atomically; consumes v. 0 or -1 with errno. */
 int state_profile_write(const char *profile, jv v);
