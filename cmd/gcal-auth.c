@@ -174,11 +174,11 @@ load_client(const struct args *a, const char *profile, jv *client)
 static jv
 profile_view(const char *profile, jv prof)
 {
-	jv v = jv_object();
+	jv v = jv_object(), t;
 	long long exp;
-	char when[32];
+	char when[32], *path, *why;
 	const char *keys[] = {"kind", "account", "calendar", "calendar_summary",
-	    "linked_at", "revoked_at", NULL};
+	    "linked_at", "revoked_at", "revoked_with", NULL};
 	char *last = mirror_last_pull(profile);
 	size_t i;
 
@@ -192,6 +192,17 @@ profile_view(const char *profile, jv prof)
 	v = jv_object_set(v, jv_string("last_sync"), last ? jv_string(last) :
 	    jv_null());
 	free(last);
+	/* a damaged token file is shown, not taken for a missing one */
+	path = state_path(STATE_STATE, profile, "token.json");
+	t = state_read_json(path);
+	if (!jv_is_valid(t) && errno != ENOENT) {
+		why = state_error(path, t);
+		v = json_set_str(v, "damaged", why);
+		v = jv_object_set(v, jv_string("linked"), jv_false());
+		free(why);
+	} else
+		jv_free(t);
+	free(path);
 	exp = oauth_token_expiry(profile);
 	if (exp > 0) {
 		time_rfc3339(exp, when);
@@ -222,7 +233,7 @@ save_profile(const char *profile, jv prof)
 static void
 replace_old_link(const char *profile, jv old, const char *account)
 {
-	char *path, *dir;
+	char *path, *dir, **siblings, **p, when[32];
 	const char *old_account = json_str(old, "account");
 	jv t;
 	int already;
@@ -232,9 +243,18 @@ replace_old_link(const char *profile, jv old, const char *account)
 	path = state_path(STATE_STATE, profile, "token.json");
 	t = state_read_json(path);
 	if (json_str(t, "refresh_token") &&
-	    oauth_revoke(json_str(t, "refresh_token"), &already) == 0)
+	    oauth_revoke(json_str(t, "refresh_token"), &already) == 0) {
 		note("profile '%s': revoked the grant of %s, which this login "
 		    "replaces", profile, old_account);
+		/* the grant was theirs too */
+		siblings = oauth_grant_siblings(profile, old);
+		time_rfc3339(now_s(), when);
+		for (p = siblings; *p; p++) {
+			note("profile '%s' shared that grant: marked revoked", *p);
+			oauth_mark_revoked(*p, profile, when);
+		}
+		state_free_list(siblings);
+	}
 	jv_free(t);
 	free(path);
 	dir = state_path(STATE_STATE, profile, "sync");
@@ -323,7 +343,7 @@ static int
 cmd_service_account(const struct args *a, const char *profile)
 {
 	jv key, tokens = jv_invalid(), prof;
-	char *scopes, *path, *why;
+	char *scopes, *path;
 	char when[32];
 	int rc, lock;
 
@@ -331,14 +351,9 @@ cmd_service_account(const struct args *a, const char *profile)
 		warnx("service-account needs --key FILE and --subject EMAIL");
 		return EX_USAGE;
 	}
-	key = json_read_file(a->key);
-	if (!jv_is_valid(key)) {
-		rc = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
-		why = json_error_text(key);
-		warnx("'%s': %s", a->key, why);
-		free(why);
+	if ((rc = json_load_file(a->key, "a service account's JSON key file "
+	    "(from Google Cloud console)", &key)) != 0)
 		return rc;
-	}
 	if (json_str(key, "client_email") == NULL ||
 	    json_str(key, "private_key") == NULL) {
 		warnx("'%s': not a service account key (want type "
@@ -555,17 +570,34 @@ out:
 static int
 cmd_list(void)
 {
-	char **names = state_profiles(), **p;
-	jv prof;
+	char **names = state_profiles(), **p, *path, *why;
+	jv prof, v;
+	int rc = 0;
 
 	for (p = names; *p; p++) {
 		prof = state_profile_read(*p);
-		if (jv_is_valid(prof))
-			json_print(stdout, profile_view(*p, prof));
-		jv_free(prof);
+		if (jv_is_valid(prof)) {
+			v = profile_view(*p, prof);
+			if (json_str(v, "damaged"))
+				rc = EX_CONFIG;
+			json_print(stdout, v);
+			jv_free(prof);
+			continue;
+		}
+		/* shown as damaged, never left out (it would read as gone) */
+		path = state_path(STATE_CONFIG, *p, "profile.json");
+		why = state_error(path, prof);
+		warnx("profile '%s' is damaged: %s", *p, why);
+		v = json_set_str(jv_object(), "profile", *p);
+		v = json_set_str(v, "damaged", why);
+		v = jv_object_set(v, jv_string("linked"), jv_false());
+		json_print(stdout, v);
+		free(why);
+		free(path);
+		rc = EX_CONFIG;
 	}
 	state_free_list(names);
-	return 0;
+	return rc;
 }
 
 int

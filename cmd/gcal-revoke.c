@@ -1,6 +1,7 @@
 /* gcal-revoke: revoke a profile's grant at Google and forget it locally.
  * See gcal-revoke(1). */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,21 @@ static const char *const synopsis[] = {
 	"[-p PROFILE] [--keep-state]",
 	NULL,
 };
+
+/* "'a', 'b'" for a list of profile names; the caller's. */
+static char *
+sibling_names(char **names)
+{
+	struct buf b = {0};
+	char **p;
+
+	for (p = names; *p; p++) {
+		if (p != names)
+			buf_adds(&b, ", ");
+		buf_printf(&b, "'%s'", *p);
+	}
+	return buf_take(&b);
+}
 
 /* Remove the profile's state: tokens always, the rest unless keep. */
 static int
@@ -81,10 +97,10 @@ revoke_service_account(const char *profile, jv prof)
 static int
 unlink_profile(const char *profile, int keep_state)
 {
-	jv prof, t, out;
+	jv prof, t, out, also;
 	const char *kind, *account, *token;
-	char *path, when[32];
-	int rc = 0, already = 0, had_token;
+	char *path, *why, *names, **siblings, **p, when[32];
+	int rc = 0, rc2, already = 0, had_token;
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
@@ -97,7 +113,27 @@ unlink_profile(const char *profile, int keep_state)
 	account = json_str(prof, "account");
 	path = state_path(STATE_STATE, profile, "token.json");
 	t = state_read_json(path);
+	if (!jv_is_valid(t) && errno != ENOENT) {
+		/* damaged is not gone: the grant may live on at Google */
+		why = state_error(path, t);
+		warnx("profile '%s': its token file is damaged: %s: nothing was "
+		    "revoked (restore it, or revoke the access at "
+		    "https://myaccount.google.com/permissions)", profile, why);
+		free(why);
+		free(path);
+		jv_free(prof);
+		return EX_CONFIG;
+	}
 	free(path);
+	siblings = oauth_grant_siblings(profile, prof);
+	if (siblings[0]) {
+		names = sibling_names(siblings);
+		/* said before acting: the user may want to stop here */
+		note("the grant of %s to this client is shared by profile%s %s: "
+		    "revoking it ends %s too", account ? account : "the account",
+		    siblings[1] ? "s" : "", names, siblings[1] ? "them" : "it");
+		free(names);
+	}
 	/* The refresh token stands for the whole grant: revoking it ends
 	 * every access token of the grant too (Google's OAuth guide). */
 	token = json_str(t, "refresh_token");
@@ -108,15 +144,31 @@ unlink_profile(const char *profile, int keep_state)
 		/* keep everything: the link still works, try again later */
 		jv_free(t);
 		jv_free(prof);
+		state_free_list(siblings);
 		return rc;
 	}
 	jv_free(t);
-	if ((rc = forget_state(profile, keep_state)) != 0) {
+	time_rfc3339(now_s(), when);
+	also = jv_array();
+	for (p = siblings; *p; p++) {
+		if (oauth_mark_revoked(*p, profile, when) != 0)
+			rc = EX_SOFTWARE;
+		also = jv_array_append(also, jv_string(*p));
+	}
+	if (siblings[0]) {
+		names = sibling_names(siblings);
+		note("profile%s %s marked revoked: %s the same grant",
+		    siblings[1] ? "s" : "", names, siblings[1] ? "they shared" :
+		    "it shared");
+		free(names);
+	}
+	state_free_list(siblings);
+	if ((rc2 = forget_state(profile, keep_state)) != 0) {
 		jv_free(prof);
-		return rc;
+		jv_free(also);
+		return rc2;
 	}
 	if (json_str(prof, "revoked_at") == NULL) {
-		time_rfc3339(now_s(), when);
 		prof = json_set_str(prof, "revoked_at", when);
 		if (state_profile_write(profile, jv_copy(prof)) == -1) {
 			warn("profile '%s'", profile);
@@ -135,6 +187,7 @@ unlink_profile(const char *profile, int keep_state)
 	out = jv_object_set(out, jv_string("already_revoked"),
 	    jv_bool(already || !had_token));
 	out = jv_object_set(out, jv_string("state_kept"), jv_bool(keep_state));
+	out = jv_object_set(out, jv_string("also_revoked"), also);
 	json_print(stdout, out);
 	jv_free(prof);
 	return rc;

@@ -29,16 +29,13 @@ extern char **environ;
 int
 oauth_client_read(const char *path, jv *client)
 {
-	jv f = json_read_file(path), inner;
+	jv f, inner;
 	const char *id, *secret;
-	char *why;
+	int rc;
 
-	if (!jv_is_valid(f)) {
-		why = json_error_text(f);
-		warnx("'%s': %s", path, why);
-		free(why);
-		return errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
-	}
+	if ((rc = json_load_file(path, "the JSON of a \"Desktop app\" OAuth "
+	    "client", &f)) != 0)
+		return rc;
 	/* Google Cloud console names the client's kind at the top. */
 	inner = json_get(f, "installed");
 	if (jv_get_kind(inner) != JV_KIND_OBJECT) {
@@ -739,21 +736,27 @@ refresh(const char *profile, jv prof, jv old, jv *tokens)
 	const char *kind = json_str(prof, "kind");
 	struct http_response resp;
 	struct buf form = {0};
-	char *path;
+	char *path, *why;
 	jv client, key;
 	int rc;
 
 	if (kind && strcmp(kind, "service_account") == 0) {
 		path = state_path(STATE_CONFIG, profile, "service-account.json");
 		key = state_read_json(path);
-		free(path);
-		if (jv_get_kind(key) != JV_KIND_OBJECT) {
-			jv_free(key);
-			warnx("profile '%s': its service account key is missing; "
+		if (!jv_is_valid(key)) {
+			if (errno == ENOENT) {
+				jv_free(key);
+				why = NULL;
+			} else
+				why = state_error(path, key);
+			warnx("profile '%s': its service account key is %s%s; "
 			    "link again: gcal-auth service-account -p %s", profile,
-			    profile);
+			    why ? "damaged: " : "missing", why ? why : "", profile);
+			free(why);
+			free(path);
 			return EX_CONFIG;
 		}
+		free(path);
 		http_secret(json_str(key, "private_key"), "PRIVATE_KEY");
 		rc = oauth_service_account(key, json_str(prof, "subject"),
 		    json_str(old, "scope") ? json_str(old, "scope") :
@@ -793,7 +796,7 @@ refresh(const char *profile, jv prof, jv old, jv *tokens)
 int
 oauth_token(const char *profile, int force, char **token)
 {
-	char *path = token_path(profile);
+	char *path = token_path(profile), *why;
 	jv prof, t = jv_invalid(), fresh;
 	const char *account;
 	int lock = -1, rc;
@@ -802,10 +805,14 @@ oauth_token(const char *profile, int force, char **token)
 		goto out;
 	account = json_str(prof, "account");
 	if (json_str(prof, "revoked_at") != NULL) {
-		warnx("profile '%s' (%s) was unlinked on %s: the link is gone; "
-		    "link again: gcal-auth login -p %s", profile,
+		warnx("profile '%s' (%s) was unlinked on %s%s%s%s: the link is "
+		    "gone; link again: gcal-auth login -p %s", profile,
 		    account ? account : "unknown account",
-		    json_str(prof, "revoked_at"), profile);
+		    json_str(prof, "revoked_at"),
+		    json_str(prof, "revoked_with") ? " (its grant was revoked "
+		    "with profile '" : "", json_str(prof, "revoked_with") ?
+		    json_str(prof, "revoked_with") : "",
+		    json_str(prof, "revoked_with") ? "')" : "", profile);
 		rc = EX_NOPERM;
 		goto out;
 	}
@@ -818,6 +825,17 @@ oauth_token(const char *profile, int force, char **token)
 		goto out;
 	jv_free(t);
 	t = state_read_json(path);
+	if (!jv_is_valid(t) && errno != ENOENT) {
+		/* damaged is not gone: name the file and where */
+		why = state_error(path, t);
+		t = jv_invalid();
+		warnx("profile '%s': its token file is damaged: %s (restore it, "
+		    "or link again: gcal-auth login -p %s)", profile, why,
+		    profile);
+		free(why);
+		rc = EX_CONFIG;
+		goto out;
+	}
 	if (!force && token_fresh(t))
 		goto have;
 	if (jv_get_kind(t) != JV_KIND_OBJECT &&
@@ -837,9 +855,10 @@ oauth_token(const char *profile, int force, char **token)
 	t = state_read_json(path);
 have:
 	if (json_str(t, "access_token") == NULL) {
-		warnx("profile '%s': token file '%s' is damaged; link again",
-		    profile, path);
-		rc = EX_NOPERM;
+		warnx("profile '%s': its token file is damaged: '%s': no "
+		    "access_token (restore it, or link again: gcal-auth login -p "
+		    "%s)", profile, path, profile);
+		rc = EX_CONFIG;
 		goto out;
 	}
 	http_secret(json_str(t, "refresh_token"), "REFRESH_TOKEN");
@@ -887,5 +906,69 @@ oauth_revoke(const char *token, int *already)
 	}
 	http_response_free(&resp);
 	form_free(&form);
+	return rc;
+}
+
+char **
+oauth_grant_siblings(const char *profile, jv prof)
+{
+	const char *account = json_str(prof, "account");
+	const char *client = json_str(prof, "client_id");
+	char **all = state_profiles(), **p, **out;
+	const char *kind;
+	size_t n = 0;
+	jv o;
+
+	out = xcalloc(1, sizeof(*out));
+	if (account == NULL || client == NULL)
+		goto done;
+	for (p = all; *p; p++) {
+		if (strcmp(*p, profile) == 0)
+			continue;
+		o = state_profile_read(*p);
+		kind = json_str(o, "kind");
+		/* Google's grant is the account's consent to the client: every
+		 * refresh token of it dies with any one of them */
+		if (jv_is_valid(o) && (kind == NULL || strcmp(kind, "oauth") == 0) &&
+		    json_str(o, "revoked_at") == NULL &&
+		    json_str(o, "account") && strcmp(json_str(o, "account"),
+		    account) == 0 && json_str(o, "client_id") &&
+		    strcmp(json_str(o, "client_id"), client) == 0) {
+			out = xreallocarray(out, n + 2, sizeof(*out));
+			out[n++] = xstrdup(*p);
+			out[n] = NULL;
+		}
+		jv_free(o);
+	}
+done:
+	state_free_list(all);
+	return out;
+}
+
+int
+oauth_mark_revoked(const char *profile, const char *by, const char *when)
+{
+	char *path;
+	jv prof = state_profile_read(profile);
+	int rc = 0;
+
+	if (!jv_is_valid(prof)) {
+		jv_free(prof);
+		return EX_CONFIG;
+	}
+	prof = json_set_str(prof, "revoked_at", when);
+	if (by)
+		prof = json_set_str(prof, "revoked_with", by);
+	if (state_profile_write(profile, prof) == -1) {
+		warn("profile '%s'", profile);
+		rc = EX_SOFTWARE;
+	}
+	/* its tokens are dead at Google: never send them again */
+	path = token_path(profile);
+	if (state_remove(path) == -1) {
+		warn("'%s'", path);
+		rc = EX_SOFTWARE;
+	}
+	free(path);
 	return rc;
 }

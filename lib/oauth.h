@@ -67,4 +67,14 @@ long long oauth_token_expiry(const char *profile);
  * was already revoked or unknown (which is success too). */
 int oauth_revoke(const char *token, int *already);
 
+/* The other live OAuth profiles linked with the same account and client
+ * as prof (profile's, borrowed): revoking any token of the grant ends
+ * them all (Google revokes the grant, not the one token). Sorted,
+ * NULL-terminated; free with state_free_list. */
+char **oauth_grant_siblings(const char *profile, jv prof);
+/* Mark profile revoked at when (revoked_at, and revoked_with naming the
+ * profile whose revocation ended it, when by is given) and remove its
+ * tokens; its sync state stays. 0 or an exit status, said. */
+int oauth_mark_revoked(const char *profile, const char *by, const char *when);
+
 #endif

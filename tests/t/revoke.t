@@ -62,6 +62,32 @@ is "$rc" 0 "a revoked profile can be linked again"
 run gcal-auth token -p keep
 is "$rc" 0 "... and gives tokens again"
 
+# One grant, three profiles: revoking one ends them all at Google.
+run link_account shop
+run link_account books
+run link_account other --account bob@example.com
+run gcal-auth token -p books
+is "$rc" 0 "a second profile of the same account and client works"
+run gcal-revoke -p shop
+is "$rc" 0 "revoking one of them exits 0"
+ok "... saying first which profiles share the grant" has "shared by profiles 'books', 'keep'" "$ERR"
+is "$(jq -c .also_revoked "$OUT")" '["books","keep"]' "... and listing them in its record"
+lacks other "$OUT" && pass "... but not another account's profile" || fail "... but not another account's profile"
+run gcal-auth list
+is "$(jq -r 'select(.profile == "books") | [.linked, .revoked_with] | join(" ")' "$OUT")" "false shop" \
+	"gcal-auth list shows the sharer revoked, with the profile it went with"
+is "$(jq -r 'select(.profile == "other") | .linked' "$OUT")" true "... and the other account still linked"
+ok "the sharer's dead tokens are gone" test ! -e "$XDG_STATE_HOME/gcal/books/token.json"
+n0=$(emu_log_count POST '^/token$')
+run gcal-auth token -p books
+is "$rc" 77 "the sharer then exits 77"
+ok "... naming the revocation" has "revoked with profile 'shop'" "$ERR"
+is "$(emu_log_count POST '^/token$')" "$n0" "... without sending its dead token to Google"
+run gcal-auth status -p books
+is "$(jq -r .linked "$OUT")" false "status shows it revoked"
+run gcal-auth token -p other
+is "$rc" 0 "the other account's profile still works"
+
 run gcal-revoke -p nobody
 is "$rc" 78 "revoke of an unknown profile exits 78"
 run gcal-revoke extra
