@@ -487,12 +487,123 @@ cmd_calendars(const char *profile)
 	return rc;
 }
 
+struct find_mark {
+	const char *summary;
+	const char *mark;
+	jv found;
+};
+
+static int
+match_mark(jv item, void *arg)
+{
+	struct find_mark *f = arg;
+	const char *s = json_str(item, "summary"), *d = json_str(item,
+	    "description");
+
+	char *text;
+
+	/* items are borrowed from pages other threads free: keep text */
+	if (!jv_is_valid(f->found) && s && d && strcmp(s, f->summary) == 0 &&
+	    strstr(d, f->mark) != NULL) {
+		text = json_dump(jv_copy(item));
+		f->found = json_parse(text, strlen(text));
+		free(text);
+	}
+	return 0;
+}
+
+/* calendars.insert is not idempotent (RFC 9110 9.2.2) and Google lets
+ * no client choose a calendar's id: an answer lost after Google acted,
+ * retried blindly, makes a second calendar. So the insert carries a mark
+ * of this run in its description, is sent once per attempt, and after a
+ * lost or retryable answer calendarList is searched for the mark before
+ * the next attempt. 0 with Google's answer (or the found calendar as a
+ * 200) in resp, or an exit status said. */
+static int
+create_calendar(struct calendar_api *api, const char *profile,
+    const struct args *a, struct http_response *resp)
+{
+	struct http_request req = {
+		.method = "POST", .host = HOST_WWW, .path = "/calendar/v3/calendars",
+		.content_type = "application/json", .want_json = 1, .no_retry = 1,
+	};
+	char *mark, *desc, *body, *token = NULL;
+	struct find_mark f = {a->create, NULL, jv_invalid()};
+	int attempt, max = http_max_retries(), rc, lost, refreshed = 0;
+	jv b;
+
+	mark = xasprintf("%08x%08x", arc4random(), arc4random());
+	f.mark = mark;
+	desc = xasprintf("Made by gcal-auth for profile %s (mark %s)", profile,
+	    mark);
+	b = json_set_str(json_set_str(jv_object(), "summary", a->create),
+	    "description", desc);
+	if (a->time_zone)
+		b = json_set_str(b, "timeZone", a->time_zone);
+	body = json_dump(b);
+	req.body = body;
+	req.body_len = strlen(body);
+	if ((rc = oauth_token(profile, 0, &token)) != 0)
+		goto out;
+	for (attempt = 1;; attempt++) {
+		req.bearer = token;
+		rc = http_do(&req, resp);
+		if (rc == 0 && resp->status == 401 && !refreshed) {
+			/* refused before acting: a new token, the same attempt */
+			http_response_free(resp);
+			free_secret(token);
+			token = NULL;
+			refreshed = 1;
+			attempt--;
+			if ((rc = oauth_token(profile, 1, &token)) != 0)
+				goto out;
+			continue;
+		}
+		lost = rc != 0 || http_retryable(resp);
+		if (!lost)
+			break;
+		if (rc != 0 && verbose)
+			warnx("%s: looking for the calendar before trying again",
+			    http_error());
+		/* did Google act before the answer was lost? */
+		if ((rc = calendar_list(api, "/calendar/v3/users/me/calendarList?"
+		    "maxResults=250&showHidden=true", "looking for the created "
+		    "calendar", match_mark, &f, NULL)) != 0)
+			goto out;
+		if (jv_is_valid(f.found)) {
+			http_response_free(resp);
+			memset(resp, 0, sizeof(*resp));
+			resp->status = 200;
+			resp->json = f.found;
+			f.found = jv_invalid();
+			break;
+		}
+		if (attempt > max) {
+			if (resp->status == 0) {
+				warnx("creating the calendar: %s", http_error());
+				rc = EX_TEMPFAIL;
+			}
+			break; /* a retryable answer is judged by the caller */
+		}
+		usleep((useconds_t)http_backoff_ms(attempt, resp->status ?
+		    resp->retry_after : -1) * 1000);
+		http_response_free(resp);
+	}
+out:
+	free_secret(token);
+	jv_free(f.found);
+	free(body);
+	free(desc);
+	free(mark);
+	return rc;
+}
+
 static int
 cmd_use(const struct args *a, const char *profile)
 {
 	struct calendar_api *api;
 	struct http_response resp;
-	jv prof, cal = jv_invalid(), body;
+	jv prof, cal = jv_invalid();
 	char *id = NULL, *path;
 	int rc, lock;
 
@@ -511,11 +622,7 @@ cmd_use(const struct args *a, const char *profile)
 		return rc;
 	}
 	if (a->create) {
-		body = json_set_str(jv_object(), "summary", a->create);
-		if (a->time_zone)
-			body = json_set_str(body, "timeZone", a->time_zone);
-		rc = calendar_call(api, "POST", "/calendar/v3/calendars", body,
-		    NULL, &resp);
+		rc = create_calendar(api, profile, a, &resp);
 		if (rc == 0 && resp.status != 200)
 			rc = calendar_failure(&resp, "creating the calendar");
 	} else {

@@ -83,6 +83,33 @@ made=$(jq -r .id "$OUT")
 is "$(gcal-auth status | jq -r .calendar_summary)" "Shop floor" "... and chooses it"
 ok "... which Google now lists" sh -c "gcal-auth calendars | grep -q '$made'"
 
+# The answer to the insert is lost after Google made the calendar: one
+# calendar, not two (calendars.insert is not idempotent).
+count_named() {
+	gcal-auth calendars >"$T/cals" 2>/dev/null
+	jq -r --arg s "$1" 'select(.summary == $s) | .id' "$T/cals" | wc -l | tr -d ' '
+}
+emu_ctl POST /_emu/faults '{"method":"POST","path":"^/calendar/v3/calendars$","action":"drop_after","times":2}' >/dev/null
+run gcal-auth use --create "Lost answer"
+is "$rc" 0 "use --create whose answers are lost after Google acted exits 0"
+is "$(count_named "Lost answer")" 1 "... leaving one calendar of that name, not two or three"
+is "$(gcal-auth status | jq -r .calendar)" "$(jq -r 'select(.summary == "Lost answer") | .id' "$T/cals")" \
+	"... and chooses the one Google made"
+emu_ctl POST /_emu/faults '{"method":"POST","path":"^/calendar/v3/calendars$","action":"drop_before","times":1}' >/dev/null
+run gcal-auth use --create "Never arrived"
+is "$rc" 0 "an insert lost before Google acted is tried again"
+is "$(count_named "Never arrived")" 1 "... making the calendar once"
+emu_ctl POST /_emu/faults '{"method":"POST","path":"^/calendar/v3/calendars$","status":503,"times":100}' >/dev/null
+run env GCAL_RETRIES=2 gcal-auth use --create "Busy"
+is "$rc" 75 "an insert Google keeps answering 503 exits 75 after the retries"
+is "$(count_named "Busy")" 0 "... making nothing"
+emu_ctl DELETE /_emu/faults >/dev/null
+emu_ctl POST /_emu/faults '{"method":"POST","path":"^/calendar/v3/calendars$","action":"drop_after","times":100}' >/dev/null
+run env GCAL_RETRIES=3 gcal-auth use --create "Always lost"
+is "$rc" 0 "an insert whose every answer is lost still ends with the calendar Google made"
+emu_ctl DELETE /_emu/faults >/dev/null
+is "$(count_named "Always lost")" 1 "... just one"
+
 run link_account second
 run gcal-auth list
 is "$(wc -l <"$OUT" | tr -d ' ')" 2 "list shows every profile"
