@@ -678,10 +678,67 @@ http_google_reason(const struct http_response *resp)
 {
 	jv v = body_json(resp);
 	const char *s = reason_in(v);
-	char *out = s ? xstrdup(s) : NULL;
+	/* Google's reasons are short camelCase words, never touched here */
+	char *out = s ? http_redact_message(s) : NULL;
 
 	jv_free(v);
 	return out;
+}
+
+static int
+token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("._~+/=-", c) != NULL;
+}
+
+/* Does a word look like a credential? Google's own spellings (access
+ * tokens ya29., refresh tokens 1//, codes 4/, client secrets GOCSPX-,
+ * JWTs eyJ), or a long run of mixed case and digits (base32hex ids and
+ * words are not mixed case). */
+static int
+looks_secret(const char *w, size_t n)
+{
+	static const char *const prefixes[] = {"ya29.", "1//", "4/0", "4/1",
+	    "GOCSPX-", "eyJ", NULL};
+	int up = 0, low = 0, dig = 0;
+	size_t i;
+
+	for (i = 0; prefixes[i]; i++)
+		if (n >= strlen(prefixes[i]) + 8 &&
+		    strncmp(w, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	if (n < 32)
+		return 0;
+	for (i = 0; i < n; i++) {
+		up |= w[i] >= 'A' && w[i] <= 'Z';
+		low |= w[i] >= 'a' && w[i] <= 'z';
+		dig |= w[i] >= '0' && w[i] <= '9';
+	}
+	return up && low && dig;
+}
+
+char *
+http_redact_message(const char *s)
+{
+	char *known = http_redact(s, strlen(s));
+	struct buf b = {0};
+	const char *p = known, *w;
+
+	while (*p) {
+		if (!token_char((unsigned char)*p)) {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		for (w = p; *p && token_char((unsigned char)*p); p++)
+			;
+		if (looks_secret(w, (size_t)(p - w)))
+			buf_adds(&b, "<REDACTED>");
+		else
+			buf_add(&b, w, (size_t)(p - w));
+	}
+	free(known);
+	return buf_take(&b);
 }
 
 char *
@@ -693,7 +750,9 @@ http_google_message(const struct http_response *resp)
 
 	if (s == NULL)
 		s = json_str(v, "error_description");
-	out = s ? xstrdup(s) : NULL;
+	/* Google's words go into error lines and result records: an answer
+	 * that echoes a token must not carry it there */
+	out = s ? http_redact_message(s) : NULL;
 	jv_free(e);
 	jv_free(v);
 	return out;

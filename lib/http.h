@@ -66,7 +66,8 @@ const char *http_error(void);
 /* Reason of a Google error body (error.errors[0].reason, else the OAuth
  * "error" string, else NULL); the caller frees. */
 char *http_google_reason(const struct http_response *resp);
-/* Google's human message of an error body, or NULL; the caller frees. */
+/* Google's human message of an error body, or NULL; the caller frees.
+ * Redacted as http_redact_message does. */
 char *http_google_message(const struct http_response *resp);
 /* Retryable per DESIGN.md: 5xx, 429, 403 rate limits. */
 int http_retryable(const struct http_response *resp);
@@ -89,6 +90,10 @@ long http_backoff_ms(int attempt, long retry_after);
 void http_secret(const char *value, const char *kind);
 /* s with every registered secret replaced; the caller frees. */
 char *http_redact(const char *s, size_t n);
+/* The same for a text of Google's shown to the user, and every word that
+ * looks like a credential (Google's token prefixes, long mixed-case
+ * runs) replaced by "<REDACTED>"; the caller frees. */
+char *http_redact_message(const char *s);
 
 /* Request and response counters, for -v summaries and tests. */
 long http_request_count(void);

@@ -335,7 +335,7 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 	struct pollfd pfd[2];
 	struct buf line = {0};
 	long long deadline = now_ms() + (long long)timeout * 1000;
-	char chunk[4096], *target, *nl;
+	char chunk[4096], *target, *nl, *why;
 	int stdin_open = 1, n, cfd, rc = -1, have = 0;
 	ssize_t got;
 	long long left;
@@ -427,8 +427,9 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 		    "this sign-in, or forged); nothing was linked");
 		rc = EX_DATAERR;
 	} else if (r->error) {
-		warnx("Google did not grant access (%s); nothing was linked",
-		    r->error);
+		why = http_redact_message(r->error);
+		warnx("Google did not grant access (%s); nothing was linked", why);
+		free(why);
 		rc = EX_NOPERM;
 	} else
 		rc = 0;

@@ -55,6 +55,7 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 {
 	jv r = push_result(c, status), e, errs, first;
 	const char *s;
+	char *msg;
 
 	if (code)
 		r = jv_object_set(r, jv_string("code"), jv_number((double)code));
@@ -66,8 +67,11 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 		reason = json_str(first, "reason");
 	if (reason)
 		r = json_set_str(r, "reason", reason);
-	if ((s = json_str(e, "message")) != NULL)
-		r = json_set_str(r, "message", s);
+	if ((s = json_str(e, "message")) != NULL) {
+		msg = http_redact_message(s);
+		r = json_set_str(r, "message", msg);
+		free(msg);
+	}
 	json_print(stdout, r);
 	fflush(stdout);
 	jv_free(first);
