@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "calendar.h"
@@ -270,7 +271,7 @@ cmd_login(const struct args *a, const char *profile)
 	jv client = jv_invalid(), tokens = jv_invalid(), old, prof, granted;
 	char when[32];
 	size_t i;
-	int rc, lock;
+	int rc, lock, already;
 
 	if ((rc = load_client(a, profile, &client)) != 0)
 		return rc;
@@ -301,6 +302,17 @@ cmd_login(const struct args *a, const char *profile)
 		    "as this access token");
 	if (rc == 0)
 		rc = oauth_account(tokens, &email);
+	/* The answer on the loopback may come from whoever read the consent
+	 * address and consented first (login CSRF): the account asked for
+	 * is the account linked, or nothing is. */
+	if (rc == 0 && a->account && strcasecmp(email, a->account) != 0) {
+		warnx("Google linked the account %s, not %s as asked "
+		    "(--account): nothing was linked", email, a->account);
+		if (json_str(tokens, "refresh_token") &&
+		    oauth_revoke(json_str(tokens, "refresh_token"), &already) == 0)
+			note("the grant of %s was revoked again", email);
+		rc = EX_NOPERM;
+	}
 	if (rc != 0) {
 		jv_free(granted);
 		goto out;

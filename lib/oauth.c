@@ -142,10 +142,10 @@ token_failure(const struct http_response *resp, const char *what)
 /* Start the browser on url without waiting and without a shell: $BROWSER
  * (words split on blanks, "%s" replaced by the URL, else the URL
  * appended), else xdg-open when there is a display. The child cannot read
- * our stdin (the paste-back) nor write to our stdout (the data). 0 when a
- * browser was started. */
+ * our stdin (the paste-back) nor write to our stdout (the data). Its pid
+ * and *name (the command, the caller's), or -1 when none was started. */
 static pid_t
-open_browser(const char *url)
+open_browser(const char *url, char **name)
 {
 	const char *env = getenv("BROWSER");
 	char *copy = NULL, *word, *save = NULL, **argv = NULL;
@@ -183,7 +183,8 @@ open_browser(const char *url)
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
 		note("cannot start the browser '%s'", argv[0]);
 		pid = -1;
-	}
+	} else
+		*name = xstrdup(argv[0]);
 	posix_spawn_file_actions_destroy(&fa);
 out:
 	free(argv);
@@ -285,18 +286,28 @@ listen_loopback(int *port)
 }
 
 static void
-answer_browser(int fd, const char *status, const char *text)
+answer_browser_to(int fd, const char *status, const char *text,
+    const char *location)
 {
 	char *page = xasprintf("<!doctype html><title>gcal</title><p>%s</p>\n",
 	    text);
-	char *head = xasprintf("HTTP/1.1 %s\r\nContent-Type: text/html; "
+	char *head = xasprintf("HTTP/1.1 %s\r\n%s%s%sContent-Type: text/html; "
 	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
-	    "Cache-Control: no-store\r\n\r\n", status, strlen(page));
+	    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\r\n",
+	    status, location ? "Location: " : "", location ? location : "",
+	    location ? "\r\n" : "", strlen(page));
 
 	write_all(fd, head, strlen(head));
 	write_all(fd, page, strlen(page));
+	explicit_bzero(head, strlen(head));
 	free(head);
 	free(page);
+}
+
+static void
+answer_browser(int fd, const char *status, const char *text)
+{
+	answer_browser_to(fd, status, text, NULL);
 }
 
 /* Read one request from a browser connection; its request target is put
@@ -328,31 +339,85 @@ read_browser_request(int fd, char **target)
 	return 0;
 }
 
+/* The path of the local start page: the browser is given
+ * http://127.0.0.1:PORT/START_PATH, which answers once with a redirect
+ * to Google's consent address. That address carries the state, and any
+ * local user can read a process's argv (/proc/PID/cmdline): it must not
+ * be there. A second visit of the start page means someone else read
+ * the local address and raced the browser: the login is refused. */
+#define START_PATH "/gcal-start"
+
+struct waiting {
+	int lfd;
+	const char *state;
+	const char *consent_url;   /* what the start page redirects to */
+	const char *redirect_uri;
+	int timeout;
+	pid_t browser;             /* -1: none started */
+	char *browser_name;        /* the command, or NULL */
+	int starts;                /* visits of the start page */
+};
+
+/* Has the browser command failed? Then say so once; 1 when it did. */
+static int
+browser_failed(struct waiting *w)
+{
+	int st;
+
+	if (w->browser <= 0 || waitpid(w->browser, &st, WNOHANG) != w->browser)
+		return 0;
+	w->browser = -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0; /* many hand the address to a running browser */
+	if (WIFEXITED(st))
+		warnx("the browser command '%s' failed (exit status %d) before "
+		    "the sign-in was done", w->browser_name, WEXITSTATUS(st));
+	else
+		warnx("the browser command '%s' was killed (signal %d) before "
+		    "the sign-in was done", w->browser_name, WTERMSIG(st));
+	return 1;
+}
+
 /* Wait for the redirect on the listener or a pasted URL on stdin. */
 static int
-wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
+wait_redirect(struct waiting *w, struct redirect *r)
 {
 	struct pollfd pfd[2];
 	struct buf line = {0};
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long deadline = now_ms() + (long long)w->timeout * 1000;
 	char chunk[4096], *target, *nl, *why;
-	int stdin_open = 1, n, cfd, rc = -1, have = 0;
+	int stdin_open = 1, n, cfd, rc = -1, have = 0, lfd = w->lfd;
+	const char *state = w->state;
 	ssize_t got;
 	long long left;
 
 	while (!have) {
 		left = deadline - now_ms();
 		if (left <= 0) {
-			warnx("no answer from the browser within %d s; "
-			    "nothing was linked", timeout);
+			warnx("waited %d s for Google to send the browser back to "
+			    "%s (or for its address pasted here)%s; nothing was "
+			    "linked", w->timeout, w->redirect_uri, w->starts ? "" :
+			    w->browser_name ? ": the browser never asked for the "
+			    "consent page" : "");
 			rc = EX_TEMPFAIL;
 			goto out;
+		}
+		if (browser_failed(w)) {
+			if (!isatty(0)) {
+				warnx("nothing was linked (run with --no-browser to "
+				    "open the address by hand)");
+				rc = EX_UNAVAILABLE;
+				goto out;
+			}
+			fprintf(stderr, "Open this address in a browser instead:\n"
+			    "\n  %s\n\nThen wait, or paste here the address the "
+			    "browser ends up on.\n", w->consent_url);
 		}
 		pfd[0].fd = lfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = stdin_open ? 0 : -1;
 		pfd[1].events = POLLIN;
-		n = poll(pfd, 2, left > 1000 ? 1000 : (int)left);
+		n = poll(pfd, 2, left > 200 ? 200 : (int)left);
 		if (n == -1 && errno != EINTR)
 			err(EX_SOFTWARE, "poll");
 		if (n <= 0)
@@ -361,7 +426,28 @@ wait_redirect(int lfd, const char *state, int timeout, struct redirect *r)
 			if ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 				continue;
 			target = NULL;
-			if (read_browser_request(cfd, &target) == -1 ||
+			if (read_browser_request(cfd, &target) == 0 &&
+			    strcmp(target, START_PATH) == 0) {
+				if (w->starts++ == 0)
+					answer_browser_to(cfd, "302 Found", "On to "
+					    "Google.", w->consent_url);
+				else
+					answer_browser(cfd, "410 Gone", "This sign-in "
+					    "page was opened twice; nothing will be "
+					    "linked. Start again.");
+				close(cfd);
+				free(target);
+				if (w->starts > 1) {
+					warnx("the local sign-in page was asked for "
+					    "twice (another local user may have read "
+					    "its address and raced the browser); "
+					    "nothing was linked");
+					rc = EX_NOPERM;
+					goto out;
+				}
+				continue;
+			}
+			if (target == NULL ||
 			    !parse_redirect(target, strlen(target), r)) {
 				/* a favicon or a stray request: not ours */
 				answer_browser(cfd, "404 Not Found", "Not found.");
@@ -455,7 +541,8 @@ oauth_login(const struct oauth_login *l, jv *tokens)
 	struct redirect r = {0};
 	struct http_response resp;
 	struct buf q = {0}, form = {0};
-	char *verifier, *challenge, *state, *redirect_uri, *url, *auth;
+	char *verifier, *challenge, *state, *redirect_uri, *url, *auth, *start;
+	struct waiting w = {0};
 	int lfd, port, rc;
 	pid_t browser = -1;
 
@@ -491,8 +578,9 @@ oauth_login(const struct oauth_login *l, jv *tokens)
 	free(auth);
 	buf_free(&q);
 
+	start = xasprintf("http://127.0.0.1:%d" START_PATH, port);
 	if (!l->no_browser)
-		browser = open_browser(url);
+		browser = open_browser(start, &w.browser_name);
 	if (browser == -1) {
 		fprintf(stderr, "Open this address in a browser to link a Google "
 		    "account:\n\n  %s\n\nThen wait, or paste here the address the "
@@ -501,9 +589,17 @@ oauth_login(const struct oauth_login *l, jv *tokens)
 		fprintf(stderr, "Waiting for consent in the browser (or paste the "
 		    "address it ends up on)...\n");
 
-	rc = wait_redirect(lfd, state, l->timeout, &r);
+	w.lfd = lfd;
+	w.state = state;
+	w.consent_url = url;
+	w.redirect_uri = redirect_uri;
+	w.timeout = l->timeout;
+	w.browser = browser;
+	rc = wait_redirect(&w, &r);
 	close(lfd);
-	reap(browser);
+	reap(w.browser);
+	free(start);
+	free(w.browser_name);
 	if (rc != 0)
 		goto done;
 

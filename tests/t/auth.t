@@ -160,6 +160,42 @@ BROWSER="$TOP/tests/helpers/browser-tamper" TAMPER=favicon \
 	gcal-auth login -p favicon --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
 is "$?" 0 "a stray request to the listener does not end the login"
 
+# --- login CSRF: the consent address is not in argv, the account is checked
+BROWSER="$TOP/tests/helpers/browser-tamper" TAMPER=account \
+	gcal-auth login -p csrf --account alice@example.com --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+is "$rc" 77 "another account consenting for login --account alice exits 77"
+ok "... naming both accounts" has 'linked the account bob@example.com, not alice@example.com' "$ERR"
+ok "... and links nothing" test ! -e "$XDG_CONFIG_HOME/gcal/csrf/profile.json"
+is "$(emu_ctl GET /_emu/grants | jq '[.[] | select(.user == "bob@example.com" and (.revoked | not))] | length')" 0 \
+	"... and revokes the grant it got for the other account"
+BROWSER="$TOP/tests/helpers/browser-tamper" TAMPER=account \
+	gcal-auth login -p csrf2 --account BOB@example.com --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+is "$?" 0 "the account asked for links (addresses compare without case)"
+BROWSER="$TOP/tests/helpers/browser-tamper" TAMPER=race \
+	gcal-auth login -p raced --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+is "$rc" 77 "a local start page fetched twice (a local user racing the browser) exits 77"
+ok "... saying so" has 'asked for twice' "$ERR"
+ok "... and links nothing" test ! -e "$XDG_CONFIG_HOME/gcal/raced/profile.json"
+
+# --- the browser fails, or never comes back ----------------------------------
+emu_ctl POST /_emu/faults '{"method":"GET","path":"^/o/oauth2/v2/auth$","action":"drop_before","times":5}' >/dev/null
+t0=$(date +%s)
+BROWSER="curl -sfL" gcal-auth login -p nobrowser --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+t1=$(date +%s)
+emu_ctl DELETE /_emu/faults >/dev/null
+is "$rc" 69 "a browser command that fails (consent page unreachable) exits 69"
+ok "... at once, not after the timeout" test $((t1 - t0)) -lt 10
+ok "... blaming the browser command, with its status" has "browser command 'curl' failed (exit status" "$ERR"
+printf '#!/bin/sh\nexit 0\n' >"$T/lazy-browser"
+chmod +x "$T/lazy-browser"
+BROWSER="$T/lazy-browser" gcal-auth login -p lazy --timeout 2 --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+is "$?" 75 "a browser that never comes back: login times out with 75"
+ok "... saying what it waited for" has 'waited 2 s for Google to send the browser back to http://127.0.0.1:' "$ERR"
+ok "... and that the consent page was never asked for" has 'never asked for the consent page' "$ERR"
+
 jq '.installed.client_secret = "GOCSPX-wrong"' "$CLIENT" >"$T/wrong-client.json"
 BROWSER="curl -sL" gcal-auth login -p wrongclient --client-secret "$T/wrong-client.json" \
 	>"$OUT" 2>"$ERR" </dev/null

@@ -124,7 +124,8 @@ chmod +x "$T/browser" "$T/pbx"
 run env BROWSER="$T/browser" gcal-auth login -p kids --timeout 20
 is "$rc" 0 "a login through a BROWSER script that records its argv and environment"
 is "$(grep -c . "$T/child.argv")" 2 "... the browser got one argument"
-ok "... the consent address" has '/o/oauth2/v2/auth?' "$T/child.argv"
+ok "... the local start page, not the consent address with its state" \
+	eval 'has "^http://127.0.0.1:[0-9]*/gcal-start$" "$T/child.argv" && lacks "state=" "$T/child.argv"'
 gcal-auth token -p kids >/dev/null 2>&1
 gcal-pull -p kids --expand >"$T/ev" 2>/dev/null
 jq -nc '{kind:"calendar#event", id:"k1", status:"confirmed", summary:"0612345678",
