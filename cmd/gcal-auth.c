@@ -472,6 +472,9 @@ cmd_status(const struct args *a, const char *profile)
 		if (rc != 0)
 			view = json_set_str(view, "check", "failed");
 	}
+	/* a damaged file is shown, and is a configuration error */
+	if (rc == 0 && json_str(view, "damaged"))
+		rc = EX_CONFIG;
 	json_print(stdout, view);
 	jv_free(prof);
 	return rc;

@@ -239,6 +239,7 @@ class State:
         self.consent_user = 'alice@example.com'
         # tests: answer like a server that sends no id_token
         self.id_tokens = True
+        self.secret_marker = ''  # put into every token and code handed out
         self.quota_per_minute = None
         self.quota_status = 403
         self.clients = {}

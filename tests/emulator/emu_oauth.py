@@ -126,7 +126,7 @@ def authorize(st, req):
     user = hint if hint in st.users else st.consent_user
     if user not in st.users:
         user = next(iter(st.users))
-    code = '4/0' + secrets.token_urlsafe(54)
+    code = '4/0' + st.secret_marker + secrets.token_urlsafe(54)
     st.codes[code] = {'client_id': cid, 'redirect_uri': ruri, 'scopes': scopes, 'user': user,
                       'challenge': chal, 'method': meth, 'exp': now() + CODE_TTL,
                       'offline': q.get('access_type') == 'offline', 'nonce': q.get('nonce')}
@@ -164,7 +164,7 @@ def client_auth(st, req, form):
 
 
 def issue_access(st, user, client_id, scopes, grant_key, kind='oauth', refresh=None):
-    tok = 'ya29.' + secrets.token_urlsafe(120)
+    tok = 'ya29.' + st.secret_marker + secrets.token_urlsafe(120)
     st.access[tok] = {'user': user, 'client_id': client_id, 'scopes': list(scopes),
                       'exp': now() + st.token_lifetime, 'grant': grant_key, 'revoked': False,
                       'kind': kind, 'refresh': refresh, 'issued': now()}
@@ -239,7 +239,7 @@ def token(st, req):
         out['access_token'] = at
         out['expires_in'] = st.token_lifetime
         if c['offline']:
-            rt = '1//0' + secrets.token_urlsafe(75)
+            rt = '1//0' + st.secret_marker + secrets.token_urlsafe(75)
             st.refresh[rt] = {'grant': gkey, 'scopes': list(c['scopes']), 'revoked': False,
                               'user': c['user'], 'client_id': client['client_id']}
             st.access[at]['refresh'] = rt
@@ -428,6 +428,23 @@ def revoke(st, req):
             a['revoked'] = True
         return Resp(200, b'', ctype=None)
     return oerr(400, 'invalid_token', 'Token expired or revoked')
+
+
+def request_secret(req):
+    """The secret a request carries (bearer token, else a form's token,
+    refresh token, code, assertion or client secret), for faults whose
+    message echoes it."""
+    b = bearer(req)
+    if b:
+        return b
+    try:
+        form = req.form()
+    except Exception:  # not a form
+        form = {}
+    for k in ('token', 'refresh_token', 'code', 'assertion', 'client_secret'):
+        if form.get(k):
+            return form[k]
+    return ''
 
 
 def bearer(req):

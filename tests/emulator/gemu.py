@@ -226,7 +226,7 @@ def _control(req, segs, m, body):
     if segs == ['config']:
         if m == 'POST':
             for k in ('token_lifetime', 'latency_ms', 'consent', 'consent_user',
-                      'quota_per_minute', 'quota_status', 'id_tokens'):
+                      'quota_per_minute', 'quota_status', 'id_tokens', 'secret_marker'):
                 if k in body:
                     setattr(ST, k, body[k])
             if ST.consent not in ('auto', 'deny'):
@@ -234,7 +234,7 @@ def _control(req, segs, m, body):
                 return jresp(400, {'error': 'consent must be auto or deny'})
         return jresp(200, {k: getattr(ST, k) for k in (
             'token_lifetime', 'latency_ms', 'consent', 'consent_user', 'quota_per_minute',
-            'quota_status', 'id_tokens')})
+            'quota_status', 'id_tokens', 'secret_marker')})
     if segs == ['users'] and m == 'POST':
         u = ST.add_user(body['email'], body.get('timeZone', 'Europe/Amsterdam'), body.get('name'))
         return jresp(200, {'email': u['email'], 'timeZone': u['tz'], 'sub': u['sub']})
@@ -438,6 +438,9 @@ class Handler(BaseHTTPRequestHandler):
         if action == 'delay':
             time.sleep(f.get('delay_ms', 1000) / 1000.0)
         if action == 'error':
+            if '{token}' in (f.get('message') or ''):
+                # a hostile answer: the error text echoes the request's secret
+                f = dict(f, message=f['message'].replace('{token}', oauth.request_secret(req)))
             resp = fault_resp(f)
         else:
             with LOCK:

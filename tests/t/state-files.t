@@ -79,12 +79,13 @@ ls "$SYNC" >"$T/names"
 ok "... leaving a mirror file" grep -q '^mirror\.[0-9]*$' "$T/names"
 gen=$(sed -n 's/^mirror\.\([0-9]*\)$/\1/p' "$T/names" | sort -n | tail -1)
 
-plant "$SYNC/mirror.$((gen + 1))"
-run gcal-pull -p good
-intact && pass "a link planted as the next mirror.N is not written through" || fail "a link planted as the next mirror.N is not written through"
-plant "$SYNC/mirror.$((gen + 2)).tmp"
-run gcal-pull -p good
-intact && pass "... nor as mirror.N.tmp" || fail "... nor as mirror.N.tmp"
+plant "$SYNC/mirror.$((gen + 1)).tmp"
+run gcal-pull -p good --full
+is "$rc" 0 "a full pull with a link planted as the next mirror.N.tmp works"
+intact && pass "... and does not write through the link" || fail "... and does not write through the link"
+plant "$SYNC/mirror.$((gen + 2))"
+run gcal-pull -p good --full
+intact && pass "... nor through one planted as the next mirror.N" || fail "... nor through one planted as the next mirror.N"
 for j in 1 2 3; do plant "$SYNC/journal.$j"; done
 # a change, so the next pull writes a journal
 printf '%s\n' '{"op":"insert","target":"remote","id":"planted0002","event":{"summary":"y","start":{"dateTime":"2026-11-24T10:00:00+01:00"},"end":{"dateTime":"2026-11-24T11:00:00+01:00"}}}' >"$T/ev2.ndjson"
