@@ -55,6 +55,18 @@ is "$rc" 66 "a missing key file exits 66"
 echo '{"type":"authorized_user"}' >"$T/notsa.json"
 run gcal-auth service-account -p x --key "$T/notsa.json" --subject alice@example.com
 is "$rc" 65 "a file that is no service account key exits 65"
+run gcal-auth service-account -p x --key "$T/robot.pem" --subject alice@example.com
+is "$rc" 65 "a PEM given as the JSON key exits 65"
+ok "... in one line naming the file, the line and what was expected" eval \
+	'test "$(wc -l <"$ERR")" -eq 1 && has "robot.pem'"'"' line 1: a PEM file, not JSON; expected a service account" "$ERR"'
+lacks 'BEGIN\|MII' "$ERR" && pass "... never quoting the key" || fail "... never quoting the key"
+head -c 700 "$T/robot.json" >"$T/cut.json"
+run gcal-auth service-account -p x --key "$T/cut.json" --subject alice@example.com
+is "$rc" 65 "a cut-off key file exits 65"
+ok "... naming the file and its line" has "cut.json' line [0-9]*: not JSON" "$ERR"
+ok "... in one line, never quoting it" eval 'test "$(wc -l <"$ERR")" -eq 1 && ! grep -q "MII\|private_key" "$ERR"'
+run gcal-auth service-account -p x --key "$T" --subject alice@example.com
+is "$rc" 66 "a directory given as the key exits 66"
 run gcal-auth service-account -p x --key "$T/robot.json"
 is "$rc" 64 "--subject is required"
 
