@@ -281,7 +281,7 @@ state_read_json(const char *path)
 {
 	struct stat st;
 	char *dir = dir_of(path);
-	const char *why = NULL;
+	const char *why = NULL, *kind;
 	int fd, saved;
 	jv v;
 
@@ -317,8 +317,10 @@ state_read_json(const char *path)
 	saved = errno;
 	close(fd);
 	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_OBJECT) {
+		kind = jv_kind_name(jv_get_kind(v));
+		jv_free(v);
 		v = jv_invalid_with_msg(jv_string_fmt("line 1: a JSON %s, not "
-		    "an object", jv_kind_name(jv_get_kind(v))));
+		    "an object", kind));
 		saved = EINVAL;
 	}
 	errno = jv_is_valid(v) ? 0 : saved;
