@@ -252,7 +252,42 @@ test_redact(void)
 	s = http_redact("refresh_token=1%2F%2F0abc%2Fdef", 31);
 	is_str(s, "refresh_token=<REFRESH_TOKEN_1>", "the percent-encoded spelling too");
 	free(s);
+	s = http_redact_message("Bad token ya29.secretvalue, or ya29.a0AfH6SMBunknown0, "
+	    "1//0eFgHiJkLmNoPq, GOCSPX-abcdEFGH1234 and "
+	    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig");
+	is_str(s, "Bad token <ACCESS_TOKEN_1>, or <REDACTED>, <REDACTED>, "
+	    "<REDACTED> and <REDACTED>",
+	    "Google's texts: known secrets and token-looking words redacted");
+	free(s);
+	s = http_redact_message("Invalid Credentials for "
+	    "Zx81KqP0aLmN3bV7cXrT2yUeW9oI5pQs4dFgH6jK and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded");
+	is_str(s, "Invalid Credentials for <REDACTED> and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
+	    "a long mixed-case run goes, base32hex ids and words stay");
+	free(s);
 	http_cleanup();
+}
+
+/* A parse error never quotes the text (it may be a key or a token). */
+static void
+test_parse_error_quiet(void)
+{
+	const char *texts[] = {"{\"client_secret\":\"GOCSPX-leak", "{\"a\":1}{\"b\"",
+	    "-----BEGIN PRIVATE KEY-----\nMIIleak\n", "{\"a\":\"leak\001\"}",
+	    "[1,2] leak", "", NULL};
+	char *why;
+	int i, silent = 0;
+	jv v;
+
+	for (i = 0; texts[i]; i++) {
+		v = json_parse(texts[i], strlen(texts[i]));
+		why = json_error_text(v);
+		silent += strstr(why, "leak") == NULL && strstr(why, "while parsing") ==
+		    NULL;
+		free(why);
+	}
+	ok(silent == i, "no parse error quotes its text (%d of %d)", silent, i);
 }
 
 static void
@@ -350,6 +385,7 @@ main(void)
 	test_json_parse_refuses();
 	test_jq();
 	test_redact();
+	test_parse_error_quiet();
 	test_state();
 	test_mirror_runs();
 	state_remove_tree(tmpdir, NULL);
