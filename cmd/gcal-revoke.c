@@ -136,6 +136,9 @@ unlink_profile(const char *profile, int keep_state)
 	}
 	/* The refresh token stands for the whole grant: revoking it ends
 	 * every access token of the grant too (Google's OAuth guide). */
+	/* their own placeholders in traces and fixtures */
+	http_secret(json_str(t, "refresh_token"), "REFRESH_TOKEN");
+	http_secret(json_str(t, "access_token"), "ACCESS_TOKEN");
 	token = json_str(t, "refresh_token");
 	if (token == NULL)
 		token = json_str(t, "access_token");
