@@ -356,6 +356,7 @@ struct waiting {
 	pid_t browser;             /* -1: none started */
 	char *browser_name;        /* the command, or NULL */
 	int starts;                /* visits of the start page */
+	int no_follow;             /* the browser ended after the start page */
 };
 
 /* Has the browser command failed? Then say so once; 1 when it did. */
@@ -367,8 +368,18 @@ browser_failed(struct waiting *w)
 	if (w->browser <= 0 || waitpid(w->browser, &st, WNOHANG) != w->browser)
 		return 0;
 	w->browser = -1;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0; /* many hand the address to a running browser */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		/* Many hand the address to a running browser and end before
+		 * it is loaded. One that ends after loading the start page
+		 * did not follow its redirect (curl without -L). */
+		if (w->starts > 0) {
+			note("the browser command '%s' ended after loading only the "
+			    "local start page: a browser must follow its redirect "
+			    "to Google (curl needs -L)", w->browser_name);
+			w->no_follow = 1;
+		}
+		return 0;
+	}
 	if (WIFEXITED(st))
 		warnx("the browser command '%s' failed (exit status %d) before "
 		    "the sign-in was done", w->browser_name, WEXITSTATUS(st));
@@ -396,9 +407,10 @@ wait_redirect(struct waiting *w, struct redirect *r)
 		if (left <= 0) {
 			warnx("waited %d s for Google to send the browser back to "
 			    "%s (or for its address pasted here)%s; nothing was "
-			    "linked", w->timeout, w->redirect_uri, w->starts ? "" :
-			    w->browser_name ? ": the browser never asked for the "
-			    "consent page" : "");
+			    "linked", w->timeout, w->redirect_uri, w->no_follow ?
+			    ": the browser did not follow the redirect to Google" :
+			    w->starts ? "" : w->browser_name ? ": the browser never "
+			    "asked for the consent page" : "");
 			rc = EX_TEMPFAIL;
 			goto out;
 		}

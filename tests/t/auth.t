@@ -189,6 +189,11 @@ emu_ctl DELETE /_emu/faults >/dev/null
 is "$rc" 69 "a browser command that fails (consent page unreachable) exits 69"
 ok "... at once, not after the timeout" test $((t1 - t0)) -lt 10
 ok "... blaming the browser command, with its status" has "browser command 'curl' failed (exit status" "$ERR"
+BROWSER=curl gcal-auth login -p plaincurl --timeout 3 --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+rc=$?
+is "$rc" 75 "a browser that does not follow redirects (curl without -L) times out"
+ok "... saying at once that it did not follow the redirect" has "curl' ended after loading only the local start page" "$ERR"
+ok "... and in the timeout's message" has 'the browser did not follow the redirect to Google' "$ERR"
 printf '#!/bin/sh\nexit 0\n' >"$T/lazy-browser"
 chmod +x "$T/lazy-browser"
 BROWSER="$T/lazy-browser" gcal-auth login -p lazy --timeout 2 --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null

@@ -202,7 +202,8 @@ is "$bad" 0 "every error path was driven, with the exit status it should have"
 ok "the flows ran: a login, a push, a pull, a revoke" eval \
 	'grep -q "\"account\":\"alice@example.com\"" "$W"/*.out && grep -q "\"status\":\"ok\"" "$W"/*.out &&
 	grep -q canar00001 "$W"/*.out && grep -q "\"revoked\":true" "$W"/*.out'
-ok "the children were started" eval 'test -s "$W/child.argv" && test -s "$W/child.env"'
+ok "the children were started: the browser and the --exec backend" \
+	eval 'grep -q "/browser$" "$W/child.argv" && grep -q "/pbx$" "$W/child.argv" && test -s "$W/child.env"'
 ok "the fixture was written" test -s "$W/record.ndjson"
 
 # --- the search -------------------------------------------------------------------------

@@ -111,6 +111,23 @@ chmod 644 "$victim"
 run gcal-auth token -p good
 ok "a token.json planted as a link is not read through" test "$rc" != 0
 intact && pass "... and its target is not chmodded" || fail "... and its target is not chmodded"
+rm -f "$S/good/token.json"
+cp "$T/good-token" "$S/good/token.json"
+chmod 600 "$S/good/token.json"
+plant "$S/good/token.lock"
+rm -f "$victim"
+run gcal-auth token -p good --refresh
+is "$rc" 78 "a token.lock planted as a link is refused with 78"
+ok "... without creating its target" test ! -e "$victim"
+rm -f "$S/good/token.lock"
+plant "$SYNC/state.json"
+run gcal-pull -p good
+ok "a sync state.json planted as a link is not read through" test "$rc" != 0
+intact && pass "... nor chmodded" || fail "... nor chmodded"
+rm -f "$SYNC/state.json"
+run gcal-pull -p good --full
+is "$rc" 0 "... and a full pull makes a new one"
+ok "... a file, not the link" eval 'test -f "$SYNC/state.json" && test ! -L "$SYNC/state.json"'
 cp "$T/good-token" "$T/good-token2"
 rm -f "$S/good/token.json"
 cp "$T/good-token" "$S/good/token.json"
