@@ -70,6 +70,16 @@ is "$rc" 66 "a directory given as the key exits 66"
 run gcal-auth service-account -p x --key "$T/robot.json"
 is "$rc" 64 "--subject is required"
 
+K=$XDG_CONFIG_HOME/gcal/sa/service-account.json
+cp "$K" "$T/sa-key.saved"
+head -c 500 "$T/sa-key.saved" >"$K"
+run gcal-auth token -p sa --refresh
+is "$rc" 78 "a damaged copy of the key exits 78"
+ok "... naming it and its line, in one line" eval \
+	'has "service-account.json'"'"' line [0-9]*: not JSON" "$ERR" && test "$(wc -l <"$ERR")" -eq 1'
+lacks 'MII' "$ERR" && pass "... never quoting it" || fail "... never quoting it"
+cp "$T/sa-key.saved" "$K"
+
 run gcal-revoke -p sa
 is "$rc" 0 "revoking a service-account profile exits 0"
 ok "... says delegation is withdrawn in the admin console" has 'admin console' "$ERR"
