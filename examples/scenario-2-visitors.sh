@@ -18,11 +18,13 @@
 #
 # Standard output gets one record per notification, each once:
 #   {"change":"created","guests":[...],"site":"ANHQ","start":...,"type":"visit",...}
-#   {"change":"moved","previous":{"end":...,"site":...,"start":...},...}
+#   {"change":"moved","previous":{"calendar":...,"end":...,"site":...,"start":...},...}
 #   {"change":"cancelled",...}
 #   {"code":"XXHQ","message":"Unknown location code XXHQ ...","to":...,"type":"notice","valid":[...],...}
 # "moved" is a new time or site; "cancelled" is a deleted or declined-by-
-# the-product event (the invite address taken off). A rerun with nothing
+# the-product event (the invite address taken off). An event moved to
+# another linked calendar (events.move keeps its id) is the same visit:
+# "moved" if its time or site changed too, else nothing. A rerun with nothing
 # changed prints nothing. DIR/known.ndjson is what was notified, replaced
 # only after the records are printed: a run killed in between prints them
 # again, with the same notification_id, for the product to drop.
