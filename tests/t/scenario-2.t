@@ -102,6 +102,30 @@ emu_ctl DELETE /_emu/faults >/dev/null
 run sh "$S2" office "$DIR"
 is "$(notified)" "visit cancelled Visit Acme ANHQ" "the next run reports the cancellation, once"
 
+# damaged inputs: one line naming the file, nothing notified
+cp "$DIR/known.ndjson" "$T/known.good"
+printf '{"key":""}\n' >>"$DIR/known.ndjson"
+run sh "$S2" office "$DIR"
+is "$rc" 65 "a known.ndjson line without a key exits 65"
+ok "... naming the file and line" has "known.ndjson' line $(wc -l <"$DIR/known.ndjson" | tr -d ' '): " "$ERR"
+ok "... and notifies nothing" test ! -s "$OUT"
+printf 'garbage\n' >"$DIR/known.ndjson"
+run sh "$S2" office "$DIR"
+is "$rc" 65 "a known.ndjson that is not JSON exits 65"
+ok "... in one line" test "$(wc -l <"$ERR")" -eq 1
+cp "$T/known.good" "$DIR/known.ndjson"
+cp "$DIR/visitors.json" "$T/visitors.good"
+for bad in '{"invite":' '["x"]' '{"invite":"v@x.example","default_site":"ANHQ","sites":["ANHQ"],"calendars":[""]}' \
+	'{"invite":"","default_site":"ANHQ","sites":["ANHQ"],"calendars":["primary"]}'; do
+	printf '%s\n' "$bad" >"$DIR/visitors.json"
+	run sh "$S2" office "$DIR"
+	is "$rc" 78 "visitors.json $bad: 78 (configuration)"
+	ok "... one line naming the file" test "$(wc -l <"$ERR")" -eq 1 -a -n "$(grep "visitors.json'" "$ERR")"
+done
+cp "$T/visitors.good" "$DIR/visitors.json"
+run sh "$S2" office "$DIR"
+is "$rc" 0 "repaired, the run goes on"
+
 # an operator's own rule: the code in the description instead
 sed 's/(\.location \/\/ ""/(.description \/\/ ""/' "$TOP/examples/scenario-2-visitors.jq" >"$T/rules.jq"
 mkdir -p "$T/other"

@@ -70,6 +70,24 @@ emu_ctl POST /_emu/log/clear >/dev/null
 run sh "$S3" sync shop "$DIR"
 is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "a sync with nothing new writes nothing"
 
+# appointments that are not JSON, lack a key or a time: refused, in one
+# line naming the file and line, before any request
+cp "$DIR/local.ndjson" "$T/local.good"
+emu_ctl POST /_emu/log/clear >/dev/null
+n=$(($(wc -l <"$T/local.good") + 1))
+for bad in '{"appointment_id":"","summary":"x","start":{"dateTime":"2026-12-01T09:00:00Z"},"end":{"dateTime":"2026-12-01T10:00:00Z"}}' \
+	'{"appointment_id":"A9","summary":"no time"}' '{"summary":"no key","start":{},"end":{}}' 'not json' '[1]'; do
+	for mode in push sync; do
+		{ cat "$T/local.good"; printf '%s\n' "$bad"; } >"$DIR/local.ndjson"
+		run sh "$S3" "$mode" shop "$DIR"
+		is "$rc" 65 "$mode with an appointment $bad exits 65"
+		ok "... one line naming the file and line $n" \
+			test "$(wc -l <"$ERR")" -eq 1 -a -n "$(grep "local.ndjson' line $n: " "$ERR")"
+	done
+done
+is "$(emu_log_count)" 0 "... and no request was made"
+cmp -s "$DIR/local.ndjson" "$T/local.good" || cp "$T/local.good" "$DIR/local.ndjson"
+
 # relink to bob: revoke, login, a new calendar, a fresh base
 BROWSER="curl -sL" run sh "$S3" relink -a bob@example.com shop "$DIR"
 is "$rc" 0 "relink to bob exits 0"
