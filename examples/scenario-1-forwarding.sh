@@ -1,5 +1,5 @@
 #!/bin/sh
-# Scenario 1: calendar-driven call forwarding (gcal(7), SCENARIOS.md).
+# Scenario 1: calendar-driven call forwarding (gcal(7), README).
 # One profile is one customer's link; it belongs to one extension.
 #
 #   scenario-1-forwarding.sh link [-a account] [-s client_secret.json] PROFILE

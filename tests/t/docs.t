@@ -260,6 +260,104 @@ s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
 	rm -rf "$XDG_CONFIG_HOME/gcal"
 done
 
+# --- what the pages say exists ---------------------------------------------
+# Rendered, not only linted: quotes nested by a macro that runs to the end
+# of its line (".Qq a , Qq b" renders "a, "b"") show as quotes in a row.
+for page in "$MAN"/*.[1-9]; do
+	mandoc -Tutf8 "$page" 2>/dev/null | col -b | grep -nE '[[:alnum:].,]""|"""|””|““|’’|‘‘' >"$T/quotes"
+	is "$(cat "$T/quotes")" "" "$(basename "$page") renders no nested quotes (mandoc -Tutf8)"
+done
+
+# Every page a SEE ALSO names exists; gcal(7) names every page. Pages of
+# other packages that need not be installed here:
+elsewhere=" crontab.5 xdg-open.1 "
+for page in "$MAN"/*.[1-9]; do
+	sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$page" | awk '$1 == ".Xr" { print $2 "." $3 }' >"$T/xr"
+	missing=
+	for x in $(cat "$T/xr"); do
+		[ -f "$MAN/$x" ] && continue
+		case $x in gcal* | forward-apply*) missing="$missing $x"; continue ;; esac
+		case $elsewhere in *" $x "*) continue ;; esac
+		man -w "${x##*.}" "${x%.*}" >/dev/null 2>&1 || missing="$missing $x"
+	done
+	is "$missing" "" "$(basename "$page"): every page of its SEE ALSO exists"
+done
+sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$MAN/gcal.7" | awk '$1 == ".Xr" { print $2 "." $3 }' >"$T/xr"
+for page in "$MAN"/*.[1-9]; do
+	case ${page##*/} in gcal.7) continue ;; esac
+	ok "gcal.7 SEE ALSO names ${page##*/}" grep -qx "${page##*/}" "$T/xr"
+done
+
+# Every file of the source tree a page, the README or a script's header
+# names exists (scenario-N.t: each N); the installed ones: below.
+srcpaths() { # FILE...: the examples/ and tests/ paths named in them
+	grep -oh -E '(^|[^A-Za-z0-9_./-])(examples|tests)/[A-Za-z0-9_./-]*[A-Za-z0-9_/-]' "$@" |
+		sed -E 's/^[^et]//' | sort -u
+}
+missing=
+for p in $(srcpaths "$MAN"/*.[1-9] "$TOP/README" "$TOP"/examples/*.sh "$TOP"/examples/*.jq "$TOP"/examples/kamailio/*); do
+	g=$(printf '%s' "$p" | sed 's/-N\./-*./')
+	# shellcheck disable=SC2086
+	set -- $(cd "$TOP" && ls -d $g 2>/dev/null)
+	[ $# -gt 0 ] || missing="$missing $p"
+done
+is "$missing" "" "every examples/ and tests/ path a page, the README or a script names exists"
+# bare file names in the scripts' header comments: beside them, or in the tree
+missing=
+for f in "$TOP"/examples/*.sh "$TOP"/examples/*.jq "$TOP"/examples/kamailio/*; do
+	for n in $(awk 'NR > 1 && !/^#/ { exit } { print }' "$f" |
+		grep -oE '(^|[ (])[A-Za-z0-9_-]+\.(sh|jq|md|cfg|t|c|h|py)\b' | tr -d ' ('); do
+		[ -e "$(dirname "$f")/$n" ] || [ -e "$TOP/$n" ] || [ -e "$TOP/examples/$n" ] ||
+			[ -e "$TOP/tests/t/$n" ] || missing="$missing ${f##*/}:$n"
+	done
+done
+is "$missing" "" "every file a script's header names exists"
+
+# make install puts every file a page names under share/gcal, and the
+# installed pages name where it is
+case $GCAL_BUILD in
+build) san= ;;
+build-san) san=SAN=1 ;;
+*) san=skip ;;
+esac
+if [ "$san" = skip ]; then
+	pass "make install # SKIP GCAL_BUILD=$GCAL_BUILD is not a make build"
+else
+	# shellcheck disable=SC2086
+	make -s -C "$TOP" $san install DESTDIR="$T/inst" PREFIX=/usr >"$OUT" 2>"$ERR"
+	is "$?" 0 "make install DESTDIR=... PREFIX=/usr exits 0"
+	missing=
+	for page in "$T"/inst/usr/share/man/man*/*; do
+		for p in $(grep -oh -E '/usr/(local/)?share/gcal/[A-Za-z0-9_./-]*[A-Za-z0-9_/-]' "$page" | sort -u); do
+			[ -e "$T/inst$p" ] || missing="$missing ${page##*/}:$p"
+		done
+	done
+	is "$missing" "" "every share/gcal file an installed page names is installed there"
+	ok "... forward-apply.1 names the installed body.jq" \
+		grep -q '/usr/share/gcal/kamailio/body.jq' "$T/inst/usr/share/man/man1/forward-apply.1"
+	missing=
+	for f in "$TOP"/examples/*.sh "$TOP"/examples/*.jq "$TOP"/examples/kamailio/*; do
+		n=${f#"$TOP"/examples/}
+		[ "$n" = demo.sh ] && continue
+		cmp -s "$f" "$T/inst/usr/share/gcal/$n" || missing="$missing $n"
+	done
+	is "$missing" "" "... with every script of examples/ and the Kamailio files"
+	ls "$T"/inst/usr/share/man/man*/ | grep -v ':$' | sed '/^$/d' | sort >"$T/pages"
+	ls "$MAN" | sort >"$T/srcpages"
+	ok "... and every page" cmp -s "$T/pages" "$T/srcpages"
+fi
+
+# Every placeholder the fixtures' redaction prints (lib/http.c names the
+# kinds) is listed in gcal(7).
+kinds=$(cat "$TOP"/lib/*.c "$TOP"/cmd/*.c | grep -oE 'http_secret\([^;]*"[A-Z_]+"\)|\{"[a-z_]+", "[A-Z_]+"\}' |
+	grep -oE '"[A-Z_]+"' | tr -d '"' | sort -u)
+ok "the redaction's kinds are found in the source" test -n "$kinds"
+missing=
+for k in $kinds; do
+	grep -q "<${k}_1>" "$MAN/gcal.7" || missing="$missing <${k}_1>"
+done
+is "$missing" "" "gcal.7 lists every placeholder of the redaction"
+
 # --- fish: the functions the completions share, autoloaded by name --------
 for f in "$COMP"/functions/*.fish; do
 	name=$(basename "$f" .fish)
