@@ -358,6 +358,159 @@ for k in $kinds; do
 done
 is "$missing" "" "gcal.7 lists every placeholder of the redaction"
 
+# --- every output a page shows is what the programs print -----------------
+# A display that shows output is marked '.\" example NAME' in the page;
+# ex_NAME below sets the stage (the emulator, links, events) and, for a
+# display of records with no command, prints them; the page's own
+# commands are run as shown. See tests/helpers/man-examples.
+MX="python3 $TOP/tests/helpers/man-examples"
+$MX list "$MAN"/*.[1-9] >"$T/displays"
+is "$(awk '$3 == "-" { print $1 ":" $2 }' "$T/displays" | sed "s|$MAN/||" | tr '\n' ' ')" "" \
+	"every display that shows output is marked as an example"
+
+# stage: a fresh emulator, links and directories for one display
+stage() {
+	EXD=$T/ex/$1
+	rm -rf "$EXD"
+	mkdir -p "$EXD/work" "$EXD/config/gcal" "$EXD/state"
+	XDG_CONFIG_HOME=$EXD/config XDG_STATE_HOME=$EXD/state
+	cp "$CLIENT" "$XDG_CONFIG_HOME/gcal/client_secret.json"
+	for f in "$TOP"/examples/*; do ln -s "$f" "$EXD/work/"; done
+	ln -s "$TOP/examples" "$TOP/tests" "$EXD/work/"
+	: >"$EXD/values"
+	emu_stop
+	TMPDIR_T=$EXD emu_start || return 1
+	BROWSER="curl -sL" GCAL_RETRIES=0
+	export BROWSER GCAL_RETRIES XDG_CONFIG_HOME XDG_STATE_HOME
+	cd "$EXD/work" || return 1
+}
+value() { printf '%s\n' "$@" >>"$EXD/values"; }
+replace() { printf '=%s\t%s\n' "$1" "$2" >>"$EXD/values"; }
+evpost() { # CALENDAR JSON: an event made in Google
+	emu_ctl POST "/_emu/calendars/$1/events" "$2" >"$EXD/ev" && jq -r .id "$EXD/ev"
+}
+team() { emu_ctl GET /_emu/calendars >"$EXD/cals" && jq -r '.[] | select(.summary == "Team") | .id' "$EXD/cals"; }
+linked() { # PROFILE [ARGS]: linked quietly
+	_p=$1
+	shift
+	gcal-auth login -q -p "$_p" "$@" >/dev/null 2>&1 </dev/null
+}
+
+ex_scenario1() {
+	TEAM=$(team)
+	evpost "$TEAM" '{"summary":"0612345678","start":{"dateTime":"2026-12-01T10:00:00+01:00"},"end":{"dateTime":"2026-12-01T11:00:00+01:00"}}' >/dev/null
+	evpost "$TEAM" '{"summary":"0031234567890","start":{"dateTime":"2026-12-01T10:30:00+01:00"},"end":{"dateTime":"2026-12-01T11:30:00+01:00"}}' >/dev/null
+	from=2026-11-30T09:45:00Z to=2026-12-02T09:45:00Z
+	python3 "$TOP/tests/fixtures/forward/http-sink.py" "$EXD/port" "$EXD/bodies" 200 '{"jsonrpc":"2.0","id":1,"result":"ok"}' &
+	sinkpid=$!
+	i=0
+	while [ ! -s "$EXD/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	replace http://127.0.0.1:5080/RPC "http://127.0.0.1:$(cat "$EXD/port")/RPC"
+	replace 'forward-apply -p shop' 'forward-apply --at 2026-12-01T09:45:00Z -p shop'
+}
+ex_scenario1_done() { kill "$sinkpid" 2>/dev/null; wait "$sinkpid" 2>/dev/null; }
+
+visit() { # CALENDAR SUMMARY LOCATION GUEST
+	evpost "$1" "$(jq -nc --arg s "$2" --arg l "$3" --arg g "$4" '{summary: $s, location: $l,
+		start: {dateTime: "2026-12-05T10:00:00Z"}, end: {dateTime: "2026-12-05T11:00:00Z"},
+		attendees: [{email: "visit@visitors.example"}, {email: $g}]}')" >/dev/null
+}
+ex_scenario2() {
+	TEAM=$(team)
+	linked office
+	mkdir -p office
+	: >office/known.ndjson
+	jq -nc --arg t "$TEAM" '{invite: "visit@visitors.example", default_site: "ANHQ",
+		sites: ["ANHQ", "ANBR"], calendars: ["primary", $t]}' >office/visitors.json
+	visit alice@example.com "Visit Acme" "" guest@acme.example
+	visit "$TEAM" "Visit Crux" XXHQ g@crux.example
+}
+
+appt() { # KEY SUMMARY HOUR
+	jq -nc --arg id "$1" --arg s "$2" --arg h "$3" '{appointment_id: $id, summary: $s,
+		start: {dateTime: ("2026-12-01T" + $h + ":00:00Z")}, end: {dateTime: ("2026-12-01T" + $h + ":45:00Z")}}'
+}
+ex_scenario3() {
+	TEAM=$(team)
+	value "$TEAM"
+	evpost "$TEAM" '{"summary":"Dentist","start":{"dateTime":"2026-12-02T08:00:00+01:00"},"end":{"dateTime":"2026-12-02T08:30:00+01:00"}}' >"$EXD/dentist"
+	evpost "$TEAM" '{"summary":"Lunch","start":{"dateTime":"2026-12-02T12:00:00+01:00"},"end":{"dateTime":"2026-12-02T12:30:00+01:00"}}' >/dev/null
+	mkdir -p shop
+	{ appt A1 "Cut" 09; appt A2 "Colour" 10; } >shop/local.ndjson
+}
+ex_scenario3_before_2() { appt A3 "Beard" 11 >>shop/local.ndjson; }
+ex_scenario3_before_3() {
+	emu_ctl PATCH "/_emu/calendars/$TEAM/events/$(cat "$EXD/dentist")" \
+		'{"start":{"dateTime":"2026-12-02T09:00:00+01:00"},"end":{"dateTime":"2026-12-02T09:30:00+01:00"}}'
+}
+
+ex_scenario4() {
+	linked alice
+	evpost alice@example.com '{"summary":"Standup","start":{"dateTime":"2026-12-07T09:00:00","timeZone":"Europe/Amsterdam"},
+		"end":{"dateTime":"2026-12-07T09:15:00","timeZone":"Europe/Amsterdam"},"recurrence":["RRULE:FREQ=WEEKLY;COUNT=3"]}' >/dev/null
+	evpost alice@example.com '{"summary":"Doctor","visibility":"private",
+		"start":{"dateTime":"2026-12-08T09:00:00Z"},"end":{"dateTime":"2026-12-08T10:00:00Z"}}' >/dev/null
+	evpost bob@example.com '{"summary":"Lunch with client",
+		"start":{"dateTime":"2026-12-07T11:30:00Z"},"end":{"dateTime":"2026-12-07T12:30:00Z"}}' >/dev/null
+}
+ex_scenario4edit() {
+	linked alice
+	M=$(evpost alice@example.com '{"summary":"Standup","start":{"dateTime":"2026-12-07T09:00:00","timeZone":"Europe/Amsterdam"},
+		"end":{"dateTime":"2026-12-07T09:15:00","timeZone":"Europe/Amsterdam"},"recurrence":["RRULE:FREQ=WEEKLY;COUNT=3"]}')
+	value "${M}_20261214T080000Z"
+}
+
+ex_scenario5() {
+	linked private
+	gcal-auth use -q -p private alice@example.com >/dev/null
+	appt S1 "Shift 1" 09 >shifts
+}
+ex_scenario5_before_2() { # an event a link made in it before
+	R1=$(gcal-auth status -p room1 | jq -r .calendar)
+	evpost "$R1" '{"summary":"Old shift 1","start":{"dateTime":"2026-12-03T09:00:00Z"},"end":{"dateTime":"2026-12-03T10:00:00Z"},
+		"extendedProperties":{"private":{"gcalOwner":"gcal","gcalKey":"S0"}}}'
+}
+
+while read -r page line name; do
+	[ "$name" = - ] && continue
+	pname=${page##*/}
+	( stage "$name" || exit 1
+	if ! command -v "ex_$name" >/dev/null 2>&1; then
+		echo "not ok - $pname:$line: no ex_$name in docs.t"
+		exit 1
+	fi
+	"ex_$name" >"$EXD/want.gen" 2>"$EXD/setup.err"
+	$MX split "$page" "$name" "$EXD" || exit 1
+	__rc=0 i=1
+	while [ -f "$EXD/cmd.$i" ]; do
+		$MX resolve "$EXD/cmd.$i" "$EXD/values" "$EXD"/out.* >"$EXD/run.$i" 2>"$EXD/err.$i" || break
+		__c=$(cat "$EXD/run.$i")
+		! command -v "ex_${name}_before_$i" >/dev/null 2>&1 ||
+			"ex_${name}_before_$i" >>"$EXD/setup.err" 2>&1
+		(exit "$__rc")
+		eval "$__c" >"$EXD/out.$i" 2>"$EXD/err.$i" </dev/null
+		__rc=$?
+		i=$((i + 1))
+	done
+	command -v "ex_${name}_done" >/dev/null 2>&1 && "ex_${name}_done"
+	[ -s "$EXD/want.0" ] && cp "$EXD/want.gen" "$EXD/out.0"
+	bad=
+	for w in "$EXD"/want.*; do
+		j=${w##*.}
+		[ "$j" = gen ] && continue
+		[ "$j" = 0 ] && [ ! -s "$w" ] && continue
+		if ! $MX match "$w" "$EXD/out.$j" "$EXD/err.$j" >"$EXD/diff.$j" 2>&1; then
+			bad="$bad $j"
+			{ [ "$j" = 0 ] || sed 's/^/#   $ /' "$EXD/run.$j"; cat "$EXD/diff.$j"; sed 's/^/#   stderr: /' "$EXD/err.$j"; } 2>/dev/null | head -40
+		fi
+	done
+	[ -z "$bad" ] ) >"$T/exout"
+	st=$?
+	grep '^#' "$T/exout"
+	ok "$pname:$line: the output of example $name is what the programs print" test "$st" = 0
+done <"$T/displays"
+emu_stop
+
 # --- fish: the functions the completions share, autoloaded by name --------
 for f in "$COMP"/functions/*.fish; do
 	name=$(basename "$f" .fish)
