@@ -471,6 +471,57 @@ ex_scenario5_before_2() { # an event a link made in it before
 		"extendedProperties":{"private":{"gcalOwner":"gcal","gcalKey":"S0"}}}'
 }
 
+ex_explain() { # two events now
+	linked shop
+	a=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ) b=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	for s in 0612345678 "Call 0612345678"; do
+		evpost alice@example.com "$(jq -nc --arg s "$s" --arg a "$a" --arg b "$b" \
+			'{summary: $s, start: {dateTime: $a}, end: {dateTime: $b}}')" >/dev/null
+	done
+}
+# the body program shown does what body.jq does
+ex_body() {
+	for t in '[]' '["0612345678"]' '["+31612345678","333"]'; do
+		jq -nc --argjson t "$t" '{extension: "333", to: $t}' >"$EXD/in"
+		jq -c -f "$TOP/examples/kamailio/body.jq" "$EXD/in" >"$EXD/b1"
+		$MX split "$MAN/forward-apply.1" body "$EXD" && jq -c -f "$EXD/want.0" "$EXD/in" >"$EXD/b2" &&
+			cmp -s "$EXD/b1" "$EXD/b2" || echo "differs for $t"
+	done
+	cat "$EXD/want.0"
+}
+ex_revoke() { linked shop; }
+# the user of the paste-back login: the address of the consent page is
+# opened elsewhere, the address it ends on pasted (and echoed by the
+# terminal); the emulator stands for accounts.google.com
+paste_login() {
+	rm -f "$EXD/fifo"
+	mkfifo "$EXD/fifo" || return 70
+	gcal-auth "$@" <>"$EXD/fifo" >"$EXD/pl.out" 2>"$EXD/pl.err" &
+	_pid=$! _i=0
+	until grep -q '/o/oauth2/v2/auth' "$EXD/pl.err" 2>/dev/null || [ $_i -gt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	_url=$(grep -o 'http[^ ]*/o/oauth2/v2/auth[^ ]*' "$EXD/pl.err")
+	_loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$_url")
+	printf '%s\n' "$_loc" >"$EXD/fifo"
+	wait "$_pid"
+	_st=$?
+	sed "s|$EMU_URL|https://accounts.google.com|" "$EXD/pl.err"
+	printf '%s\n' "$_loc"
+	cat "$EXD/pl.out"
+	return "$_st"
+}
+ex_paste() {
+	linked shop
+	replace 'gcal-auth login -p shop --no-browser' 'paste_login login -p shop --no-browser'
+}
+ex_login() { replace '~/Downloads/client_secret.json' "$CLIENT"; }
+ex_record() {
+	GCAL_RECORD=$EXD/rec.ndjson gcal-auth login -q -p shop >/dev/null 2>&1 </dev/null
+	head -n 1 "$EXD/rec.ndjson"
+}
+
 # the records of gcal-records(5), made by the programs
 owned() { # KEY SUMMARY START END: a local record
 	jq -nc --argjson k "$1" --arg s "$2" --arg a "$3" --arg b "$4" \
