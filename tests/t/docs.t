@@ -347,6 +347,11 @@ else
 	ok "... and every page" cmp -s "$T/pages" "$T/srcpages"
 fi
 
+# The limit of a record's length is the one gcal-records(5) documents.
+max=$(sed -n 's/^#define NDJSON_MAX_LINE (\(.*\))$/\1/p' "$TOP/lib/json.h" | tr -d u)
+ok "lib/json.h has NDJSON_MAX_LINE" test -n "$max"
+ok "gcal-records.5 documents it: $(($max)) bytes" grep -q "($(($max)) bytes)" "$MAN/gcal-records.5"
+
 # Every placeholder the fixtures' redaction prints (lib/http.c names the
 # kinds) is listed in gcal(7).
 kinds=$(cat "$TOP"/lib/*.c "$TOP"/cmd/*.c | grep -oE 'http_secret\([^;]*"[A-Z_]+"\)|\{"[a-z_]+", "[A-Z_]+"\}' |
@@ -367,6 +372,15 @@ MX="python3 $TOP/tests/helpers/man-examples"
 $MX list "$MAN"/*.[1-9] >"$T/displays"
 is "$(awk '$3 == "-" { print $1 ":" $2 }' "$T/displays" | sed "s|$MAN/||" | tr '\n' ' ')" "" \
 	"every display that shows output is marked as an example"
+
+# a display marked '.\" code sh' is a script: it parses
+mkdir -p "$T/code"
+for page in "$MAN"/*.[1-9]; do $MX code "$page" "$T/code"; done
+for f in "$T"/code/sh.*; do
+	[ -f "$f" ] || continue
+	sh -n "$f" >"$OUT" 2>"$ERR"
+	ok "the script shown at line ${f##*.} parses (sh -n)" test $? = 0
+done
 
 # stage: a fresh emulator, links and directories for one display
 stage() {
