@@ -13,10 +13,11 @@ for f in "$TOP"/examples/*.sh; do
 done
 # the check finds what it looks for
 printf '%s\n' '#!/bin/sh' "x=\$(gcal-auth list | jq -r '.[] | .id')" \
-	"case \$a in '' | b) ;; esac" 'printf "%s\n" "$a" | jq .' 'gcal-pull -p x |' '  jq .' >"$T/bad.sh"
+	"case \$a in '' | b) ;; esac" 'printf "%s\n" "$a" | jq .' 'gcal-pull -p x |' '  jq .' \
+	'y="$(gcal-push -p x <c | jq -r ".id | ascii")"' >"$T/bad.sh"
 python3 "$TOP/tests/helpers/sh-pipes" "$T/bad.sh" >"$OUT" 2>"$ERR"
-is "$(cut -d: -f2- "$OUT" | tr '\n' ',')" "2: gcal-auth list,5: gcal-pull -p x," \
-	"sh-pipes finds pipes after \$( and at a line's end, not in quotes, case patterns or after printf"
+is "$(cut -d: -f2- "$OUT" | tr '\n' ',')" "2: gcal-auth list,5: gcal-pull -p x,7: gcal-push -p x <c," \
+	"sh-pipes finds pipes after \$( (in quotes too) and at a line's end, not in quoted text, case patterns or after printf"
 
 # --- the demo ---------------------------------------------------------------
 # shim NAME STATUS MATCH: a build directory whose NAME exits STATUS when
