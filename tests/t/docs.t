@@ -268,19 +268,21 @@ for page in "$MAN"/*.[1-9]; do
 	is "$(cat "$T/quotes")" "" "$(basename "$page") renders no nested quotes (mandoc -Tutf8)"
 done
 
-# Every page a SEE ALSO names exists; gcal(7) names every page. Pages of
-# other packages that need not be installed here:
-elsewhere=" crontab.5 xdg-open.1 "
+# Every page a page names (.Xr, in SEE ALSO and elsewhere) exists; gcal(7)
+# names every page in its SEE ALSO. Pages of other packages that need not
+# be installed here, and all of them where man(1) is not:
+elsewhere=" cron.8 crontab.5 xdg-open.1 "
 for page in "$MAN"/*.[1-9]; do
-	sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$page" | awk '$1 == ".Xr" { print $2 "." $3 }' >"$T/xr"
+	awk '$1 == ".Xr" { print $2 "." $3 }' "$page" | sort -u >"$T/xr"
 	missing=
 	for x in $(cat "$T/xr"); do
 		[ -f "$MAN/$x" ] && continue
 		case $x in gcal* | forward-apply*) missing="$missing $x"; continue ;; esac
 		case $elsewhere in *" $x "*) continue ;; esac
+		command -v man >/dev/null 2>&1 || continue
 		man -w "${x##*.}" "${x%.*}" >/dev/null 2>&1 || missing="$missing $x"
 	done
-	is "$missing" "" "$(basename "$page"): every page of its SEE ALSO exists"
+	is "$missing" "" "$(basename "$page"): every page it names exists"
 done
 sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$MAN/gcal.7" | awk '$1 == ".Xr" { print $2 "." $3 }' >"$T/xr"
 for page in "$MAN"/*.[1-9]; do
