@@ -371,6 +371,7 @@ is "$missing" "" "gcal.7 lists every placeholder of the redaction"
 # display of records with no command, prints them; the page's own
 # commands are run as shown. See tests/helpers/man-examples.
 MX="python3 $TOP/tests/helpers/man-examples"
+emu_start || { echo "Bail out! emulator"; exit 1; }
 $MX list "$MAN"/*.[1-9] >"$T/displays"
 is "$(awk '$3 == "-" { print $1 ":" $2 }' "$T/displays" | sed "s|$MAN/||" | tr '\n' ' ')" "" \
 	"every display that shows output is marked as an example"
@@ -394,8 +395,7 @@ stage() {
 	for f in "$TOP"/examples/*; do ln -s "$f" "$EXD/work/"; done
 	ln -s "$TOP/examples" "$TOP/tests" "$EXD/work/"
 	: >"$EXD/values"
-	emu_stop
-	TMPDIR_T=$EXD emu_start || return 1
+	emu_ctl POST /_emu/reset >/dev/null || return 1
 	BROWSER="curl -sL" GCAL_RETRIES=0
 	export BROWSER GCAL_RETRIES XDG_CONFIG_HOME XDG_STATE_HOME
 	cd "$EXD/work" || return 1
@@ -627,6 +627,7 @@ while read -r page line name; do
 	ok "$pname:$line: the output of example $name is what the programs print" test "$st" = 0
 done <"$T/displays"
 emu_stop
+GCAL_ENDPOINT=http://127.0.0.1:9
 
 # --- fish: the functions the completions share, autoloaded by name --------
 for f in "$COMP"/functions/*.fish; do
