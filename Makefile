@@ -5,6 +5,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# the example scripts and the Kamailio files (man pages name them here)
+GCALDIR ?= $(PREFIX)/share/gcal
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -102,13 +104,22 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)GCAL_BUILD=$(B) sh tests/bench/bench.sh
 
+# The scripts of examples/ (but demo.sh, which drives the emulator of the
+# source tree) go to $(GCALDIR), kamailio/ beside them as the scripts
+# expect. The pages name them under /usr/local/share/gcal: the copies
+# installed name $(GCALDIR).
+EXAMPLES = $(filter-out examples/demo.sh,$(wildcard examples/*.sh examples/*.jq))
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(FISHFUNCDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(FISHFUNCDIR) \
+		$(DESTDIR)$(GCALDIR)/kamailio
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
-	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	for m in $(MAN); do \
+		s=$${m##*.}; \
+		sed 's|/usr/local/share/gcal|$(GCALDIR)|g' $$m >$(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
+	done
+	cp $(EXAMPLES) $(DESTDIR)$(GCALDIR)/
+	cp examples/kamailio/* $(DESTDIR)$(GCALDIR)/kamailio/
 	# bash-completion loads completions/<command> lazily: the one file
 	# completions/gcal.bash (which registers all six) under each name
 	cp completions/gcal.bash $(DESTDIR)$(BASHCOMPDIR)/gcal-auth

@@ -4,7 +4,8 @@
 # synced both ways with a calendar, examples/scenario-3-booking.sh) and a
 # forward of scenario 1 (examples/scenario-1-forwarding.sh), then a
 # revoked link. Run it with `make demo`; it exits non-zero when any step
-# fails.
+# fails. No pipe has a program whose status matters on its left (set -e
+# sees only a pipe's last command): outputs go to files first.
 set -eu
 top=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 build=${GCAL_BUILD:-build}
@@ -25,7 +26,8 @@ mkdir -p "$shop"
 say() { printf '\n== %s\n' "$*"; }
 field() { jq -r "$1" "$work/out"; }
 google() { # the live events of the shop's calendar
-	emu_ctl GET "/_emu/calendars/$cal/events" | jq -r 'select(.status != "cancelled") | "   " + .summary'
+	emu_ctl GET "/_emu/calendars/$cal/events" >"$work/google"
+	jq -r 'select(.status != "cancelled") | "   " + .summary' "$work/google"
 }
 appt() {
 	jq -nc --arg id "$1" --arg s "$2" --arg h "$3" '{appointment_id: $id, summary: $s,
@@ -33,7 +35,8 @@ appt() {
 }
 
 say "Google has alice's calendar 'Team' with 2 events; the booking system has 2 appointments"
-cal=$(emu_ctl GET /_emu/calendars | jq -r '.[] | select(.summary == "Team") | .id')
+emu_ctl GET /_emu/calendars >"$work/cals"
+cal=$(jq -r '.[] | select(.summary == "Team") | .id' "$work/cals")
 for e in "Dentist:08" "Lunch:12"; do
 	emu_ctl POST "/_emu/calendars/$cal/events" "$(jq -nc --arg s "${e%:*}" --arg h "${e#*:}" '{summary: $s,
 		start: {dateTime: ("2026-12-02T" + $h + ":00:00+01:00")}, end: {dateTime: ("2026-12-02T" + $h + ":30:00+01:00")}}')" >/dev/null
@@ -53,7 +56,8 @@ before=$(emu_log_count)
 sh "$ex/scenario-3-booking.sh" push shop "$shop" >"$work/out"
 n=$(field '.to_google | add // 0')
 pushed=$((pushed + n))
-printf '   %s change pushed with %s request\n' "$n" "$(($(emu_log_count) - before))"
+after=$(emu_log_count)
+printf '   %s change pushed with %s request\n' "$n" "$((after - before))"
 
 say "alice moves the dentist in Google; the 5-minute run brings it in: scenario-3-booking.sh sync"
 id=$(jq -r 'select(.summary == "Dentist") | .id' "$shop/local.ndjson")
@@ -72,12 +76,14 @@ printf '#!/bin/sh\necho "   the PBX was told: forward $*" >>"%s"\n' "$work/pbx.l
 chmod +x "$work/pbx"
 FORWARD_EXEC=$work/pbx FORWARD_AT=2026-12-01T10:00:00+01:00 \
 	sh "$ex/scenario-1-forwarding.sh" run phone 333 >"$work/out"
-forwards=$(wc -l <"$work/out" | tr -d ' ')
+forwards=$(wc -l <"$work/out")
+forwards=$((forwards + 0))
 jq -r '"   extension \(.extension): \(.from) -> \(.to), \(.result)"' "$work/out"
 cat "$work/pbx.log"
 
 say "the profiles, as a CRM would show them (gcal-auth list)"
-gcal-auth list | jq -r '"   \(.profile): \(.account), last sync \(.last_sync)"'
+gcal-auth list >"$work/list"
+jq -r '"   \(.profile): \(.account), last sync \(.last_sync)"' "$work/list"
 
 say "gcal-revoke -p phone: the link is gone at Google and here"
 gcal-revoke -q -p phone >/dev/null
@@ -87,7 +93,8 @@ printf '   gcal-pull now exits %s (77: link again)\n' "$status"
 [ "$status" -eq 77 ]
 
 say "summary"
+requests=$(emu_log_count)
 printf 'accounts linked: 2, events pulled into the booking system: %s, changes pushed to Google: %s,\n' \
 	"$pulled" "$pushed"
 printf 'forwards applied: %s, links revoked: 1, HTTP requests to "Google": %s\n' \
-	"$forwards" "$(emu_log_count)"
+	"$forwards" "$requests"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Scenario 1: calendar-driven call forwarding (gcal(7), SCENARIOS.md).
+# Scenario 1: calendar-driven call forwarding (gcal(7), README).
 # One profile is one customer's link; it belongs to one extension.
 #
 #   scenario-1-forwarding.sh link [-a account] [-s client_secret.json] PROFILE
@@ -92,8 +92,10 @@ link)
 	calendars "$1"
 	;;
 use)
-	[ $# -eq 2 ] || usage
-	gcal-auth use -q -p "$1" "$2" | jq -r '"calendar: " + .summary'
+	[ $# -eq 2 ] && [ -n "$2" ] || usage
+	# to a file, not a pipe: the status is gcal-auth's
+	gcal-auth use -q -p "$1" "$2" >"$work/cal" || exit
+	jq -r '"calendar: " + .summary' "$work/cal"
 	;;
 relink)
 	link_opts "$@"
@@ -106,11 +108,11 @@ relink)
 	calendars "$1"
 	;;
 run)
-	[ $# -eq 2 ] || usage
+	[ $# -eq 2 ] && [ -n "$2" ] || usage
 	apply "$1" "$2"
 	;;
 explain)
-	[ $# -eq 2 ] || usage
+	[ $# -eq 2 ] && [ -n "$2" ] || usage
 	apply "$1" "$2" --explain --dry-run
 	;;
 *)

@@ -43,26 +43,38 @@ def visit:
 def note($change): . + {type: "visit", change: $change,
 	notification_id: "\(.key)/\($change)/\(.start)/\(.end)/\(.site)"};
 
+# The event id of what a run knew (records of older runs lack .id: it
+# ends the key).
+def known_id: .id // (.key | sub("^.*/"; ""));
+
 # What the previous run knew: {key: {visit, notice}}
 (reduce $known[] as $k ({}; .[$k.key] = $k)) as $old
 | [$events[] | select(.status != "cancelled" and marked)] as $marked
 | [$marked[] | key] as $live
-| [$marked[] | . as $e | $old[key] as $o
+# A visit moved to another linked calendar (events.move keeps the id) is
+# gone from one and new in the other: the same visit, by its id, "moved"
+# only when its time or site changed too.
+| (reduce ($known[] | select(.key as $k | $live | index($k) | not)) as $k
+	({}; .[$k | known_id] = $k)) as $gone
+| [$marked[] | select($old[key] == null and $gone[.id] != null) | .id] as $moved
+| [$marked[] | . as $e | ($old[key] // $gone[.id]) as $o
    | if known_site then
 	visit as $v
-	| {key: $v.key, visit: $v, notice: null,
+	| {key: $v.key, id, visit: $v, notice: null,
 	   out: (if $o.visit == null then [$v | note("created")]
 		 elif [$o.visit | .start, .end, .site] != [$v.start, $v.end, $v.site]
-		 then [$v + {previous: ($o.visit | {start, "end": .end, site})} | note("moved")]
+		 then [$v + {previous: ($o.visit | {start, "end": .end, site, calendar})} | note("moved")]
 		 else [] end)}
      else
 	# an unknown code: the visit stays as it was, the organiser is told
 	# once per code
-	{key: key, visit: $o.visit, notice: site,
+	{key: key, id, visit: $o.visit, notice: site,
 	 out: (if $o.notice == site then [] else [$e | notice
 		| . + {notification_id: "\(.key)/notice/\(.code)"}] end)}
      end] as $now
 | {notify: ([$now[].out[]]
 	+ [$known[] | select(.visit != null) | .key as $k
-	   | select($live | index($k) | not) | .visit | note("cancelled")]),
+	   | select($live | index($k) | not)
+	   | select(known_id as $i | $moved | index($i) | not)
+	   | .visit | note("cancelled")]),
    known: [$now[] | select(.visit != null or .notice != null) | del(.out)]}

@@ -18,14 +18,20 @@
 #
 # Standard output gets one record per notification, each once:
 #   {"change":"created","guests":[...],"site":"ANHQ","start":...,"type":"visit",...}
-#   {"change":"moved","previous":{"end":...,"site":...,"start":...},...}
+#   {"change":"moved","previous":{"calendar":...,"end":...,"site":...,"start":...},...}
 #   {"change":"cancelled",...}
 #   {"code":"XXHQ","message":"Unknown location code XXHQ ...","to":...,"type":"notice","valid":[...],...}
 # "moved" is a new time or site; "cancelled" is a deleted or declined-by-
-# the-product event (the invite address taken off). A rerun with nothing
+# the-product event (the invite address taken off). An event moved to
+# another linked calendar (events.move keeps its id) is the same visit:
+# "moved" if its time or site changed too, else nothing. A rerun with nothing
 # changed prints nothing. DIR/known.ndjson is what was notified, replaced
 # only after the records are printed: a run killed in between prints them
 # again, with the same notification_id, for the product to drop.
+#
+# A visitors.json that is not JSON or lacks a setting exits 78 (it is
+# configuration), a damaged known.ndjson 65; each names the file, in one
+# line, before anything is printed.
 #
 # The rules (the mark, the code rule, the notice) are the jq program
 # examples/scenario-2-visitors.jq; VISITOR_RULES=FILE replaces it.
@@ -36,11 +42,27 @@ rules=${VISITOR_RULES:-$here/scenario-2-visitors.jq}
 [ $# -eq 2 ] || { echo "usage: $me PROFILE DIR" >&2; exit 64; }
 profile=$1 dir=$2
 known=$dir/known.ndjson
+# check FILE NAME COND WHY: each line of FILE (blank ones aside) is a JSON
+# object for which the jq expression COND holds; else one line naming NAME
+# and the line, and exit status 65 (66 when FILE cannot be read)
+check() {
+	_bad=$(jq -nRr --arg why "$4" '[foreach inputs as $l (0; . + 1; . as $n
+		| select($l | test("\\S"))
+		| ($l | try fromjson catch null) as $r
+		| if ($r | type) != "object" then "line \($n): expected a JSON object"
+		  elif ($r | '"$3"') | not then "line \($n): \($why)" else empty end)][0] // empty' "$1") || exit 66
+	[ -z "$_bad" ] || { echo "$me: $2 $_bad" >&2; exit 65; }
+}
 [ -f "$dir/visitors.json" ] || { echo "$me: no '$dir/visitors.json'" >&2; exit 78; }
-jq -e '.invite and .default_site and (.sites | length > 0) and (.calendars | length > 0)' \
-	"$dir/visitors.json" >/dev/null 2>&1 ||
-	{ echo "$me: '$dir/visitors.json': needs invite, default_site, sites and calendars" >&2; exit 78; }
+# the settings are configuration (78); what the script keeps is data (65)
+jq -e 'type == "object"' "$dir/visitors.json" >/dev/null 2>&1 ||
+	{ echo "$me: '$dir/visitors.json': not a JSON object" >&2; exit 78; }
+jq -e 'def strs: type == "array" and length > 0 and all(.[]; type == "string" and . != "");
+	(.invite | type == "string" and . != "") and (.default_site | type == "string" and . != "")
+	and (.sites | strs) and (.calendars | strs)' "$dir/visitors.json" >/dev/null 2>&1 ||
+	{ echo "$me: '$dir/visitors.json': needs \"invite\" and \"default_site\" (strings), \"sites\" and \"calendars\" (lists of strings)" >&2; exit 78; }
 [ -f "$known" ] || : >"$known"
+check "$known" "'$known'" '(.key | type) == "string" and .key != ""' 'a record needs a non-empty string "key"'
 work=$(mktemp -d "${TMPDIR:-/tmp}/visitors.XXXXXX") || exit 75
 trap 'rm -rf "$work"' EXIT
 

@@ -22,7 +22,9 @@
 #    "to_booking":{"insert":1},"to_google":{"update":2}}
 # (records in the booking system, events in Google that take part in the
 # sync, and the changes made on each side, by kind). Runs of one DIR take
-# turns under DIR/lock (flock(1)).
+# turns under DIR/lock (flock(1)). A line of DIR/local.ndjson that is not
+# such a record (not JSON, no key, no start or end) stops the run before
+# anything is written: one line naming it, and exit status 65.
 set -u
 me=${0##*/}
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
@@ -35,6 +37,23 @@ fail() { # STATUS MESSAGE
 	[ "$1" -eq 77 ] && echo "$me: profile '$profile': the grant is gone: link again" >&2
 	exit "$1"
 }
+
+# check FILE NAME COND WHY: each line of FILE (blank ones aside) is a JSON
+# object for which the jq expression COND holds; else one line naming NAME
+# and the line, and exit status 65 (66 when FILE cannot be read)
+check() {
+	_bad=$(jq -nRr --arg why "$4" '[foreach inputs as $l (0; . + 1; . as $n
+		| select($l | test("\\S"))
+		| ($l | try fromjson catch null) as $r
+		| if ($r | type) != "object" then "line \($n): expected a JSON object"
+		  elif ($r | '"$3"') | not then "line \($n): \($why)" else empty end)][0] // empty' "$1") || exit 66
+	[ -z "$_bad" ] || { echo "$me: $2 $_bad" >&2; exit 65; }
+}
+# an appointment: its key (or Google's id for one imported), a start and
+# an end; a record of a deleted event needs only its id
+appointment='(.appointment_id != null and .appointment_id != "")
+	or ((.id | type) == "string" and .id != "")
+	| . and ($r.status == "cancelled" or (($r.start | type) == "object" and ($r.end | type) == "object"))'
 
 [ $# -ge 1 ] || usage
 mode=$1
@@ -68,12 +87,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/booking.XXXXXX") || exit 75
 trap 'rm -rf "$work"' EXIT
 cp "$local" "$work/local.before"
 cp "$base" "$work/base.before"
+check "$local" "'$local'" "$appointment" \
+	'an appointment needs a non-empty "appointment_id" (or Google'"'"'s "id"), a "start" and an "end"'
 
 # summary: what changed on each side, from the files before and after
 summary() {
 	gcal-diff -q --all -k .appointment_id "$work/local.before" "$local" >"$work/dl" &&
 		gcal-diff -q --all "$work/base.before" "$base" >"$work/db" || exit 70
-	jq -nc --arg p "$profile" --arg m "$mode" --slurpfile l "$local" --slurpfile b "$base" \
+	jq -ncS --arg p "$profile" --arg m "$mode" --slurpfile l "$local" --slurpfile b "$base" \
 		--slurpfile dl "$work/dl" --slurpfile db "$work/db" '
 		def count: group_by(.op) | map({(.[0].op): length}) | add // {};
 		($dl | map(.id)) as $in

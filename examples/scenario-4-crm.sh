@@ -19,6 +19,9 @@
 #       {"id": ..., "summary": ..., ...}, the id of an event or of one
 #       instance of a recurring one (MASTER_20261214T080000Z); only that
 #       instance changes. -u: whom Google notifies (default none)
+#       A line that is not such an object (no id, an empty one, nothing
+#       to change, not JSON) is refused before anything is written: one
+#       line naming it, and exit status 65.
 #
 # A user whose pull fails keeps the meetings of the previous sync and is
 # named on standard error; the others are synced anyway, and the exit
@@ -29,7 +32,7 @@
 set -u
 me=${0##*/}
 usage() {
-	sed -n '5,24s/^#   //p' "$0" >&2
+	sed -n '5,27s/^#   //p' "$0" >&2
 	exit 64
 }
 [ $# -ge 1 ] || usage
@@ -37,6 +40,18 @@ mode=$1
 shift
 work=$(mktemp -d "${TMPDIR:-/tmp}/crm.XXXXXX") || exit 75
 trap 'rm -rf "$work"' EXIT
+
+# check FILE NAME COND WHY: each line of FILE (blank ones aside) is a JSON
+# object for which the jq expression COND holds; else one line naming NAME
+# and the line, and exit status 65 (66 when FILE cannot be read)
+check() {
+	_bad=$(jq -nRr --arg why "$4" '[foreach inputs as $l (0; . + 1; . as $n
+		| select($l | test("\\S"))
+		| ($l | try fromjson catch null) as $r
+		| if ($r | type) != "object" then "line \($n): expected a JSON object"
+		  elif ($r | '"$3"') | not then "line \($n): \($why)" else empty end)][0] // empty' "$1") || exit 66
+	[ -z "$_bad" ] || { echo "$me: $2 $_bad" >&2; exit 65; }
+}
 
 # the CRM's view of an event: its user, and nothing of a private one
 view='. + {crm_user: $u}
@@ -61,7 +76,8 @@ link)
 	shift $((OPTIND - 1))
 	[ $# -eq 1 ] || usage
 	# shellcheck disable=SC2086
-	gcal-auth login -q -p "$1" $args | jq -c "$state"
+	gcal-auth login -q -p "$1" $args >"$work/login" || exit
+	jq -cS "$state" "$work/login"
 	;;
 sync)
 	[ $# -ge 2 ] || usage
@@ -80,30 +96,32 @@ sync)
 		jq -c --arg u "$u" "$view" "$work/$u.raw" >"$dir/$u.ndjson.new" &&
 			mv "$dir/$u.ndjson.new" "$dir/$u.ndjson" || exit 73
 	done
+	: >"$work/all"
 	for u; do
-		[ -f "$dir/$u.ndjson" ] && cat "$dir/$u.ndjson"
-	done | jq -sc '
+		[ ! -f "$dir/$u.ndjson" ] || cat "$dir/$u.ndjson" >>"$work/all" || exit 74
+	done
+	jq -sc '
 		# an RFC 3339 time as seconds, whatever its offset (jq 1.6 has no %z)
 		def epoch: if length == 10 then . + "T00:00:00Z" else . end
 			| if test("Z$") then .[0:19] + "Z" | fromdate
 			  else (.[0:19] + "Z" | fromdate) - ((.[19:20] + "1" | tonumber)
 				* ((.[20:22] | tonumber) * 3600 + (.[23:25] | tonumber) * 60)) end;
-		sort_by((.start.dateTime // .start.date | epoch), .crm_user) | .[]' >"$dir/calendar.ndjson.new" &&
+		sort_by((.start.dateTime // .start.date | epoch), .crm_user) | .[]' "$work/all" >"$dir/calendar.ndjson.new" &&
 		mv "$dir/calendar.ndjson.new" "$dir/calendar.ndjson" || exit 73
 	exit "$first"
 	;;
 status)
 	if [ $# -eq 0 ]; then
 		gcal-auth list -q >"$work/all" || exit
-		jq -c "$state" "$work/all"
+		jq -cS "$state" "$work/all"
 		exit 0
 	fi
 	for u; do
 		status=0
 		gcal-auth status -q -p "$u" >"$work/one" 2>/dev/null || status=$?
 		case $status in
-		0) jq -c "$state" "$work/one" ;;
-		78) jq -nc --arg u "$u" '{user: $u, account: null, last_sync: null, state: "not configured"}' ;;
+		0) jq -cS "$state" "$work/one" ;;
+		78) jq -ncS --arg u "$u" '{user: $u, account: null, last_sync: null, state: "not configured"}' ;;
 		*) exit "$status" ;;
 		esac
 	done
@@ -113,7 +131,7 @@ edit)
 	OPTIND=1
 	while getopts u: o; do
 		case $o in
-		u) send=$OPTARG ;;
+		u) case $OPTARG in all | externalOnly | none) send=$OPTARG ;; *) usage ;; esac ;;
 		*) usage ;;
 		esac
 	done
@@ -121,6 +139,10 @@ edit)
 	[ $# -eq 1 ] || usage
 	u=$1
 	cat >"$work/edits" || exit 74
+	check "$work/edits" "standard input" \
+		'(.id | type) == "string" and .id != "" and (keys - ["id"] | length) > 0' \
+		'an edit needs a non-empty string "id" and a field to change'
+	[ -s "$work/edits" ] || exit 0
 	# the events as Google has them now, with their etags
 	gcal-pull -q -p "$u" --expand >"$work/old" || exit
 	jq -c --slurpfile e "$work/edits" '

@@ -21,7 +21,9 @@
 # booking a line, shaped as an event, with its "appointment_id"; see
 # two-way-sync.sh. A primary calendar is never written: gcal-push refuses
 # it (exit status 64, before any request), so a resource linked to one
-# fails to sync and says so. A revoked link exits 77 and says so.
+# fails to sync and says so. A revoked link exits 77 and says so. A line
+# of DIR/local.ndjson or DIR/cleared.ndjson that is not such a record
+# stops the run before anything is written: one line naming it, and 65.
 set -u
 me=${0##*/}
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
@@ -48,6 +50,23 @@ show() { # RESULTS: status, id and title of each, the title from $work/remote
 		(reduce $r[] as $e ({}; .[$e.id] = ($e.summary // ""))) as $t
 		| "\(.status)\t\(.id)\t\($t[.id] // "")"' "$1"
 }
+
+# check FILE NAME COND WHY: each line of FILE (blank ones aside) is a JSON
+# object for which the jq expression COND holds; else one line naming NAME
+# and the line, and exit status 65 (66 when FILE cannot be read)
+check() {
+	_bad=$(jq -nRr --arg why "$4" '[foreach inputs as $l (0; . + 1; . as $n
+		| select($l | test("\\S"))
+		| ($l | try fromjson catch null) as $r
+		| if ($r | type) != "object" then "line \($n): expected a JSON object"
+		  elif ($r | '"$3"') | not then "line \($n): \($why)" else empty end)][0] // empty' "$1") || exit 66
+	[ -z "$_bad" ] || { echo "$me: $2 $_bad" >&2; exit 65; }
+}
+# an appointment: its key (or Google's id for one imported), a start and
+# an end; a record of a deleted event needs only its id
+appointment='(.appointment_id != null and .appointment_id != "")
+	or ((.id | type) == "string" and .id != "")
+	| . and ($r.status == "cancelled" or (($r.start | type) == "object" and ($r.end | type) == "object"))'
 
 [ $# -ge 1 ] || usage
 mode=$1
@@ -105,6 +124,8 @@ restore)
 	[ $# -eq 2 ] || usage
 	profile=$1 dir=$2
 	[ -f "$dir/cleared.ndjson" ] || fail 66 "nothing to restore in '$dir'"
+	check "$dir/cleared.ndjson" "'$dir/cleared.ndjson'" '(.id | type) == "string" and .id != ""' \
+		'an event needs a non-empty string "id"'
 	gcal-pull -q -p "$profile" >"$work/remote" || fail $? "profile '$profile': $(why $?)"
 	# only the inserts: events made since the clear stay as they are
 	gcal-diff -q "$work/remote" "$dir/cleared.ndjson" >"$work/changes" || fail $? "gcal-diff failed"
@@ -117,6 +138,8 @@ restore)
 sync)
 	[ $# -eq 2 ] || usage
 	mkdir -p "$2" || exit 73
+	[ ! -f "$2/local.ndjson" ] || check "$2/local.ndjson" "'$2/local.ndjson'" "$appointment" \
+		'a shift or booking needs a non-empty "appointment_id" (or Google'"'"'s "id"), a "start" and an "end"'
 	status=0
 	sh "$here/two-way-sync.sh" "$1" "$2" || status=$?
 	case $status in

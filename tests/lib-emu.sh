@@ -78,10 +78,11 @@ emu_ctl() {
 }
 
 # emu_log_count [METHOD] [PATH-REGEX] - number of logged (non-/_emu) requests
+# (the log goes to a variable, not a pipe: a failed curl is a failure)
 emu_log_count() {
-	curl -sS -f "$EMU_URL/_emu/log" |
-		jq -s --arg m "${1:-}" --arg p "${2:-}" \
-			'[.[] | select(($m == "" or .method == $m) and ($p == "" or (.path | test($p))))] | length'
+	_emu_log=$(curl -sS -f "$EMU_URL/_emu/log") || return
+	printf '%s\n' "$_emu_log" | jq -s --arg m "${1:-}" --arg p "${2:-}" \
+		'[.[] | select(($m == "" or .method == $m) and ($p == "" or (.path | test($p))))] | length'
 }
 
 # emu_token [SCOPES] [LOGIN_HINT] - run the loopback + PKCE flow with curl and

@@ -412,6 +412,46 @@ def delete_event(st, cal, eid):
     return out
 
 
+def move_event(st, cal, eid, dcal):
+    """events.move: "Moves an event to another calendar, i.e. changes an
+    event's organizer. Note that only default events can be moved" (events.move
+    reference). The event keeps its id, times and iCalUID; the source calendar
+    lists it as cancelled, as a deleted event (its sync feed shows it gone)."""
+    ev = cal.events.get(eid)
+    if ev is None:
+        if find_instance(cal, eid):
+            # an instance cannot be moved on its own (README "deviations")
+            bad('Cannot move a single instance of a recurring event.')
+        not_found()
+    if ev.deleted:
+        not_found()
+    if ev.master:
+        bad('Cannot move a single instance of a recurring event.')
+    if ev.r.get('eventType', 'default') != 'default':
+        bad('Only default events can be moved.', reason='eventTypeRestriction')
+    if dcal.id == cal.id:
+        return ev
+    old = dcal.events.get(eid)
+    if old is not None and not old.deleted:
+        fail(409, 'duplicate', 'The requested identifier already exists.')
+    moving = [ev] + [x for x in cal.exceptions.get(eid, {}).values()]
+    out = None
+    for x in moving:
+        r = OrderedDict(x.r)
+        if dcal.primary:
+            r['organizer'] = OrderedDict(email=dcal.id, self=True)
+        else:
+            r['organizer'] = OrderedDict(email=dcal.id, displayName=dcal.summary, self=True)
+        r['htmlLink'] = html_link(x.id, dcal.id)
+        moved = store(st, dcal, x.id, ordered(r), x.s, x.e, master=x.master)
+        gone = OrderedDict(x.r)
+        gone['status'] = 'cancelled'
+        store(st, cal, x.id, gone, x.s, x.e, master=x.master)
+        if x is ev:
+            out = moved
+    return out
+
+
 # --------------------------------------------------------------------------
 def check_scope(a, allowed, method, cal=None):
     have = set(a['scopes']) & allowed
@@ -841,6 +881,16 @@ def route(st, req, a, segs):
         cal = get_cal(st, a, cid)
         check_scope(a, R_EVENTS, 'calendar.v3.Events.Instances', cal)
         return list_instances(st, req, a, cal, eid)
+    if n == 5 and segs[4] == 'move' and m == 'POST':
+        check_scope(a, W_EVENTS, 'calendar.v3.Events.Move')
+        cal = get_cal(st, a, cid)
+        check_scope(a, W_EVENTS, 'calendar.v3.Events.Move', cal)
+        dest = req.q1.get('destination')
+        if not dest:
+            fail(400, 'required', 'Required parameter: destination')
+        dcal = get_cal(st, a, dest)
+        check_scope(a, W_EVENTS, 'calendar.v3.Events.Move', dcal)
+        return ev_resp(move_event(st, cal, eid, dcal))
     if n != 4:
         return nf_html()
     if m == 'GET':
@@ -869,7 +919,7 @@ def route(st, req, a, segs):
             return Resp(204, b'', ctype=None)
         body = json_body(req)
         return ev_resp(update_event(st, cal, eid, body, a['user'], patch=(m == 'PATCH')))
-    if m == 'POST' and eid in ('quickAdd', 'watch', 'move'):
+    if m == 'POST' and eid in ('quickAdd', 'watch'):
         bad('Not supported by the emulator.', reason='badRequest')
     return nf_html()
 

@@ -22,6 +22,22 @@ CAL=$(awk -F '	' '$2 == "Team" { print $1 }' "$OUT")
 run sh "$S1" use shop "$CAL"
 is "$rc" 0 "use CALENDAR exits 0"
 is "$(cat "$OUT")" "calendar: Team" "... and names the calendar"
+# Google unreachable, or no such calendar: the script exits as gcal-auth
+# use does (a pipe into jq used to make it 0)
+GCAL_ENDPOINT=http://127.0.0.1:9 run gcal-auth use -q -p shop "$CAL"
+want=$rc
+GCAL_ENDPOINT=http://127.0.0.1:9 run sh "$S1" use shop "$CAL"
+ok "use with Google unreachable exits as gcal-auth use does ($want)" test "$rc" = "$want" -a "$rc" != 0
+ok "... and prints nothing" test ! -s "$OUT"
+run gcal-auth use -q -p shop nosuchcalendar
+want=$rc
+run sh "$S1" use shop nosuchcalendar
+ok "use of a calendar that does not exist exits as gcal-auth use does ($want)" test "$rc" = "$want" -a "$rc" != 0
+run sh "$S1" use shop "$CAL"
+for args in "use shop ''" "run shop ''" "explain shop ''" "run shop" "link"; do
+	eval "run sh \"\$S1\" $args"
+	is "$rc" 64 "$args is a usage error (64)"
+done
 
 ev() { # SUMMARY FROM TO (local times on 1 December 2026, +01:00)
 	emu_ctl POST "/_emu/calendars/$CAL/events" "$(jq -nc --arg s "$1" --arg a "$2" --arg b "$3" \
@@ -63,6 +79,12 @@ at 16:30
 is "$rc" 75 "a run whose pull fails exits 75"
 ok "... says the forward was left as it is" has "left as it is" "$ERR"
 is "$(tail -n 1 "$T/calls")" "333 333" "... the command was not run"
+ok "... the applied state is unchanged" cmp -s "$T/state.before" "$XDG_STATE_HOME/gcal/shop/forward/333.json"
+# forward-cron.sh, for a list of links, the same: exits as gcal-pull did
+printf 'shop 333\n' >"$T/forwards"
+run sh "$TOP/examples/forward-cron.sh" "$T/forwards"
+is "$rc" 75 "forward-cron.sh whose pull fails exits 75, as gcal-pull"
+ok "... and names the profile" has "profile 'shop': gcal-pull failed (75)" "$ERR"
 ok "... the applied state is unchanged" cmp -s "$T/state.before" "$XDG_STATE_HOME/gcal/shop/forward/333.json"
 emu_ctl DELETE /_emu/faults >/dev/null
 at 16:31

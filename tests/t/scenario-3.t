@@ -70,6 +70,45 @@ emu_ctl POST /_emu/log/clear >/dev/null
 run sh "$S3" sync shop "$DIR"
 is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "a sync with nothing new writes nothing"
 
+# appointments that are not JSON, lack a key or a time: refused, in one
+# line naming the file and line, before any request
+cp "$DIR/local.ndjson" "$T/local.good"
+emu_ctl POST /_emu/log/clear >/dev/null
+n=$(($(wc -l <"$T/local.good") + 1))
+for bad in '{"appointment_id":"","summary":"x","start":{"dateTime":"2026-12-01T09:00:00Z"},"end":{"dateTime":"2026-12-01T10:00:00Z"}}' \
+	'{"appointment_id":"A9","summary":"no time"}' '{"summary":"no key","start":{},"end":{}}' 'not json' '[1]'; do
+	for mode in push sync; do
+		{ cat "$T/local.good"; printf '%s\n' "$bad"; } >"$DIR/local.ndjson"
+		run sh "$S3" "$mode" shop "$DIR"
+		is "$rc" 65 "$mode with an appointment $bad exits 65"
+		ok "... one line naming the file and line $n" \
+			test "$(wc -l <"$ERR")" -eq 1 -a -n "$(grep "local.ndjson' line $n: " "$ERR")"
+	done
+done
+is "$(emu_log_count)" 0 "... and no request was made"
+cmp -s "$DIR/local.ndjson" "$T/local.good" || cp "$T/local.good" "$DIR/local.ndjson"
+
+# Google unreachable: each mode exits as the program that failed, and
+# the booking system's side is unchanged
+cp "$DIR/local.ndjson" "$T/local.before"
+GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 run gcal-pull -q -p shop
+want=$rc
+GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 run sh "$S3" sync shop "$DIR"
+ok "a sync with Google unreachable exits as gcal-pull does ($want)" test "$rc" = "$want" -a "$rc" != 0
+appt A4 "Trim A4" 12 >>"$DIR/local.ndjson"
+cp "$DIR/local.ndjson" "$T/local.before"
+gcal-diff -q --base "$DIR/base.ndjson" --key .appointment_id "$DIR/local.ndjson" "$DIR/base.ndjson" >"$T/ch"
+GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 run_in "$T/ch" gcal-push -q -p shop
+want=$rc
+GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 run sh "$S3" push shop "$DIR"
+ok "a push with Google unreachable exits as gcal-push does ($want)" test "$rc" = "$want" -a "$rc" != 0
+ok "... and the appointments are as they were" cmp -s "$DIR/local.ndjson" "$T/local.before"
+run sh "$S3" push shop "$DIR"
+is "$(jq -c .to_google "$OUT")" '{"insert":1}' "the next push sends it"
+jq -c 'select(.appointment_id != "A4")' "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"
+run sh "$S3" push shop "$DIR"
+is "$(jq -c .to_google "$OUT")" '{"delete":1}' "... and its cancellation"
+
 # relink to bob: revoke, login, a new calendar, a fresh base
 BROWSER="curl -sL" run sh "$S3" relink -a bob@example.com shop "$DIR"
 is "$rc" 0 "relink to bob exits 0"

@@ -11,6 +11,16 @@ GCAL_RETRIES=0
 export GCAL_RETRIES
 DIR=$T/crm
 
+# a login that fails: the script exits as gcal-auth login does, not 0
+# (a pipe into jq used to hide its status)
+emu_ctl POST /_emu/config '{"consent":"deny"}' >/dev/null
+BROWSER="curl -sL" run gcal-auth login -q -p carol --client-secret "$CLIENT"
+want=$rc
+BROWSER="curl -sL" run sh "$S4" link -s "$CLIENT" carol
+ok "a link whose login fails exits as gcal-auth login does ($want)" test "$rc" = "$want" -a "$rc" != 0
+ok "... and prints no sync state" test ! -s "$OUT"
+emu_ctl POST /_emu/config '{"consent":"auto"}' >/dev/null
+
 BROWSER="curl -sL" run sh "$S4" link -s "$CLIENT" alice
 is "$rc" 0 "link alice exits 0"
 BROWSER="curl -sL" run sh "$S4" link -a bob@example.com bob
@@ -59,6 +69,29 @@ is "$(jq -r 'select(.recurringEventId) | .summary' "$DIR/alice.ndjson" | tr '\n'
 printf '{"id":"%s_20270104T080000Z","summary":"x"}\n' "$M" >"$T/edit"
 run_in "$T/edit" sh "$S4" edit alice
 is "$rc" 65 "an edit of an instance that does not exist exits 65"
+
+# edits that name no event, change nothing or are not JSON: refused, in
+# one line naming the line, before any request
+emu_ctl POST /_emu/log/clear >/dev/null
+for bad in '{"id":""}' '{"summary":"no id"}' "{\"id\":\"$I\"}" '{"id":7,"summary":"x"}' 'not json' '["a"]'; do
+	printf '{"id":"%s","summary":"fine"}\n%s\n' "$I" "$bad" >"$T/edit"
+	run_in "$T/edit" sh "$S4" edit alice
+	is "$rc" 65 "an edit line $bad exits 65"
+	is "$(wc -l <"$ERR" | tr -d ' ')" 1 "... with one line"
+	ok "... that names line 2 of standard input" has "standard input line 2: " "$ERR"
+done
+is "$(emu_log_count)" 0 "... and no request was made"
+run sh "$S4" edit -u everyone alice
+is "$rc" 64 "an unknown -u value is a usage error"
+
+# Google unreachable: each mode exits as the program that failed
+GCAL_ENDPOINT=http://127.0.0.1:9 run gcal-pull -q -p alice --expand
+want=$rc
+GCAL_ENDPOINT=http://127.0.0.1:9 run sh "$S4" sync "$DIR" alice
+is "$rc" "$want" "a sync with Google unreachable exits as gcal-pull does ($want)"
+printf '{"id":"%s","summary":"x"}\n' "$I" >"$T/edit"
+GCAL_ENDPOINT=http://127.0.0.1:9 run_in "$T/edit" sh "$S4" edit alice
+is "$rc" "$want" "an edit with Google unreachable exits as gcal-pull does ($want)"
 
 # bob's grant is withdrawn at Google: alice is still synced, bob keeps his last view
 emu_ctl POST /_emu/grants/revoke '{"user":"bob@example.com"}' >/dev/null

@@ -78,6 +78,25 @@ is "$(google_has alice@example.com)" "" "... the primary calendar is untouched"
 run_in "$T/private/local.ndjson" sh -c 'gcal-diff -q --key .appointment_id /dev/null - | gcal-push -p private'
 is "$rc" 64 "gcal-push itself refuses changes for the primary calendar: 64"
 
+# a local.ndjson or cleared.ndjson line that is not JSON, or lacks its
+# key or times: refused in one line naming it, before any request
+cp "$T/room1/local.ndjson" "$T/local.good"
+emu_ctl POST /_emu/log/clear >/dev/null
+printf '{"appointment_id":"","summary":"x","start":{},"end":{}}\n' >>"$T/room1/local.ndjson"
+run sh "$S5" sync room1 "$T/room1"
+is "$rc" 65 "a sync with an appointment without a key exits 65"
+ok "... one line naming the file and line" test "$(wc -l <"$ERR")" -eq 1 -a -n "$(grep "local.ndjson' line $(wc -l <"$T/room1/local.ndjson" | tr -d ' '): " "$ERR")"
+cp "$T/local.good" "$T/room1/local.ndjson"
+mkdir -p "$T/restore"
+printf '{"summary":"no id"}\n' >"$T/restore/cleared.ndjson"
+run sh "$S5" restore room1 "$T/restore"
+is "$rc" 65 "a restore from a cleared.ndjson line without an id exits 65"
+ok "... naming the file and line" has "cleared.ndjson' line 1: " "$ERR"
+printf 'oops\n' >"$T/restore/cleared.ndjson"
+run sh "$S5" restore room1 "$T/restore"
+is "$rc" 65 "... or not JSON: 65"
+is "$(emu_log_count)" 0 "... and no request was made"
+
 # consent withdrawn
 run sh "$S5" revoke room1
 is "$rc" 0 "revoke exits 0"
