@@ -1,7 +1,6 @@
 /* forward-apply: turn calendar events whose title is a telephone number
  * into call forwarding for an extension, applied through a backend.
  * See forward-apply(1). */
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -23,6 +22,7 @@
 #include "phone.h"
 #include "state.h"
 #include "util.h"
+#include "zone.h"
 
 extern char **environ;
 
@@ -77,26 +77,14 @@ usage_error(const char *fmt, const char *arg)
 	exit(EX_USAGE);
 }
 
-/* A zone name the C library knows (a zoneinfo file), or a POSIX TZ
- * string; anything else would silently mean UTC to mktime(3). */
+/* A zone name of the zoneinfo files, or a POSIX TZ string (lib/zone.h);
+ * anything else would silently mean UTC. */
 static int
 known_zone(const char *tz)
 {
-	const char *dir = getenv("TZDIR");
-	struct stat st;
-	char *path;
-	int ok;
+	long off;
 
-	if (*tz == '\0' || strstr(tz, ".."))
-		return 0;
-	if (*tz == ':')
-		tz++;
-	if (strpbrk(tz, "0123456789") && !strchr(tz, '/'))
-		return 1; /* "CET-1CEST,M3.5.0,M10.5.0/3" */
-	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-	free(path);
-	return ok;
+	return zone_offset(tz, 0, &off) == 0;
 }
 
 static char *
