@@ -115,8 +115,13 @@ env_entry(const char *name, const char *value)
 
 /* Wait for the --exec command at most $GCAL_TIMEOUT seconds, as for a
  * request: a hung backend must not hold the lock (and every later cron
- * run) for ever. Past it the command gets SIGTERM, and SIGKILL a grace
- * period later. 0 with *status, or -1 when it was stopped. */
+ * run) for ever. The command runs in a process group of its own; past
+ * the time the whole group gets SIGTERM, and SIGKILL once the command
+ * has gone or a grace period later, as timeout(1) --kill-after does: a
+ * child the command left behind must not apply the old forward later,
+ * while the state says the new one. The command is reaped only after
+ * the group's SIGKILL, so its id (the group's) cannot have been reused.
+ * 0 with *status, or -1 when it was stopped. */
 #define EXEC_GRACE_MS 2000
 
 static int
@@ -125,15 +130,23 @@ wait_exec(pid_t pid, int *status)
 	long long deadline = now_ms() + http_timeout() * 1000;
 	useconds_t nap = 1000;
 	int stopping = 0;
-	pid_t r;
+	siginfo_t si;
 
 	for (;;) {
-		if ((r = waitpid(pid, status, WNOHANG)) == pid)
-			return stopping ? -1 : 0;
-		if (r == -1 && errno != EINTR)
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 &&
+		    errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline) {
-			kill(pid, stopping ? SIGKILL : SIGTERM);
+		if (si.si_pid == pid && !stopping)
+			break;
+		if (stopping && (si.si_pid == pid || now_ms() >= deadline)) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+				;
+			return -1;
+		}
+		if (!stopping && now_ms() >= deadline) {
+			kill(-pid, SIGTERM);
 			deadline = now_ms() + EXEC_GRACE_MS;
 			stopping = 1;
 		}
@@ -141,6 +154,10 @@ wait_exec(pid_t pid, int *status)
 		if (nap < 50000)
 			nap *= 2; /* a quick command is seen at once */
 	}
+	while (waitpid(pid, status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
 }
 
 /* CMD split on blanks, then EXT and the targets: argv, never a shell. */
@@ -150,6 +167,7 @@ apply_exec(const struct run *r, jv rec, char **why)
 	static const char *const ours[] = {"GCAL_EXTENSION=", "GCAL_TARGETS=",
 	    "GCAL_FROM=", "GCAL_TRANSITION=", NULL};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 	char **argv = NULL, **envp = NULL, *words, *w, *save, *targets, *from;
 	char *dump;
 	jv to = json_get(rec, "to"), old = json_get(rec, "from");
@@ -196,9 +214,14 @@ apply_exec(const struct run *r, jv rec, char **why)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	/* a process group of its own, to be stopped whole (wait_exec) */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
 	fflush(stdout);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&sa);
 	if (rc != 0) {
 		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
 		rc = EX_UNAVAILABLE;

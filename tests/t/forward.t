@@ -266,6 +266,22 @@ is "$rc" 75 "one that ignores SIGTERM is killed, and exits 75 too"
 t1=$(date +%s)
 ok "... both within seconds ($((t1 - t0)) s)" test $((t1 - t0)) -lt 15
 
+# The whole process group is stopped, as timeout(1) does: a child the
+# backend started must not apply the old forward after the run reported
+# it failed (one that leaves on SIGTERM, one that ignores it).
+cat >"$T/forking" <<EOT
+#!/bin/sh
+( sleep 3; echo "\$*" >>"$T/late" ) &
+( trap "" TERM; sleep 3; echo "\$*" >>"$T/late" ) &
+exec sleep 60
+EOT
+chmod +x "$T/forking"
+rm -f "$T/late"
+run_in "$T/one.ndjson" env GCAL_TIMEOUT=1 forward-apply -e 333 --exec "$T/forking" --at 2026-11-23T10:45:00+01:00
+is "$rc" 75 "a backend whose children outlive it is stopped after GCAL_TIMEOUT, 75"
+sleep 4
+ok "... and its children with it: none applies the forward later" test ! -e "$T/late"
+
 cp "$STATE" "$T/state.before"
 run_in "$T/one.ndjson" forward-apply -e 333 -n --at $AT
 is "$(field .result "$OUT")" dry-run "--dry-run prints the transition as dry-run"
