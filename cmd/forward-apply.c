@@ -334,7 +334,8 @@ apply_post(const struct run *r, jv rec, char **why)
 
 /* --- one run ----------------------------------------------------------- */
 
-/* Read the events and collect the active targets. 0 or EX_DATAERR. */
+/* Read the events and collect the active targets. 0, EX_DATAERR or
+ * EX_NOINPUT. */
 static int
 read_events(const struct run *r, struct forward_set *targets,
     struct forward_set *ids)
@@ -344,6 +345,11 @@ read_events(const struct run *r, struct forward_set *targets,
 	const char *id, *why;
 	jv ev;
 	int rc;
+
+	if (in == NULL) {
+		warn("'<stdin>'");
+		return EX_NOINPUT;
+	}
 
 	while ((rc = ndjson_read(in, &ev)) == 1) {
 		if ((why = event_check(ev)) != NULL) {
@@ -362,10 +368,12 @@ read_events(const struct run *r, struct forward_set *targets,
 			json_print(stdout, forward_explain(ev, &v));
 		jv_free(ev);
 	}
-	if (rc == -1)
+	if (rc == -1) {
 		warnx("%s", ndjson_error(in));
+		rc = ndjson_status(in);
+	}
 	ndjson_close(in);
-	return rc == -1 ? EX_DATAERR : 0;
+	return rc;
 }
 
 static int
