@@ -449,7 +449,7 @@ main(int argc, char *argv[])
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 		switch (key) {
 		case 'e':
-			r.ext = arg;
+			r.ext = r.rules.ext = arg;
 			break;
 		case 'p':
 			state_set_profile(arg);

@@ -9,6 +9,7 @@
 #include "phone.h"
 
 struct forward_rules {
+	const char *ext;          /* the extension forwarded: never a target */
 	long long at;             /* the instant asked about */
 	const char *tz;           /* the calendar's zone for all-day events */
 	struct phone_rules phone;

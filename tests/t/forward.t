@@ -95,7 +95,7 @@ printf '0612345678\302\240\t0612345678\n   \t!empty title\n' >>"$T/rules"
 cut -f1 "$T/rules" | jq -Rc '{kind: "calendar#event", id: ("n" + (input_line_number | tostring)),
 	status: "confirmed", summary: ., start: {dateTime: "2026-11-23T10:00:00+01:00"},
 	end: {dateTime: "2026-11-23T11:00:00+01:00"}}' >"$T/rules.ndjson"
-run_in "$T/rules.ndjson" forward-apply -e 333 --explain -n --at 2026-11-23T10:30:00+01:00
+run_in "$T/rules.ndjson" forward-apply -e 999 --explain -n --at 2026-11-23T10:30:00+01:00
 is "$rc" 0 "--explain -n over every number rule exits 0"
 n=0
 while IFS='	' read -r title want; do
@@ -121,6 +121,29 @@ run_in "$T/cc.ndjson" forward-apply -e 333 -n --country-code 31 --at 2026-11-23T
 is "$(field '.to | join(",")' "$OUT")" "+31612345678" \
 	"--country-code 31: 06..., +31 6... and 0031 6... are one target"
 is "$(field '.events | join(",")' "$OUT")" "a,b,c" "... behind three events"
+
+# never to itself: an extension is not forwarded to its own number, in
+# any form the title or -e gives it
+ev self 333 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00 >"$T/self.ndjson"
+run_in "$T/self.ndjson" forward-apply -e 333 --explain -n --at 2026-11-23T10:30:00+01:00
+is "$(field 'select(.id) | .reason' "$OUT") / $(field 'select(.result) | .to | length' "$OUT")" \
+	"the extension itself / 0" "extension 333 is never forwarded to 333"
+{
+	ev s1 "020 555 0333" 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s2 "+31 20 555 0333" 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s3 0031205550333 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s4 0612345678 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+} >"$T/self2.ndjson"
+for e in +31205550333 0031205550333 0205550333 +31-20-555-0333; do
+	run_in "$T/self2.ndjson" forward-apply -e "$e" --country-code 31 --explain -n --at 2026-11-23T10:30:00+01:00
+	is "$(field 'select(.id) | .reason' "$OUT") / $(field 'select(.result) | .to | join(",")' "$OUT")" \
+		"the extension itself the extension itself the extension itself international number / +31612345678" \
+		"-e $e: its own number in three spellings is no target, another number is"
+done
+run_in "$T/self2.ndjson" forward-apply -e 0205550333 --explain -n --at 2026-11-23T10:30:00+01:00
+is "$(field 'select(.id) | .reason' "$OUT")" \
+	"the extension itself international number international number national number" \
+	"... without --country-code only the same digits are"
 
 # --- which events count -------------------------------------------------------
 {
