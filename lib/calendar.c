@@ -571,8 +571,8 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 			break;
 		}
 		if (next && pages >= most) {
-			warnx("%s: more than %ld pages: stopped (GCAL_MAX_PAGES)",
-			    what, most);
+			warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
+			    what, most, plural(most, "page", "pages"));
 			rc = EX_UNAVAILABLE;
 			break;
 		}
