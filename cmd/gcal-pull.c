@@ -73,6 +73,7 @@ static void
 emit(struct pull *p, const char *calendar, const char *caltz,
     const char *json, size_t len, jv ev)
 {
+	char *id;
 	jv out;
 	int rc;
 
@@ -104,18 +105,21 @@ emit(struct pull *p, const char *calendar, const char *caltz,
 		json_print(stdout, ev);
 		return;
 	}
+	id = json_str(ev, "id") ? xstrdup(json_str(ev, "id")) : NULL;
 	jqprog_start(p->filter, ev);
 	while ((rc = jqprog_next(p->filter, &out)) != 0) {
 		if (rc == -1) {
 			char *why = json_error_text(out);
 
-			warnx("--filter: %s", why);
+			warnx("calendar '%s': event '%s': --filter: %s", calendar,
+			    id ? id : "", why);
 			free(why);
 			p->filter_failed = 1;
 			break;
 		}
 		json_print(stdout, out);
 	}
+	free(id);
 }
 
 /* key of obj is absent, null, or of kind k. */

@@ -206,6 +206,9 @@ is "$rc" 65 "a record without id and no --key: exit 65"
 ok "... naming the line" grep -q "'$LOCAL' line 1: no id, and no --key" "$ERR"
 run gcal-diff -k .attendees /dev/null "$LOCAL"
 ok "a --key that gives an array: exit 65" test "$rc" = 65 && grep -q "line 1: no id, and --key gave neither" "$ERR"
+run gcal-diff -k '.summary | error' /dev/null "$LOCAL"
+ok "a --key that fails at run time: exit 65, one line naming file, line and jq's message" \
+	eval 'test "$rc" = 65 && test "$(wc -l <"$ERR")" = 1 && grep -q "'"'$LOCAL'"' line 1: no id, and --key failed: Cut$" "$ERR"'
 run gcal-diff "$T/nonexistent" "$LOCAL"
 is "$rc" 66 "a missing file: exit 66"
 ok "... named" grep -q "'$T/nonexistent'" "$ERR"

@@ -181,8 +181,11 @@ is "$(jq -r .id "$OUT" | sort | tr '\n' ' ')" "meeting0001 standup0001_20261208T
 
 run gcal-pull --filter 'select(any(.attendees[]?; .email == "visitor@example.com")) | .summary'
 is "$(cat "$OUT")" '"Review"' "--filter applies a jq program to each event"
-run gcal-pull --filter '.summary | error'
+run gcal-pull --filter 'if .id == "meeting0001" then error("no meetings") else .id end'
 is "$rc" 65 "a --filter that fails at run time exits 65"
+is "$(cat "$ERR")" "gcal-pull: calendar '$TEAM': event 'meeting0001': --filter: no meetings" \
+	"... naming the calendar and the event it failed on"
+ok "... and prints the other events" test "$(wc -l <"$OUT")" -ge 2
 run gcal-pull --filter '.['
 is "$rc" 64 "a --filter that does not compile exits 64"
 
