@@ -9,10 +9,10 @@
 #include "phone.h"
 
 struct forward_rules {
-	const char *ext;          /* the extension forwarded: never a target */
 	long long at;             /* the instant asked about */
 	const char *tz;           /* the calendar's zone for all-day events */
 	struct phone_rules phone;
+	const char *ext;          /* the extension forwarded: never a target */
 };
 
 /* What one event means at rules->at. reason is static text: why it is a
