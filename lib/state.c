@@ -290,7 +290,8 @@ state_remove_tree(const char *dir, const char *keep)
 
 /* Who holds the flock(2) lock on fd, for the message: "gcal-pull, pid
  * 1234" from /proc/locks (Linux; pids as this process's namespace sees
- * them) and /proc/PID/comm, or NULL. The caller's. */
+ * them) and /proc/PID/comm, or NULL when that cannot be told. The
+ * caller's. */
 static char *
 lock_holder(int fd)
 {
@@ -322,8 +323,9 @@ lock_holder(int fd)
 		fclose(fp);
 	}
 	free(path);
-	return *comm ? xasprintf("%s, pid %ld", comm, pid) :
-	    xasprintf("pid %ld", pid);
+	/* the lock outlives the process that took it when it passed the
+	 * file on (flock(1) 9): a pid that is gone names no holder */
+	return *comm ? xasprintf("%s, pid %ld", comm, pid) : NULL;
 }
 
 int

@@ -41,7 +41,9 @@ both() {
 	r2=$?
 }
 busy_msg() { # FILE: one line saying which process holds the lock
-	[ "$(wc -l <"$1")" = 1 ] && grep -q "busy: [a-z-]*, pid [0-9][0-9]* holds it" "$1"
+	# (or "another run" when the holder ended before it could be named)
+	[ "$(wc -l <"$1")" = 1 ] &&
+		grep -q "busy: \([a-z-]*, pid [0-9][0-9]*\|another run\) holds it" "$1"
 }
 state_ok() {
 	for _s in "$SYNC"/*/state.json; do
