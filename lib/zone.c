@@ -40,8 +40,13 @@ struct zone {
 	struct zone *next;
 };
 
+/* Zones loaded, kept for the process; names come from events (a
+ * timeZone), so only zones that exist are kept, and at most MAX_ZONES
+ * of them (the zoneinfo files hold about 600). */
+#define MAX_ZONES 4096
 static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zone *zones;
+static size_t nzones;
 
 long long
 zone_days(long long y, unsigned m, unsigned d)
@@ -365,11 +370,26 @@ zone_load(struct zone *z)
 	}
 }
 
+static void
+zone_free(struct zone *z)
+{
+	if (z == NULL)
+		return;
+	free(z->name);
+	free(z->trans);
+	free(z->idx);
+	free(z->types);
+	free(z);
+}
+
+/* The zone called name, or NULL. *tmp is set when it is not kept: the
+ * caller frees it with zone_free. */
 static const struct zone *
-zone_get(const char *name)
+zone_get(const char *name, struct zone **tmp)
 {
 	struct zone *z;
 
+	*tmp = NULL;
 	pthread_mutex_lock(&zones_lock);
 	for (z = zones; z && strcmp(z->name, name) != 0; z = z->next)
 		;
@@ -377,12 +397,21 @@ zone_get(const char *name)
 		z = xcalloc(1, sizeof(*z));
 		z->name = xstrdup(name);
 		zone_load(z);
-		z->next = zones;
-		zones = z;
+		if (z->known && nzones < MAX_ZONES) {
+			z->next = zones;
+			zones = z;
+			nzones++;
+		} else
+			*tmp = z;
 	}
 	pthread_mutex_unlock(&zones_lock);
 	/* a zone is never changed once loaded */
-	return z->known ? z : NULL;
+	if (!z->known) {
+		zone_free(z);
+		*tmp = NULL;
+		return NULL;
+	}
+	return z;
 }
 
 static long
@@ -409,18 +438,21 @@ offset_at(const struct zone *z, long long t)
 int
 zone_offset(const char *name, long long t, long *off)
 {
-	const struct zone *z = zone_get(name);
+	struct zone *tmp;
+	const struct zone *z = zone_get(name, &tmp);
 
 	if (z == NULL)
 		return -1;
 	*off = offset_at(z, t);
+	zone_free(tmp);
 	return 0;
 }
 
 int
 zone_local_to_utc(const char *name, long long local, long long *t)
 {
-	const struct zone *z = zone_get(name);
+	struct zone *tmp;
+	const struct zone *z = zone_get(name, &tmp);
 	long a, b;
 	int va, vb;
 
@@ -438,5 +470,6 @@ zone_local_to_utc(const char *name, long long local, long long *t)
 		*t = local - b;
 	else
 		*t = local - a; /* valid, or in a gap: the offset before it */
+	zone_free(tmp);
 	return 0;
 }
