@@ -386,12 +386,15 @@ apply(const struct run *r, const char *state)
 
 	if ((rc = read_events(r, &targets, &ids)) != 0)
 		goto out;
+	errno = 0;
 	from = forward_state_read(state);
 	if (!jv_is_valid(from)) {
+		/* a file that cannot be read is 66, one that is not ours 65 */
+		rc = errno == EISDIR || errno == EACCES || errno == EIO ?
+		    EX_NOINPUT : EX_DATAERR;
 		why = json_error_text(from);
 		from = jv_invalid();
 		warnx("'%s': %s", state, why);
-		rc = EX_DATAERR;
 		goto out;
 	}
 	to = forward_set_array(&targets);

@@ -1,4 +1,5 @@
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
@@ -189,8 +190,17 @@ forward_state_path(const char *profile, const char *ext)
 jv
 forward_state_read(const char *path)
 {
-	jv st = state_read_json(path), to;
+	struct stat sb;
+	jv st, to;
 	int i, n;
+
+	/* not a file: say so before anything tightens its mode */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		errno = EISDIR; /* what reading it would say, for any non-file */
+		return jv_invalid_with_msg(jv_string(S_ISDIR(sb.st_mode) ?
+		    "a directory, not a state file" : "not a regular file"));
+	}
+	st = state_read_json(path);
 
 	if (!jv_is_valid(st)) {
 		if (errno == ENOENT) {

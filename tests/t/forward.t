@@ -363,6 +363,10 @@ done
 ok "one line of error" test "$(grep -c 'forward-apply:' "$ERR")" = 1
 run forward-apply -e 333 --post http://127.0.0.1:9/ --body-file "$T/no-such.jq"
 is "$rc" 66 "a --body-file that cannot be read: exit 66"
+mkdir -m 755 "$T/statedir"
+run_in "$T/one.ndjson" forward-apply -e 333 -n --state "$T/statedir" --at $AT
+is "$rc:$(wc -l <"$ERR" | tr -d ' ')" 66:1 "a --state that is a directory: exit 66, one line"
+is "$(mode "$T/statedir")" 755 "... and its mode is left alone"
 
 exec 9>"$STATE.lock"
 flock 9
