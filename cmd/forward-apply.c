@@ -1,7 +1,6 @@
 /* forward-apply: turn calendar events whose title is a telephone number
  * into call forwarding for an extension, applied through a backend.
  * See forward-apply(1). */
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -23,6 +22,7 @@
 #include "phone.h"
 #include "state.h"
 #include "util.h"
+#include "zone.h"
 
 extern char **environ;
 
@@ -77,26 +77,14 @@ usage_error(const char *fmt, const char *arg)
 	exit(EX_USAGE);
 }
 
-/* A zone name the C library knows (a zoneinfo file), or a POSIX TZ
- * string; anything else would silently mean UTC to mktime(3). */
+/* A zone name of the zoneinfo files, or a POSIX TZ string (lib/zone.h);
+ * anything else would silently mean UTC. */
 static int
 known_zone(const char *tz)
 {
-	const char *dir = getenv("TZDIR");
-	struct stat st;
-	char *path;
-	int ok;
+	long off;
 
-	if (*tz == '\0' || strstr(tz, ".."))
-		return 0;
-	if (*tz == ':')
-		tz++;
-	if (strpbrk(tz, "0123456789") && !strchr(tz, '/'))
-		return 1; /* "CET-1CEST,M3.5.0,M10.5.0/3" */
-	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-	free(path);
-	return ok;
+	return zone_offset(tz, 0, &off) == 0;
 }
 
 static char *
@@ -127,8 +115,13 @@ env_entry(const char *name, const char *value)
 
 /* Wait for the --exec command at most $GCAL_TIMEOUT seconds, as for a
  * request: a hung backend must not hold the lock (and every later cron
- * run) for ever. Past it the command gets SIGTERM, and SIGKILL a grace
- * period later. 0 with *status, or -1 when it was stopped. */
+ * run) for ever. The command runs in a process group of its own; past
+ * the time the whole group gets SIGTERM, and SIGKILL once the command
+ * has gone or a grace period later, as timeout(1) --kill-after does: a
+ * child the command left behind must not apply the old forward later,
+ * while the state says the new one. The command is reaped only after
+ * the group's SIGKILL, so its id (the group's) cannot have been reused.
+ * 0 with *status, or -1 when it was stopped. */
 #define EXEC_GRACE_MS 2000
 
 static int
@@ -137,15 +130,23 @@ wait_exec(pid_t pid, int *status)
 	long long deadline = now_ms() + http_timeout() * 1000;
 	useconds_t nap = 1000;
 	int stopping = 0;
-	pid_t r;
+	siginfo_t si;
 
 	for (;;) {
-		if ((r = waitpid(pid, status, WNOHANG)) == pid)
-			return stopping ? -1 : 0;
-		if (r == -1 && errno != EINTR)
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 &&
+		    errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline) {
-			kill(pid, stopping ? SIGKILL : SIGTERM);
+		if (si.si_pid == pid && !stopping)
+			break;
+		if (stopping && (si.si_pid == pid || now_ms() >= deadline)) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+				;
+			return -1;
+		}
+		if (!stopping && now_ms() >= deadline) {
+			kill(-pid, SIGTERM);
 			deadline = now_ms() + EXEC_GRACE_MS;
 			stopping = 1;
 		}
@@ -153,6 +154,10 @@ wait_exec(pid_t pid, int *status)
 		if (nap < 50000)
 			nap *= 2; /* a quick command is seen at once */
 	}
+	while (waitpid(pid, status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
 }
 
 /* CMD split on blanks, then EXT and the targets: argv, never a shell. */
@@ -162,6 +167,7 @@ apply_exec(const struct run *r, jv rec, char **why)
 	static const char *const ours[] = {"GCAL_EXTENSION=", "GCAL_TARGETS=",
 	    "GCAL_FROM=", "GCAL_TRANSITION=", NULL};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 	char **argv = NULL, **envp = NULL, *words, *w, *save, *targets, *from;
 	char *dump;
 	jv to = json_get(rec, "to"), old = json_get(rec, "from");
@@ -208,9 +214,14 @@ apply_exec(const struct run *r, jv rec, char **why)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	/* a process group of its own, to be stopped whole (wait_exec) */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
 	fflush(stdout);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&sa);
 	if (rc != 0) {
 		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
 		rc = EX_UNAVAILABLE;
@@ -323,7 +334,8 @@ apply_post(const struct run *r, jv rec, char **why)
 
 /* --- one run ----------------------------------------------------------- */
 
-/* Read the events and collect the active targets. 0 or EX_DATAERR. */
+/* Read the events and collect the active targets. 0, EX_DATAERR or
+ * EX_NOINPUT. */
 static int
 read_events(const struct run *r, struct forward_set *targets,
     struct forward_set *ids)
@@ -333,6 +345,11 @@ read_events(const struct run *r, struct forward_set *targets,
 	const char *id, *why;
 	jv ev;
 	int rc;
+
+	if (in == NULL) {
+		warn("'<stdin>'");
+		return EX_NOINPUT;
+	}
 
 	while ((rc = ndjson_read(in, &ev)) == 1) {
 		if ((why = event_check(ev)) != NULL) {
@@ -351,10 +368,12 @@ read_events(const struct run *r, struct forward_set *targets,
 			json_print(stdout, forward_explain(ev, &v));
 		jv_free(ev);
 	}
-	if (rc == -1)
+	if (rc == -1) {
 		warnx("%s", ndjson_error(in));
+		rc = ndjson_status(in);
+	}
 	ndjson_close(in);
-	return rc == -1 ? EX_DATAERR : 0;
+	return rc;
 }
 
 static int
@@ -367,12 +386,15 @@ apply(const struct run *r, const char *state)
 
 	if ((rc = read_events(r, &targets, &ids)) != 0)
 		goto out;
+	errno = 0;
 	from = forward_state_read(state);
 	if (!jv_is_valid(from)) {
+		/* a file that cannot be read is 66, one that is not ours 65 */
+		rc = errno == EISDIR || errno == EACCES || errno == EIO ?
+		    EX_NOINPUT : EX_DATAERR;
 		why = json_error_text(from);
 		from = jv_invalid();
 		warnx("'%s': %s", state, why);
-		rc = EX_DATAERR;
 		goto out;
 	}
 	to = forward_set_array(&targets);
@@ -430,7 +452,7 @@ main(int argc, char *argv[])
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 		switch (key) {
 		case 'e':
-			r.ext = arg;
+			r.ext = r.rules.ext = arg;
 			break;
 		case 'p':
 			state_set_profile(arg);

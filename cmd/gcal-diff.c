@@ -41,12 +41,6 @@ usage_error(const char *fmt, const char *arg)
 	return EX_USAGE;
 }
 
-static const char *
-plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 int
 main(int argc, char *argv[])
 {

@@ -73,6 +73,7 @@ static void
 emit(struct pull *p, const char *calendar, const char *caltz,
     const char *json, size_t len, jv ev)
 {
+	char *id;
 	jv out;
 	int rc;
 
@@ -104,18 +105,46 @@ emit(struct pull *p, const char *calendar, const char *caltz,
 		json_print(stdout, ev);
 		return;
 	}
+	id = json_str(ev, "id") ? xstrdup(json_str(ev, "id")) : NULL;
 	jqprog_start(p->filter, ev);
 	while ((rc = jqprog_next(p->filter, &out)) != 0) {
 		if (rc == -1) {
 			char *why = json_error_text(out);
 
-			warnx("--filter: %s", why);
+			warnx("calendar '%s': event '%s': --filter: %s", calendar,
+			    id ? id : "", why);
 			free(why);
 			p->filter_failed = 1;
 			break;
 		}
 		json_print(stdout, out);
 	}
+	free(id);
+}
+
+/* key of obj is absent, null, or of kind k. */
+static int
+is_kind(jv obj, const char *key, jv_kind k)
+{
+	jv v = json_get(obj, key);
+	jv_kind got = jv_get_kind(v);
+
+	jv_free(v);
+	return got == JV_KIND_NULL || got == k;
+}
+
+/* An item of an events page that is not shaped as an Event resource
+ * makes the whole answer unusable (calendar_list checked its id). */
+static int
+bad_item(const char *calendar, jv item)
+{
+	const char *why = event_check(item);
+
+	if (why == NULL)
+		return 0;
+	warnx("calendar '%s': Google's answer is unusable: event '%s': %s",
+	    calendar, json_str(item, "id"), why);
+	return EX_UNAVAILABLE;
 }
 
 static char *
@@ -150,6 +179,10 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 	if (rc == 0 && json_str(*last, "nextSyncToken") == NULL) {
 		warnx("%s: Google's last page has no nextSyncToken", what);
 		rc = EX_UNAVAILABLE;
+	} else if (rc == 0 && !is_kind(*last, "timeZone", JV_KIND_STRING)) {
+		warnx("%s: Google's last page has a \"timeZone\" that is not a "
+		    "string", what);
+		rc = EX_UNAVAILABLE;
 	}
 	free(what);
 	free(path);
@@ -158,18 +191,23 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 
 /* --- a full pull: every event, into a new mirror --------------------- */
 
+struct build_arg {
+	struct mirror_build *b;
+	const char *calendar;
+};
+
 static int
 add_to_build(jv item, void *arg)
 {
-	struct mirror_build *b = arg;
+	struct build_arg *ba = arg;
 	const char *id = json_str(item, "id");
 	char *json;
 	int rc;
 
-	if (id == NULL)
-		return 0; /* not an event */
+	if ((rc = bad_item(ba->calendar, item)) != 0)
+		return rc;
 	json = json_dump(jv_copy(item));
-	rc = mirror_build_add(b, id, strlen(id), json, strlen(json));
+	rc = mirror_build_add(ba->b, id, strlen(id), json, strlen(json));
 	free(json);
 	return rc == 0 ? 0 : EX_SOFTWARE;
 }
@@ -243,12 +281,14 @@ pull_full(struct pull *p, struct mirror *m, const char *calendar,
 {
 	struct mirror_build *b;
 	struct mirror_reader *old, *cur;
+	struct build_arg ba = {.calendar = calendar};
 	jv last = jv_invalid();
 	int rc;
 
 	if ((b = mirror_build_new(m, 0)) == NULL)
 		return EX_SOFTWARE;
-	rc = list_events(p, calendar, NULL, add_to_build, b, &last);
+	ba.b = b;
+	rc = list_events(p, calendar, NULL, add_to_build, &ba, &last);
 	if (rc == 0 && mirror_build_finish(b) == -1)
 		rc = EX_SOFTWARE;
 	if (rc == 0 && p->changes) {
@@ -283,6 +323,7 @@ struct changeset {
 	struct change *v;
 	size_t n;
 	int expand;
+	const char *calendar;
 };
 
 static int
@@ -292,9 +333,10 @@ collect_change(jv item, void *arg)
 	const char *id = json_str(item, "id");
 	struct change *c;
 	jv rid;
+	int rc;
 
-	if (id == NULL)
-		return 0;
+	if ((rc = bad_item(cs->calendar, item)) != 0)
+		return rc;
 	cs->v = xreallocarray(cs->v, cs->n + 1, sizeof(*cs->v));
 	c = &cs->v[cs->n];
 	c->id = xstrdup(id);
@@ -325,11 +367,11 @@ static int
 pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
     struct lines *changes, char **tz)
 {
-	struct changeset cs = {.expand = p->expand};
+	struct changeset cs = {.expand = p->expand, .calendar = calendar};
 	struct mirror_change *mc;
 	char **gone = NULL;
 	size_t ngone = 0;
-	const char *caltz;
+	char *caltz = NULL;
 	jv last = jv_invalid();
 	size_t i, k;
 	int rc;
@@ -350,8 +392,11 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 		cs.v[k++] = cs.v[i];
 	}
 	cs.n = k;
-	caltz = json_str(last, "timeZone") ? json_str(last, "timeZone") :
-	    mirror_time_zone(m);
+	/* A copy: the mirror's own lives in the state that committing the
+	 * changes replaces (an incremental page need not name the zone). */
+	if (json_str(last, "timeZone") || mirror_time_zone(m))
+		caltz = xstrdup(json_str(last, "timeZone") ?
+		    json_str(last, "timeZone") : mirror_time_zone(m));
 	if (cs.n == 0) {
 		/* nothing changed: the events stay, the token moves on */
 		if (mirror_touch(m, json_str(last, "nextSyncToken"), caltz) == -1)
@@ -377,9 +422,12 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 		for (i = 0; i < ngone; i++)
 			lines_add(changes, deleted_stub(gone[i]));
 	}
-	if (rc == 0 && caltz)
-		*tz = xstrdup(caltz);
+	if (rc == 0 && caltz) {
+		*tz = caltz;
+		caltz = NULL;
+	}
 out:
+	free(caltz);
 	for (i = 0; i < ngone; i++)
 		free(gone[i]);
 	free(gone);

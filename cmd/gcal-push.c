@@ -277,7 +277,7 @@ main(int argc, char *argv[])
 
 	name = optind < argc ? argv[optind] : "-";
 	if ((r = ndjson_open(name)) == NULL) {
-		warn("'%s'", name);
+		warn("'%s'", strcmp(name, "-") ? name : "<stdin>");
 		jv_free(prof);
 		return EX_NOINPUT;
 	}
@@ -300,7 +300,7 @@ main(int argc, char *argv[])
 	}
 	if (got == -1) {
 		warnx("%s", ndjson_error(r));
-		rc = EX_DATAERR;
+		rc = ndjson_status(r);
 		goto out;
 	}
 	if (dry) {

@@ -111,7 +111,9 @@ clear)
 		gcal-push -q -p "$profile" --dry-run <"$work/changes" >"$work/results" ||
 			fail $? "profile '$profile': $(why $?)"
 		show "$work/results"
-		echo "$me: $(wc -l <"$work/results") events to delete; run again with -y to delete them" >&2
+		n=$(wc -l <"$work/results" | tr -d ' ')
+		[ "$n" = 1 ] && what=event || what=events
+		echo "$me: $n $what to delete; run again with -y to delete them" >&2
 		exit 0
 	fi
 	cp "$work/remote" "$dir/cleared.ndjson.new" && mv "$dir/cleared.ndjson.new" "$dir/cleared.ndjson" || exit 73

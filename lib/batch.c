@@ -238,7 +238,8 @@ batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 				continue;
 			}
 			warnx("batch request: Google's answer is not multipart/mixed "
-			    "(after %d attempts)", attempt);
+			    "(after %d %s)", attempt, plural(attempt, "attempt",
+			    "attempts"));
 			rc = EX_TEMPFAIL;
 			break;
 		}

@@ -1,5 +1,6 @@
 #include <err.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -382,14 +383,163 @@ same_token(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* Pages one list may take (GCAL_MAX_PAGES): a chain of page tokens that
+ * never ends must not hold the profile's lock for ever. Google's largest
+ * calendars fit in a few hundred pages of 2,500. */
+#define DEFAULT_MAX_PAGES 10000
+
+static long
+max_pages(void)
+{
+	const char *s = getenv("GCAL_MAX_PAGES"), *errstr;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return DEFAULT_MAX_PAGES;
+	v = strtonum(s, 1, 100000000, &errstr);
+	if (errstr != NULL)
+		errx(EX_USAGE, "$GCAL_MAX_PAGES: '%s' is %s", s, errstr);
+	return (long)v;
+}
+
+/* The page tokens of one list, to catch a chain that comes back to one
+ * it gave before (an open-addressed set of strings). */
+struct tokens {
+	char **v;
+	size_t cap, n;
+};
+
+static size_t
+token_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL & (size_t)-1;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* Add s; 0, or -1 when it was there already. */
+static int
+tokens_add(struct tokens *t, const char *s)
+{
+	char **old = t->v;
+	size_t oldcap = t->cap, i, k;
+
+	if (2 * (t->n + 1) > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->v = xcalloc(t->cap, sizeof(*t->v));
+		t->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i]) {
+				for (k = token_hash(old[i]) & (t->cap - 1); t->v[k];
+				    k = (k + 1) & (t->cap - 1))
+					;
+				t->v[k] = old[i];
+				t->n++;
+			}
+		free(old);
+	}
+	for (k = token_hash(s) & (t->cap - 1); t->v[k]; k = (k + 1) & (t->cap - 1))
+		if (strcmp(t->v[k], s) == 0)
+			return -1;
+	t->v[k] = xstrdup(s);
+	t->n++;
+	return 0;
+}
+
+static void
+tokens_free(struct tokens *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->v[i]);
+	free(t->v);
+}
+
+/* A control character (a tab or newline would cut a mirror or journal
+ * line) in s. */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Why a page of a list is not shaped as Google's list resources are, or
+ * NULL: an object, "items" an array of objects with ids, page and sync
+ * tokens strings (Calendar API v3 reference: Events: list, CalendarList:
+ * list). Static text. */
+static const char *
+page_check(jv page)
+{
+	static char why[96];
+	static const char *const tokens[] = {"nextPageToken", "nextSyncToken",
+	    NULL};
+	jv v;
+	jv_kind k;
+	const char *id;
+	size_t i;
+	int n, bad = 0;
+
+	if (jv_get_kind(page) != JV_KIND_OBJECT)
+		return "not a JSON object";
+	for (i = 0; tokens[i]; i++) {
+		v = json_get(page, tokens[i]);
+		k = jv_get_kind(v);
+		bad = k != JV_KIND_NULL && (k != JV_KIND_STRING ||
+		    jv_string_length_bytes(jv_copy(v)) == 0);
+		jv_free(v);
+		if (bad) {
+			snprintf(why, sizeof(why), "\"%s\" is not a non-empty "
+			    "string", tokens[i]);
+			return why;
+		}
+	}
+	v = json_get(page, "items");
+	if (jv_get_kind(v) == JV_KIND_NULL) {
+		jv_free(v);
+		return NULL;
+	}
+	if (jv_get_kind(v) != JV_KIND_ARRAY) {
+		jv_free(v);
+		return "\"items\" is not an array";
+	}
+	n = jv_array_length(jv_copy(v));
+	for (i = 0; (int)i < n && !bad; i++) {
+		jv item = jv_array_get(jv_copy(v), (int)i);
+
+		id = json_str(item, "id");
+		if (jv_get_kind(item) != JV_KIND_OBJECT)
+			snprintf(why, sizeof(why), "item %zu is not an object", i + 1);
+		else if (id == NULL || *id == '\0')
+			snprintf(why, sizeof(why), "item %zu has no \"id\" string",
+			    i + 1);
+		else if (has_control(id))
+			snprintf(why, sizeof(why), "item %zu has an \"id\" with a "
+			    "control character", i + 1);
+		else
+			why[0] = '\0';
+		bad = why[0] != '\0';
+		jv_free(item);
+	}
+	jv_free(v);
+	return bad ? why : NULL;
+}
+
 int
 calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct lister ls = {.api = api, .path = path, .what = what};
+	struct tokens seen = {0};
 	struct page *pg = NULL;
-	const char *next;
+	const char *next, *bad;
 	char *token = NULL;
+	long pages = 0, most = max_pages();
 	jv items, item;
 	int rc = 0, i, n;
 
@@ -404,6 +554,28 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 		}
 		if ((rc = pg->rc) != 0)
 			break;
+		pages++;
+		/* The whole page is judged before any of it is used: a bad
+		 * answer leaves the caller's state as it was. */
+		if ((bad = page_check(pg->resp.json)) != NULL) {
+			warnx("%s: Google's answer (page %ld) is unusable: %s", what,
+			    pages, bad);
+			rc = EX_UNAVAILABLE;
+			break;
+		}
+		next = json_str(pg->resp.json, "nextPageToken");
+		if (next && tokens_add(&seen, next) == -1) {
+			warnx("%s: Google's page %ld gives a page token it gave "
+			    "before: the pages would never end", what, pages);
+			rc = EX_UNAVAILABLE;
+			break;
+		}
+		if (next && pages >= most) {
+			warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
+			    what, most, plural(most, "page", "pages"));
+			rc = EX_UNAVAILABLE;
+			break;
+		}
 		items = json_get(pg->resp.json, "items");
 		n = jv_get_kind(items) == JV_KIND_ARRAY ?
 		    jv_array_length(jv_copy(items)) : 0;
@@ -413,7 +585,6 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 			jv_free(item);
 		}
 		jv_free(items);
-		next = json_str(pg->resp.json, "nextPageToken");
 		if (ls.threads && !same_token(next, pg->next))
 			lister_stop(&ls); /* the fetcher went wrong: go on alone */
 		free(token);
@@ -429,6 +600,7 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 			break;
 	}
 	free(token);
+	tokens_free(&seen);
 	lister_stop(&ls);
 	page_free(pg);
 	return rc;

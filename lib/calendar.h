@@ -42,6 +42,11 @@ int calendar_failure(const struct http_response *resp, const char *what);
  * status. Items are borrowed and must not be kept, not even with
  * jv_copy: pages are read ahead and freed by other threads, so fn takes
  * what it needs as text (json_dump) or plain C.
+ * Each page is checked before any of it reaches fn: an object whose
+ * "items" is an array of objects with a non-empty "id" string free of
+ * control characters, page and sync tokens non-empty strings; a page
+ * token seen before in the list, or more pages than $GCAL_MAX_PAGES
+ * (default 10,000), ends the list. All of those are EX_UNAVAILABLE.
  * The last page (without items) is put in *last when last is not NULL:
  * its nextSyncToken, timeZone... 0, an exit status, or CALENDAR_SYNC_GONE. */
 int calendar_list(struct calendar_api *api, const char *path,

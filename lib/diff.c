@@ -59,6 +59,7 @@ struct diff {
 	struct change *out;
 	size_t nout;
 	size_t count[4]; /* inserts, updates, deletes, conflicts */
+	char key_why[320]; /* why local_key failed */
 };
 
 enum { N_INSERT, N_UPDATE, N_DELETE, N_CONFLICT };
@@ -165,7 +166,16 @@ local_key(struct diff *d, jv ev, const char **why)
 		key = xstrdup(jv_string_value(out));
 	else if (rc == 1 && jv_get_kind(out) == JV_KIND_NUMBER)
 		return json_dump(out);
-	*why = rc == -1 ? "--key failed" : "--key gave neither a string nor a number";
+	else if (rc == -1) {
+		/* jq's own words: which filter, which value */
+		char *m = json_error_text(out);
+
+		snprintf(d->key_why, sizeof(d->key_why), "--key failed: %s", m);
+		free(m);
+		*why = d->key_why;
+		return NULL;
+	} else
+		*why = "--key gave neither a string nor a number";
 	jv_free(out);
 	return key;
 }

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "jwt.h"
 #include "util.h"
+#include "zone.h"
 
 static int
 digits(const char *s, int n, int *out)
@@ -24,52 +25,22 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil): no time zone, no libc state. */
+/* Midnight of a date in zone tz, or in the local zone (NULL: as TZ
+ * says, through mktime(3), which never changes TZ). A zone that does not
+ * exist means UTC, as it did to the C library. */
 static long long
-days_from_civil(long long y, unsigned m, unsigned d)
+midnight(int y, int m, int d, const char *tz)
 {
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
-/* Midnight of a date in zone tz (NULL: local). mktime(3) reads TZ, so it
- * is switched for the call and put back. */
-static long long
-local_midnight(int y, int m, int d, const char *tz)
-{
-	char *old = NULL;
-	const char *cur;
 	struct tm tm = {0};
-	time_t t;
+	long long local = zone_days(y, (unsigned)m, (unsigned)d) * 86400, t;
 
-	if (tz) {
-		if ((cur = getenv("TZ")) != NULL)
-			old = xstrdup(cur);
-		setenv("TZ", tz, 1);
-		tzset();
-	}
+	if (tz)
+		return zone_local_to_utc(tz, local, &t) == 0 ? t : local;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (tz) {
-		if (old) {
-			setenv("TZ", old, 1);
-			free(old);
-		} else
-			unsetenv("TZ");
-		tzset();
-	}
-	return (long long)t;
+	return (long long)mktime(&tm);
 }
 
 int
@@ -83,7 +54,7 @@ time_parse(const char *s, const char *tz, long long *t)
 	    mo < 1 || mo > 12 || d < 1 || d > 31)
 		return -1;
 	if (s[10] == '\0') {
-		*t = local_midnight(y, mo, d, tz);
+		*t = midnight(y, mo, d, tz);
 		return 0;
 	}
 	if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -95,10 +66,13 @@ time_parse(const char *s, const char *tz, long long *t)
 	if (*p == '.')
 		for (p++; isdigit((unsigned char)*p); p++)
 			;
-	*t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	*t = zone_days(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + sec;
 	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
 		return 0;
+	/* a wall clock time without offset: the zone says which instant */
+	if (*p == '\0')
+		return tz ? zone_local_to_utc(tz, *t, t) : -1;
 	if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' ||
 	    digits(p + 4, 2, &om) || p[6] != '\0')
 		return -1;
@@ -117,7 +91,7 @@ event_time(jv event, const char *which, const char *caltz, long long *t)
 	int rc = -1;
 
 	if (dt)
-		rc = time_parse(dt, NULL, t);
+		rc = time_parse(dt, tz ? tz : caltz, t);
 	else if (date)
 		rc = time_parse(date, tz ? tz : caltz, t);
 	jv_free(when);
@@ -225,10 +199,15 @@ is_bool(jv v)
 	return jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE;
 }
 
-/* start or end: the instant, or the date of an all-day event. The zone
- * only counts for a recurring event: it drives the expansion. */
+/* start or end: the instant, or the date of an all-day event. A wall
+ * clock dateTime without offset is the instant its timeZone gives it
+ * (Google: "A time zone offset is required unless a time zone is
+ * explicitly specified in timeZone"), and Google answers with the offset
+ * of that instant: both compare as the same instant. deftz stands in
+ * for an end's missing timeZone: the start's. The zone only counts for
+ * a recurring event: it drives the expansion. */
 static jv
-norm_time(jv when, int recurring)
+norm_time(jv when, int recurring, const char *deftz)
 {
 	const char *dt = json_str(when, "dateTime");
 	const char *date = json_str(when, "date");
@@ -236,12 +215,14 @@ norm_time(jv when, int recurring)
 	jv out = jv_object();
 	long long t;
 
-	if (dt && time_parse(dt, NULL, &t) == 0) {
+	if (tz == NULL)
+		tz = deftz;
+	if (dt && time_parse(dt, tz, &t) == 0) {
 		out = jv_object_set(out, jv_string("instant"), jv_number((double)t));
 		if (recurring && tz)
 			out = json_set_str(out, "timeZone", tz);
 	} else if (dt) {
-		/* a local time: its zone says which instant it is */
+		/* no zone known by that name: compare the text */
 		out = json_set_str(out, "dateTime", dt);
 		if (tz)
 			out = json_set_str(out, "timeZone", tz);
@@ -420,9 +401,9 @@ event_normalize(jv ev)
 	else
 		jv_free(rec);
 	out = set_unless_null(out, "start",
-	    norm_time(json_get(ev, "start"), recurring));
-	out = set_unless_null(out, "end",
-	    norm_time(json_get(ev, "end"), recurring));
+	    norm_time(json_get(ev, "start"), recurring, NULL));
+	out = set_unless_null(out, "end", norm_time(json_get(ev, "end"),
+	    recurring, json_strpath(ev, "start", "timeZone", NULL)));
 	v = json_get(ev, "attendees");
 	if (jv_get_kind(v) == JV_KIND_ARRAY) {
 		v = norm_attendees(v);

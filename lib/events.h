@@ -8,14 +8,16 @@
 #include <jv.h>
 
 /* Parse an RFC 3339 date-time ("2026-11-23T10:00:00+01:00", fraction and
- * "Z" allowed) or a date ("2026-11-23", midnight in zone tz; NULL: the
- * local zone, as TZ says). 0 and *t (epoch seconds), or -1. */
+ * "Z" allowed), a date-time without offset (the wall clock time in zone
+ * tz, lib/zone.h; -1 when tz is NULL or unknown) or a date ("2026-11-23",
+ * midnight in zone tz, UTC when no zone has that name; NULL: the local
+ * zone, as TZ says). Thread-safe. 0 and *t (epoch seconds), or -1. */
 int time_parse(const char *s, const char *tz, long long *t);
 
 /* The instant an event's start or end (which: "start" or "end") stands
- * for: its dateTime, or its all-day date at midnight in the event's own
- * timeZone, else the calendar's (caltz, may be NULL). 0 or -1 when the
- * event has no such time. */
+ * for: its dateTime, or its all-day date at midnight, in the event's own
+ * timeZone, else the calendar's (caltz, may be NULL) when the time has no
+ * offset. 0 or -1 when the event has no such time. */
 int event_time(jv event, const char *which, const char *caltz, long long *t);
 
 /* Does the event overlap [from, to)? (Google's timeMin/timeMax rule: end

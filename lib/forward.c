@@ -1,4 +1,5 @@
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
@@ -47,6 +48,34 @@ declined(jv ev)
 	return yes;
 }
 
+/* Is target (canonical) the extension's own number, in any form it was
+ * given in: as the rules read it, or its digits (and a leading "+",
+ * "00" read as "+") without separators? A forward to itself would loop
+ * the calls back to the phone that forwards them. */
+static int
+is_self(const char *target, const struct forward_rules *r)
+{
+	char canon[32], digits[32];
+	const char *why, *p;
+	size_t n = 0;
+
+	if (r->ext == NULL)
+		return 0;
+	if (phone_parse(r->ext, &r->phone, canon, &why) != PHONE_NONE &&
+	    strcmp(canon, target) == 0)
+		return 1;
+	p = r->ext;
+	if (*p == '+' || (p[0] == '0' && p[1] == '0')) {
+		digits[n++] = '+';
+		p += *p == '+' ? 1 : 2;
+	}
+	for (; *p && n + 1 < sizeof(digits); p++)
+		if (*p >= '0' && *p <= '9')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	return n > 0 && strcmp(digits, target) == 0;
+}
+
 void
 forward_judge(jv ev, const struct forward_rules *r, struct forward_verdict *v)
 {
@@ -75,6 +104,8 @@ forward_judge(jv ev, const struct forward_rules *r, struct forward_verdict *v)
 		v->reason = "no start or end time";
 	else if (!(v->start <= r->at && r->at < v->end))
 		v->reason = "not active";
+	else if (is_self(v->target, r))
+		v->reason = "the extension itself";
 	else {
 		v->taken = 1;
 		v->reason = v->kind == PHONE_INTERNATIONAL ? "international number" :
@@ -159,8 +190,17 @@ forward_state_path(const char *profile, const char *ext)
 jv
 forward_state_read(const char *path)
 {
-	jv st = state_read_json(path), to;
+	struct stat sb;
+	jv st, to;
 	int i, n;
+
+	/* not a file: say so before anything tightens its mode */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		errno = EISDIR; /* what reading it would say, for any non-file */
+		return jv_invalid_with_msg(jv_string(S_ISDIR(sb.st_mode) ?
+		    "a directory, not a state file" : "not a regular file"));
+	}
+	st = state_read_json(path);
 
 	if (!jv_is_valid(st)) {
 		if (errno == ENOENT) {

@@ -12,6 +12,7 @@ struct forward_rules {
 	long long at;             /* the instant asked about */
 	const char *tz;           /* the calendar's zone for all-day events */
 	struct phone_rules phone;
+	const char *ext;          /* the extension forwarded: never a target */
 };
 
 /* What one event means at rules->at. reason is static text: why it is a
@@ -45,7 +46,8 @@ void forward_set_free(struct forward_set *s);
  * forward/EXT.json. The caller frees. */
 char *forward_state_path(const char *profile, const char *ext);
 /* The last applied targets (an array; empty when the file is missing).
- * Invalid with the reason as its message when the file is unreadable or
+ * Invalid with the reason as its message when the file is unreadable
+ * (errno set: EISDIR for a directory or anything else not a file) or
  * not ours. */
 jv forward_state_read(const char *path);
 /* Record the transition rec (borrowed) as applied: atomic, 0600. 0 or

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@ struct ndjson_reader {
 	size_t linecap;
 	size_t linelen;
 	size_t lineno;
+	int status; /* of the last failure */
 	char error[512];
 };
 
@@ -30,10 +33,19 @@ ndjson_open(const char *path)
 	struct ndjson_reader *r;
 	FILE *fp;
 
+	struct stat st;
+
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(path, "r")) == NULL)
 		return NULL;
+	/* fopen(3) opens a directory, whose first read then fails */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (fp != stdin)
+			fclose(fp);
+		errno = EISDIR;
+		return NULL;
+	}
 	r = xcalloc(1, sizeof(*r));
 	r->fp = fp;
 	r->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
@@ -51,6 +63,7 @@ reader_fail(struct ndjson_reader *r, const char *fmt, ...)
 	va_end(ap);
 	snprintf(r->error, sizeof(r->error), "'%s' line %zu: %s", r->name,
 	    r->lineno, why);
+	r->status = EX_DATAERR;
 	return -1;
 }
 
@@ -180,9 +193,14 @@ ndjson_read(struct ndjson_reader *r, jv *out)
 		errno = 0;
 		n = getline(&r->line, &r->linecap, r->fp);
 		if (n == -1) {
-			if (ferror(r->fp))
-				return reader_fail(r, "read error: %s",
-				    strerror(errno ? errno : EIO));
+			if (ferror(r->fp)) {
+				/* the file, not a record: unreadable (66) */
+				snprintf(r->error, sizeof(r->error), "'%s': %s after "
+				    "line %zu", r->name, strerror(errno ? errno : EIO),
+				    r->lineno);
+				r->status = EX_NOINPUT;
+				return -1;
+			}
 			return 0;
 		}
 		r->lineno++;
@@ -213,6 +231,12 @@ ndjson_read(struct ndjson_reader *r, jv *out)
 	}
 	*out = v;
 	return 1;
+}
+
+int
+ndjson_status(const struct ndjson_reader *r)
+{
+	return r->status;
 }
 
 const char *

@@ -28,7 +28,8 @@ struct mirror;
 struct mirror *mirror_open(const char *profile, const char *calendar,
     int expand);
 void mirror_close(struct mirror *m);
-/* The stored sync token and calendar time zone, or NULL; borrowed. */
+/* The stored sync token and calendar time zone, or NULL; borrowed until
+ * the next commit, apply or touch replaces the state. */
 const char *mirror_sync_token(const struct mirror *m);
 const char *mirror_time_zone(const struct mirror *m);
 /* The state as a JSON object (for status); the caller's. */

@@ -1,5 +1,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -374,6 +375,46 @@ state_remove_tree(const char *dir, const char *keep)
 	return rc;
 }
 
+/* Who holds the flock(2) lock on fd, for the message: "gcal-pull, pid
+ * 1234" from /proc/locks (Linux; pids as this process's namespace sees
+ * them) and /proc/PID/comm, or NULL when that cannot be told. The
+ * caller's. */
+static char *
+lock_holder(int fd)
+{
+	char line[256], comm[64] = "", *path, *nl;
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	FILE *fp;
+	long pid = 0;
+
+	if (fstat(fd, &st) == -1 || (fp = fopen("/proc/locks", "r")) == NULL)
+		return NULL;
+	while (pid == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		long p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" */
+		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &p, &maj, &min,
+		    &ino) == 4 && ino == (unsigned long)st.st_ino &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(fp);
+	if (pid <= 0)
+		return NULL;
+	path = xasprintf("/proc/%ld/comm", pid);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fgets(comm, sizeof(comm), fp) && (nl = strchr(comm, '\n')))
+			*nl = '\0';
+		fclose(fp);
+	}
+	free(path);
+	/* the lock outlives the process that took it when it passed the
+	 * file on (flock(1) 9): a pid that is gone names no holder */
+	return *comm ? xasprintf("%s, pid %ld", comm, pid) : NULL;
+}
+
 int
 state_lock_path(const char *path, int timeout, int *status)
 {
@@ -407,8 +448,11 @@ state_lock_path(const char *path, int timeout, int *status)
 			break;
 		}
 		if (now_ms() >= deadline) {
-			warnx("'%s' is busy: another run holds it (waited %d s); "
-			    "try again later", path, timeout);
+			char *who = lock_holder(fd);
+
+			warnx("'%s' is busy: %s holds it (waited %d s); try again "
+			    "later", path, who ? who : "another run", timeout);
+			free(who);
 			*status = EX_TEMPFAIL;
 			break;
 		}

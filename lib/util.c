@@ -297,3 +297,9 @@ finish_stdout(int status)
 	}
 	return status;
 }
+
+const char *
+plural(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

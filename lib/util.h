@@ -44,6 +44,9 @@ char *buf_take(struct buf *b);
  * for strings, and libjq for its object keys). */
 int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
+/* one when n is 1, else many: "1 event", "2 events". Static. */
+const char *plural(long long n, const char *one, const char *many);
+
 /* Warn unless -q; same format as warnx(3). */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

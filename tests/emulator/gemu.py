@@ -97,6 +97,27 @@ def fault_resp(f):
                        f.get('retry_after'))
 
 
+ANSWER_SEQ = [0]
+
+
+def answer_resp(f):
+    """A hostile or odd answer for a client test: f['body'] (any JSON
+    value) with every "{seq}" in its strings replaced by a number that is
+    new on each answer, sent with f['status'] (default 200)."""
+    ANSWER_SEQ[0] += 1
+    n = str(ANSWER_SEQ[0])
+
+    def fill(v):
+        if isinstance(v, str):
+            return v.replace('{seq}', n)
+        if isinstance(v, list):
+            return [fill(x) for x in v]
+        if isinstance(v, dict):
+            return {k: fill(x) for k, x in v.items()}
+        return v
+    return Resp(int(f.get('status', 200)), json.dumps(fill(f.get('body')), ensure_ascii=False))
+
+
 def part_fault(method, path):
     f = match_fault(method, path, batch_part=True)
     if not f:
@@ -442,6 +463,8 @@ class Handler(BaseHTTPRequestHandler):
                 # a hostile answer: the error text echoes the request's secret
                 f = dict(f, message=f['message'].replace('{token}', oauth.request_secret(req)))
             resp = fault_resp(f)
+        elif action == 'answer':
+            resp = answer_resp(f)
         else:
             with LOCK:
                 try:

@@ -186,4 +186,38 @@ replay "$T/c.odd"
 ok "GCAL_REPLAY, an answer with status 1e300 and items 7: a clean failure, no request" \
 	eval '[ "$rc" != 0 ] && [ "$rc" -lt 128 ] && [ "$(emu_log_count)" = 0 ]'
 
+# --- input files that cannot be read: 66, one line naming the file -----------
+mkdir "$T/adir"
+noinput() { # DESCRIPTION NAME: exit 66, one line naming NAME, no request, no output
+	if [ "$rc" = 66 ] && [ "$(wc -l <"$ERR")" = 1 ] && grep -qF -- "'$2'" "$ERR" &&
+		[ "$(emu_log_count)" = 0 ] && [ ! -s "$OUT" ]; then
+		pass "$1: exit 66, one line naming it, no request, no output"
+	else
+		fail "$1: exit 66, one line naming it, no request, no output"
+		echo "#   rc=$rc"
+	fi
+}
+for f in "$T/adir" "$T/missing"; do
+	what=$( [ -d "$f" ] && echo "a directory" || echo "a missing file")
+	emu_ctl POST /_emu/log/clear >/dev/null
+	run gcal-push -c "$WCAL" "$f"
+	noinput "gcal-push, $what" "$f"
+	run gcal-diff "$f" /dev/null
+	noinput "gcal-diff OLD, $what" "$f"
+	run gcal-diff /dev/null "$f"
+	noinput "gcal-diff NEW, $what" "$f"
+	run gcal-diff --base "$f" /dev/null /dev/null
+	noinput "gcal-diff --base, $what" "$f"
+	run forward-apply -e 333 --post "$EMU_URL/x" --body-file "$f"
+	noinput "forward-apply --body-file, $what" "$f"
+	run env GCAL_REPLAY="$f" gcal-auth calendars
+	noinput "GCAL_REPLAY, $what" "$f"
+done
+forward-apply -e 333 -n <"$T/adir" >"$OUT" 2>"$ERR"
+rc=$?
+noinput "forward-apply, standard input a directory" "<stdin>"
+gcal-push -c "$WCAL" <"$T/adir" >"$OUT" 2>"$ERR"
+rc=$?
+noinput "gcal-push, standard input a directory" "<stdin>"
+
 done_testing

@@ -40,8 +40,10 @@ both() {
 	wait $_p2
 	r2=$?
 }
-busy_msg() { # FILE: one line saying another run holds the lock
-	[ "$(wc -l <"$1")" = 1 ] && grep -q "busy: another run holds it" "$1"
+busy_msg() { # FILE: one line saying which process holds the lock
+	# (or "another run" when the holder ended before it could be named)
+	[ "$(wc -l <"$1")" = 1 ] &&
+		grep -q "busy: \([a-z-]*, pid [0-9][0-9]*\|another run\) holds it" "$1"
 }
 state_ok() {
 	for _s in "$SYNC"/*/state.json; do
@@ -154,5 +156,16 @@ run gcal-pull
 ids_of "$OUT" >"$T/c.ids"
 remote_ids $PCAL >"$T/want"
 ok "... and the mirror matches Google" cmp -s "$T/c.ids" "$T/want"
+
+# --- the message names the process that holds the lock ---------------------------
+flock "$XDG_STATE_HOME/gcal/default/lock" sleep 5 &
+holder=$!
+sleep 0.5
+run env GCAL_LOCK_TIMEOUT=0 gcal-pull
+is "$rc" 75 "a profile locked by another process: 75"
+is "$(cat "$ERR")" "gcal-pull: '$XDG_STATE_HOME/gcal/default/lock' is busy: flock, pid $holder holds it (waited 0 s); try again later" \
+	"... naming the program and pid that hold the lock"
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
 
 done_testing

@@ -89,6 +89,52 @@ is "$(field 'select(.key=="1") | .id' "$OUT")" "$SHOP1" "... and differ per owne
 run gcal-diff --owner shop -k "$K" "$REMOTE" "$LOCAL"
 ok "another owner deletes nothing of gcal's" test "$(field 'select(.op=="delete") | .id' "$OUT")" = ""
 
+# --- one instant, many spellings ---------------------------------------------
+# Google answers a wall clock time given with a timeZone with the offset
+# of that instant: neither that, nor Z for +00:00, nor a fraction, is a
+# change; an all-day date and a time at midnight, or the same wall clock
+# in another zone, are.
+g() { # ID START END [TZ]: an event as Google answers it
+	printf '{"id":"%s","summary":"s","start":{"dateTime":"%s"%s},"end":{"dateTime":"%s"%s}}\n' \
+		"$1" "$2" "${4:+,\"timeZone\":\"$4\"}" "$3" "${4:+,\"timeZone\":\"$4\"}"
+}
+{
+	g local00001 2027-01-03T09:00:00+01:00 2027-01-03T10:00:00+01:00 Europe/Amsterdam
+	g local00002 2027-07-03T09:00:00+02:00 2027-07-03T10:00:00+02:00 Europe/Amsterdam
+	g utc0000001 2027-01-03T08:00:00Z 2027-01-03T09:00:00Z
+	g frac000001 2027-01-03T08:00:00Z 2027-01-03T09:00:00Z
+	g gap0000001 2027-03-28T03:30:00+02:00 2027-03-28T04:30:00+02:00 Europe/Amsterdam
+	g twice00001 2027-10-31T02:30:00+02:00 2027-10-31T03:30:00+01:00 Europe/Amsterdam
+	g endtz00001 2027-01-03T09:00:00+01:00 2027-01-03T10:00:00+01:00 Europe/Amsterdam
+	g ny00000001 2027-11-07T01:30:00-04:00 2027-11-07T01:45:00-05:00 America/New_York
+	printf '%s\n' '{"id":"rec0000001","summary":"s","recurrence":["RRULE:FREQ=WEEKLY"],"start":{"dateTime":"2027-01-04T09:00:00+01:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-01-04T10:00:00+01:00","timeZone":"Europe/Amsterdam"}}'
+} >"$T/g-times"
+{
+	g local00001 2027-01-03T09:00:00 2027-01-03T10:00:00 Europe/Amsterdam
+	g local00002 2027-07-03T09:00:00 2027-07-03T10:00:00 Europe/Amsterdam
+	g utc0000001 2027-01-03T08:00:00+00:00 2027-01-03T09:00:00-00:00
+	g frac000001 2027-01-03T08:00:00.000Z 2027-01-03T10:00:00.000+01:00
+	g gap0000001 2027-03-28T02:30:00 2027-03-28T04:30:00 Europe/Amsterdam
+	g twice00001 2027-10-31T02:30:00 2027-10-31T03:30:00 Europe/Amsterdam
+	printf '%s\n' '{"id":"endtz00001","summary":"s","start":{"dateTime":"2027-01-03T09:00:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-01-03T10:00:00"}}'
+	g ny00000001 2027-11-07T01:30:00 2027-11-07T01:45:00-05:00 America/New_York
+	printf '%s\n' '{"id":"rec0000001","summary":"s","recurrence":["RRULE:FREQ=WEEKLY"],"start":{"dateTime":"2027-01-04T09:00:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-01-04T10:00:00"}}'
+} >"$T/l-times"
+run gcal-diff --all --exit-code "$T/g-times" "$T/l-times"
+ok "the same instants in other spellings are no change (zone, Z, fraction, DST gap and overlap, the end's zone)" \
+	test "$rc" = 0 -a ! -s "$OUT"
+{
+	g local00001 2027-01-03T09:00:00 2027-01-03T10:00:00 Europe/London
+	g twice00001 2027-10-31T02:30:00+01:00 2027-10-31T03:30:00 Europe/Amsterdam
+	printf '%s\n' '{"id":"utc0000001","summary":"s","start":{"date":"2027-01-03"},"end":{"date":"2027-01-04"}}'
+	g frac000001 2027-01-03T08:00:01Z 2027-01-03T09:00:00Z
+	printf '%s\n' '{"id":"rec0000001","summary":"s","recurrence":["RRULE:FREQ=WEEKLY"],"start":{"dateTime":"2027-01-04T08:00:00Z","timeZone":"Europe/London"},"end":{"dateTime":"2027-01-04T09:00:00Z","timeZone":"Europe/London"}}'
+} >"$T/l-other"
+run gcal-diff --all "$T/g-times" "$T/l-other"
+is "$(jq -r 'select(.op=="update") | .id' "$OUT" | sort | tr '\n' ' ')" \
+	"frac000001 local00001 rec0000001 twice00001 utc0000001 " \
+	"... while another zone, the other of two equal wall clock times, a date for a time, a second, and a recurring event's zone are"
+
 # cancelled records are deletions
 printf '%s\n' '{"id":"gone0001","status":"cancelled","extendedProperties":{"private":{"gcalOwner":"gcal"}}}' >"$T/cancelled"
 run gcal-diff "$T/cancelled" /dev/null
@@ -160,6 +206,9 @@ is "$rc" 65 "a record without id and no --key: exit 65"
 ok "... naming the line" grep -q "'$LOCAL' line 1: no id, and no --key" "$ERR"
 run gcal-diff -k .attendees /dev/null "$LOCAL"
 ok "a --key that gives an array: exit 65" test "$rc" = 65 && grep -q "line 1: no id, and --key gave neither" "$ERR"
+run gcal-diff -k '.summary | error' /dev/null "$LOCAL"
+ok "a --key that fails at run time: exit 65, one line naming file, line and jq's message" \
+	eval 'test "$rc" = 65 && test "$(wc -l <"$ERR")" = 1 && grep -q "'"'$LOCAL'"' line 1: no id, and --key failed: Cut$" "$ERR"'
 run gcal-diff "$T/nonexistent" "$LOCAL"
 is "$rc" 66 "a missing file: exit 66"
 ok "... named" grep -q "'$T/nonexistent'" "$ERR"

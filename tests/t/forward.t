@@ -95,7 +95,7 @@ printf '0612345678\302\240\t0612345678\n   \t!empty title\n' >>"$T/rules"
 cut -f1 "$T/rules" | jq -Rc '{kind: "calendar#event", id: ("n" + (input_line_number | tostring)),
 	status: "confirmed", summary: ., start: {dateTime: "2026-11-23T10:00:00+01:00"},
 	end: {dateTime: "2026-11-23T11:00:00+01:00"}}' >"$T/rules.ndjson"
-run_in "$T/rules.ndjson" forward-apply -e 333 --explain -n --at 2026-11-23T10:30:00+01:00
+run_in "$T/rules.ndjson" forward-apply -e 999 --explain -n --at 2026-11-23T10:30:00+01:00
 is "$rc" 0 "--explain -n over every number rule exits 0"
 n=0
 while IFS='	' read -r title want; do
@@ -121,6 +121,29 @@ run_in "$T/cc.ndjson" forward-apply -e 333 -n --country-code 31 --at 2026-11-23T
 is "$(field '.to | join(",")' "$OUT")" "+31612345678" \
 	"--country-code 31: 06..., +31 6... and 0031 6... are one target"
 is "$(field '.events | join(",")' "$OUT")" "a,b,c" "... behind three events"
+
+# never to itself: an extension is not forwarded to its own number, in
+# any form the title or -e gives it
+ev self 333 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00 >"$T/self.ndjson"
+run_in "$T/self.ndjson" forward-apply -e 333 --explain -n --at 2026-11-23T10:30:00+01:00
+is "$(field 'select(.id) | .reason' "$OUT") / $(field 'select(.result) | .to | length' "$OUT")" \
+	"the extension itself / 0" "extension 333 is never forwarded to 333"
+{
+	ev s1 "020 555 0333" 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s2 "+31 20 555 0333" 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s3 0031205550333 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+	ev s4 0612345678 2026-11-23T10:00:00+01:00 2026-11-23T11:00:00+01:00
+} >"$T/self2.ndjson"
+for e in +31205550333 0031205550333 0205550333 +31-20-555-0333; do
+	run_in "$T/self2.ndjson" forward-apply -e "$e" --country-code 31 --explain -n --at 2026-11-23T10:30:00+01:00
+	is "$(field 'select(.id) | .reason' "$OUT") / $(field 'select(.result) | .to | join(",")' "$OUT")" \
+		"the extension itself the extension itself the extension itself international number / +31612345678" \
+		"-e $e: its own number in three spellings is no target, another number is"
+done
+run_in "$T/self2.ndjson" forward-apply -e 0205550333 --explain -n --at 2026-11-23T10:30:00+01:00
+is "$(field 'select(.id) | .reason' "$OUT")" \
+	"the extension itself international number international number national number" \
+	"... without --country-code only the same digits are"
 
 # --- which events count -------------------------------------------------------
 {
@@ -266,6 +289,22 @@ is "$rc" 75 "one that ignores SIGTERM is killed, and exits 75 too"
 t1=$(date +%s)
 ok "... both within seconds ($((t1 - t0)) s)" test $((t1 - t0)) -lt 15
 
+# The whole process group is stopped, as timeout(1) does: a child the
+# backend started must not apply the old forward after the run reported
+# it failed (one that leaves on SIGTERM, one that ignores it).
+cat >"$T/forking" <<EOT
+#!/bin/sh
+( sleep 3; echo "\$*" >>"$T/late" ) &
+( trap "" TERM; sleep 3; echo "\$*" >>"$T/late" ) &
+exec sleep 60
+EOT
+chmod +x "$T/forking"
+rm -f "$T/late"
+run_in "$T/one.ndjson" env GCAL_TIMEOUT=1 forward-apply -e 333 --exec "$T/forking" --at 2026-11-23T10:45:00+01:00
+is "$rc" 75 "a backend whose children outlive it is stopped after GCAL_TIMEOUT, 75"
+sleep 4
+ok "... and its children with it: none applies the forward later" test ! -e "$T/late"
+
 cp "$STATE" "$T/state.before"
 run_in "$T/one.ndjson" forward-apply -e 333 -n --at $AT
 is "$(field .result "$OUT")" dry-run "--dry-run prints the transition as dry-run"
@@ -324,6 +363,10 @@ done
 ok "one line of error" test "$(grep -c 'forward-apply:' "$ERR")" = 1
 run forward-apply -e 333 --post http://127.0.0.1:9/ --body-file "$T/no-such.jq"
 is "$rc" 66 "a --body-file that cannot be read: exit 66"
+mkdir -m 755 "$T/statedir"
+run_in "$T/one.ndjson" forward-apply -e 333 -n --state "$T/statedir" --at $AT
+is "$rc:$(wc -l <"$ERR" | tr -d ' ')" 66:1 "a --state that is a directory: exit 66, one line"
+is "$(mode "$T/statedir")" 755 "... and its mode is left alone"
 
 exec 9>"$STATE.lock"
 flock 9

@@ -181,8 +181,11 @@ is "$(jq -r .id "$OUT" | sort | tr '\n' ' ')" "meeting0001 standup0001_20261208T
 
 run gcal-pull --filter 'select(any(.attendees[]?; .email == "visitor@example.com")) | .summary'
 is "$(cat "$OUT")" '"Review"' "--filter applies a jq program to each event"
-run gcal-pull --filter '.summary | error'
+run gcal-pull --filter 'if .id == "meeting0001" then error("no meetings") else .id end'
 is "$rc" 65 "a --filter that fails at run time exits 65"
+is "$(cat "$ERR")" "gcal-pull: calendar '$TEAM': event 'meeting0001': --filter: no meetings" \
+	"... naming the calendar and the event it failed on"
+ok "... and prints the other events" test "$(wc -l <"$OUT")" -ge 2
 run gcal-pull --filter '.['
 is "$rc" 64 "a --filter that does not compile exits 64"
 
@@ -241,6 +244,24 @@ ok "an empty calendar pulls to no lines" test "$rc" = 0 -a ! -s "$OUT"
 emu_ctl POST /_emu/log/clear >/dev/null
 run gcal-pull --changes
 ok "... and then incrementally, with 1 request" test "$rc" = 0 -a ! -s "$OUT" -a "$(emu_log_count)" = 1
+
+# --- wall clock times with a zone: pushed, pulled, no change after ----------
+# Google answers "2027-01-03T09:00:00" in Europe/Amsterdam as
+# "2027-01-03T09:00:00+01:00": the next diff must see the same instant.
+cat >"$T/local-times" <<'EOT'
+{"appointment_id":"w1","summary":"Winter","start":{"dateTime":"2027-01-03T09:00:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-01-03T10:00:00","timeZone":"Europe/Amsterdam"}}
+{"appointment_id":"s1","summary":"Summer","start":{"dateTime":"2027-07-03T09:00:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-07-03T10:00:00","timeZone":"Europe/Amsterdam"}}
+{"appointment_id":"n1","summary":"New York","start":{"dateTime":"2027-11-07T01:30:00","timeZone":"America/New_York"},"end":{"dateTime":"2027-11-07T03:00:00","timeZone":"America/New_York"}}
+{"appointment_id":"r1","summary":"Weekly","recurrence":["RRULE:FREQ=WEEKLY;COUNT=3"],"start":{"dateTime":"2027-03-22T09:00:00","timeZone":"Europe/Amsterdam"},"end":{"dateTime":"2027-03-22T10:00:00","timeZone":"Europe/Amsterdam"}}
+EOT
+gcal-pull >"$T/remote-times"
+gcal-diff -k .appointment_id "$T/remote-times" "$T/local-times" >"$T/ch-times"
+is "$(jq -r .op "$T/ch-times" | sort | uniq -c | tr -s ' ' | tr '\n' ,)" " 4 insert," "4 events in wall clock times to insert"
+run gcal-push "$T/ch-times"
+is "$rc" 0 "... pushed"
+ok "... and Google answers each with an offset" jq_ok -s 'map(select(.summary | IN("Winter","Summer","New York","Weekly")) | .start.dateTime | test("[+-][0-9][0-9]:[0-9][0-9]$")) | length == 4 and all' "$(gcal-pull >"$T/remote-times"; echo "$T/remote-times")"
+run gcal-diff -k .appointment_id --exit-code "$T/remote-times" "$T/local-times"
+ok "... and the next diff finds nothing to change" test "$rc" = 0 -a ! -s "$OUT"
 
 # --- usage ------------------------------------------------------------------
 run gcal-pull --from yesterday

@@ -47,7 +47,7 @@ ev() { # SUMMARY FROM TO (local times on 1 December 2026, +01:00)
 ev 0612345678 10:00 11:00 >/dev/null
 ev 0031234567890 10:30 11:30 >/dev/null
 ev "Call 0612345678" 10:00 12:00 >/dev/null
-ev 333 14:00 15:00 >/dev/null
+ev 444 14:00 15:00 >/dev/null
 PLUS=$(ev "+31 6 1234 5678" 16:00 17:00)
 ev "0612345678 0687654321" 16:00 17:00 >/dev/null
 
@@ -70,7 +70,7 @@ is "$(jq -r 'select(.summary == "Call 0612345678") | "\(.taken) \(.reason)"' "$O
 is "$(wc -l <"$T/calls")" 1 "... applying nothing"
 
 at 14:30
-is "$(jq -c .to "$OUT")" '["333"]' "at 14:30 an internal extension"
+is "$(jq -c .to "$OUT")" '["444"]' "at 14:30 another internal extension"
 
 # Google is down: the forward stays as it is
 emu_ctl POST /_emu/faults '{"path":"/events","status":503,"times":-1}' >/dev/null
@@ -78,7 +78,7 @@ cp "$XDG_STATE_HOME/gcal/shop/forward/333.json" "$T/state.before"
 at 16:30
 is "$rc" 75 "a run whose pull fails exits 75"
 ok "... says the forward was left as it is" has "left as it is" "$ERR"
-is "$(tail -n 1 "$T/calls")" "333 333" "... the command was not run"
+is "$(tail -n 1 "$T/calls")" "333 444" "... the command was not run"
 ok "... the applied state is unchanged" cmp -s "$T/state.before" "$XDG_STATE_HOME/gcal/shop/forward/333.json"
 # forward-cron.sh, for a list of links, the same: exits as gcal-pull did
 printf 'shop 333\n' >"$T/forwards"

@@ -35,6 +35,9 @@
 #define FUZZ_ENTRY fuzz_time
 #include "../fuzz/time.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_zone
+#include "../fuzz/zone.c"
+#undef FUZZ_ENTRY
 
 #include "tap.h"
 
@@ -45,6 +48,7 @@ static const struct {
 	{"batch", fuzz_batch}, {"cassette", fuzz_cassette}, {"event", fuzz_event},
 	{"google", fuzz_google}, {"lines", fuzz_lines}, {"ndjson", fuzz_ndjson},
 	{"phone", fuzz_phone}, {"redirect", fuzz_redirect}, {"time", fuzz_time},
+	{"zone", fuzz_zone},
 };
 
 /* The corpus directory: tests/fuzz/corpus from the project root (where
