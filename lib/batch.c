@@ -239,7 +239,7 @@ batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 			}
 			warnx("batch request: Google's answer is not multipart/mixed "
 			    "(after %d attempts)", attempt);
-			rc = EX_TEMPFAIL;
+			rc = EX_UNAVAILABLE; /* an unusable answer: 69 */
 			break;
 		}
 		http_response_free(&resp);

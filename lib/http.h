@@ -73,8 +73,21 @@ int http_retryable(const struct http_response *resp);
 /* The same for a status and its parsed body (borrowed): a batch part. */
 int http_retryable_answer(long status, jv body);
 
+/* The exit status for an answer the caller cannot use (gcal(7) EXIT
+ * STATUS; body borrowed, a batch part's): 0 for 2xx; 77 for 401 (after
+ * the one refresh), a dead grant (invalid_grant...) and a 403 for a
+ * missing scope or access; 75 for 5xx, 429 and rate or quota 403s; 65
+ * for a 400 or 404 that Google explains, and a 403 that refuses only
+ * this request (forbiddenForNonOrganizer); 69 for anything else. */
+int http_answer_exit(long status, jv body);
+/* The same for a whole answer (its WWW-Authenticate counts too). */
+int http_response_exit(const struct http_response *resp);
+
 /* Retries after a first attempt ($GCAL_RETRIES, default 5). */
 int http_max_retries(void);
+/* Bytes an answer may have, after gzip ($GCAL_MAX_BODY, default 64 MiB):
+ * a larger one fails the request with 69. */
+long http_max_body(void);
 /* Seconds a whole request may take ($GCAL_TIMEOUT, default 120). */
 long http_timeout(void);
 /* Milliseconds to wait before retry number attempt (1-based): Retry-After

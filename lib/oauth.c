@@ -132,8 +132,7 @@ token_failure(const struct http_response *resp, const char *what)
 	} else {
 		warnx("%s: Google answered %ld %s%s%s", what, resp->status,
 		    reason ? reason : "", msg ? ": " : "", msg ? msg : "");
-		rc = resp->status == 400 || resp->status == 401 ||
-		    resp->status == 403 ? EX_NOPERM : EX_UNAVAILABLE;
+		rc = http_response_exit(resp);
 	}
 	free(reason);
 	free(msg);

@@ -10,7 +10,7 @@ echo '{}' >"$XDG_STATE_HOME/gcal/default/sync/mirror.json"
 
 # Google cannot be reached: nothing is forgotten, try again later.
 run env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke
-is "$rc" 69 "revoke with Google unreachable exits 69"
+is "$rc" 75 "revoke with Google unreachable exits 75: try later"
 ok "... and keeps the token" test -f "$XDG_STATE_HOME/gcal/default/token.json"
 emu_ctl POST /_emu/faults '{"method":"POST","path":"^/revoke$","status":503,"times":100}' >/dev/null
 run env GCAL_RETRIES=1 gcal-revoke
