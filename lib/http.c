@@ -177,11 +177,11 @@ http_max_retries(void)
 
 /* --- URLs --------------------------------------------------------------- */
 
-/* What is wrong with u as an http(s) URL with no query (the endpoint, a
- * backend's address), or NULL; *loopback says whether its host is this
+/* What is wrong with u as an http(s) URL, or NULL: the endpoint has no
+ * user, password or query; a backend's address (query_ok) may have them; *loopback says whether its host is this
  * machine (127.0.0.0/8, ::1, localhost), *https its scheme. */
 static const char *
-url_problem(const char *u, int *loopback, int *https)
+url_problem(const char *u, int query_ok, int *loopback, int *https)
 {
 	const char *p, *h, *he;
 	char host[256];
@@ -202,9 +202,13 @@ url_problem(const char *u, int *loopback, int *https)
 		if ((unsigned char)*h <= ' ' || *h == 0x7f)
 			return "has a space or a control character in it";
 	n = strcspn(p, "/?#");
-	if (memchr(p, '@', n) != NULL)
-		return "carries a user name or password: give only scheme, host "
-		    "and port";
+	if ((h = memrchr(p, '@', n)) != NULL) {
+		if (!query_ok)
+			return "carries a user name or password: give only scheme, "
+			    "host and port";
+		n -= (size_t)(h + 1 - p); /* a backend's user:password@ */
+		p = h + 1;
+	}
 	if (*p == '[') {
 		if ((he = memchr(p, ']', n)) == NULL)
 			return "has an unclosed [ in its host";
@@ -246,7 +250,7 @@ url_problem(const char *u, int *loopback, int *https)
 		if (port == 0)
 			return "has port 0";
 	}
-	if (strpbrk(p + n, "?#") != NULL)
+	if (!query_ok && strpbrk(p + n, "?#") != NULL)
 		return "has a query or a fragment: give scheme, host, port "
 		    "and at most a path";
 	return NULL;
@@ -268,7 +272,7 @@ endpoint(void)
 		return NULL;
 	if (checked)
 		return ep;
-	if ((why = url_problem(ep, &loopback, &https)) != NULL) {
+	if ((why = url_problem(ep, 0, &loopback, &https)) != NULL) {
 		if (strchr(ep, '@') != NULL)
 			errx(EX_USAGE, "$GCAL_ENDPOINT %s", why);
 		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': %s", ep, why);
@@ -282,11 +286,24 @@ endpoint(void)
 	return ep;
 }
 
-/* u fit for a message: no query (its values can be tokens), redacted. */
+/* u fit for a message: no query (its values can be tokens), no user or
+ * password, redacted. */
 static char *
 url_for_message(const char *u)
 {
-	char *s = http_redact(u, strcspn(u, "?#"));
+	const char *a = strstr(u, "://"), *at;
+	struct buf b = {0};
+	char *s;
+	size_t n = strcspn(u, "?#");
+
+	if (a != NULL && (at = memrchr(a, '@', strcspn(a + 3, "/?#") + 3)) !=
+	    NULL) {
+		buf_add(&b, u, (size_t)(a + 3 - u));
+		buf_add(&b, at + 1, n - (size_t)(at + 1 - u));
+	} else
+		buf_add(&b, u, n);
+	s = http_redact(b.data, b.len);
+	buf_free(&b);
 
 	if (strchr(u, '?') != NULL) {
 		char *t = xasprintf("%s?...", s);
@@ -1036,6 +1053,19 @@ http_do(const struct http_request *req, struct http_response *resp)
 
 	url = http_url(req->host, req->path);
 	canon = canonical_url(req->host, req->path);
+	if (req->host == HOST_URL) {
+		int loopback, https;
+		const char *why = url_problem(url, 1, &loopback, &https);
+
+		if (why != NULL) {
+			/* a backend's address from the command line */
+			shown = url_for_message(url);
+			set_error("'%s' %s", shown, why);
+			free(shown);
+			status = EX_USAGE;
+			goto out;
+		}
+	}
 	if (req->bearer)
 		http_secret(req->bearer, "ACCESS_TOKEN");
 	if (req->body && req->content_type &&
