@@ -143,6 +143,14 @@ http_error(void)
 	return last_error;
 }
 
+int
+http_replaying(void)
+{
+	const char *r = getenv("GCAL_REPLAY");
+
+	return r != NULL && *r != '\0';
+}
+
 long
 http_request_count(void)
 {
@@ -503,6 +511,21 @@ cassette_load(const char *path)
 	ndjson_close(r);
 }
 
+/* The value of field name in a form body, or NULL; the caller's. */
+static char *
+form_field(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p, *end;
+
+	for (p = s; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == '=') {
+			end = p + n + 1 + strcspn(p + n + 1, "&");
+			return url_unescape(p + n + 1, (size_t)(end - p - n - 1));
+		}
+	return NULL;
+}
+
 /* Answer from the cassette: the first unused exchange with the same method
  * and URL, preferring one whose body matches too. */
 static int
@@ -515,17 +538,32 @@ cassette_answer(const char *method, const char *url, const char *body,
 	double d;
 	size_t i;
 
+	char *grant = form_field(body, "grant_type"), *g;
+	int best = 0, score;
+
 	for (i = 0; i < ncassette; i++) {
 		if (cassette[i].used || strcmp(cassette[i].method, method) != 0 ||
 		    strcmp(cassette[i].url, url) != 0)
 			continue;
-		if (hit == NULL)
+		/* The same body; else, for a token request whose secrets
+		 * differ from the recording's (a new machine, a new key), the
+		 * same grant_type; else the first of the same method and URL. */
+		if (strcmp(cassette[i].body, body) == 0)
+			score = 3;
+		else if (grant != NULL && (g = form_field(cassette[i].body,
+		    "grant_type")) != NULL) {
+			score = strcmp(g, grant) == 0 ? 2 : 0;
+			free(g);
+		} else
+			score = 1;
+		if (score > best) {
+			best = score;
 			hit = &cassette[i];
-		if (strcmp(cassette[i].body, body) == 0) {
-			hit = &cassette[i];
-			break;
 		}
+		if (score == 3)
+			break;
 	}
+	free(grant);
 	if (hit == NULL) {
 		set_error("GCAL_REPLAY '%s' has no recorded answer for %s %s",
 		    getenv("GCAL_REPLAY"), method, url);

@@ -103,6 +103,9 @@ void http_secret(const char *value, const char *kind);
 /* s with every registered secret replaced; the caller frees. */
 char *http_redact(const char *s, size_t n);
 
+/* Whether answers come from a GCAL_REPLAY fixture, not the network. */
+int http_replaying(void);
+
 /* Request and response counters, for -v summaries and tests. */
 long http_request_count(void);
 

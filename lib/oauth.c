@@ -705,7 +705,13 @@ token_fresh(jv t)
 	double life = json_num(t, "lifetime", 3600);
 	double margin = life / 4 < 60 ? life / 4 : 60;
 
-	return json_str(t, "access_token") != NULL && now_s() < at - margin;
+	if (json_str(t, "access_token") == NULL)
+		return 0;
+	/* A replay makes the requests its recording made, whatever the
+	 * clock says now: the fixture's answers check no token. */
+	if (http_replaying())
+		return 1;
+	return now_s() < at - margin;
 }
 
 static int
