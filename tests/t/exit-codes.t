@@ -53,7 +53,7 @@ ins() { # ID: one insert into the Team calendar
 }
 in_team() { emu_ctl GET "/_emu/calendars/$WCAL/events" | grep -c "\"$1\"" ; }
 
-PROGS="token status calendars pull push revoke forward"
+PROGS="login token status calendars pull push revoke forward"
 # drive PROG [ENV...]: run one program the way a cron job would
 drive() {
 	_p=$1
@@ -66,6 +66,8 @@ drive() {
 	pull) snap; run env "$@" gcal-pull ;;
 	push) ins "ec${n}k0001" >"$T/push.in"; run_in "$T/push.in" env "$@" gcal-push -c "$WCAL" ;;
 	revoke) cp "$RVTOKEN" "$T/rv.before"; run env "$@" gcal-revoke -p rv ;;
+	login) rm -rf "$XDG_CONFIG_HOME/gcal/lg" "$XDG_STATE_HOME/gcal/lg"
+		run env BROWSER="curl -sL" "$@" gcal-auth login -p lg --client-secret "$CLIENT" --timeout 2 ;;
 	forward) rm -f "$T/fw.state"
 		run_in "$T/fw.in" env "$@" forward-apply -e 333 --post "$POST" --state "$T/fw.state" --at "$NOW" ;;
 	esac
@@ -79,6 +81,7 @@ untouched() {
 	revoke) cmp -s "$RVTOKEN" "$T/rv.before" ;;
 	forward) [ ! -e "$T/fw.state" ] ;;
 	status) jq -e '.check == "failed"' "$OUT" >/dev/null ;;
+	login) [ ! -e "$XDG_STATE_HOME/gcal/lg/token.json" ] && [ ! -s "$OUT" ] ;;
 	*) [ ! -s "$OUT" ] ;;
 	esac
 }
@@ -99,6 +102,9 @@ for f in refused dns timeout 5xx 429; do
 		drive $p "$@"
 		emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
 		emu_ctl DELETE /_emu/faults >/dev/null
+		# login: the browser cannot reach the consent page, and the
+		# wait ends at --timeout (what it says is issue 12 item 21's)
+		[ $p = login ] && where=
 		cell $p $f "75 (try later), one line${where:+ naming $where}, nothing changed" eval \
 			'[ "$rc" = 75 ] && one_line && { [ -z "$where" ] || has "$where" "$ERR"; } && untouched $p'
 	done
@@ -107,7 +113,7 @@ ok "no message carries a query string (its values can be tokens)" eval '! grep -
 
 # --- a malformed GCAL_ENDPOINT: 64 at once, nothing sent ----------------------
 for e in notaurl ftp://x http:// 'http://127.0.0.1:8931x' 'http://127.0.0.1:8931 junk' 'http://u:p@127.0.0.1:1'; do
-	for p in token status calendars pull push revoke; do
+	for p in login token status calendars pull push revoke; do
 		drive $p GCAL_ENDPOINT="$e"
 		cell $p "bad-endpoint" "'$e': 64 in one line naming GCAL_ENDPOINT" eval \
 			'[ "$rc" = 64 ] && one_line && has GCAL_ENDPOINT "$ERR" && lacks "u:p" "$ERR" && untouched $p'
@@ -134,7 +140,7 @@ while True:
 	while [ ! -s "$T/lport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	FAR=http://$ADDR:$(cat "$T/lport")
 	: >"$T/conns"
-	for p in token status calendars pull push revoke; do
+	for p in login token status calendars pull push revoke; do
 		drive $p GCAL_ENDPOINT="$FAR"
 		cell $p "plain-http" "$FAR: 64 in one line, no connection made" eval \
 			'[ "$rc" = 64 ] && one_line && has GCAL_INSECURE_HTTP "$ERR" && [ ! -s "$T/conns" ] && untouched $p'
@@ -164,6 +170,18 @@ cals=$(emu_ctl GET /_emu/calendars | jq length)
 run gcal-auth use -p ro --create Other
 cell use scope "use --create: 77, no calendar made" eval \
 	'[ "$rc" = 77 ] && [ "$(emu_ctl GET /_emu/calendars | jq length)" = "$cals" ]'
+# grants that lack the read scope of what is asked
+link_account lo --scope calendar.calendarlist.readonly || fail "link with calendarlist.readonly"
+run gcal-pull -p lo -c alice@example.com
+cell pull scope "a grant that cannot read events: 77 in one line, link again" eval \
+	'[ "$rc" = 77 ] && one_line && [ ! -s "$OUT" ]'
+link_account ev --scope calendar.events || fail "link with calendar.events"
+run gcal-auth calendars -p ev
+cell calendars scope "a grant that cannot list calendars: 77 in one line" eval \
+	'[ "$rc" = 77 ] && one_line && [ ! -s "$OUT" ]'
+run gcal-auth status -p ev --check
+cell status scope "--check with a grant that cannot list calendars: 77" eval \
+	'[ "$rc" = 77 ] && jq -e ".check == \"failed\"" "$OUT" >/dev/null'
 # a 403 that refuses one change only (errors guide: forbiddenForNonOrganizer)
 # is that change's failure, not the grant's
 emu_ctl POST /_emu/faults '{"method":"POST","path":"/events","batch_part":true,"status":403,"reason":"forbiddenForNonOrganizer","times":1}' >/dev/null
