@@ -268,6 +268,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "Try 'gcal-push --help'.\n");
 		return EX_USAGE;
 	}
+	http_check_env();
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)

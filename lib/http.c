@@ -294,6 +294,17 @@ endpoint(void)
 	return ep;
 }
 
+void
+http_check_env(void)
+{
+	(void)endpoint();
+	(void)http_max_retries();
+	(void)http_timeout();
+	(void)http_max_body();
+	(void)env_long("GCAL_BACKOFF_MS", 1000, 0, 600000);
+	(void)env_long("GCAL_CONNECT_TIMEOUT", 10, 1, 3600);
+}
+
 /* u fit for a message: no query (its values can be tokens), no user or
  * password, redacted. */
 static char *

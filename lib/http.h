@@ -51,6 +51,11 @@ struct http_response {
  * caller's. */
 char *http_url(enum google_host host, const char *path);
 
+/* Check the settings of the environment (GCAL_ENDPOINT, GCAL_RETRIES,
+ * GCAL_TIMEOUT, GCAL_MAX_BODY...) before a program does anything: a bad
+ * one exits 64 with a one-line message. */
+void http_check_env(void);
+
 /* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
  * final answer in resp (any status: the caller judges it), or an exit
  * status when no answer came: EX_TEMPFAIL (timeouts, resets, 5xx/429 after

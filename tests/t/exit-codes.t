@@ -119,6 +119,11 @@ for e in notaurl ftp://x http:// 'http://127.0.0.1:8931x' 'http://127.0.0.1:8931
 			'[ "$rc" = 64 ] && one_line && has GCAL_ENDPOINT "$ERR" && lacks "u:p" "$ERR" && untouched $p'
 	done
 done
+for p in pull push revoke calendars; do
+	case $p in pull) set -- gcal-pull ;; push) set -- gcal-push ;; revoke) set -- gcal-revoke ;; calendars) set -- gcal-auth calendars ;; esac
+	run env GCAL_ENDPOINT=notaurl "$@" -p nosuchprofile
+	cell $p bad-endpoint "at once: before the profile is looked for (64, not 78)" eval '[ "$rc" = 64 ] && one_line'
+done
 for u in http:// 'http://127.0.0.1:1x/RPC' 'notaurl'; do
 	POST=$u
 	drive forward
