@@ -305,15 +305,16 @@ http_check_env(void)
 	(void)env_long("GCAL_CONNECT_TIMEOUT", 10, 1, 3600);
 }
 
-/* u fit for a message: no query (its values can be tokens), no user or
- * password, redacted. */
+/* u fit for a message, a trace or a fixture: no user or password,
+ * secrets redacted, and (unless keep_query) no query, whose values can
+ * be tokens. */
 static char *
-url_for_message(const char *u)
+url_shown(const char *u, int keep_query)
 {
 	const char *a = strstr(u, "://"), *at;
 	struct buf b = {0};
 	char *s;
-	size_t n = strcspn(u, "?#");
+	size_t n = keep_query ? strlen(u) : strcspn(u, "?#");
 
 	if (a != NULL && (at = memrchr(a, '@', strcspn(a + 3, "/?#") + 3)) !=
 	    NULL) {
@@ -323,14 +324,19 @@ url_for_message(const char *u)
 		buf_add(&b, u, n);
 	s = http_redact(b.data, b.len);
 	buf_free(&b);
-
-	if (strchr(u, '?') != NULL) {
+	if (!keep_query && strchr(u, '?') != NULL) {
 		char *t = xasprintf("%s?...", s);
 
 		free(s);
 		s = t;
 	}
 	return s;
+}
+
+char *
+http_url_shown(const char *u)
+{
+	return url_shown(u, 0);
 }
 
 char *
@@ -612,7 +618,7 @@ record_exchange(const char *method, const char *url, const char *body,
 	    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
 		err(EX_SOFTWARE, "GCAL_RECORD '%s'", path);
 	req = jv_object_set(jv_object(), jv_string("method"), jv_string(method));
-	s = http_redact(url, strlen(url));
+	s = url_shown(url, 1);
 	req = json_set_str(req, "url", s);
 	free(s);
 	if (body != NULL) {
@@ -1055,7 +1061,7 @@ trace(const struct http_request *req, const char *url,
 
 	if (!verbose)
 		return;
-	u = http_redact(url, strlen(url));
+	u = url_shown(url, 1);
 	if (rc != CURLE_OK)
 		warnx("%s %s: %s (%lld ms)", req->method, u,
 		    curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), ms);
@@ -1108,7 +1114,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 
 		if (why != NULL) {
 			/* a backend's address from the command line */
-			shown = url_for_message(url);
+			shown = http_url_shown(url);
 			set_error("'%s' %s", shown, why);
 			free(shown);
 			status = EX_USAGE;
@@ -1168,7 +1174,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 		/* the one place a transfer's failure becomes an exit status */
 		if (rc != CURLE_OK && (!transient_curl_error(rc) ||
 		    req->no_retry || attempt > max_retries)) {
-			shown = url_for_message(url);
+			shown = http_url_shown(url);
 			if ((rc == CURLE_WRITE_ERROR && body_over) ||
 			    rc == CURLE_FILESIZE_EXCEEDED)
 				set_error("%s %s: the answer is larger than "
@@ -1186,7 +1192,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 		}
 		if (attempt > max_retries) {
 			if (bad_json) {
-				shown = url_for_message(url);
+				shown = http_url_shown(url);
 				set_error("%s %s: the answer is not JSON (after %d "
 				    "attempts)", req->method, shown, attempt);
 				free(shown);

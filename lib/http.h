@@ -56,6 +56,10 @@ char *http_url(enum google_host host, const char *path);
  * one exits 64 with a one-line message. */
 void http_check_env(void);
 
+/* url as messages show it: no query (its values can be tokens), no
+ * user or password, secrets redacted; the caller frees. */
+char *http_url_shown(const char *url);
+
 /* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
  * final answer in resp (any status: the caller judges it), or an exit
  * status when no answer came: EX_TEMPFAIL (timeouts, resets, 5xx/429 after

@@ -130,6 +130,13 @@ for u in http:// 'http://127.0.0.1:1x/RPC' 'notaurl'; do
 	cell forward "bad-endpoint" "--post '$u': 64" eval '[ "$rc" = 64 ] && untouched forward'
 done
 
+rm -f "$T/fw.state"
+run_in "$T/fw.in" forward-apply -v -e 333 --post "http://u:pw5ecret@127.0.0.1:1/RPC?key=k3yvalue" \
+	--state "$T/fw.state" --at "$NOW"
+cell forward refused "--post URL with a password: 75, the password in no message or trace, the query in no message" eval \
+	'[ "$rc" = 75 ] && lacks pw5ecret "$ERR" && tail -1 "$ERR" | grep -q "127.0.0.1:1/RPC" &&
+	! tail -1 "$ERR" | grep -q k3yvalue'
+
 # --- plain http to a host that is not this machine: refused before sending -------
 ADDR=$( (hostname -I 2>/dev/null || true) | tr ' ' '\n' | grep -v '^127\.' | grep -v : | head -1)
 if [ -n "$ADDR" ]; then
