@@ -106,9 +106,10 @@ calendar_failure(const struct http_response *resp, const char *what)
 	char *reason = http_google_reason(resp), *msg = http_google_message(resp);
 	int rc;
 
-	warnx("%s: Google answered %ld%s%s%s%s", what, resp->status,
+	warnx("%s: Google answered %ld%s%s%s%s%s%s%s", what, resp->status,
 	    reason ? " " : "", reason ? reason : "", msg ? ": " : "",
-	    msg ? msg : "");
+	    msg ? msg : "", resp->request ? " (" : "",
+	    resp->request ? resp->request : "", resp->request ? ")" : "");
 	rc = http_response_exit(resp);
 	free(reason);
 	free(msg);

@@ -1108,6 +1108,9 @@ http_do(const struct http_request *req, struct http_response *resp)
 
 	url = http_url(req->host, req->path);
 	canon = canonical_url(req->host, req->path);
+	shown = http_url_shown(replay && *replay ? canon : url);
+	resp->request = xasprintf("%s %s", req->method, shown);
+	free(shown);
 	if (req->host == HOST_URL) {
 		int loopback, https;
 		const char *why = url_problem(url, 1, &loopback, &https);
@@ -1222,6 +1225,8 @@ out:
 void
 http_response_free(struct http_response *resp)
 {
+	free(resp->request);
+	resp->request = NULL;
 	clear_headers(resp);
 	if (resp->body.data)
 		explicit_bzero(resp->body.data, resp->body.len);

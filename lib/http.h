@@ -45,6 +45,7 @@ struct http_response {
 	long retry_after; /* seconds, -1 when absent */
 	jv json;          /* the parsed body, or invalid when not JSON */
 	int attempts;
+	char *request;    /* "METHOD URL" as messages show it, or NULL */
 };
 
 /* The URL for path on a Google host, honouring GCAL_ENDPOINT; the

@@ -126,12 +126,14 @@ token_failure(const struct http_response *resp, const char *what)
 	int rc;
 
 	if (http_retryable(resp)) {
-		warnx("%s: Google answered %ld%s%s: try again later", what,
-		    resp->status, msg ? ": " : "", msg ? msg : "");
+		warnx("%s: Google answered %ld%s%s (%s): try again later", what,
+		    resp->status, msg ? ": " : "", msg ? msg : "",
+		    resp->request ? resp->request : "?");
 		rc = EX_TEMPFAIL;
 	} else {
-		warnx("%s: Google answered %ld %s%s%s", what, resp->status,
-		    reason ? reason : "", msg ? ": " : "", msg ? msg : "");
+		warnx("%s: Google answered %ld %s%s%s (%s)", what, resp->status,
+		    reason ? reason : "", msg ? ": " : "", msg ? msg : "",
+		    resp->request ? resp->request : "?");
 		rc = http_response_exit(resp);
 	}
 	free(reason);

@@ -96,8 +96,8 @@ for f in refused dns timeout 5xx 429; do
 		dns) set -- GCAL_ENDPOINT=https://nonexistent.invalid; POST=http://nonexistent.invalid/RPC; where=nonexistent.invalid ;;
 		timeout) emu_ctl POST /_emu/config '{"latency_ms":2500}' >/dev/null
 			set -- GCAL_TIMEOUT=1; where=$EMU_URL ;;
-		5xx) emu_ctl POST /_emu/faults '{"path":".","status":503,"times":-1}' >/dev/null; where= ;;
-		429) emu_ctl POST /_emu/faults '{"path":".","status":429,"times":-1}' >/dev/null; where= ;;
+		5xx) emu_ctl POST /_emu/faults '{"path":".","status":503,"times":-1}' >/dev/null; where=$EMU_URL ;;
+		429) emu_ctl POST /_emu/faults '{"path":".","status":429,"times":-1}' >/dev/null; where=$EMU_URL ;;
 		esac
 		drive $p "$@"
 		emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
