@@ -229,6 +229,16 @@ emu_ctl DELETE /_emu/faults >/dev/null
 cell push 401-parts "batch parts answering 401, GCAL_RETRIES=0: one refresh, 2 ok" eval \
 	'[ "$rc" = 0 ] && [ "$(jq -r .status "$OUT" | sort -u)" = ok ] &&
 	[ "$(($(emu_log_count POST "^/token$") - before))" = 1 ]'
+# a 401 on page 2 of 2 (the read-ahead fetcher's request)
+emu_ctl POST "/_emu/calendars/alice@example.com/generate" \
+	'{"count":2600,"start":"2027-01-04T08:00:00Z","minutes":30,"step_minutes":60,"summary":"Page %d"}' >/dev/null
+emu_ctl POST /_emu/faults '{"method":"GET","path":"/events$","status":401,"reason":"authError","skip":1,"times":1}' >/dev/null
+before=$(emu_log_count POST '^/token$')
+run env GCAL_RETRIES=0 gcal-pull --full -c alice@example.com
+emu_ctl DELETE /_emu/faults >/dev/null
+cell pull 401-once "a 401 on page 2, GCAL_RETRIES=0: one refresh, every event printed" eval \
+	'[ "$rc" = 0 ] && [ "$(($(emu_log_count POST "^/token$") - before))" = 1 ] &&
+	[ "$(jq -s "map(select(.status != \"cancelled\")) | length" "$OUT")" = "$(emu_ctl GET "/_emu/calendars/alice@example.com/events" | jq -s "map(select(.status != \"cancelled\")) | length")" ]'
 # Google keeps refusing the new token too: 77, after one refresh
 for p in calendars pull push; do
 	emu_ctl POST /_emu/faults '{"path":"^/(calendar|batch)/","status":401,"reason":"authError","times":-1}' >/dev/null
@@ -294,6 +304,14 @@ rc=$?
 rss=$(tail -1 "$T/rss")
 cell calendars huge "Content-Length 300 MB: 69 at once, nothing printed ($((rss / 1024)) MB)" eval \
 	'[ "$rc" = 69 ] && one_line && has GCAL_MAX_BODY "$ERR" && [ ! -s "$OUT" ] && [ "$rss" -lt 102400 ]'
+{ ins big0000001; ins big0000002; } >"$T/push.in"
+run_in "$T/push.in" env GCAL_ENDPOINT="$BIG" GCAL_RETRIES=0 gcal-push -c "$WCAL"
+cell push endless "an endless batch answer: 69, a failed record per change" eval \
+	'[ "$rc" = 69 ] && [ "$(jq -r .status "$OUT" | sort | tr "\n" " ")" = "failed failed " ] && has GCAL_MAX_BODY "$ERR"'
+cp "$XDG_STATE_HOME/gcal/default/token.json" "$T/token.before"
+run env GCAL_ENDPOINT="$BIG" GCAL_RETRIES=0 gcal-auth token --refresh
+cell token endless "an endless token answer: 69 in one line, token.json untouched" eval \
+	'[ "$rc" = 69 ] && one_line && cmp -s "$XDG_STATE_HOME/gcal/default/token.json" "$T/token.before" && [ ! -s "$OUT" ]'
 run env GCAL_ENDPOINT="$BIG" GCAL_RETRIES=0 GCAL_MAX_BODY=1x gcal-pull
 cell pull bad-cap "GCAL_MAX_BODY that is not a number: 64" eval '[ "$rc" = 64 ] && one_line'
 kill "$bpid" 2>/dev/null
