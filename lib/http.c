@@ -186,8 +186,9 @@ http_max_retries(void)
 /* --- URLs --------------------------------------------------------------- */
 
 /* What is wrong with u as an http(s) URL, or NULL: the endpoint has no
- * user, password or query; a backend's address (query_ok) may have them; *loopback says whether its host is this
- * machine (127.0.0.0/8, ::1, localhost), *https its scheme. */
+ * user, password or query; a backend's address (query_ok) may have them.
+ * *loopback says whether its host is this machine (127.0.0.0/8, ::1,
+ * localhost), *https its scheme. */
 static const char *
 url_problem(const char *u, int query_ok, int *loopback, int *https)
 {
@@ -199,6 +200,9 @@ url_problem(const char *u, int query_ok, int *loopback, int *https)
 	long port;
 
 	*loopback = *https = 0;
+	for (h = u; *h; h++)
+		if ((unsigned char)*h <= ' ' || *h == 0x7f)
+			return "has a space or a control character in it";
 	if (strncasecmp(u, "https://", 8) == 0) {
 		*https = 1;
 		p = u + 8;
@@ -206,9 +210,6 @@ url_problem(const char *u, int query_ok, int *loopback, int *https)
 		p = u + 7;
 	else
 		return "not an http:// or https:// URL";
-	for (h = u; *h; h++)
-		if ((unsigned char)*h <= ' ' || *h == 0x7f)
-			return "has a space or a control character in it";
 	n = strcspn(p, "/?#");
 	if ((h = memrchr(p, '@', n)) != NULL) {
 		if (!query_ok)
@@ -281,7 +282,8 @@ endpoint(void)
 	if (checked)
 		return ep;
 	if ((why = url_problem(ep, 0, &loopback, &https)) != NULL) {
-		if (strchr(ep, '@') != NULL)
+		/* quoted only when it is one line with no password in it */
+		if (strchr(ep, '@') != NULL || strpbrk(ep, "\n\r\t") != NULL)
 			errx(EX_USAGE, "$GCAL_ENDPOINT %s", why);
 		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': %s", ep, why);
 	}

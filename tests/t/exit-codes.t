@@ -116,10 +116,13 @@ done
 ok "no message carries a query string (its values can be tokens)" eval '! grep -q "?[a-z]" "$ERR"'
 
 # --- a malformed GCAL_ENDPOINT: 64 at once, nothing sent ----------------------
-for e in notaurl ftp://x http:// 'http://127.0.0.1:8931x' 'http://127.0.0.1:8931 junk' 'http://u:p@127.0.0.1:1'; do
+NL='
+'
+for e in notaurl ftp://x http:// 'http://127.0.0.1:8931x' 'http://127.0.0.1:8931 junk' 'http://u:p@127.0.0.1:1' \
+	"http://127.0.0.1:1${NL}junk" 'http://127.0.0.1:1/?x=1' 'http://127.0.0.1:1#f'; do
 	for p in login token status calendars use pull push revoke; do
 		drive $p GCAL_ENDPOINT="$e"
-		cell $p "bad-endpoint" "'$e': 64 in one line naming GCAL_ENDPOINT" eval \
+		cell $p "bad-endpoint" "'$(printf %s "$e" | tr '\n' '~')': 64 in one line naming GCAL_ENDPOINT" eval \
 			'[ "$rc" = 64 ] && one_line && has GCAL_ENDPOINT "$ERR" && lacks "u:p" "$ERR" && untouched $p'
 	done
 done
