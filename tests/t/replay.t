@@ -78,6 +78,40 @@ run env GCAL_ENDPOINT=http://127.0.0.1:1 GCAL_REPLAY=$FX gcal-auth status -p ci 
 is "$rc" 69 "a request the fixture lacks: 69"
 ok "... naming it" has "no recorded answer for GET https://www.googleapis.com/calendar/v3/users/me/calendarList" "$ERR"
 
+# --- the same with a browser login ---------------------------------------------------
+# Google's consent page is no part of a fixture: in the replay a BROWSER
+# that sends the loopback redirect itself plays the user who consents.
+emu_start || { echo "Bail out! emulator"; exit 1; }
+oauth_pipeline() { # DIR BROWSER [faketime offset for the steps after the link]
+	_d=$1 _b=$2 _ft=${3:-}
+	mkdir -p "$_d"
+	BROWSER=$_b gcal-auth login -p ci --client-secret "$CLIENT" --timeout 10 >"$_d/link" 2>"$_d/link.err" &&
+	${_ft:+faketime -f "$_ft"} gcal-auth use -p ci --create "CI login" >"$_d/use" 2>"$_d/use.err" &&
+	${_ft:+faketime -f "$_ft"} gcal-push -p ci <"$T/changes.in" >"$_d/push" 2>"$_d/push.err" &&
+	${_ft:+faketime -f "$_ft"} gcal-pull -p ci >"$_d/pull" 2>"$_d/pull.err"
+}
+fresh lrec
+FX3=$T/login.ndjson
+GCAL_RECORD=$FX3 oauth_pipeline "$T/lrec" "curl -sL"
+is "$?" 0 "a pipeline with a browser login, recorded"
+emu_ctl GET /_emu/secrets | jq -r '.[]' >"$T/secrets"
+leaks=0
+while IFS= read -r sec; do
+	[ ${#sec} -ge 8 ] && grep -qF -- "$sec" "$FX3" && leaks=$((leaks + 1))
+done <"$T/secrets"
+is "$leaks" 0 "... no secret Google handed out is in the fixture (an ID token keeps its claims, not its signature)"
+emu_stop
+fresh lci
+GCAL_ENDPOINT=http://127.0.0.1:1 GCAL_REPLAY=$FX3 oauth_pipeline "$T/lci" "$TOP/tests/helpers/replay-consent" +3h
+rc=$?
+is "$rc" 0 "the login and the pipeline replay on a fresh machine, 3 h later"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T"/lci/*.err | head -5
+ok "... the same link (but for when it was made)" eval \
+	'[ "$(jq -c "del(.linked_at, .token_expires)" "$T/lrec/link")" = "$(jq -c "del(.linked_at, .token_expires)" "$T/lci/link")" ]'
+for f in use push pull; do
+	ok "... $f prints what it printed when recorded" cmp -s "$T/lrec/$f" "$T/lci/$f"
+done
+
 # --- a run recorded with a cached token replays after that token expired -------------
 emu_start || { echo "Bail out! emulator"; exit 1; }
 fresh oauth
