@@ -327,7 +327,8 @@ main(int argc, char *argv[])
 	rc = push_all(&p);
 	calendar_close(p.api);
 	if (rc == 0)
-		rc = p.fatal ? p.fatal : p.dead ? EX_NOPERM :
+		/* gcal-push(1): 77 wins over 75, and 75 over 1 */
+		rc = p.dead ? EX_NOPERM : p.fatal ? p.fatal :
 		    p.temporary ? EX_TEMPFAIL : p.failed ? EXIT_PARTIAL : 0;
 out:
 	state_unlock(lock);

@@ -189,6 +189,14 @@ cals=$(emu_ctl GET /_emu/calendars | jq length)
 run gcal-auth use -p ro --create Other
 cell use scope "use --create: 77, no calendar made" eval \
 	'[ "$rc" = 77 ] && [ "$(emu_ctl GET /_emu/calendars | jq length)" = "$cals" ]'
+# a scope refused in one batch, Google down for the next: 77 wins over 75
+emu_ctl POST /_emu/faults '[{"method":"POST","path":"/events","batch_part":true,"status":403,"reason":"insufficientPermissions","times":1},
+	{"method":"POST","path":"^/batch","status":503,"skip":1,"times":-1}]' >/dev/null
+{ ins mixed00001; ins mixed00002; } >"$T/push.in"
+run_in "$T/push.in" gcal-push --batch 1 -c "$WCAL"
+emu_ctl DELETE /_emu/faults >/dev/null
+cell push scope "a 403 for scope, then a 503 storm: 77 wins over 75, a failed record each" eval \
+	'[ "$rc" = 77 ] && [ "$(jq -r .status "$OUT" | sort | tr "\n" " ")" = "failed failed " ]'
 # grants that lack the read scope of what is asked
 link_account lo --scope calendar.calendarlist.readonly || fail "link with calendarlist.readonly"
 run gcal-pull -p lo -c alice@example.com
