@@ -74,7 +74,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 
 # The Debian packages the build, the tests and the emulator need.
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
-	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind
+	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind faketime
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -299,7 +299,7 @@ apply_post(const struct run *r, jv rec, char **why)
 		.content_type = "application/json",
 	};
 	struct http_response resp = {0};
-	char *body = NULL;
+	char *body = NULL, *shown;
 	const char *msg;
 	jv e;
 	int rc;
@@ -308,10 +308,11 @@ apply_post(const struct run *r, jv rec, char **why)
 		return rc;
 	req.body = body;
 	req.body_len = strlen(body);
+	shown = http_url_shown(r->post);
 	if ((rc = http_do(&req, &resp)) != 0) {
-		*why = xasprintf("--post '%s': %s", r->post, http_error());
+		*why = xasprintf("--post: %s", http_error());
 	} else if (resp.status < 200 || resp.status > 299) {
-		*why = xasprintf("--post '%s': HTTP status %ld", r->post,
+		*why = xasprintf("--post %s: HTTP status %ld", shown,
 		    resp.status);
 		rc = resp.status >= 500 || resp.status == 429 ? EX_TEMPFAIL :
 		    EX_UNAVAILABLE;
@@ -321,12 +322,13 @@ apply_post(const struct run *r, jv rec, char **why)
 		if (jv_get_kind(e) != JV_KIND_NULL) {
 			msg = jv_get_kind(e) == JV_KIND_OBJECT ? json_str(e, "message") :
 			    NULL;
-			*why = xasprintf("--post '%s': the answer has an error: %s",
-			    r->post, msg ? msg : "(no message)");
+			*why = xasprintf("--post %s: the answer has an error: %s",
+			    shown, msg ? msg : "(no message)");
 			rc = EX_UNAVAILABLE;
 		}
 		jv_free(e);
 	}
+	free(shown);
 	http_response_free(&resp);
 	free(body);
 	return rc;

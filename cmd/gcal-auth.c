@@ -812,6 +812,8 @@ main(int argc, char *argv[])
 		warnx("'%s' takes no operands ('%s')", a.cmd, a.operands[0]);
 		return EX_USAGE;
 	}
+	if (strcmp(a.cmd, "list") != 0)
+		http_check_env();
 
 	if (strcmp(a.cmd, "login") == 0)
 		rc = cmd_login(&a, state_profile());

@@ -533,6 +533,7 @@ main(int argc, char *argv[])
 	}
 	cli_free(c);
 	cli_no_operands(argc, argv);
+	http_check_env();
 	if (p.from >= p.to) {
 		warnx("--from must come before --to");
 		return EX_USAGE;

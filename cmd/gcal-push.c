@@ -268,6 +268,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "Try 'gcal-push --help'.\n");
 		return EX_USAGE;
 	}
+	http_check_env();
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
@@ -326,7 +327,8 @@ main(int argc, char *argv[])
 	rc = push_all(&p);
 	calendar_close(p.api);
 	if (rc == 0)
-		rc = p.fatal ? p.fatal : p.dead ? EX_NOPERM :
+		/* gcal-push(1): 77 wins over 75, and 75 over 1 */
+		rc = p.dead ? EX_NOPERM : p.fatal ? p.fatal :
 		    p.temporary ? EX_TEMPFAIL : p.failed ? EXIT_PARTIAL : 0;
 out:
 	state_unlock(lock);

@@ -218,6 +218,7 @@ main(int argc, char *argv[])
 	}
 	cli_free(c);
 	cli_no_operands(argc, argv);
+	http_check_env();
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
 	jv_free(prof);

@@ -240,7 +240,7 @@ batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 			warnx("batch request: Google's answer is not multipart/mixed "
 			    "(after %d %s)", attempt, plural(attempt, "attempt",
 			    "attempts"));
-			rc = EX_TEMPFAIL;
+			rc = EX_UNAVAILABLE; /* an unusable answer: 69 */
 			break;
 		}
 		http_response_free(&resp);

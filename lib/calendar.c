@@ -107,21 +107,11 @@ calendar_failure(const struct http_response *resp, const char *what)
 	char *reason = http_google_reason(resp), *msg = http_google_message(resp);
 	int rc;
 
-	warnx("%s: Google answered %ld%s%s%s%s", what, resp->status,
+	warnx("%s: Google answered %ld%s%s%s%s%s%s%s", what, resp->status,
 	    reason ? " " : "", reason ? reason : "", msg ? ": " : "",
-	    msg ? msg : "");
-	if (resp->status == 401)
-		rc = EX_NOPERM;
-	else if (http_retryable(resp) || (reason &&
-	    (strcmp(reason, "quotaExceeded") == 0 ||
-	    strcmp(reason, "dailyLimitExceeded") == 0)))
-		rc = EX_TEMPFAIL;
-	else if (resp->status == 403)
-		rc = EX_NOPERM;
-	else if (resp->status == 400 || resp->status == 404)
-		rc = EX_DATAERR;
-	else
-		rc = EX_UNAVAILABLE;
+	    msg ? msg : "", resp->request ? " (" : "",
+	    resp->request ? resp->request : "", resp->request ? ")" : "");
+	rc = http_response_exit(resp);
 	free(reason);
 	free(msg);
 	return rc;

@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -148,6 +150,14 @@ http_error(void)
 	return last_error;
 }
 
+int
+http_replaying(void)
+{
+	const char *r = getenv("GCAL_REPLAY");
+
+	return r != NULL && *r != '\0';
+}
+
 long
 http_request_count(void)
 {
@@ -180,15 +190,173 @@ http_max_retries(void)
 	return (int)env_long("GCAL_RETRIES", 5, 0, 100);
 }
 
+/* --- URLs --------------------------------------------------------------- */
+
+/* What is wrong with u as an http(s) URL, or NULL: the endpoint has no
+ * user, password or query; a backend's address (query_ok) may have them.
+ * *loopback says whether its host is this machine (127.0.0.0/8, ::1,
+ * localhost), *https its scheme. */
+static const char *
+url_problem(const char *u, int query_ok, int *loopback, int *https)
+{
+	const char *p, *h, *he;
+	char host[256];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+	long port;
+
+	*loopback = *https = 0;
+	for (h = u; *h; h++)
+		if ((unsigned char)*h <= ' ' || *h == 0x7f)
+			return "has a space or a control character in it";
+	if (strncasecmp(u, "https://", 8) == 0) {
+		*https = 1;
+		p = u + 8;
+	} else if (strncasecmp(u, "http://", 7) == 0)
+		p = u + 7;
+	else
+		return "not an http:// or https:// URL";
+	n = strcspn(p, "/?#");
+	if ((h = memrchr(p, '@', n)) != NULL) {
+		if (!query_ok)
+			return "carries a user name or password: give only scheme, "
+			    "host and port";
+		n -= (size_t)(h + 1 - p); /* a backend's user:password@ */
+		p = h + 1;
+	}
+	if (*p == '[') {
+		if ((he = memchr(p, ']', n)) == NULL)
+			return "has an unclosed [ in its host";
+		h = p + 1;
+	} else {
+		h = p;
+		for (he = p; he < p + n && *he != ':'; he++)
+			if (!isalnum((unsigned char)*he) && *he != '-' &&
+			    *he != '.' && *he != '_')
+				return "has a character that is not allowed in a host "
+				    "name";
+	}
+	if (he == h)
+		return "has no host";
+	if ((size_t)(he - h) >= sizeof(host))
+		return "has a host name that is too long";
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	if (*p == '[') {
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return "has an IPv6 address that does not parse";
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+		he++;
+	} else
+		*loopback = strcasecmp(host, "localhost") == 0 ||
+		    (inet_pton(AF_INET, host, &a4) == 1 &&
+		    (ntohl(a4.s_addr) >> 24) == 127);
+	if (he < p + n) {
+		if (*he != ':')
+			return "has junk after its host";
+		if (he + 1 == p + n)
+			return "has an empty port";
+		for (port = 0, h = he + 1; h < p + n; h++) {
+			if (!isdigit((unsigned char)*h))
+				return "has a port that is not a number";
+			if ((port = port * 10 + (*h - '0')) > 65535)
+				return "has a port above 65535";
+		}
+		if (port == 0)
+			return "has port 0";
+	}
+	if (!query_ok && strpbrk(p + n, "?#") != NULL)
+		return "has a query or a fragment: give scheme, host, port "
+		    "and at most a path";
+	return NULL;
+}
+
+/* GCAL_ENDPOINT, checked once: a malformed one is a usage error before
+ * anything is sent, and so is plain http to another machine, which would
+ * carry client secrets, codes and tokens in clear (RFC 6749 3.2 and
+ * RFC 6750 5.3 ask for TLS) unless GCAL_INSECURE_HTTP=1 says it is
+ * meant. NULL when unset. */
+static const char *
+endpoint(void)
+{
+	static int checked;
+	const char *ep = getenv("GCAL_ENDPOINT"), *why, *ok;
+	int loopback, https;
+
+	if (ep == NULL || *ep == '\0')
+		return NULL;
+	if (checked)
+		return ep;
+	if ((why = url_problem(ep, 0, &loopback, &https)) != NULL) {
+		/* quoted only when it is one line with no password in it */
+		if (strchr(ep, '@') != NULL || strpbrk(ep, "\n\r\t") != NULL)
+			errx(EX_USAGE, "$GCAL_ENDPOINT %s", why);
+		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': %s", ep, why);
+	}
+	ok = getenv("GCAL_INSECURE_HTTP");
+	if (!https && !loopback && (ok == NULL || strcmp(ok, "1") != 0))
+		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': plain http to a host that is "
+		    "not this machine would send secrets in clear; use https, or "
+		    "set GCAL_INSECURE_HTTP=1", ep);
+	checked = 1;
+	return ep;
+}
+
+void
+http_check_env(void)
+{
+	(void)endpoint();
+	(void)http_max_retries();
+	(void)http_timeout();
+	(void)http_max_body();
+	(void)env_long("GCAL_BACKOFF_MS", 1000, 0, 600000);
+	(void)env_long("GCAL_CONNECT_TIMEOUT", 10, 1, 3600);
+}
+
+/* u fit for a message, a trace or a fixture: no user or password,
+ * secrets redacted, and (unless keep_query) no query, whose values can
+ * be tokens. */
+static char *
+url_shown(const char *u, int keep_query)
+{
+	const char *a = strstr(u, "://"), *at;
+	struct buf b = {0};
+	char *s;
+	size_t n = keep_query ? strlen(u) : strcspn(u, "?#");
+
+	if (a != NULL && (at = memrchr(a, '@', strcspn(a + 3, "/?#") + 3)) !=
+	    NULL) {
+		buf_add(&b, u, (size_t)(a + 3 - u));
+		buf_add(&b, at + 1, n - (size_t)(at + 1 - u));
+	} else
+		buf_add(&b, u, n);
+	s = http_redact(b.data, b.len);
+	buf_free(&b);
+	if (!keep_query && strchr(u, '?') != NULL) {
+		char *t = xasprintf("%s?...", s);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+char *
+http_url_shown(const char *u)
+{
+	return url_shown(u, 0);
+}
+
 char *
 http_url(enum google_host host, const char *path)
 {
-	const char *ep = getenv("GCAL_ENDPOINT");
+	const char *ep = endpoint();
 	size_t n;
 
 	if (host == HOST_URL)
 		return xstrdup(path);
-	if (ep && *ep) {
+	if (ep) {
 		n = strlen(ep);
 		while (n > 0 && ep[n - 1] == '/')
 			n--;
@@ -223,10 +391,18 @@ void
 http_secret(const char *value, const char *kind)
 {
 	size_t i, n = 0;
+	const char *dot;
 	char *enc;
 
 	if (value == NULL || strlen(value) < 4)
 		return;
+	/* An ID token's signature is what makes it a credential; its header
+	 * and claims (who signed in: the account's address, which profile.json
+	 * keeps too) stay readable, so that a replayed login learns the
+	 * account from the fixture as the recorded one did. */
+	if (strcmp(kind, "ID_TOKEN") == 0 && (dot = strchr(value, '.')) != NULL &&
+	    (dot = strchr(dot + 1, '.')) != NULL && strlen(dot + 1) >= 4)
+		value = dot + 1;
 	for (i = 0; i < nsecrets; i++) {
 		if (strcmp(secrets[i].value, value) == 0)
 			return;
@@ -369,6 +545,21 @@ cassette_load(const char *path)
 	ndjson_close(r);
 }
 
+/* The value of field name in a form body, or NULL; the caller's. */
+static char *
+form_field(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p, *end;
+
+	for (p = s; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == '=') {
+			end = p + n + 1 + strcspn(p + n + 1, "&");
+			return url_unescape(p + n + 1, (size_t)(end - p - n - 1));
+		}
+	return NULL;
+}
+
 /* Answer from the cassette: the first unused exchange with the same method
  * and URL, preferring one whose body matches too. */
 static int
@@ -381,17 +572,32 @@ cassette_answer(const char *method, const char *url, const char *body,
 	double d;
 	size_t i;
 
+	char *grant = form_field(body, "grant_type"), *g;
+	int best = 0, score;
+
 	for (i = 0; i < ncassette; i++) {
 		if (cassette[i].used || strcmp(cassette[i].method, method) != 0 ||
 		    strcmp(cassette[i].url, url) != 0)
 			continue;
-		if (hit == NULL)
+		/* The same body; else, for a token request whose secrets
+		 * differ from the recording's (a new machine, a new key), the
+		 * same grant_type; else the first of the same method and URL. */
+		if (strcmp(cassette[i].body, body) == 0)
+			score = 3;
+		else if (grant != NULL && (g = form_field(cassette[i].body,
+		    "grant_type")) != NULL) {
+			score = strcmp(g, grant) == 0 ? 2 : 0;
+			free(g);
+		} else
+			score = 1;
+		if (score > best) {
+			best = score;
 			hit = &cassette[i];
-		if (strcmp(cassette[i].body, body) == 0) {
-			hit = &cassette[i];
-			break;
 		}
+		if (score == 3)
+			break;
 	}
+	free(grant);
 	if (hit == NULL) {
 		set_error("GCAL_REPLAY '%s' has no recorded answer for %s %s",
 		    getenv("GCAL_REPLAY"), method, url);
@@ -429,7 +635,7 @@ record_exchange(const char *method, const char *url, const char *body,
 	    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
 		err(EX_SOFTWARE, "GCAL_RECORD '%s'", path);
 	req = jv_object_set(jv_object(), jv_string("method"), jv_string(method));
-	s = http_redact(url, strlen(url));
+	s = url_shown(url, 1);
 	req = json_set_str(req, "url", s);
 	free(s);
 	if (body != NULL) {
@@ -468,11 +674,29 @@ record_exchange(const char *method, const char *url, const char *body,
 
 /* --- libcurl ------------------------------------------------------------ */
 
+/* An answer is held whole in memory: past GCAL_MAX_BODY bytes (after
+ * gzip) the transfer stops, so a huge page or an endless body costs at
+ * most that much. */
+static int body_over;
+static long body_max;
+
+long
+http_max_body(void)
+{
+	/* Google's largest page (2500 events of a few KB each) is a few
+	 * tens of MB at most */
+	return env_long("GCAL_MAX_BODY", 64L << 20, 1024, 1L << 40);
+}
+
 static size_t
 on_body(char *p, size_t size, size_t n, void *data)
 {
 	struct http_response *resp = data;
 
+	if (size * n > (size_t)body_max - resp->body.len) {
+		body_over = 1;
+		return 0; /* libcurl stops: CURLE_WRITE_ERROR */
+	}
 	buf_add(&resp->body, p, size * n);
 	return size * n;
 }
@@ -557,6 +781,10 @@ perform(const struct http_request *req, const char *url,
 
 	curl_easy_reset(curl); /* keeps live connections: keep-alive */
 	curl_errbuf[0] = '\0';
+	body_over = 0;
+	body_max = http_max_body();
+	/* a Content-Length over the cap is refused before any byte */
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)body_max);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -618,24 +846,38 @@ perform(const struct http_request *req, const char *url,
 	return rc;
 }
 
+/* The exit status of a transfer that brought no answer we can use
+ * (gcal(7) EXIT STATUS): 75 when running again later can work (the
+ * network, a dropped answer), 69 when the other side answered something
+ * unusable (TLS refused, an answer over GCAL_MAX_BODY, garbled bytes). */
 static int
-transient_curl_error(CURLcode rc)
+curl_exit(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
-	case CURLE_BAD_CONTENT_ENCODING:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
-		return 1;
+		return EX_TEMPFAIL;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return EX_USAGE;
 	default:
-		return 0;
+		return EX_UNAVAILABLE;
 	}
+}
+
+/* Worth another attempt: what may go away (75), and garbled bytes. */
+static int
+transient_curl_error(CURLcode rc)
+{
+	return curl_exit(rc) == EX_TEMPFAIL || rc == CURLE_BAD_CONTENT_ENCODING;
 }
 
 /* The answer's body as JSON: the parsed one, or parsed now (an answer
@@ -784,6 +1026,75 @@ http_retryable(const struct http_response *resp)
 	return yes;
 }
 
+/* 403 reasons that refuse one request for what it asks, not the grant:
+ * the other calls of a run can go through. */
+static int
+refused_for_request(const char *reason)
+{
+	static const char *const r[] = {
+		"forbiddenForNonOrganizer", /* Calendar errors guide */
+	};
+	size_t i;
+
+	for (i = 0; reason && i < sizeof(r) / sizeof(r[0]); i++)
+		if (strcmp(reason, r[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+http_answer_exit(long status, jv body)
+{
+	const char *reason = reason_in(body);
+	jv e;
+	int oauth, google;
+
+	if (status >= 200 && status < 300)
+		return 0;
+	/* OAuth endpoints (RFC 6749 5.2): {"error":"invalid_grant",...} */
+	oauth = json_str(body, "error") != NULL;
+	e = json_get(body, "error");
+	google = oauth || jv_get_kind(e) == JV_KIND_OBJECT;
+	jv_free(e);
+	/* 401 after the one refresh: the grant is gone */
+	if (status == 401)
+		return EX_NOPERM;
+	/* 5xx, 429, rate limits; and the quotas of a day or of a user's
+	 * Calendar use (errors guide: dailyLimitExceeded, quotaExceeded),
+	 * which are the next run's */
+	if (http_retryable_answer(status, body) || (status == 403 && reason &&
+	    (strcmp(reason, "quotaExceeded") == 0 ||
+	    strcmp(reason, "dailyLimitExceeded") == 0)))
+		return EX_TEMPFAIL;
+	/* invalid_grant, invalid_client, unauthorized_client... */
+	if (oauth && (status == 400 || status == 403))
+		return EX_NOPERM;
+	/* insufficientPermissions (a scope the grant lacks: status
+	 * PERMISSION_DENIED, ACCESS_TOKEN_SCOPE_INSUFFICIENT), forbidden and
+	 * requiredAccessLevel (no writer access), accessNotConfigured,
+	 * domainPolicy: a human must act */
+	if (status == 403)
+		return refused_for_request(reason) ? EX_DATAERR : EX_NOPERM;
+	/* a request Google judged wrong, or a resource it does not have */
+	if (google && (status == 400 || status == 404))
+		return EX_DATAERR;
+	return EX_UNAVAILABLE;
+}
+
+int
+http_response_exit(const struct http_response *resp)
+{
+	jv v = body_json(resp);
+	int rc = http_answer_exit(resp->status, v);
+
+	jv_free(v);
+	/* RFC 6750 3.1: a bearer refused for scope, whatever the body says */
+	if (rc != EX_NOPERM && resp->status == 403 && resp->www_authenticate &&
+	    strstr(resp->www_authenticate, "insufficient_scope") != NULL)
+		rc = EX_NOPERM;
+	return rc;
+}
+
 static int
 is_json_type(const char *ct)
 {
@@ -826,7 +1137,7 @@ trace(const struct http_request *req, const char *url,
 
 	if (!verbose)
 		return;
-	u = http_redact(url, strlen(url));
+	u = url_shown(url, 1);
 	if (rc != CURLE_OK)
 		warnx("%s %s: %s (%lld ms)", req->method, u,
 		    curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), ms);
@@ -860,7 +1171,7 @@ http_do(const struct http_request *req, struct http_response *resp)
 {
 	const char *replay = getenv("GCAL_REPLAY");
 	long max_retries = http_max_retries();
-	char *url, *canon, *rbody = NULL;
+	char *url, *canon, *rbody = NULL, *shown;
 	long long t0;
 	long wait;
 	CURLcode rc;
@@ -873,6 +1184,22 @@ http_do(const struct http_request *req, struct http_response *resp)
 
 	url = http_url(req->host, req->path);
 	canon = canonical_url(req->host, req->path);
+	shown = http_url_shown(replay && *replay ? canon : url);
+	resp->request = xasprintf("%s %s", req->method, shown);
+	free(shown);
+	if (req->host == HOST_URL) {
+		int loopback, https;
+		const char *why = url_problem(url, 1, &loopback, &https);
+
+		if (why != NULL) {
+			/* a backend's address from the command line */
+			shown = http_url_shown(url);
+			set_error("'%s' %s", shown, why);
+			free(shown);
+			status = EX_USAGE;
+			goto out;
+		}
+	}
 	if (req->bearer)
 		http_secret(req->bearer, "ACCESS_TOKEN");
 	if (req->body && req->content_type &&
@@ -916,33 +1243,39 @@ http_do(const struct http_request *req, struct http_response *resp)
 			else if (resp->status < 300 && req->want_json)
 				bad_json = 1;
 		}
-		trace(req, url, resp, rc, now_ms() - t0);
+			trace(req, url, resp, rc, now_ms() - t0);
 		if (rc == CURLE_OK) {
 			record_exchange(req->method, canon, req->body, req->body_len,
 			    resp);
 			if (!bad_json && (req->no_retry || !http_retryable(resp)))
 				break;
-		} else if (!transient_curl_error(rc) || req->no_retry) {
-			set_error("%s %s: %s", req->method, canon,
-			    curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc));
-			status = rc == CURLE_PEER_FAILED_VERIFICATION ||
-			    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR ?
-			    EX_UNAVAILABLE : transient_curl_error(rc) ?
-			    EX_TEMPFAIL : EX_UNAVAILABLE;
+		}
+		/* the one place a transfer's failure becomes an exit status */
+		if (rc != CURLE_OK && (!transient_curl_error(rc) ||
+		    req->no_retry || attempt > max_retries)) {
+			shown = http_url_shown(url);
+			if ((rc == CURLE_WRITE_ERROR && body_over) ||
+			    rc == CURLE_FILESIZE_EXCEEDED)
+				set_error("%s %s: the answer is larger than "
+				    "GCAL_MAX_BODY (%ld bytes)", req->method, shown,
+				    http_max_body());
+			else
+				set_error("%s %s: %s%s", req->method, shown,
+				    curl_errbuf[0] ? curl_errbuf :
+				    curl_easy_strerror(rc), attempt > 1 ?
+				    " (after every retry)" : "");
+			free(shown);
+			status = rc == CURLE_FILESIZE_EXCEEDED ||
+			    rc == CURLE_WRITE_ERROR ? EX_UNAVAILABLE : curl_exit(rc);
 			break;
 		}
 		if (attempt > max_retries) {
-			if (rc != CURLE_OK) {
-				set_error("%s %s: %s (after %d attempts)", req->method,
-				    canon, curl_errbuf[0] ? curl_errbuf :
-				    curl_easy_strerror(rc), attempt);
-				status = rc == CURLE_COULDNT_CONNECT ||
-				    rc == CURLE_COULDNT_RESOLVE_HOST ?
-				    EX_UNAVAILABLE : EX_TEMPFAIL;
-			} else if (bad_json) {
-				set_error("%s %s: answer is not JSON (after %d "
-				    "attempts)", req->method, canon, attempt);
-				status = EX_TEMPFAIL;
+			if (bad_json) {
+				shown = http_url_shown(url);
+				set_error("%s %s: the answer is not JSON (after %d "
+				    "attempts)", req->method, shown, attempt);
+				free(shown);
+				status = EX_UNAVAILABLE;
 			}
 			break; /* a retryable status stays in resp for the caller */
 		}
@@ -968,6 +1301,8 @@ out:
 void
 http_response_free(struct http_response *resp)
 {
+	free(resp->request);
+	resp->request = NULL;
 	clear_headers(resp);
 	if (resp->body.data)
 		explicit_bzero(resp->body.data, resp->body.len);

@@ -45,11 +45,21 @@ struct http_response {
 	long retry_after; /* seconds, -1 when absent */
 	jv json;          /* the parsed body, or invalid when not JSON */
 	int attempts;
+	char *request;    /* "METHOD URL" as messages show it, or NULL */
 };
 
 /* The URL for path on a Google host, honouring GCAL_ENDPOINT; the
  * caller's. */
 char *http_url(enum google_host host, const char *path);
+
+/* Check the settings of the environment (GCAL_ENDPOINT, GCAL_RETRIES,
+ * GCAL_TIMEOUT, GCAL_MAX_BODY...) before a program does anything: a bad
+ * one exits 64 with a one-line message. */
+void http_check_env(void);
+
+/* url as messages show it: no query (its values can be tokens), no
+ * user or password, secrets redacted; the caller frees. */
+char *http_url_shown(const char *url);
 
 /* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
  * final answer in resp (any status: the caller judges it), or an exit
@@ -74,8 +84,21 @@ int http_retryable(const struct http_response *resp);
 /* The same for a status and its parsed body (borrowed): a batch part. */
 int http_retryable_answer(long status, jv body);
 
+/* The exit status for an answer the caller cannot use (gcal(7) EXIT
+ * STATUS; body borrowed, a batch part's): 0 for 2xx; 77 for 401 (after
+ * the one refresh), a dead grant (invalid_grant...) and a 403 for a
+ * missing scope or access; 75 for 5xx, 429 and rate or quota 403s; 65
+ * for a 400 or 404 that Google explains, and a 403 that refuses only
+ * this request (forbiddenForNonOrganizer); 69 for anything else. */
+int http_answer_exit(long status, jv body);
+/* The same for a whole answer (its WWW-Authenticate counts too). */
+int http_response_exit(const struct http_response *resp);
+
 /* Retries after a first attempt ($GCAL_RETRIES, default 5). */
 int http_max_retries(void);
+/* Bytes an answer may have, after gzip ($GCAL_MAX_BODY, default 64 MiB):
+ * a larger one fails the request with 69. */
+long http_max_body(void);
 /* Seconds a whole request may take ($GCAL_TIMEOUT, default 120). */
 long http_timeout(void);
 /* Milliseconds to wait before retry number attempt (1-based): Retry-After
@@ -94,6 +117,9 @@ char *http_redact(const char *s, size_t n);
  * looks like a credential (Google's token prefixes, long mixed-case
  * runs) replaced by "<REDACTED>"; the caller frees. */
 char *http_redact_message(const char *s);
+
+/* Whether answers come from a GCAL_REPLAY fixture, not the network. */
+int http_replaying(void);
 
 /* Request and response counters, for -v summaries and tests. */
 long http_request_count(void);

@@ -232,14 +232,29 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 		finish_bad(p, c, "conflict", s, answer, "deleted");
 		return 0;
 	}
-	if ((is_rate_limit(s, answer) || s == 401) && c->attempts < max_tries) {
+	/* The one refresh on a 401 is not a retry: it is owed even with
+	 * GCAL_RETRIES=0 (max_tries 1). */
+	if ((is_rate_limit(s, answer) && c->attempts < max_tries) ||
+	    (s == 401 && c->attempts < max_tries + 1)) {
 		jv_free(answer);
 		return 1;
 	}
-	if (s == 401)
-		p->dead = 1;
-	else if (is_rate_limit(s, answer))
+	if (is_rate_limit(s, answer))
 		p->temporary = 1;
+	else if (http_answer_exit(s, answer) == EX_NOPERM) {
+		/* a dead token, a scope the grant lacks, no write access:
+		 * every change would fail the same way (77) */
+		if (!p->dead && s == 401)
+			warnx("profile '%s': Google refused the token again after "
+			    "a refresh; link again: gcal-auth login -p %s",
+			    state_profile(), state_profile());
+		else if (!p->dead)
+			warnx("profile '%s': Google refused a change with %ld: the "
+			    "grant lacks a scope or the access to write here; link "
+			    "again: gcal-auth login -p %s", state_profile(), s,
+			    state_profile());
+		p->dead = 1;
+	}
 	finish_bad(p, c, "failed", s, answer, s == 0 ? "noAnswer" : NULL);
 	return 0;
 }

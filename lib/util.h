@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <sysexits.h>
 
-/* Exit status, the same in every program (DESIGN.md, sysexits.h). */
+/* Exit status, the same in every program (DESIGN.md, sysexits.h), by
+ * the rule of gcal(7) EXIT STATUS: EX_TEMPFAIL (75) when running again
+ * later can work, EX_NOPERM (77) when a human must link again,
+ * EX_UNAVAILABLE (69) when the other side answered something unusable,
+ * EX_USAGE/EX_DATAERR/EX_NOINPUT/EX_CONFIG when a human must fix a
+ * command, an input or the configuration. Network failures and Google's
+ * answers are mapped in one place: http_do and http_answer_exit. */
 #define EXIT_PARTIAL 1 /* done, but some records failed */
 
 #define GCAL_VERSION "0.1.0"

@@ -246,7 +246,7 @@ is "$(($(emu_log_count GET 'calendarList') - before))" 1 "... after one request"
 emu_ctl DELETE /_emu/faults >/dev/null
 
 run env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=1 gcal-auth token --refresh
-is "$rc" 69 "Google unreachable exits 69"
+is "$rc" 75 "Google unreachable (connection refused) exits 75: try later"
 ok "... saying so in one line" test "$(wc -l <"$ERR")" -eq 1
 
 # A file left 0644 by someone is made 0600 again, with a warning.

@@ -103,7 +103,7 @@ call 333; is "$CALL" "302 <sip:+31687654321@127.0.0.1>" "when one ends, one Cont
 kam_stop
 cp "$XDG_STATE_HOME/gcal/default/forward/333.json" "$T/state.before"
 apply 2026-11-23T13:00:00+01:00
-is "$rc" 69 "Kamailio down: exit 69"
+is "$rc" 75 "Kamailio down (connection refused): exit 75, try later"
 ok "... the state still holds what Kamailio last confirmed" \
 	cmp -s "$XDG_STATE_HOME/gcal/default/forward/333.json" "$T/state.before"
 

@@ -422,7 +422,7 @@ run_in "$T/one.ndjson" forward-apply -e 333 --post "$SINK" --state "$P" --at $AT
 is "$rc" 69 "a 400 exits 69"
 sink_stop
 run_in "$T/one.ndjson" forward-apply -e 333 --post http://127.0.0.1:9/RPC --state "$P" --at $AT
-is "$rc" 69 "a telephone system that cannot be reached: exit 69"
+is "$rc" 75 "a telephone system that cannot be reached: exit 75, try later"
 ok "... state untouched" cmp -s "$P" "$T/state.before"
 
 # --- a big calendar ----------------------------------------------------------

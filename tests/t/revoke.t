@@ -12,7 +12,7 @@ echo '{}' >"$XDG_STATE_HOME/gcal/default/sync/mirror.json"
 RT=$(jq -r .refresh_token "$XDG_STATE_HOME/gcal/default/token.json")
 RT_ENC=$(jq -rn --arg t "$RT" '$t | @uri')
 run env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke
-is "$rc" 69 "revoke with Google unreachable exits 69"
+is "$rc" 75 "revoke with Google unreachable exits 75: try later"
 ok "... and keeps the token" test -f "$XDG_STATE_HOME/gcal/default/token.json"
 ok "... with an error line that holds no token, plain or URL-encoded" \
 	eval 'test -s "$ERR" && ! grep -qF -- "$RT" "$ERR" && ! grep -qF -- "$RT_ENC" "$ERR"'

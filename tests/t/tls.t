@@ -71,7 +71,7 @@ gcal-auth login -p loop --no-browser --timeout 30 <"$T/paste" >"$T/loop.out" 2>"
 LOGIN=$!
 exec 9>"$T/paste"
 i=0
-until grep -q 'o/oauth2/v2/auth' "$T/loop.err" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+until grep -qs 'o/oauth2/v2/auth' "$T/loop.err" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 URL=$(grep -o 'http://[^ ]*/o/oauth2/v2/auth[^ ]*' "$T/loop.err")
 LPORT=$(printf '%s' "$URL" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\).*/\1/p')
 ok "login prints the consent address with a 127.0.0.1 redirect" test -n "$LPORT"
