@@ -84,13 +84,54 @@ not_strings(jv rec)
 	return NULL;
 }
 
+/* The primary calendar's id is its account's address (Calendar API
+ * "Calendars" concepts), so the profile can tell without asking. */
+static int
+is_primary(const char *cal, jv prof)
+{
+	const char *account = json_str(prof, "account");
+
+	return strcmp(cal, "primary") == 0 ||
+	    (account && strcasecmp(cal, account) == 0);
+}
+
+/* The query of a write of ev: what Google needs to be told to take all
+ * of the body (Events reference, insert/update parameters): without
+ * conferenceDataVersion=1 it "ignores conference data in the event's
+ * body", without supportsAttachments=true it does not modify
+ * attachments, without eventLabelVersion=1 it ignores eventLabelId.
+ * The caller's. */
+static char *
+write_query(jv ev, const char *send_updates)
+{
+	static const struct {
+		const char *field, *param;
+	} needs[] = {
+		{"conferenceData", "&conferenceDataVersion=1"},
+		{"attachments", "&supportsAttachments=true"},
+		{"eventLabelId", "&eventLabelVersion=1"},
+	};
+	struct buf b = {0};
+	size_t i;
+	jv v;
+
+	buf_printf(&b, "?sendUpdates=%s", send_updates);
+	for (i = 0; jv_is_valid(ev) && i < sizeof(needs) / sizeof(needs[0]); i++) {
+		v = json_get(ev, needs[i].field);
+		if (jv_get_kind(v) != JV_KIND_NULL)
+			buf_adds(&b, needs[i].param);
+		jv_free(v);
+	}
+	return buf_take(&b);
+}
+
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
-    const char *send_updates, struct push_change *c)
+    const char *send_updates, jv prof, struct push_change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
 	const char *id = json_str(rec, "id"), *cal, *su, *why;
-	char *ecal, *eid;
+	char *ecal, *eid, *query;
 	jv ev;
 
 	memset(c, 0, sizeof(*c));
@@ -146,8 +187,21 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 			return bad(name, line, why);
 		}
 		/* only what Google's Event resource lets a client write */
-		ev = json_set_str(event_writable(ev), "id", c->id);
+		ev = event_writable(ev);
+		if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
+			/* Google refuses the ids it makes itself ("Invalid
+			 * resource id value."): the copy gets a derived one */
+			free(c->id);
+			c->id = event_insert_id(event_owner(ev), id);
+		}
+		ev = json_set_str(ev, "id", c->id);
 		c->event = ev;
+		if ((why = event_refusal(ev, c->op == PUSH_INSERT,
+		    is_primary(c->calendar, prof))) != NULL) {
+			c->op = PUSH_SKIP;
+			c->skip = xstrdup(why);
+			return 0;
+		}
 		c->body = json_dump(jv_copy(ev));
 	}
 	if (c->op != PUSH_INSERT) {
@@ -159,10 +213,12 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	}
 	ecal = url_escape(c->calendar);
 	eid = url_escape(c->id);
-	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s"
-	    "?sendUpdates=%s", ecal, eid, su);
+	query = write_query(c->event, su);
+	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
+	    ecal, eid, query);
 	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
-	    "events?sendUpdates=%s", ecal, su) : xstrdup(c->event_path);
+	    "events%s", ecal, query) : xstrdup(c->event_path);
+	free(query);
 	free(ecal);
 	free(eid);
 	return 0;
@@ -209,22 +265,11 @@ dry_run(struct push *p)
 	}
 }
 
-/* The primary calendar's id is its account's address (Calendar API
- * "Calendars" concepts), so the profile can tell without asking. */
-static int
-is_primary(const char *cal, jv prof)
-{
-	const char *account = json_str(prof, "account");
-
-	return strcmp(cal, "primary") == 0 ||
-	    (account && strcasecmp(cal, account) == 0);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct push p = {.batch = DEFAULT_BATCH, .rate = DEFAULT_RATE,
-	    .stop_after = -1};
+	    .window_ms = 60000, .stop_after = -1};
 	const char *arg, *send_updates = "none", *cal = NULL, *name, *env;
 	struct ndjson_reader *r;
 	struct cli *c;
@@ -270,6 +315,8 @@ main(int argc, char *argv[])
 	}
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
+	if ((env = getenv("GCAL_PUSH_WINDOW_MS")) != NULL && *env)
+		p.window_ms = cli_number("$GCAL_PUSH_WINDOW_MS", env, 1, 60000);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
 	if (cal == NULL)
@@ -285,7 +332,7 @@ main(int argc, char *argv[])
 	while ((got = ndjson_read(r, &rec)) == 1) {
 		p.v = xreallocarray(p.v, p.n + 1, sizeof(*p.v));
 		rc = read_change(rec, strcmp(name, "-") ? name : "<stdin>",
-		    ndjson_lineno(r), cal, send_updates, &p.v[p.n]);
+		    ndjson_lineno(r), cal, send_updates, prof, &p.v[p.n]);
 		p.n++;
 		jv_free(rec);
 		if (rc != 0)
@@ -315,14 +362,20 @@ main(int argc, char *argv[])
 		;
 	if (i == p.n)
 		goto out;
-	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1)
+	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1) {
+		push_abandon(&p, rc == EX_TEMPFAIL ? "lockBusy" : "lockFailed",
+		    rc == EX_TEMPFAIL ? "not sent: another run holds the "
+		    "profile's lock, try again later" : "not sent: the "
+		    "profile's lock could not be taken");
 		goto out;
-	if ((p.api = calendar_open(state_profile(), &rc)) == NULL)
+	}
+	if ((p.api = calendar_open(state_profile(), &rc)) == NULL) {
+		/* gcal-push(1): one result per change, whatever happens */
+		push_abandon(&p, "tokenRefreshFailed", push_token_trouble(rc));
 		goto out;
+	}
 	if (p.stop_after == 0)
 		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
-	p.refill = now_ms();
-	p.tokens = p.batch;
 	rc = push_all(&p);
 	calendar_close(p.api);
 	if (rc == 0)
@@ -334,6 +387,8 @@ out:
 	for (i = 0; i < p.n; i++)
 		change_free(&p.v[i]);
 	free(p.v);
+	free(p.win_t);
+	free(p.win_n);
 	jv_free(prof);
 	http_cleanup();
 	return finish_stdout(rc);

@@ -174,6 +174,84 @@ event_id_for_key(const char *owner, const char *key)
 	return id;
 }
 
+int
+event_id_okn(const char *id, size_t len)
+{
+	size_t i;
+
+	if (len < 5 || len > 1024)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'v')))
+			return 0;
+	return 1;
+}
+
+int
+event_id_ok(const char *id)
+{
+	return event_id_okn(id, strlen(id));
+}
+
+char *
+event_insert_id(const char *owner, const char *id)
+{
+	return event_id_ok(id) ? xstrdup(id) : event_id_for_key(owner, id);
+}
+
+const char *
+event_owner(jv ev)
+{
+	const char *o = json_strpath(ev, "extendedProperties", "private",
+	    EVENT_OWNER_PROP, NULL);
+
+	return o ? o : EVENT_DEFAULT_OWNER;
+}
+
+/* Google's event types guide and the Events reference (eventType):
+ * "fromGmail ... This type of event cannot be created"; birthday and
+ * fromGmail events take no private extended properties, so a link can
+ * neither mark nor own them; focusTime, outOfOffice and workingLocation
+ * events exist only in a user's primary calendar. */
+const char *
+event_refusal(jv ev, int insert, int primary)
+{
+	static const char *const primary_only[] = {"focusTime", "outOfOffice",
+	    "workingLocation", NULL};
+	static char why[128];
+	const char *type = json_str(ev, "eventType");
+	jv ep, priv;
+	int marked;
+	size_t i;
+
+	if (type == NULL)
+		return NULL;
+	if (insert && strcmp(type, "fromGmail") == 0)
+		return "Google does not let a client create an event from "
+		    "Gmail (eventType fromGmail)";
+	if (strcmp(type, "birthday") == 0 || strcmp(type, "fromGmail") == 0) {
+		ep = json_get(ev, "extendedProperties");
+		priv = json_get(ep, "private");
+		jv_free(ep);
+		marked = jv_get_kind(priv) == JV_KIND_OBJECT &&
+		    jv_object_length(jv_copy(priv)) > 0;
+		jv_free(priv);
+		if (marked) {
+			snprintf(why, sizeof(why), "Google takes no private "
+			    "extended properties (the owner mark) on %s events",
+			    type);
+			return why;
+		}
+	}
+	for (i = 0; !primary && primary_only[i]; i++)
+		if (strcmp(type, primary_only[i]) == 0) {
+			snprintf(why, sizeof(why), "%s events exist only in a "
+			    "primary calendar", type);
+			return why;
+		}
+	return NULL;
+}
+
 /* The fields that count, with the value Google fills in when one is not
  * given ("" for free text). */
 static const struct {
@@ -202,20 +280,12 @@ static const char *const compared_fields[] = {
 	"source",
 };
 
-/* The Event resource's properties a client may write (Calendar API v3
- * reference, "Events" resource: those not marked read-only). Anything
- * else in a record (a local system's own fields, gcal_calendar, etag,
- * updated, creator...) stays at home. */
-static const char *const writable_fields[] = {
-	"anyoneCanAddSelf", "attachments", "attendees", "attendeesOmitted",
-	"birthdayProperties", "colorId", "conferenceData", "description", "end",
-	"endTimeUnspecified", "eventType", "extendedProperties",
-	"focusTimeProperties", "gadget", "guestsCanInviteOthers",
-	"guestsCanModify", "guestsCanSeeOtherGuests", "id", "location",
-	"originalStartTime", "outOfOfficeProperties", "recurrence",
-	"recurringEventId", "reminders", "source", "start", "status", "summary",
-	"transparency", "visibility", "workingLocationProperties",
-};
+/* The Event resource's properties a client may write, taken from
+ * Google's discovery document (those not marked read-only; see
+ * tests/helpers/event-fields). Anything else in a record (a local
+ * system's own fields, gcal_calendar, etag, updated, creator...) stays at
+ * home. */
+#include "event_fields.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
