@@ -245,11 +245,60 @@ run gcal-diff --all "$T/room-remote" /dev/null
 is "$(jq -r .op "$OUT" | sort | uniq -c | tr -s ' ' | sed 's/^ //')" "3 delete" \
 	"with --all the diff would delete every event"
 
+# --- what a body carries, Google takes (Events reference: parameters) -------
+# conferenceData needs conferenceDataVersion=1 ("Version 0 ... ignores
+# conference data in the event's body"), attachments supportsAttachments=true,
+# eventLabelId eventLabelVersion=1; privateCopy and eventLabelId are writable.
+ins rich00001 "Copied meeting" | jq -c '.event += {conferenceData:{conferenceId:"abc-defg-hij",
+	conferenceSolution:{key:{type:"hangoutsMeet"}},
+	entryPoints:[{entryPointType:"video",uri:"https://meet.google.com/abc-defg-hij"}]},
+	attachments:[{fileUrl:"https://drive.google.com/open?id=x1",title:"Plan"}],
+	privateCopy:true, eventLabelId:"label1"}' >"$T/rich"
+run_in "$T/rich" gcal-push --dry-run
+ok "a body with conferenceData, attachments, eventLabelId asks Google to take them" jq_ok \
+	'.request.path | test("conferenceDataVersion=1") and test("supportsAttachments=true") and test("eventLabelVersion=1")' "$OUT"
+run_in "$T/rich" gcal-push -c "$CAL"
+is "$rc" 0 "... the insert exits 0"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/rich00001" | jq -c '[.conferenceData.conferenceId, (.attachments | length), .privateCopy, .eventLabelId]')" \
+	'["abc-defg-hij",1,true,"label1"]' "... and Google has the meeting, the attachment, privateCopy and the label"
+etag=$(jq -r .etag "$OUT")
+jq -c --arg e "$etag" '.op = "update" | .etag = $e | .event.summary = "Renamed meeting"' "$T/rich" >"$T/rich-upd"
+run_in "$T/rich-upd" gcal-push -c "$CAL"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/rich00001" | jq -c '[.summary, .conferenceData.conferenceId, (.attachments | length)]')" \
+	'["Renamed meeting","abc-defg-hij",1]' "an update keeps them too"
+
+# --- event types Google restricts: skipped, with the reason ----------------
+{ ins kind00001 "Birthday" | jq -c '.event += {eventType:"birthday", birthdayProperties:{type:"birthday"},
+		start:{date:"2026-05-04"}, end:{date:"2026-05-05"}, recurrence:["RRULE:FREQ=YEARLY"]}'
+	ins kind00002 "From Gmail" | jq -c '.event.eventType = "fromGmail"'
+	ins kind00003 "Focus" | jq -c '.event += {eventType:"focusTime", focusTimeProperties:{}}'
+	ins kind00004 "Away" | jq -c '.event += {eventType:"outOfOffice", outOfOfficeProperties:{}}'
+	ins kind00005 "Office" | jq -c '.event += {eventType:"workingLocation",
+		workingLocationProperties:{type:"officeLocation", officeLocation:{label:"HQ"}}}'
+	ins kind00006 "Plain"; } >"$T/types"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/types" gcal-push
+is "$rc" 0 "event types Google refuses here: exit 0"
+is "$(jq -r '[.id, .status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"kind00001 skipped,kind00002 skipped,kind00003 skipped,kind00004 skipped,kind00005 skipped,kind00006 ok," \
+	"... each skipped, the rest written"
+ok "... each with the reason" jq_ok -s '[.[] | select(.status == "skipped") | .reason] |
+	(.[0] | test("owner mark")) and (.[1] | test("Gmail")) and all(.[2:][]; test("primary calendar"))' "$OUT"
+emu_ctl GET /_emu/log >"$T/types-log"
+ok "... and never sent" jq_ok -s '[.[].parts[]?.body.id] == ["kind00006"]' "$T/types-log"
+ins kind00007 "Focus" | jq -c '.event += {eventType:"focusTime", focusTimeProperties:{}}' >"$T/focus"
+run_in "$T/focus" gcal-push -c primary --allow-primary
+is "$rc $(jq -r .status "$OUT")" "0 ok" "a focusTime event goes to the primary calendar"
+
 # --- a dead grant -----------------------------------------------------------
 emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
 emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
-ins appt00600 "Late" >"$T/late"
+{ ins appt00600 "Late"; ins appt00601 "Later"; echo '{"op":"conflict","target":"both","id":"appt00001"}'; } >"$T/late"
 run_in "$T/late" gcal-push
 is "$rc" 77 "a revoked grant exits 77"
+is "$(jq -r '[.id, .status, .reason] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"appt00001 skipped a conflict: resolve it first (gcal-diff --prefer),appt00600 failed tokenRefreshFailed,appt00601 failed tokenRefreshFailed," \
+	"... with a result for every change: failed, with the reason (gcal-push(1))"
+ok "... saying what to do" jq_ok -s 'all(.[] | select(.status == "failed"); .message | test("link again"))' "$OUT"
 
 done_testing
