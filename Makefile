@@ -102,6 +102,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)GCAL_BUILD=$(B) sh tests/bench/bench.sh
 
+# lib/event_fields.h, what gcal-push may write of an event, from Google's
+# discovery document (tests/t/conformance.t fails while it is stale).
+event-fields:
+	$(Q)sh tests/helpers/event-fields >lib/event_fields.h.new && mv lib/event_fields.h.new lib/event_fields.h
+.PHONY: event-fields
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(FISHFUNCDIR)

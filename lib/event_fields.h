@@ -35,3 +35,14 @@ static const char *const writable_fields[] = {
 	"visibility",
 	"workingLocationProperties",
 };
+/* Read-only fields inside writable ones ("a.b": b of the object a, or
+ * of each object of the array a). */
+static const char *const readonly_paths[] = {
+	"attachments.fileId",
+	"attendees.asyncOperation",
+	"attendees.organizer",
+	"attendees.self",
+	"birthdayProperties.contact",
+	"birthdayProperties.customTypeName",
+	"conferenceData.createRequest.status.statusCode",
+};

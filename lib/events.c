@@ -546,6 +546,36 @@ event_mark_key(jv ev)
 	    NULL);
 }
 
+/* v without the field at path ("a.b.c"; through objects, and through
+ * each object of an array); consumes v. */
+static jv
+drop_path(jv v, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	jv key, sub;
+	int i, n;
+
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++)
+			v = jv_array_set(v, i, drop_path(jv_array_get(jv_copy(v), i),
+			    path));
+		return v;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return v;
+	key = dot ? jv_string_sized(path, (int)(dot - path)) : jv_string(path);
+	if (dot == NULL)
+		return jv_object_delete(v, key);
+	sub = jv_object_get(jv_copy(v), jv_copy(key));
+	if (!jv_is_valid(sub)) {
+		jv_free(sub);
+		jv_free(key);
+		return v;
+	}
+	return jv_object_set(v, key, drop_path(sub, dot + 1));
+}
+
 jv
 event_writable(jv ev)
 {
@@ -559,6 +589,8 @@ event_writable(jv ev)
 		else
 			jv_free(v);
 	}
+	for (i = 0; i < NELEM(readonly_paths); i++)
+		out = drop_path(out, readonly_paths[i]);
 	jv_free(ev);
 	return out;
 }

@@ -253,8 +253,13 @@ ins rich00001 "Copied meeting" | jq -c '.event += {conferenceData:{conferenceId:
 	conferenceSolution:{key:{type:"hangoutsMeet"}},
 	entryPoints:[{entryPointType:"video",uri:"https://meet.google.com/abc-defg-hij"}]},
 	attachments:[{fileUrl:"https://drive.google.com/open?id=x1",title:"Plan"}],
-	privateCopy:true, eventLabelId:"label1"}' >"$T/rich"
+	privateCopy:true, eventLabelId:"label1",
+	attendees:[{email:"alice@example.com", self:true, organizer:true, responseStatus:"accepted"}],
+	etag:"\"1\"", iCalUID:"x@google.com", hangoutLink:"https://meet.google.com/abc-defg-hij"}' >"$T/rich"
 run_in "$T/rich" gcal-push --dry-run
+ok "the body keeps to what the discovery document lets a client write" jq_ok \
+	'.request.body | (has("etag") or has("iCalUID") or has("hangoutLink") or
+	(.attendees[0] | has("self") or has("organizer"))) | not' "$OUT"
 ok "a body with conferenceData, attachments, eventLabelId asks Google to take them" jq_ok \
 	'.request.path | test("conferenceDataVersion=1") and test("supportsAttachments=true") and test("eventLabelVersion=1")' "$OUT"
 run_in "$T/rich" gcal-push -c "$CAL"
