@@ -303,11 +303,12 @@ push_all(struct push *p)
 			_exit(EX_TEMPFAIL);
 		}
 		if (rc != 0) {
-			/* nothing more will get through now: report all */
+			/* nothing more will get through now: report all (77:
+			 * the grant or its scope, not the network) */
 			for (i = 0; i < p->n; i++)
 				if (!p->v[i].done && p->v[i].op != PUSH_SKIP)
 					finish_bad(p, &p->v[i], "failed", 0, jv_invalid(),
-					    "unavailable");
+					    rc == EX_NOPERM ? "unauthorized" : "unavailable");
 			p->fatal = rc;
 			batch_clear(parts, k);
 			break;

@@ -944,7 +944,9 @@ def route(st, req, a, segs):
         check_scope(a, W_EVENTS, 'calendar.v3.Events.Import')
         cal = get_cal(st, a, cid)
         check_scope(a, W_EVENTS, 'calendar.v3.Events.Import', cal)
-        return ev_resp(import_event(st, cal, json_body(req), a['user']))
+        body = take_body(req, json_body(req))
+        check_type(cal, body)
+        return ev_resp(import_event(st, cal, body, a['user']))
     if n == 5 and segs[4] == 'instances' and m == 'GET':
         check_scope(a, R_EVENTS, 'calendar.v3.Events.Instances')
         cal = get_cal(st, a, cid)
