@@ -125,6 +125,19 @@ is "$(jq -r .id "$OUT" | sort | tr '\n' ' ')" "$(tr '\n' ' ' <"$T/badids-ids")" 
 	"... the same ids on a second run"
 is "$(jq -r .status "$OUT" | sort -u)" ok "... which finds them there (ok, no duplicate)"
 
+# Updates and deletes keep an event's own id, whatever it is: an instance
+# of a recurring event is changed under its instance id.
+emu_ctl POST "/_emu/calendars/$CAL/events" '{"id":"recur00001","summary":"Daily",
+	"start":{"dateTime":"2026-12-01T10:00:00Z","timeZone":"UTC"},
+	"end":{"dateTime":"2026-12-01T10:30:00Z","timeZone":"UTC"},"recurrence":["RRULE:FREQ=DAILY;COUNT=5"]}' >/dev/null
+inst=recur00001_20261202T100000Z
+emu_ctl GET "/_emu/calendars/$CAL/events/$inst" |
+	jq -c '{op:"update", target:"remote", id, etag, event:(. | .summary = "Moved one")}' >"$T/inst"
+run_in "$T/inst" gcal-push
+is "$rc $(jq -r '[.status, .id] | join(" ")' "$OUT")" "0 ok $inst" \
+	"an update of an instance goes to its own id (only inserts derive)"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/$inst" | jq -r .summary)" "Moved one" "... and Google has it"
+
 # --- rate limits: 429 storms and 403 rateLimitExceeded inside a batch ------
 { ins appt00020 "A"; ins appt00021 "B"; ins appt00022 "C"; } >"$T/storm"
 emu_ctl POST /_emu/faults '[{"batch_part":true,"method":"POST","status":429,"times":3},
