@@ -81,6 +81,10 @@ emu_ctl GET /_emu/log >"$T/log"
 run python3 "$CHECK" "$DOC" "$T/log"
 is "$rc" 0 "every request follows the discovery document (method, path, parameters, body fields)"
 sed 's/^/# /' "$OUT" | head -20
+ok "... each body with conferenceData sent with conferenceDataVersion=1, attachments with supportsAttachments=true" \
+	jq_ok -s '[.[].parts[]? | select(.method == "POST")] | length == 142 and all(.[];
+	(.body.conferenceData == null or .query.conferenceDataVersion == "1") and
+	(.body.attachments == null or .query.supportsAttachments == "true"))' "$T/log"
 
 # a second run changes nothing
 emu_ctl POST /_emu/log/clear >/dev/null
