@@ -209,10 +209,12 @@ event_owner(jv ev)
 }
 
 /* Google's event types guide and the Events reference (eventType):
- * "fromGmail ... This type of event cannot be created"; birthday and
- * fromGmail events take no private extended properties, so a link can
- * neither mark nor own them; focusTime, outOfOffice and workingLocation
- * events exist only in a user's primary calendar. */
+ * "fromGmail ... This type of event cannot be created"; a birthday event
+ * "can have a colorId, summary and reminders. Cannot have any other
+ * event properties", and fromGmail events refuse private extended
+ * properties too (400), so a link can neither mark nor own them;
+ * focusTime, outOfOffice and workingLocation events exist only in a
+ * user's primary calendar. */
 const char *
 event_refusal(jv ev, int insert, int primary)
 {

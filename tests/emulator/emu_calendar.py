@@ -210,11 +210,44 @@ def take_body(req, body, prev=None):
     return body
 
 
-def check_type(cal, body, prev=None):
+# Birthday events (event types guide): "Can have a colorId, summary and
+# reminders. Cannot have any other event properties."; created all-day,
+# exactly one day, visibility private, transparency transparent, recurrence
+# RRULE:FREQ=YEARLY (RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1 on 29 Feb).
+BIRTHDAY_FIELDS = ('id', 'eventType', 'birthdayProperties', 'start', 'end', 'recurrence',
+                   'visibility', 'transparency', 'colorId', 'summary', 'reminders', 'status',
+                   'sequence')
+
+
+def check_birthday(body):
+    def no(why):
+        bad('Invalid birthday event: %s.' % why, reason='eventTypeRestriction')
+    extra = sorted(k for k, v in body.items() if k not in BIRTHDAY_FIELDS and v is not None)
+    if extra:
+        no('%s not allowed' % ', '.join(extra))
+    s, e = body.get('start') or {}, body.get('end') or {}
+    try:
+        one_day = (dt.date.fromisoformat(e['date']) - dt.date.fromisoformat(s['date'])).days == 1
+    except (KeyError, TypeError, ValueError):
+        one_day = False
+    if not one_day:
+        no('it must be an all-day event of exactly one day')
+    if body.get('visibility') != 'private' or body.get('transparency') != 'transparent':
+        no('visibility must be private and transparency transparent')
+    if body.get('recurrence') not in (['RRULE:FREQ=YEARLY'],
+                                      ['RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1']):
+        no('the recurrence must be RRULE:FREQ=YEARLY')
+
+
+def check_type(cal, body, prev=None, importing=False):
     """The event types guide: fromGmail events "cannot be created", birthday
     and fromGmail events take no private extended properties, focusTime,
-    outOfOffice and workingLocation events live only in primary calendars."""
+    outOfOffice and workingLocation events live only in primary calendars;
+    events.import: "Only events with an eventType of default may be
+    imported"."""
     etype = (prev or {}).get('eventType') or body.get('eventType') or 'default'
+    if importing and etype != 'default':
+        bad('Only events of type default can be imported.', reason='eventTypeRestriction')
     if prev is None and etype == 'fromGmail':
         bad('Events from Gmail cannot be created.', reason='eventTypeRestriction')
     priv = (body.get('extendedProperties') or {}).get('private')
@@ -224,6 +257,8 @@ def check_type(cal, body, prev=None):
     if etype in PRIMARY_ONLY and not cal.primary:
         bad('%s events can only be set on a primary calendar.' % etype,
             reason='eventTypeRestriction')
+    if etype == 'birthday' and prev is None:
+        check_birthday(body)
 
 
 def load_recorded(st, cal, events):
@@ -945,7 +980,7 @@ def route(st, req, a, segs):
         cal = get_cal(st, a, cid)
         check_scope(a, W_EVENTS, 'calendar.v3.Events.Import', cal)
         body = take_body(req, json_body(req))
-        check_type(cal, body)
+        check_type(cal, body, importing=True)
         return ev_resp(import_event(st, cal, body, a['user']))
     if n == 5 and segs[4] == 'instances' and m == 'GET':
         check_scope(a, R_EVENTS, 'calendar.v3.Events.Instances')

@@ -6,7 +6,7 @@ T=0 FAILED=0
 ok() { T=$((T + 1)); if [ "$1" = 0 ]; then echo "ok $T - $2"; else echo "not ok $T - $2"; FAILED=$((FAILED + 1)); fi; }
 is() { [ "$1" = "$2" ]; _r=$?; [ $_r = 0 ] || echo "# got '$1', want '$2'"; ok $_r "$3"; }
 
-echo 1..30
+echo 1..32
 emu_start || { echo 'Bail out! emulator did not start'; exit 1; }
 W=${TMPDIR_T:-$(mktemp -d)}
 [ -n "${TMPDIR_T:-}" ] || trap 'emu_stop; rm -rf "$W"' EXIT
@@ -137,6 +137,11 @@ S=$(ins primary '' "$(evj rules0007 "$BDAY" | jq -c '.extendedProperties = {"pri
 is "$S $(jq -r '.error.errors[0].reason' "$W/b")" "400 eventTypeRestriction" "a birthday event with private extended properties: 400"
 S=$(ins primary '' "$(evj rules0008 "$BDAY")")
 is "$S" 200 "... without them it is taken"
+S=$(ins primary '' "$(evj rules0012 "$BDAY" | jq -c '.description = "cake"')")
+is "$S $(jq -r .error.message "$W/b")" "400 Invalid birthday event: description not allowed." \
+	"... nor any field the guide does not list for birthdays"
+S=$(ins primary /import "$(evj rules0013 '{"eventType":"focusTime","iCalUID":"x1@example.com"}')")
+is "$S" 400 "events.import takes only default events"
 S=$(ins primary '' "$(evj rules0009 '{"eventType":"fromGmail"}')")
 is "$S" 400 "an event from Gmail cannot be created"
 SEC=$(emu_ctl POST /_emu/calendars '{"owner":"alice@example.com","summary":"Second"}' | jq -r .id)
