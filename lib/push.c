@@ -250,7 +250,10 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 		finish_bad(p, c, "conflict", s, answer, "deleted");
 		return 0;
 	}
-	if ((is_rate_limit(s, answer) || s == 401) && c->attempts < max_tries) {
+	/* the one refresh on 401 is not a retry: it happens with
+	 * GCAL_RETRIES=0 too */
+	if ((is_rate_limit(s, answer) && c->attempts < max_tries) ||
+	    (s == 401 && (!p->refreshed || c->attempts < max_tries))) {
 		jv_free(answer);
 		return 1;
 	}
@@ -265,8 +268,7 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 int
 push_all(struct push *p)
 {
-	int max_tries = http_max_retries() + 1, rc, again, refreshed = 0;
-	int lost = 0;
+	int max_tries = http_max_retries() + 1, rc, again, lost = 0;
 	int batch = p->batch < p->rate ? p->batch : p->rate;
 	struct batch_part *parts = xcalloc((size_t)batch, sizeof(*parts));
 	size_t *idx = xcalloc((size_t)batch, sizeof(*idx));
@@ -321,13 +323,13 @@ push_all(struct push *p)
 			c->attempts++;
 			if (judge(p, c, &parts[i], max_tries)) {
 				again = 1;
-				if (parts[i].status == 401 && !refreshed) {
+				if (parts[i].status == 401 && !p->refreshed) {
 					/* an access token that died early */
 					if ((rc = oauth_token(state_profile(), 1, &token)) == 0)
 						free_secret(token);
 					else
 						lost = rc;
-					refreshed = 1;
+					p->refreshed = 1;
 				}
 				if (parts[i].retry_after > ra)
 					ra = parts[i].retry_after;
@@ -357,7 +359,7 @@ push_all(struct push *p)
 				    wait);
 			usleep((useconds_t)wait * 1000);
 			/* the api holds the old token: open it anew */
-			if (refreshed) {
+			if (p->refreshed) {
 				calendar_close(p->api);
 				if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
 					push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));

@@ -44,6 +44,7 @@ struct push {
 	int *win_n;        /* ... and how many */
 	size_t win_len;
 	long stop_after;   /* test knob: die after this many calls */
+	int refreshed;     /* the access token was refreshed after a 401 */
 	long sent;
 	int failed;
 	int temporary;     /* a failure worth running again for */

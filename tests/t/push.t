@@ -308,6 +308,12 @@ ins kind00007 "Focus" | jq -c '.event += {eventType:"focusTime", focusTimeProper
 run_in "$T/focus" gcal-push -c primary --allow-primary
 is "$rc $(jq -r .status "$OUT")" "0 ok" "a focusTime event goes to the primary calendar"
 
+# --- an access token Google let die early: one refresh, not a retry -------
+emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
+ins appt00590 "Early expiry" >"$T/early"
+run_in "$T/early" env GCAL_RETRIES=0 gcal-push -c "$CAL"
+is "$rc $(jq -r .status "$OUT")" "0 ok" "a token that died early is refreshed once, also with GCAL_RETRIES=0"
+
 # --- a dead grant -----------------------------------------------------------
 emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
 emu_ctl POST /_emu/tokens/expire '{}' >/dev/null
