@@ -20,7 +20,8 @@
 #include "util.h"
 
 /* Google counts about 600 requests a minute per user; each call of a
- * batch counts as one. Stay under it by default. */
+ * batch counts as one. Stay under it by default, in any 60 s (a sliding
+ * window, lib/push.c), with room for a pull's reads in the same minute. */
 #define DEFAULT_RATE 500
 #define DEFAULT_BATCH 50
 
