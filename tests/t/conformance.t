@@ -48,6 +48,9 @@ ok "... and prints the 6 deleted events as Google recorded them" cmp -s "$T/want
 diff -u "$T/want" "$T/got" | head -20 | sed 's/^/# /'
 
 # --- (b) pull -> diff -> push into a secondary calendar ---------------------
+run gcal-auth use --create "Checked too"
+run gcal-auth calendars
+emu_ctl GET /_emu/log >"$T/log-a"
 emu_ctl POST /_emu/log/clear >/dev/null
 run gcal-pull -c "$DST"
 cp "$OUT" "$T/dst"
@@ -85,6 +88,10 @@ ok "... each body with conferenceData sent with conferenceDataVersion=1, attachm
 	jq_ok -s '[.[].parts[]? | select(.method == "POST")] | length == 142 and all(.[];
 	(.body.conferenceData == null or .query.conferenceDataVersion == "1") and
 	(.body.attachments == null or .query.supportsAttachments == "true"))' "$T/log"
+
+run python3 "$CHECK" "$DOC" "$T/log-a"
+is "$rc" 0 "... and so did the pulls of (a), gcal-auth's calendar insert and list"
+sed 's/^/# /' "$OUT" | head -5
 
 # a second run changes nothing
 emu_ctl POST /_emu/log/clear >/dev/null
