@@ -126,13 +126,45 @@ write_query(jv ev, const char *send_updates)
 	return buf_take(&b);
 }
 
+/* A copy of a modified instance of a series is that instance of the
+ * series' copy, changed: a PUT of the instance id (Events: update, "an
+ * instance of a recurring event"), else, when the copy has no such
+ * instance, the plain insert of c as it is. */
+static void
+instance_write(struct push_change *c, const char *owner, const char *suffix,
+    const char *ecal, const char *query)
+{
+	struct push_change *f = xcalloc(1, sizeof(*f));
+	const char *series = json_str(c->event, "recurringEventId");
+	char *copy = event_insert_id(owner, series), *eid;
+
+	f->id = c->id;
+	f->path = c->path;
+	f->event_path = c->event_path;
+	f->body = c->body;
+	f->event = c->event;
+	f->method = c->method;
+	c->fallback = f;
+	c->id = event_instance_id(owner, series, suffix);
+	c->event = json_set_str(json_set_str(jv_copy(f->event), "id", c->id),
+	    "recurringEventId", copy);
+	c->body = json_dump(jv_copy(c->event));
+	eid = url_escape(c->id);
+	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
+	    ecal, eid, query);
+	c->path = xstrdup(c->event_path);
+	c->method = "PUT";
+	free(eid);
+	free(copy);
+}
+
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
     const char *send_updates, jv prof, struct push_change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
-	const char *id = json_str(rec, "id"), *cal, *su, *why;
-	char *ecal, *eid, *query;
+	const char *id = json_str(rec, "id"), *cal, *su, *why, *sfx;
+	char *ecal, *eid, *query, *owner = NULL, *suffix = NULL;
 	jv ev;
 
 	memset(c, 0, sizeof(*c));
@@ -188,12 +220,16 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 			return bad(name, line, why);
 		}
 		/* only what Google's Event resource lets a client write */
-		ev = event_writable(ev);
+		ev = json_set_str(event_writable(ev), "id", id);
+		if (c->op == PUSH_INSERT)
+			owner = xstrdup(event_owner(ev));
+		if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
+			suffix = xstrdup(sfx);
 		if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
 			/* Google refuses the ids it makes itself ("Invalid
 			 * resource id value."): the copy gets a derived one */
 			free(c->id);
-			c->id = event_insert_id(event_owner(ev), id);
+			c->id = event_insert_id(owner, id);
 		}
 		ev = json_set_str(ev, "id", c->id);
 		c->event = ev;
@@ -201,6 +237,8 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		    is_primary(c->calendar, prof))) != NULL) {
 			c->op = PUSH_SKIP;
 			c->skip = xstrdup(why);
+			free(owner);
+			free(suffix);
 			return 0;
 		}
 		c->body = json_dump(jv_copy(ev));
@@ -219,25 +257,16 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	    ecal, eid, query);
 	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
 	    "events%s", ecal, query) : xstrdup(c->event_path);
+	c->method = c->op == PUSH_INSERT ? "POST" : c->op == PUSH_UPDATE ?
+	    "PUT" : "DELETE";
+	if (suffix)
+		instance_write(c, owner, suffix, ecal, query);
+	free(owner);
+	free(suffix);
 	free(query);
 	free(ecal);
 	free(eid);
 	return 0;
-}
-
-static void
-change_free(struct push_change *c)
-{
-	free(c->id);
-	free(c->calendar);
-	free(c->etag);
-	free(c->key);
-	free(c->path);
-	free(c->event_path);
-	free(c->body);
-	free(c->skip);
-	free(c->target);
-	jv_free(c->event);
 }
 
 static void
@@ -254,8 +283,7 @@ dry_run(struct push *p)
 			json_print(stdout, json_set_str(r, "reason", c->skip));
 			continue;
 		}
-		req = json_set_str(jv_object(), "method", c->op == PUSH_INSERT ?
-		    "POST" : c->op == PUSH_UPDATE ? "PUT" : "DELETE");
+		req = json_set_str(jv_object(), "method", c->method);
 		req = json_set_str(req, "path", c->path);
 		if (c->etag)
 			req = json_set_str(req, "ifMatch", c->etag);
@@ -386,7 +414,7 @@ out:
 	state_unlock(lock);
 	ndjson_close(r);
 	for (i = 0; i < p.n; i++)
-		change_free(&p.v[i]);
+		push_change_free(&p.v[i]);
 	free(p.v);
 	free(p.win_t);
 	free(p.win_n);

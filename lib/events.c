@@ -193,10 +193,62 @@ event_id_ok(const char *id)
 	return event_id_okn(id, strlen(id));
 }
 
+/* The "_20170901T090000Z" or "_20170901" that ends an instance's id (the
+ * last '_' and digits, T, Z after it), or NULL. A split series'
+ * "_R20170911T120000" is not one. */
+static const char *
+instance_suffix(const char *id)
+{
+	const char *us = strrchr(id, '_');
+
+	if (us == NULL || us == id || !isdigit((unsigned char)us[1]) ||
+	    us[1 + strspn(us + 1, "0123456789TZ")] != '\0')
+		return NULL;
+	return us;
+}
+
 char *
 event_insert_id(const char *owner, const char *id)
 {
-	return event_id_ok(id) ? xstrdup(id) : event_id_for_key(owner, id);
+	const char *sfx;
+	char *series, *inst, *out;
+
+	if (event_id_ok(id))
+		return xstrdup(id);
+	if ((sfx = instance_suffix(id)) == NULL)
+		return event_id_for_key(owner, id);
+	/* an instance: the derived id of the id its copy has as an instance
+	 * of the series' copy, so that both are one identity */
+	series = xstrndup(id, (size_t)(sfx - id));
+	inst = event_instance_id(owner, series, sfx + 1);
+	out = event_id_for_key(owner, inst);
+	free(inst);
+	free(series);
+	return out;
+}
+
+char *
+event_instance_id(const char *owner, const char *series, const char *suffix)
+{
+	char *copy = event_insert_id(owner, series), *id;
+
+	id = xasprintf("%s_%s", copy, suffix);
+	free(copy);
+	return id;
+}
+
+const char *
+event_copy_instance(jv ev)
+{
+	const char *id = json_str(ev, "id"), *series = json_str(ev,
+	    "recurringEventId"), *sfx;
+	size_t n;
+
+	if (id == NULL || series == NULL || (sfx = instance_suffix(id)) == NULL)
+		return NULL;
+	n = strlen(series);
+	return (size_t)(sfx - id) == n && strncmp(id, series, n) == 0 ?
+	    sfx + 1 : NULL;
 }
 
 const char *

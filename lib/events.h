@@ -47,10 +47,19 @@ int event_id_ok(const char *id);
 /* The same for the len bytes at id. */
 int event_id_okn(const char *id, size_t len);
 /* The id an insert of an event with id sends: id itself when Google takes
- * it, else the derived id of id as a key (event_id_for_key): pulled ids
- * of instances, Gmail's "_..." ids, split series' "_R..." ids. Updates and
- * deletes keep an event's real id. The caller's. */
+ * it, else the derived id of id as a key (event_id_for_key): Gmail's
+ * "_..." ids, split series' "_R..." ids; for an instance's
+ * "SERIES_20170901T090000Z", of the id the instance has in the series'
+ * copy. Updates and deletes keep an event's real id. The caller's. */
 char *event_insert_id(const char *owner, const char *id);
+/* The id of the instance suffix ("20170901T090000Z") of the copy of the
+ * recurring event series (its insert id). The caller's. */
+char *event_instance_id(const char *owner, const char *series,
+    const char *suffix);
+/* When ev is a modified instance of a series (its id is its
+ * recurringEventId, '_' and an instance suffix), the suffix; else NULL.
+ * Borrowed from ev. */
+const char *event_copy_instance(jv ev);
 /* The owner in ev's mark, else EVENT_DEFAULT_OWNER; borrowed. */
 const char *event_owner(jv ev);
 #define EVENT_DEFAULT_OWNER "gcal"

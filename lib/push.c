@@ -14,6 +14,46 @@
 #include "state.h"
 #include "util.h"
 
+void
+push_change_free(struct push_change *c)
+{
+	free(c->id);
+	free(c->calendar);
+	free(c->etag);
+	free(c->key);
+	free(c->path);
+	free(c->event_path);
+	free(c->body);
+	free(c->skip);
+	free(c->target);
+	jv_free(c->event);
+	if (c->fallback) {
+		push_change_free(c->fallback);
+		free(c->fallback);
+	}
+}
+
+/* The instance of the series' copy is not there: make the plain insert. */
+static void
+fall_back(struct push_change *c)
+{
+	struct push_change *f = c->fallback;
+
+	free(c->id);
+	free(c->path);
+	free(c->event_path);
+	free(c->body);
+	jv_free(c->event);
+	c->id = f->id;
+	c->path = f->path;
+	c->event_path = f->event_path;
+	c->body = f->body;
+	c->event = f->event;
+	c->method = f->method;
+	free(f);
+	c->fallback = NULL;
+}
+
 /* --- results ------------------------------------------------------------ */
 
 jv
@@ -219,12 +259,21 @@ is_rate_limit(long status, jv answer)
 	return status == 0 || http_retryable_answer(status, answer);
 }
 
-/* Judge one part's answer; 1 when the change is to be sent again. */
+/* Judge one part's answer; 1 when the change is to be sent again after
+ * a pause, 2 when at once. */
 static int
 judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_tries)
 {
 	long s = bp->status;
 	jv answer = jv_copy(bp->json);
+
+	if (c->fallback && (s == 404 || s == 410)) {
+		/* the series' copy has no such instance: a copy of its own */
+		jv_free(answer);
+		fall_back(c);
+		c->attempts--;
+		return 2;
+	}
 
 	if (s >= 200 && s < 300) {
 		finish_ok(p, c, c->op == PUSH_DELETE ? jv_invalid() : answer);
@@ -268,7 +317,7 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 int
 push_all(struct push *p)
 {
-	int max_tries = http_max_retries() + 1, rc, again, lost = 0;
+	int max_tries = http_max_retries() + 1, rc, again, lost = 0, others, j;
 	int batch = p->batch < p->rate ? p->batch : p->rate;
 	struct batch_part *parts = xcalloc((size_t)batch, sizeof(*parts));
 	size_t *idx = xcalloc((size_t)batch, sizeof(*idx));
@@ -277,17 +326,20 @@ push_all(struct push *p)
 	char *token;
 
 	for (;;) {
+		/* instances of a series wait until the rest is done */
+		for (others = 0, i = 0; i < p->n && !others; i++)
+			others = !p->v[i].done && p->v[i].op != PUSH_SKIP &&
+			    p->v[i].fallback == NULL;
 		/* the next batch: pending changes in input order */
 		for (k = 0, i = 0; i < p->n && k < (size_t)batch; i++) {
 			struct push_change *c = &p->v[i];
 
-			if (c->done || c->op == PUSH_SKIP)
+			if (c->done || c->op == PUSH_SKIP || (others && c->fallback))
 				continue;
 			if (p->stop_after >= 0 && p->sent + (long)k >= p->stop_after)
 				break;
 			idx[k] = i;
-			parts[k].method = c->op == PUSH_INSERT ? "POST" :
-			    c->op == PUSH_UPDATE ? "PUT" : "DELETE";
+			parts[k].method = c->method;
 			parts[k].path = c->path;
 			parts[k].if_match = c->etag;
 			parts[k].body = c->body;
@@ -321,7 +373,9 @@ push_all(struct push *p)
 			struct push_change *c = &p->v[idx[i]];
 
 			c->attempts++;
-			if (judge(p, c, &parts[i], max_tries)) {
+			if ((j = judge(p, c, &parts[i], max_tries)) == 2)
+				continue;
+			if (j) {
 				again = 1;
 				if (parts[i].status == 401 && !p->refreshed) {
 					/* an access token that died early */

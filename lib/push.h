@@ -28,6 +28,12 @@ struct push_change {
 	jv event;     /* what we want Google to have, or invalid */
 	char *skip;   /* why a record is not for us to apply */
 	char *target; /* the record's target, as given */
+	const char *method; /* "POST", "PUT" or "DELETE" */
+	/* An insert of a modified instance of a series is first a PUT of
+	 * that instance of the series' copy (sent once every other change is
+	 * done, so that the series' own insert comes first); this is the
+	 * plain insert to make instead when the copy has no such instance. */
+	struct push_change *fallback;
 	int attempts;
 	int done;
 };
@@ -52,6 +58,8 @@ struct push {
 	int fatal;         /* why a whole batch failed: its exit status */
 };
 
+/* Free what c holds (not c). */
+void push_change_free(struct push_change *c);
 /* The result record of a change with this status; the caller's. */
 jv push_result(const struct push_change *c, const char *status);
 /* Report every change not done yet as failed, with reason and message,

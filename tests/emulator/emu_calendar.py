@@ -281,6 +281,12 @@ def load_recorded(st, cal, events):
         cal.events[ev.id] = ev
         cal.events.move_to_end(ev.id)
         n += 1
+    # a recorded exception of a recorded series is one of its exceptions
+    for ev in cal.events.values():
+        m = cal.events.get(ev.r.get('recurringEventId') or '')
+        if m is not None and m.r.get('recurrence') and ev.master is None:
+            ev.master = m.id
+            cal.exceptions.setdefault(m.id, {})[ev.id] = ev
     return n
 
 

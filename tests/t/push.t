@@ -138,6 +138,28 @@ is "$rc $(jq -r '[.status, .id] | join(" ")' "$OUT")" "0 ok $inst" \
 	"an update of an instance goes to its own id (only inserts derive)"
 is "$(emu_ctl GET "/_emu/calendars/$CAL/events/$inst" | jq -r .summary)" "Moved one" "... and Google has it"
 
+# A copy of a modified instance together with its series: that instance
+# of the series' copy, changed (after the series' insert), not a second
+# event beside the series; without the series there, a copy of its own.
+jq -nc '{op:"insert", target:"remote", id:"serie0001", event:{id:"serie0001", summary:"Standup",
+	start:{dateTime:"2026-12-01T10:00:00Z", timeZone:"UTC"}, end:{dateTime:"2026-12-01T10:15:00Z", timeZone:"UTC"},
+	recurrence:["RRULE:FREQ=DAILY;COUNT=3"]}}' >"$T/series"
+jq -nc '{op:"insert", target:"remote", id:"serie0001_20261202T100000Z", event:{id:"serie0001_20261202T100000Z",
+	summary:"Standup, later", recurringEventId:"serie0001", originalStartTime:{dateTime:"2026-12-02T10:00:00Z"},
+	start:{dateTime:"2026-12-02T12:00:00Z"}, end:{dateTime:"2026-12-02T12:15:00Z"}}}' >"$T/moved"
+cat "$T/moved" "$T/series" >"$T/series-moved"
+run_in "$T/series-moved" gcal-push -c "$CAL"
+is "$rc $(jq -r '[.id, .status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
+	"0 serie0001 ok,serie0001_20261202T100000Z ok," "a series and a moved instance of it: both ok"
+run gcal-pull -c "$CAL" --expand
+is "$(jq -r 'select(.id | startswith("serie0001")) | .start.dateTime + " " + .summary' "$OUT" | sort | tr '\n' ',')" \
+	"2026-12-01T10:00:00Z Standup,2026-12-02T13:00:00+01:00 Standup, later,2026-12-03T10:00:00Z Standup," \
+	"... the copy has the instance moved, once"
+jq -c '.id = "orphan001_20261202T100000Z" | .event.id = .id | .event.recurringEventId = "orphan001"' "$T/moved" >"$T/orphan"
+run_in "$T/orphan" gcal-push -c "$CAL"
+is "$rc $(jq -r .status "$OUT")" "0 ok" "an instance whose series is not there: a copy of its own"
+ok "... under a derived id" jq_ok '.id | test("^[a-v0-9]{52}$")' "$OUT"
+
 # --- rate limits: 429 storms and 403 rateLimitExceeded inside a batch ------
 { ins appt00020 "A"; ins appt00021 "B"; ins appt00022 "C"; } >"$T/storm"
 emu_ctl POST /_emu/faults '[{"batch_part":true,"method":"POST","status":429,"times":3},
