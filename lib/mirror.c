@@ -798,13 +798,14 @@ cmp_strp(const void *a, const void *b)
 }
 
 /* Instances of removed recurring events: "MASTER_20261123T090000Z" or
- * "MASTER_20261123"; masters sorted. "MASTER_R20170911T120000" is not
- * one: it is the series split off MASTER ("this and following events"),
- * an event of its own that outlives it. */
+ * "MASTER_20261123" (the last '_'); masters sorted. "MASTER_R20170911T120000"
+ * is not one: it is the series split off MASTER ("this and following
+ * events"), an event of its own that outlives it, with instances
+ * "MASTER_R20170911T120000_20170918T120000Z" of its own. */
 static int
 orphaned(const char *id, char *const *masters, size_t n)
 {
-	const char *us = strchr(id, '_');
+	const char *us = strrchr(id, '_');
 	char *master;
 	int hit;
 
