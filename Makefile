@@ -104,6 +104,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)GCAL_BUILD=$(B) sh tests/bench/bench.sh
 
+# lib/event_fields.h, what gcal-push may write of an event, from Google's
+# discovery document (tests/t/conformance.t fails while it is stale).
+event-fields:
+	$(Q)sh tests/helpers/event-fields >lib/event_fields.h.new && mv lib/event_fields.h.new lib/event_fields.h
+.PHONY: event-fields
+
 # The scripts of examples/ (but demo.sh, which drives the emulator of the
 # source tree) go to $(GCALDIR), kamailio/ beside them as the scripts
 # expect. The pages name them under /usr/local/share/gcal: the copies

@@ -20,7 +20,8 @@
 #include "util.h"
 
 /* Google counts about 600 requests a minute per user; each call of a
- * batch counts as one. Stay under it by default. */
+ * batch counts as one. Stay under it by default, in any 60 s (a sliding
+ * window, lib/push.c), with room for a pull's reads in the same minute. */
 #define DEFAULT_RATE 500
 #define DEFAULT_BATCH 50
 
@@ -84,13 +85,86 @@ not_strings(jv rec)
 	return NULL;
 }
 
+/* The primary calendar's id is its account's address (Calendar API
+ * "Calendars" concepts), so the profile can tell without asking. */
+static int
+is_primary(const char *cal, jv prof)
+{
+	const char *account = json_str(prof, "account");
+
+	return strcmp(cal, "primary") == 0 ||
+	    (account && strcasecmp(cal, account) == 0);
+}
+
+/* The query of a write of ev: what Google needs to be told to take all
+ * of the body (Events reference, insert/update parameters): without
+ * conferenceDataVersion=1 it "ignores conference data in the event's
+ * body", without supportsAttachments=true it does not modify
+ * attachments, without eventLabelVersion=1 it ignores eventLabelId.
+ * The caller's. */
+static char *
+write_query(jv ev, const char *send_updates)
+{
+	static const struct {
+		const char *field, *param;
+	} needs[] = {
+		{"conferenceData", "&conferenceDataVersion=1"},
+		{"attachments", "&supportsAttachments=true"},
+		{"eventLabelId", "&eventLabelVersion=1"},
+	};
+	struct buf b = {0};
+	size_t i;
+	jv v;
+
+	buf_printf(&b, "?sendUpdates=%s", send_updates);
+	for (i = 0; jv_is_valid(ev) && i < sizeof(needs) / sizeof(needs[0]); i++) {
+		v = json_get(ev, needs[i].field);
+		if (jv_get_kind(v) != JV_KIND_NULL)
+			buf_adds(&b, needs[i].param);
+		jv_free(v);
+	}
+	return buf_take(&b);
+}
+
+/* A copy of a modified instance of a series is that instance of the
+ * series' copy, changed: a PUT of the instance id (Events: update, "an
+ * instance of a recurring event"), else, when the copy has no such
+ * instance, the plain insert of c as it is. */
+static void
+instance_write(struct push_change *c, const char *owner, const char *suffix,
+    const char *ecal, const char *query)
+{
+	struct push_change *f = xcalloc(1, sizeof(*f));
+	const char *series = json_str(c->event, "recurringEventId");
+	char *copy = event_insert_id(owner, series), *eid;
+
+	f->id = c->id;
+	f->path = c->path;
+	f->event_path = c->event_path;
+	f->body = c->body;
+	f->event = c->event;
+	f->method = c->method;
+	c->fallback = f;
+	c->id = event_instance_id(owner, series, suffix);
+	c->event = json_set_str(json_set_str(jv_copy(f->event), "id", c->id),
+	    "recurringEventId", copy);
+	c->body = json_dump(jv_copy(c->event));
+	eid = url_escape(c->id);
+	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
+	    ecal, eid, query);
+	c->path = xstrdup(c->event_path);
+	c->method = "PUT";
+	free(eid);
+	free(copy);
+}
+
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
-    const char *send_updates, struct push_change *c)
+    const char *send_updates, jv prof, struct push_change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
-	const char *id = json_str(rec, "id"), *cal, *su, *why;
-	char *ecal, *eid;
+	const char *id = json_str(rec, "id"), *cal, *su, *why, *sfx;
+	char *ecal, *eid, *query, *owner = NULL, *suffix = NULL;
 	jv ev;
 
 	memset(c, 0, sizeof(*c));
@@ -146,8 +220,27 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 			return bad(name, line, why);
 		}
 		/* only what Google's Event resource lets a client write */
-		ev = json_set_str(event_writable(ev), "id", c->id);
+		ev = json_set_str(event_writable(ev), "id", id);
+		if (c->op == PUSH_INSERT)
+			owner = xstrdup(event_owner(ev));
+		if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
+			suffix = xstrdup(sfx);
+		if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
+			/* Google refuses the ids it makes itself ("Invalid
+			 * resource id value."): the copy gets a derived one */
+			free(c->id);
+			c->id = event_insert_id(owner, id);
+		}
+		ev = json_set_str(ev, "id", c->id);
 		c->event = ev;
+		if ((why = event_refusal(ev, c->op == PUSH_INSERT,
+		    is_primary(c->calendar, prof))) != NULL) {
+			c->op = PUSH_SKIP;
+			c->skip = xstrdup(why);
+			free(owner);
+			free(suffix);
+			return 0;
+		}
 		c->body = json_dump(jv_copy(ev));
 	}
 	if (c->op != PUSH_INSERT) {
@@ -159,28 +252,21 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	}
 	ecal = url_escape(c->calendar);
 	eid = url_escape(c->id);
-	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s"
-	    "?sendUpdates=%s", ecal, eid, su);
+	query = write_query(c->event, su);
+	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
+	    ecal, eid, query);
 	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
-	    "events?sendUpdates=%s", ecal, su) : xstrdup(c->event_path);
+	    "events%s", ecal, query) : xstrdup(c->event_path);
+	c->method = c->op == PUSH_INSERT ? "POST" : c->op == PUSH_UPDATE ?
+	    "PUT" : "DELETE";
+	if (suffix)
+		instance_write(c, owner, suffix, ecal, query);
+	free(owner);
+	free(suffix);
+	free(query);
 	free(ecal);
 	free(eid);
 	return 0;
-}
-
-static void
-change_free(struct push_change *c)
-{
-	free(c->id);
-	free(c->calendar);
-	free(c->etag);
-	free(c->key);
-	free(c->path);
-	free(c->event_path);
-	free(c->body);
-	free(c->skip);
-	free(c->target);
-	jv_free(c->event);
 }
 
 static void
@@ -197,8 +283,7 @@ dry_run(struct push *p)
 			json_print(stdout, json_set_str(r, "reason", c->skip));
 			continue;
 		}
-		req = json_set_str(jv_object(), "method", c->op == PUSH_INSERT ?
-		    "POST" : c->op == PUSH_UPDATE ? "PUT" : "DELETE");
+		req = json_set_str(jv_object(), "method", c->method);
 		req = json_set_str(req, "path", c->path);
 		if (c->etag)
 			req = json_set_str(req, "ifMatch", c->etag);
@@ -209,22 +294,11 @@ dry_run(struct push *p)
 	}
 }
 
-/* The primary calendar's id is its account's address (Calendar API
- * "Calendars" concepts), so the profile can tell without asking. */
-static int
-is_primary(const char *cal, jv prof)
-{
-	const char *account = json_str(prof, "account");
-
-	return strcmp(cal, "primary") == 0 ||
-	    (account && strcasecmp(cal, account) == 0);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct push p = {.batch = DEFAULT_BATCH, .rate = DEFAULT_RATE,
-	    .stop_after = -1};
+	    .window_ms = 60000, .stop_after = -1};
 	const char *arg, *send_updates = "none", *cal = NULL, *name, *env;
 	struct ndjson_reader *r;
 	struct cli *c;
@@ -271,6 +345,8 @@ main(int argc, char *argv[])
 	http_check_env();
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
+	if ((env = getenv("GCAL_PUSH_WINDOW_MS")) != NULL && *env)
+		p.window_ms = cli_number("$GCAL_PUSH_WINDOW_MS", env, 1, 60000);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
 	if (cal == NULL)
@@ -286,7 +362,7 @@ main(int argc, char *argv[])
 	while ((got = ndjson_read(r, &rec)) == 1) {
 		p.v = xreallocarray(p.v, p.n + 1, sizeof(*p.v));
 		rc = read_change(rec, strcmp(name, "-") ? name : "<stdin>",
-		    ndjson_lineno(r), cal, send_updates, &p.v[p.n]);
+		    ndjson_lineno(r), cal, send_updates, prof, &p.v[p.n]);
 		p.n++;
 		jv_free(rec);
 		if (rc != 0)
@@ -316,14 +392,20 @@ main(int argc, char *argv[])
 		;
 	if (i == p.n)
 		goto out;
-	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1)
+	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1) {
+		push_abandon(&p, rc == EX_TEMPFAIL ? "lockBusy" : "lockFailed",
+		    rc == EX_TEMPFAIL ? "not sent: another run holds the "
+		    "profile's lock, try again later" : "not sent: the "
+		    "profile's lock could not be taken");
 		goto out;
-	if ((p.api = calendar_open(state_profile(), &rc)) == NULL)
+	}
+	if ((p.api = calendar_open(state_profile(), &rc)) == NULL) {
+		/* gcal-push(1): one result per change, whatever happens */
+		push_abandon(&p, "tokenRefreshFailed", push_token_trouble(rc));
 		goto out;
+	}
 	if (p.stop_after == 0)
 		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
-	p.refill = now_ms();
-	p.tokens = p.batch;
 	rc = push_all(&p);
 	calendar_close(p.api);
 	if (rc == 0)
@@ -334,8 +416,10 @@ out:
 	state_unlock(lock);
 	ndjson_close(r);
 	for (i = 0; i < p.n; i++)
-		change_free(&p.v[i]);
+		push_change_free(&p.v[i]);
 	free(p.v);
+	free(p.win_t);
+	free(p.win_n);
 	jv_free(prof);
 	http_cleanup();
 	return finish_stdout(rc);

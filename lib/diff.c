@@ -304,6 +304,17 @@ index_sets(struct diff *d)
 					    d->set[s].in.name, ln->lineno, len);
 				rec->hash = id_hash(id, len);
 			}
+			if (!event_id_okn(id, len)) {
+				/* an id Google makes but refuses on insert
+				 * (instances, Gmail's, split series'): the
+				 * identity is the id a copy gets, so that the
+				 * copy is found again (gcal-records(5)) */
+				key = xstrndup(id, len);
+				id = keep(d, event_insert_id(d->owner, key));
+				free(key);
+				len = strlen(id);
+				rec->hash = id_hash(id, len);
+			}
 			e = slot(d, id, len, rec->hash);
 			if (e->rec[s] != -1)
 				bad_input(d, "'%s' line %zu: the same event as line "
@@ -395,23 +406,34 @@ same(jv a, jv b)
 
 /* --- change records ---------------------------------------------------- */
 
+/* The id of the record of set s, else the identity: changes to an
+ * existing event name it by its own id, which the identity is not when
+ * Google would refuse it on insert. */
+static const char *
+real_id(struct trio *t, int s)
+{
+	const char *id = json_str(t->v[s], "id");
+
+	return id && *id ? id : t->id;
+}
+
 static void
-emit(struct diff *d, struct trio *t, const char *op, const char *target,
-    jv rec)
+emit(struct diff *d, struct trio *t, const char *id, const char *op,
+    const char *target, jv rec)
 {
 	int n = strcmp(op, "insert") == 0 ? N_INSERT :
 	    strcmp(op, "update") == 0 ? N_UPDATE :
 	    strcmp(op, "delete") == 0 ? N_DELETE : N_CONFLICT;
 
 	rec = json_set_str(rec, "op", op);
-	rec = json_set_str(rec, "id", t->id);
+	rec = json_set_str(rec, "id", id);
 	rec = json_set_str(rec, "target", target);
 	if (t->key)
 		rec = json_set_str(rec, "key", t->key);
 	if (t->calendar)
 		rec = json_set_str(rec, "calendar", t->calendar);
 	d->out = xreallocarray(d->out, d->nout + 1, sizeof(*d->out));
-	d->out[d->nout].id = xstrdup(t->id);
+	d->out[d->nout].id = xstrdup(id);
 	d->out[d->nout].line = json_dump(rec);
 	d->nout++;
 	d->count[n]++;
@@ -430,9 +452,12 @@ static void
 remote_insert(struct diff *d, struct trio *t, jv local)
 {
 	jv ev = event_writable(jv_copy(local));
+	const char *id = json_str(local, "id");
 
-	ev = event_mark(json_set_str(ev, "id", t->id), d->owner, t->key);
-	emit(d, t, "insert", "remote", jv_object_set(jv_object(),
+	/* the id as given: gcal-push derives the one Google takes */
+	id = id && *id ? id : t->id;
+	ev = event_mark(json_set_str(ev, "id", id), d->owner, t->key);
+	emit(d, t, id, "insert", "remote", jv_object_set(jv_object(),
 	    jv_string("event"), ev));
 }
 
@@ -442,26 +467,31 @@ static void
 remote_update(struct diff *d, struct trio *t, jv local, jv remote)
 {
 	jv ev = event_apply(event_writable(jv_copy(remote)), local);
+	const char *id = json_str(remote, "id");
 
-	ev = event_mark(json_set_str(ev, "id", t->id), d->owner, t->key);
-	emit(d, t, "update", "remote", with_etag(jv_object_set(jv_object(),
+	id = id && *id ? id : t->id;
+	ev = event_mark(json_set_str(ev, "id", id), d->owner, t->key);
+	emit(d, t, id, "update", "remote", with_etag(jv_object_set(jv_object(),
 	    jv_string("event"), ev), remote));
 }
 
 static void
 remote_delete(struct diff *d, struct trio *t, jv remote)
 {
-	emit(d, t, "delete", "remote", with_etag(jv_object(), remote));
+	const char *id = json_str(remote, "id");
+
+	emit(d, t, id && *id ? id : t->id, "delete", "remote",
+	    with_etag(jv_object(), remote));
 }
 
 static void
 local_write(struct diff *d, struct trio *t, const char *op, jv remote)
 {
 	if (has(remote))
-		emit(d, t, op, "local", jv_object_set(jv_object(),
-		    jv_string("event"), jv_copy(remote)));
+		emit(d, t, real_id(t, REMOTE), op, "local",
+		    jv_object_set(jv_object(), jv_string("event"), jv_copy(remote)));
 	else
-		emit(d, t, "delete", "local", jv_object());
+		emit(d, t, real_id(t, LOCAL), "delete", "local", jv_object());
 }
 
 static void
@@ -472,7 +502,8 @@ conflict(struct diff *d, struct trio *t, const char *reason)
 	rec = jv_object_set(rec, jv_string("local"), jv_copy(t->v[LOCAL]));
 	rec = jv_object_set(rec, jv_string("remote"), jv_copy(t->v[REMOTE]));
 	rec = jv_object_set(rec, jv_string("base"), jv_copy(t->v[BASE]));
-	emit(d, t, "conflict", "both", rec);
+	emit(d, t, has(t->v[REMOTE]) ? real_id(t, REMOTE) : has(t->v[LOCAL]) ?
+	    real_id(t, LOCAL) : real_id(t, BASE), "conflict", "both", rec);
 }
 
 /* --- two-way ------------------------------------------------------------ */

@@ -148,6 +148,138 @@ event_id_for_key(const char *owner, const char *key)
 	return id;
 }
 
+int
+event_id_okn(const char *id, size_t len)
+{
+	size_t i;
+
+	if (len < 5 || len > 1024)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'v')))
+			return 0;
+	return 1;
+}
+
+int
+event_id_ok(const char *id)
+{
+	return event_id_okn(id, strlen(id));
+}
+
+/* The "_20170901T090000Z" or "_20170901" that ends an instance's id (the
+ * last '_' and digits, T, Z after it), or NULL. A split series'
+ * "_R20170911T120000" is not one. */
+static const char *
+instance_suffix(const char *id)
+{
+	const char *us = strrchr(id, '_');
+
+	if (us == NULL || us == id || !isdigit((unsigned char)us[1]) ||
+	    us[1 + strspn(us + 1, "0123456789TZ")] != '\0')
+		return NULL;
+	return us;
+}
+
+char *
+event_insert_id(const char *owner, const char *id)
+{
+	const char *sfx;
+	char *series, *inst, *out;
+
+	if (event_id_ok(id))
+		return xstrdup(id);
+	if ((sfx = instance_suffix(id)) == NULL)
+		return event_id_for_key(owner, id);
+	/* an instance: the derived id of the id its copy has as an instance
+	 * of the series' copy, so that both are one identity */
+	series = xstrndup(id, (size_t)(sfx - id));
+	inst = event_instance_id(owner, series, sfx + 1);
+	out = event_id_for_key(owner, inst);
+	free(inst);
+	free(series);
+	return out;
+}
+
+char *
+event_instance_id(const char *owner, const char *series, const char *suffix)
+{
+	char *copy = event_insert_id(owner, series), *id;
+
+	id = xasprintf("%s_%s", copy, suffix);
+	free(copy);
+	return id;
+}
+
+const char *
+event_copy_instance(jv ev)
+{
+	const char *id = json_str(ev, "id"), *series = json_str(ev,
+	    "recurringEventId"), *sfx;
+	size_t n;
+
+	if (id == NULL || series == NULL || (sfx = instance_suffix(id)) == NULL)
+		return NULL;
+	n = strlen(series);
+	return (size_t)(sfx - id) == n && strncmp(id, series, n) == 0 ?
+	    sfx + 1 : NULL;
+}
+
+const char *
+event_owner(jv ev)
+{
+	const char *o = json_strpath(ev, "extendedProperties", "private",
+	    EVENT_OWNER_PROP, NULL);
+
+	return o ? o : EVENT_DEFAULT_OWNER;
+}
+
+/* Google's event types guide and the Events reference (eventType):
+ * "fromGmail ... This type of event cannot be created"; a birthday event
+ * "can have a colorId, summary and reminders. Cannot have any other
+ * event properties", and fromGmail events refuse private extended
+ * properties too (400), so a link can neither mark nor own them;
+ * focusTime, outOfOffice and workingLocation events exist only in a
+ * user's primary calendar. */
+const char *
+event_refusal(jv ev, int insert, int primary)
+{
+	static const char *const primary_only[] = {"focusTime", "outOfOffice",
+	    "workingLocation", NULL};
+	static char why[128];
+	const char *type = json_str(ev, "eventType");
+	jv ep, priv;
+	int marked;
+	size_t i;
+
+	if (type == NULL)
+		return NULL;
+	if (insert && strcmp(type, "fromGmail") == 0)
+		return "Google does not let a client create an event from "
+		    "Gmail (eventType fromGmail)";
+	if (strcmp(type, "birthday") == 0 || strcmp(type, "fromGmail") == 0) {
+		ep = json_get(ev, "extendedProperties");
+		priv = json_get(ep, "private");
+		jv_free(ep);
+		marked = jv_get_kind(priv) == JV_KIND_OBJECT &&
+		    jv_object_length(jv_copy(priv)) > 0;
+		jv_free(priv);
+		if (marked) {
+			snprintf(why, sizeof(why), "Google takes no private "
+			    "extended properties (the owner mark) on %s events",
+			    type);
+			return why;
+		}
+	}
+	for (i = 0; !primary && primary_only[i]; i++)
+		if (strcmp(type, primary_only[i]) == 0) {
+			snprintf(why, sizeof(why), "%s events exist only in a "
+			    "primary calendar", type);
+			return why;
+		}
+	return NULL;
+}
+
 /* The fields that count, with the value Google fills in when one is not
  * given ("" for free text). */
 static const struct {
@@ -176,20 +308,12 @@ static const char *const compared_fields[] = {
 	"source",
 };
 
-/* The Event resource's properties a client may write (Calendar API v3
- * reference, "Events" resource: those not marked read-only). Anything
- * else in a record (a local system's own fields, gcal_calendar, etag,
- * updated, creator...) stays at home. */
-static const char *const writable_fields[] = {
-	"anyoneCanAddSelf", "attachments", "attendees", "attendeesOmitted",
-	"birthdayProperties", "colorId", "conferenceData", "description", "end",
-	"endTimeUnspecified", "eventType", "extendedProperties",
-	"focusTimeProperties", "gadget", "guestsCanInviteOthers",
-	"guestsCanModify", "guestsCanSeeOtherGuests", "id", "location",
-	"originalStartTime", "outOfOfficeProperties", "recurrence",
-	"recurringEventId", "reminders", "source", "start", "status", "summary",
-	"transparency", "visibility", "workingLocationProperties",
-};
+/* The Event resource's properties a client may write, taken from
+ * Google's discovery document (those not marked read-only; see
+ * tests/helpers/event-fields). Anything else in a record (a local
+ * system's own fields, gcal_calendar, etag, updated, creator...) stays at
+ * home. */
+#include "event_fields.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -457,6 +581,36 @@ event_mark_key(jv ev)
 	    NULL);
 }
 
+/* v without the field at path ("a.b.c"; through objects, and through
+ * each object of an array); consumes v. */
+static jv
+drop_path(jv v, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	jv key, sub;
+	int i, n;
+
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++)
+			v = jv_array_set(v, i, drop_path(jv_array_get(jv_copy(v), i),
+			    path));
+		return v;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return v;
+	key = dot ? jv_string_sized(path, (int)(dot - path)) : jv_string(path);
+	if (dot == NULL)
+		return jv_object_delete(v, key);
+	sub = jv_object_get(jv_copy(v), jv_copy(key));
+	if (!jv_is_valid(sub)) {
+		jv_free(sub);
+		jv_free(key);
+		return v;
+	}
+	return jv_object_set(v, key, drop_path(sub, dot + 1));
+}
+
 jv
 event_writable(jv ev)
 {
@@ -470,6 +624,8 @@ event_writable(jv ev)
 		else
 			jv_free(v);
 	}
+	for (i = 0; i < NELEM(readonly_paths); i++)
+		out = drop_path(out, readonly_paths[i]);
 	jv_free(ev);
 	return out;
 }

@@ -5,6 +5,8 @@
 #ifndef GCAL_EVENTS_H
 #define GCAL_EVENTS_H
 
+#include <stddef.h>
+
 #include <jv.h>
 
 /* Parse an RFC 3339 date-time ("2026-11-23T10:00:00+01:00", fraction and
@@ -40,6 +42,33 @@ const char *event_check(jv ev);
 /* The event id for a local key: lowercase base32hex (RFC 4648 "extended
  * hex", 0-9a-v) of SHA-256(owner "\n" key), 52 characters. The caller's. */
 char *event_id_for_key(const char *owner, const char *key);
+
+/* Does id follow Google's rule for ids a client gives (Events resource,
+ * "id": base32hex a-v0-9, 5 to 1024 characters)? */
+int event_id_ok(const char *id);
+/* The same for the len bytes at id. */
+int event_id_okn(const char *id, size_t len);
+/* The id an insert of an event with id sends: id itself when Google takes
+ * it, else the derived id of id as a key (event_id_for_key): Gmail's
+ * "_..." ids, split series' "_R..." ids; for an instance's
+ * "SERIES_20170901T090000Z", of the id the instance has in the series'
+ * copy. Updates and deletes keep an event's real id. The caller's. */
+char *event_insert_id(const char *owner, const char *id);
+/* The id of the instance suffix ("20170901T090000Z") of the copy of the
+ * recurring event series (its insert id). The caller's. */
+char *event_instance_id(const char *owner, const char *series,
+    const char *suffix);
+/* When ev is a modified instance of a series (its id is its
+ * recurringEventId, '_' and an instance suffix), the suffix; else NULL.
+ * Borrowed from ev. */
+const char *event_copy_instance(jv ev);
+/* The owner in ev's mark, else EVENT_DEFAULT_OWNER; borrowed. */
+const char *event_owner(jv ev);
+#define EVENT_DEFAULT_OWNER "gcal"
+/* Why Google refuses to have ev written (insert: created) into a
+ * calendar (primary or not) for its eventType, or NULL; static text.
+ * Borrows ev. */
+const char *event_refusal(jv ev, int insert, int primary);
 
 /* The fields that count, normalised (defaults Google fills in dropped,
  * times as instants, attendees and reminder overrides as sorted sets, the

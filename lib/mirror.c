@@ -1,5 +1,6 @@
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -801,16 +802,19 @@ cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Instances of removed recurring events: "MASTER_20261123T090000Z";
- * masters sorted. */
+/* Instances of removed recurring events: "MASTER_20261123T090000Z" or
+ * "MASTER_20261123" (the last '_'); masters sorted. "MASTER_R20170911T120000"
+ * is not one: it is the series split off MASTER ("this and following
+ * events"), an event of its own that outlives it, with instances
+ * "MASTER_R20170911T120000_20170918T120000Z" of its own. */
 static int
 orphaned(const char *id, char *const *masters, size_t n)
 {
-	const char *us = strchr(id, '_');
+	const char *us = strrchr(id, '_');
 	char *master;
 	int hit;
 
-	if (us == NULL)
+	if (us == NULL || !isdigit((unsigned char)us[1]))
 		return 0;
 	master = xstrndup(id, (size_t)(us - id));
 	hit = bsearch(&master, masters, n, sizeof(*masters), cmp_strp) != NULL;

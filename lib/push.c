@@ -14,6 +14,46 @@
 #include "state.h"
 #include "util.h"
 
+void
+push_change_free(struct push_change *c)
+{
+	free(c->id);
+	free(c->calendar);
+	free(c->etag);
+	free(c->key);
+	free(c->path);
+	free(c->event_path);
+	free(c->body);
+	free(c->skip);
+	free(c->target);
+	jv_free(c->event);
+	if (c->fallback) {
+		push_change_free(c->fallback);
+		free(c->fallback);
+	}
+}
+
+/* The instance of the series' copy is not there: make the plain insert. */
+static void
+fall_back(struct push_change *c)
+{
+	struct push_change *f = c->fallback;
+
+	free(c->id);
+	free(c->path);
+	free(c->event_path);
+	free(c->body);
+	jv_free(c->event);
+	c->id = f->id;
+	c->path = f->path;
+	c->event_path = f->event_path;
+	c->body = f->body;
+	c->event = f->event;
+	c->method = f->method;
+	free(f);
+	c->fallback = NULL;
+}
+
 /* --- results ------------------------------------------------------------ */
 
 jv
@@ -82,6 +122,8 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 	p->failed = 1;
 }
 
+static void pace(struct push *p, int k);
+
 /* --- the answers that need a second look ------------------------------- */
 
 /* What Google has now under the change's id: 0 and *ev, or an exit
@@ -93,6 +135,7 @@ fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 	char *path = xstrndup(c->event_path, strcspn(c->event_path, "?"));
 	int rc;
 
+	pace(p, 1);
 	rc = calendar_call(p->api, "GET", path, jv_invalid(), NULL, &resp);
 	if (rc == 0) {
 		*status = resp.status;
@@ -125,6 +168,7 @@ settle_duplicate(struct push *p, struct push_change *c, jv answer)
 		 * content we want, on condition that nobody else did first. */
 		body = json_set_str(jv_copy(c->event), "status", "confirmed");
 		text = json_dump(body);
+		pace(p, 1);
 		rc = calendar_send(p->api, "PUT", c->event_path, "application/json",
 		    text, strlen(text), json_str(have, "etag"), &resp);
 		free(text);
@@ -173,25 +217,43 @@ settle_precondition(struct push *p, struct push_change *c, jv answer)
 
 /* --- sending ------------------------------------------------------------ */
 
-/* Wait until k calls fit under the rate (a token bucket holding at most
- * one batch, refilled at rate per minute). */
+/* Wait until k more calls keep the last minute at most p->rate calls: a
+ * sliding window, as Google counts its per-user quota ("Calendar API
+ * usage limits": requests per minute per user). A run may burst up to
+ * the whole minute at once, then goes at the rate. */
 static void
 pace(struct push *p, int k)
 {
-	long long now;
-	double per_ms = p->rate / 60000.0;
+	long long now, wait;
+	size_t i, old;
+	int used;
 
 	for (;;) {
 		now = now_ms();
-		p->tokens += (double)(now - p->refill) * per_ms;
-		if (p->tokens > p->batch)
-			p->tokens = p->batch;
-		p->refill = now;
-		if (p->tokens >= k)
+		for (old = 0; old < p->win_len && p->win_t[old] <= now - p->window_ms; old++)
+			;
+		if (old > 0) {
+			memmove(p->win_t, p->win_t + old, (p->win_len - old) *
+			    sizeof(*p->win_t));
+			memmove(p->win_n, p->win_n + old, (p->win_len - old) *
+			    sizeof(*p->win_n));
+			p->win_len -= old;
+		}
+		for (used = 0, i = 0; i < p->win_len; i++)
+			used += p->win_n[i];
+		if (used + k <= p->rate || p->win_len == 0)
 			break;
-		usleep((useconds_t)((k - p->tokens) / per_ms * 1000) + 1000);
+		/* until the oldest calls leave the window */
+		wait = p->win_t[0] + p->window_ms - now;
+		if (verbose)
+			warnx("%d calls in the last minute, at most %d: waiting "
+			    "%lld ms", used, p->rate, wait);
+		usleep((useconds_t)(wait > 0 ? wait : 0) * 1000 + 1000);
 	}
-	p->tokens -= k;
+	p->win_t = xreallocarray(p->win_t, p->win_len + 1, sizeof(*p->win_t));
+	p->win_n = xreallocarray(p->win_n, p->win_len + 1, sizeof(*p->win_n));
+	p->win_t[p->win_len] = now;
+	p->win_n[p->win_len++] = k;
 }
 
 /* No answer for the part, or one worth asking again. */
@@ -201,12 +263,21 @@ is_rate_limit(long status, jv answer)
 	return status == 0 || http_retryable_answer(status, answer);
 }
 
-/* Judge one part's answer; 1 when the change is to be sent again. */
+/* Judge one part's answer; 1 when the change is to be sent again after
+ * a pause, 2 when at once. */
 static int
 judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_tries)
 {
 	long s = bp->status;
 	jv answer = jv_copy(bp->json);
+
+	if (c->fallback && (s == 404 || s == 410)) {
+		/* the series' copy has no such instance: a copy of its own */
+		jv_free(answer);
+		fall_back(c);
+		c->attempts--;
+		return 2;
+	}
 
 	if (s >= 200 && s < 300) {
 		finish_ok(p, c, c->op == PUSH_DELETE ? jv_invalid() : answer);
@@ -262,25 +333,29 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 int
 push_all(struct push *p)
 {
-	int max_tries = http_max_retries() + 1, rc, again, refreshed = 0;
-	struct batch_part *parts = xcalloc((size_t)p->batch, sizeof(*parts));
-	size_t *idx = xcalloc((size_t)p->batch, sizeof(*idx));
+	int max_tries = http_max_retries() + 1, rc, again, lost = 0, others, j;
+	int batch = p->batch < p->rate ? p->batch : p->rate;
+	struct batch_part *parts = xcalloc((size_t)batch, sizeof(*parts));
+	size_t *idx = xcalloc((size_t)batch, sizeof(*idx));
 	size_t i, k;
 	long wait, ra;
 	char *token;
 
 	for (;;) {
+		/* instances of a series wait until the rest is done */
+		for (others = 0, i = 0; i < p->n && !others; i++)
+			others = !p->v[i].done && p->v[i].op != PUSH_SKIP &&
+			    p->v[i].fallback == NULL;
 		/* the next batch: pending changes in input order */
-		for (k = 0, i = 0; i < p->n && k < (size_t)p->batch; i++) {
+		for (k = 0, i = 0; i < p->n && k < (size_t)batch; i++) {
 			struct push_change *c = &p->v[i];
 
-			if (c->done || c->op == PUSH_SKIP)
+			if (c->done || c->op == PUSH_SKIP || (others && c->fallback))
 				continue;
 			if (p->stop_after >= 0 && p->sent + (long)k >= p->stop_after)
 				break;
 			idx[k] = i;
-			parts[k].method = c->op == PUSH_INSERT ? "POST" :
-			    c->op == PUSH_UPDATE ? "PUT" : "DELETE";
+			parts[k].method = c->method;
 			parts[k].path = c->path;
 			parts[k].if_match = c->etag;
 			parts[k].body = c->body;
@@ -298,11 +373,12 @@ push_all(struct push *p)
 			_exit(EX_TEMPFAIL);
 		}
 		if (rc != 0) {
-			/* nothing more will get through now: report all */
+			/* nothing more will get through now: report all (77:
+			 * the grant or its scope, not the network) */
 			for (i = 0; i < p->n; i++)
 				if (!p->v[i].done && p->v[i].op != PUSH_SKIP)
 					finish_bad(p, &p->v[i], "failed", 0, jv_invalid(),
-					    "unavailable");
+					    rc == EX_NOPERM ? "unauthorized" : "unavailable");
 			p->fatal = rc;
 			batch_clear(parts, k);
 			break;
@@ -313,19 +389,30 @@ push_all(struct push *p)
 			struct push_change *c = &p->v[idx[i]];
 
 			c->attempts++;
-			if (judge(p, c, &parts[i], max_tries)) {
+			if ((j = judge(p, c, &parts[i], max_tries)) == 2)
+				continue;
+			if (j) {
 				again = 1;
-				if (parts[i].status == 401 && !refreshed) {
+				if (parts[i].status == 401 && !p->refreshed) {
 					/* an access token that died early */
-					if (oauth_token(state_profile(), 1, &token) == 0)
+					if ((rc = oauth_token(state_profile(), 1, &token)) == 0)
 						free_secret(token);
-					refreshed = 1;
+					else
+						lost = rc;
+					p->refreshed = 1;
 				}
 				if (parts[i].retry_after > ra)
 					ra = parts[i].retry_after;
 			}
 		}
 		batch_clear(parts, k);
+		if (lost) {
+			/* no token to send the rest with */
+			push_abandon(p, "tokenRefreshFailed", push_token_trouble(lost));
+			free(parts);
+			free(idx);
+			return lost;
+		}
 		if (again && ra > RETRY_AFTER_MAX) {
 			/* Google asks for a long pause: the next run's job */
 			for (i = 0; i < p->n; i++)
@@ -342,9 +429,10 @@ push_all(struct push *p)
 				    wait);
 			usleep((useconds_t)wait * 1000);
 			/* the api holds the old token: open it anew */
-			if (refreshed) {
+			if (p->refreshed) {
 				calendar_close(p->api);
 				if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
+					push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));
 					free(parts);
 					free(idx);
 					return rc;
@@ -355,4 +443,34 @@ push_all(struct push *p)
 	free(parts);
 	free(idx);
 	return 0;
+}
+
+const char *
+push_token_trouble(int why)
+{
+	return why == EX_NOPERM ? "no access token: the link is revoked or "
+	    "expired, link again (gcal-auth login)" : why == EX_TEMPFAIL ?
+	    "no access token: Google could not be reached, try again later" :
+	    why == EX_CONFIG ? "no access token: the profile's link is not "
+	    "usable" : "no access token: Google's answer to the refresh was "
+	    "unusable";
+}
+
+void
+push_abandon(struct push *p, const char *reason, const char *message)
+{
+	size_t i;
+	jv r;
+
+	for (i = 0; i < p->n; i++) {
+		struct push_change *c = &p->v[i];
+
+		if (c->done || c->op == PUSH_SKIP)
+			continue;
+		r = json_set_str(push_result(c, "failed"), "reason", reason);
+		json_print(stdout, json_set_str(r, "message", message));
+		c->done = 1;
+	}
+	fflush(stdout);
+	p->failed = 1;
 }

@@ -28,6 +28,12 @@ struct push_change {
 	jv event;     /* what we want Google to have, or invalid */
 	char *skip;   /* why a record is not for us to apply */
 	char *target; /* the record's target, as given */
+	const char *method; /* "POST", "PUT" or "DELETE" */
+	/* An insert of a modified instance of a series is first a PUT of
+	 * that instance of the series' copy (sent once every other change is
+	 * done, so that the series' own insert comes first); this is the
+	 * plain insert to make instead when the copy has no such instance. */
+	struct push_change *fallback;
 	int attempts;
 	int done;
 };
@@ -38,10 +44,13 @@ struct push {
 	struct push_change *v;
 	size_t n;
 	int batch;
-	int rate;
-	double tokens;     /* the pacing bucket, in calls */
-	long long refill;  /* when it was last filled, ms */
+	int rate;          /* calls in any window (Google's per-user minute) */
+	long window_ms;    /* 60000; a test knob can shorten it */
+	long long *win_t;  /* the calls of the last 60 s: when, ms */
+	int *win_n;        /* ... and how many */
+	size_t win_len;
 	long stop_after;   /* test knob: die after this many calls */
+	int refreshed;     /* the access token was refreshed after a 401 */
 	long sent;
 	int failed;
 	int temporary;     /* a failure worth running again for */
@@ -49,8 +58,16 @@ struct push {
 	int fatal;         /* why a whole batch failed: its exit status */
 };
 
+/* Free what c holds (not c). */
+void push_change_free(struct push_change *c);
 /* The result record of a change with this status; the caller's. */
 jv push_result(const struct push_change *c, const char *status);
+/* Report every change not done yet as failed, with reason and message,
+ * as a result record each (gcal-push(1): one per change, always). */
+void push_abandon(struct push *p, const char *reason, const char *message);
+/* The message for a token that could not be had (why: the exit status
+ * oauth_token gave); static text. */
+const char *push_token_trouble(int why);
 /* Apply every change that is not PUSH_SKIP, printing its result. 0, or
  * an exit status when the token cannot be had again; the outcome is in
  * p->failed, p->temporary, p->dead and p->fatal. */

@@ -42,7 +42,7 @@ WRITABLE = ('summary', 'description', 'location', 'colorId', 'endTimeUnspecified
             'guestsCanInviteOthers', 'guestsCanModify', 'guestsCanSeeOtherGuests',
             'privateCopy', 'locked', 'reminders', 'source', 'workingLocationProperties',
             'outOfOfficeProperties', 'focusTimeProperties', 'birthdayProperties',
-            'attachments', 'eventType')
+            'attachments', 'eventType', 'eventLabelId')
 ORDER = ('kind', 'etag', 'id', 'status', 'htmlLink', 'created', 'updated', 'summary',
          'description', 'location', 'colorId', 'creator', 'organizer', 'start', 'end',
          'endTimeUnspecified', 'recurrence', 'recurringEventId', 'originalStartTime',
@@ -50,7 +50,8 @@ ORDER = ('kind', 'etag', 'id', 'status', 'htmlLink', 'created', 'updated', 'summ
          'extendedProperties', 'hangoutLink', 'conferenceData', 'gadget', 'anyoneCanAddSelf',
          'guestsCanInviteOthers', 'guestsCanModify', 'guestsCanSeeOtherGuests', 'privateCopy',
          'locked', 'reminders', 'source', 'workingLocationProperties', 'outOfOfficeProperties',
-         'focusTimeProperties', 'birthdayProperties', 'attachments', 'eventType')
+         'focusTimeProperties', 'birthdayProperties', 'attachments', 'eventType',
+         'eventLabelId')
 ID_RE = re.compile(r'[a-v0-9]{5,1024}')
 # events.list: "There are several query parameters that cannot be specified
 # together with nextSyncToken ... iCalUID, orderBy, privateExtendedProperty, q,
@@ -140,6 +141,153 @@ def client_view(r):
         if k in r:
             out[k] = json.loads(json.dumps(r[k]))
     return out
+
+
+# --------------------------------------------------------------------------
+# What a write's parameters let Google take from its body (Events reference,
+# insert/update/patch parameters), and the event types' rules (the event
+# types guide, developers.google.com/workspace/calendar/api/guides/event-types).
+PRIMARY_ONLY = ('focusTime', 'outOfOffice', 'workingLocation')
+NO_PRIVATE_PROPS = ('birthday', 'fromGmail')
+
+
+def qint(q, name, lo, hi):
+    v = q.get(name)
+    if v is None:
+        return 0
+    try:
+        n = int(v)
+    except ValueError:
+        n = None
+    if n is None or n < lo or n > hi:
+        bad("Invalid value '%s'. Values must be within the range: [%d, %d]" % (v, lo, hi),
+            location=name, location_type='parameter')
+    return n
+
+
+def new_conference(req):
+    """conferenceData.createRequest: Google makes a meeting of its own
+    ("Version 1 enables support for ... creating new conferences using the
+    createRequest field"); status success at once here."""
+    cr = dict(req)
+    kind = ((cr.get('conferenceSolutionKey') or {}).get('type')) or 'hangoutsMeet'
+    cr['status'] = {'statusCode': 'success'}
+    code = b32hex_id()
+    code = '%s-%s-%s' % (code[:3], code[3:7], code[7:10])
+    uri = 'https://meet.google.com/' + code
+    return OrderedDict(createRequest=cr, entryPoints=[OrderedDict(
+        entryPointType='video', uri=uri, label='meet.google.com/' + code)],
+        conferenceSolution=OrderedDict(key={'type': kind}, name='Google Meet'),
+        conferenceId=code)
+
+
+def take_body(req, body, prev=None):
+    """The body as Google reads it for these query parameters: fields it is
+    not told to take keep what the event had (or are dropped on insert)."""
+    q = req.q1
+    body = dict(body)
+    held = {}
+    # "Version 0 assumes no conference data support and ignores conference
+    # data in the event's body."
+    if qint(q, 'conferenceDataVersion', 0, 1) < 1:
+        held['conferenceData'] = True
+    # "In order to modify attachments the supportsAttachments request
+    # parameter should be set to true." (Event.attachments)
+    if not qbool(q, 'supportsAttachments'):
+        held['attachments'] = True
+    # eventLabelVersion: "Version 0 assumes no event label support ...
+    # Version 1 ... processes the eventLabelId in the event's body."
+    if qint(q, 'eventLabelVersion', 0, 1) < 1:
+        held['eventLabelId'] = True
+    for k in held:
+        body.pop(k, None)
+        if prev is not None and k in prev:
+            body[k] = json.loads(json.dumps(prev[k]))
+    cd = body.get('conferenceData')
+    if 'conferenceData' not in held and isinstance(cd, dict) and cd.get('createRequest') and \
+            not cd.get('conferenceId'):
+        body['conferenceData'] = new_conference(cd['createRequest'])
+    return body
+
+
+# Birthday events (event types guide): "Can have a colorId, summary and
+# reminders. Cannot have any other event properties."; created all-day,
+# exactly one day, visibility private, transparency transparent, recurrence
+# RRULE:FREQ=YEARLY (RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1 on 29 Feb).
+BIRTHDAY_FIELDS = ('id', 'eventType', 'birthdayProperties', 'start', 'end', 'recurrence',
+                   'visibility', 'transparency', 'colorId', 'summary', 'reminders', 'status',
+                   'sequence')
+
+
+def check_birthday(body):
+    def no(why):
+        bad('Invalid birthday event: %s.' % why, reason='eventTypeRestriction')
+    extra = sorted(k for k, v in body.items() if k not in BIRTHDAY_FIELDS and v is not None)
+    if extra:
+        no('%s not allowed' % ', '.join(extra))
+    s, e = body.get('start') or {}, body.get('end') or {}
+    try:
+        one_day = (dt.date.fromisoformat(e['date']) - dt.date.fromisoformat(s['date'])).days == 1
+    except (KeyError, TypeError, ValueError):
+        one_day = False
+    if not one_day:
+        no('it must be an all-day event of exactly one day')
+    if body.get('visibility') != 'private' or body.get('transparency') != 'transparent':
+        no('visibility must be private and transparency transparent')
+    if body.get('recurrence') not in (['RRULE:FREQ=YEARLY'],
+                                      ['RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1']):
+        no('the recurrence must be RRULE:FREQ=YEARLY')
+
+
+def check_type(cal, body, prev=None, importing=False):
+    """The event types guide: fromGmail events "cannot be created", birthday
+    and fromGmail events take no private extended properties, focusTime,
+    outOfOffice and workingLocation events live only in primary calendars;
+    events.import: "Only events with an eventType of default may be
+    imported"."""
+    etype = (prev or {}).get('eventType') or body.get('eventType') or 'default'
+    if importing and etype != 'default':
+        bad('Only events of type default can be imported.', reason='eventTypeRestriction')
+    if prev is None and etype == 'fromGmail':
+        bad('Events from Gmail cannot be created.', reason='eventTypeRestriction')
+    priv = (body.get('extendedProperties') or {}).get('private')
+    if etype in NO_PRIVATE_PROPS and priv:
+        bad('Private extended properties are not allowed on %s events.' % etype,
+            reason='eventTypeRestriction')
+    if etype in PRIMARY_ONLY and not cal.primary:
+        bad('%s events can only be set on a primary calendar.' % etype,
+            reason='eventTypeRestriction')
+    if etype == 'birthday' and prev is None:
+        check_birthday(body)
+
+
+def load_recorded(st, cal, events):
+    """Store recorded event resources as they are (ids Google made, old
+    etags and all): a calendar as Google holds it, for the conformance
+    test. Times are read for list windows only."""
+    n = 0
+    for r in events:
+        ev = cal.events.get(r['id']) or Ev(r['id'])
+        ev.r = OrderedDict(r)
+        try:
+            ev.s, ev.e = instance_times(r, cal)
+        except (ApiError, KeyError, TypeError):
+            ev.s = ev.e = 0.0
+        st.change_seq += 1
+        ev.seq = st.change_seq
+        ev.deleted = r.get('status') == 'cancelled'
+        ev.json = json.dumps(r, separators=(',', ':'), ensure_ascii=False)
+        ev.mjson = ev.json if ev.deleted else None
+        cal.events[ev.id] = ev
+        cal.events.move_to_end(ev.id)
+        n += 1
+    # a recorded exception of a recorded series is one of its exceptions
+    for ev in cal.events.values():
+        m = cal.events.get(ev.r.get('recurringEventId') or '')
+        if m is not None and m.r.get('recurrence') and ev.master is None:
+            ev.master = m.id
+            cal.exceptions.setdefault(m.id, {})[ev.id] = ev
+    return n
 
 
 # --------------------------------------------------------------------------
@@ -868,14 +1016,18 @@ def route(st, req, a, segs):
             check_scope(a, W_EVENTS, 'calendar.v3.Events.Insert')
             cal = get_cal(st, a, cid)
             check_scope(a, W_EVENTS, 'calendar.v3.Events.Insert', cal)
-            return ev_resp(insert_event(st, cal, json_body(req), a['user']))
+            body = take_body(req, json_body(req))
+            check_type(cal, body)
+            return ev_resp(insert_event(st, cal, body, a['user']))
         return nf_html()
     eid = segs[3]
     if n == 4 and eid == 'import' and m == 'POST':
         check_scope(a, W_EVENTS, 'calendar.v3.Events.Import')
         cal = get_cal(st, a, cid)
         check_scope(a, W_EVENTS, 'calendar.v3.Events.Import', cal)
-        return ev_resp(import_event(st, cal, json_body(req), a['user']))
+        body = take_body(req, json_body(req))
+        check_type(cal, body, importing=True)
+        return ev_resp(import_event(st, cal, body, a['user']))
     if n == 5 and segs[4] == 'instances' and m == 'GET':
         check_scope(a, R_EVENTS, 'calendar.v3.Events.Instances')
         cal = get_cal(st, a, cid)
@@ -917,7 +1069,8 @@ def route(st, req, a, segs):
         if m == 'DELETE':
             delete_event(st, cal, eid)
             return Resp(204, b'', ctype=None)
-        body = json_body(req)
+        body = take_body(req, json_body(req), None if m == 'PATCH' else ev.r)
+        check_type(cal, merge(client_view(ev.r), dict(body)) if m == 'PATCH' else body, ev.r)
         return ev_resp(update_event(st, cal, eid, body, a['user'], patch=(m == 'PATCH')))
     if m == 'POST' and eid in ('quickAdd', 'watch'):
         bad('Not supported by the emulator.', reason='badRequest')
@@ -941,6 +1094,17 @@ def cancelled_instance(cal, ev, single):
         return False
     m = cal.events.get(ev.master)
     return m is not None and not m.deleted
+
+
+def log_body(req):
+    """A Calendar request's JSON body for the request log (event resources
+    only: no OAuth request reaches this), or None."""
+    if not req.body.strip():
+        return None
+    try:
+        return req.json()
+    except ValueError:
+        return '(not JSON)'
 
 
 def parse_multipart(body, boundary):
@@ -1000,6 +1164,7 @@ def batch(st, req, make_req, match_part_fault):
         return gerr(400, 'badRequest', 'A batch request cannot contain more than %d calls.'
                     % MAX_BATCH)
     outer_auth = req.headers.get('Authorization')
+    req.parts_log = []
     users = set()
     out = []
     for p in parts:
@@ -1020,6 +1185,10 @@ def batch(st, req, make_req, match_part_fault):
             if outer_auth and 'authorization' not in ihd:
                 ihd['authorization'] = outer_auth
             sub = make_req(meth, target, Headers(ihd), ibody)
+            logged = OrderedDict(method=meth, path=sub.path, query={
+                k: (v[0] if len(v) == 1 else v) for k, v in sub.q.items()})
+            logged['body'] = log_body(sub)
+            req.parts_log.append(logged)
             f = match_part_fault(meth, sub.path)
             if f is not None:
                 resp = f
@@ -1030,6 +1199,8 @@ def batch(st, req, make_req, match_part_fault):
                     users.add(sub.user)
             else:
                 resp = nf_html()
+        if resp is not None and req.parts_log and 'status' not in req.parts_log[-1]:
+            req.parts_log[-1]['status'] = resp.status
         buf = [b'Content-Type: application/http\r\n']
         if cid is not None:
             c = cid[1:-1] if cid.startswith('<') and cid.endswith('>') else cid

@@ -48,6 +48,7 @@ class Req:
         self.body = body or b''
         self.user = None
         self.batch_parts = None
+        self.parts_log = None
         self._form = None
 
     def json(self):
@@ -156,6 +157,10 @@ def log_entry(req, status, extra=None):
     e = OrderedDict(seq=ST.log_seq, ts=rfc3339_ms(now()), method=req.method, path=req.path,
                     query={k: (v[0] if len(v) == 1 else v) for k, v in req.q.items()},
                     status=status, user=req.user, batch_parts=req.batch_parts)
+    if req.path.startswith('/calendar/v3/'):
+        e['body'] = capi.log_body(req)
+    if getattr(req, 'parts_log', None) is not None:
+        e['parts'] = req.parts_log
     if extra:
         e.update(extra)
     ST.log.append(e)
@@ -326,6 +331,9 @@ def _control(req, segs, m, body):
         return jresp(200, [OrderedDict(id=c.id, owner=c.owner, summary=c.summary,
                                        primary=c.primary, timeZone=c.tz,
                                        events=len(c.events)) for c in ST.cals.values()])
+    if len(segs) == 3 and segs[0] == 'calendars' and segs[2] == 'load' and m == 'POST':
+        cal = cal_or_404(segs[1])
+        return jresp(200, {'loaded': capi.load_recorded(ST, cal, body)})
     if len(segs) >= 3 and segs[0] == 'calendars' and segs[2] in ('events', 'generate'):
         cal = cal_or_404('primary' in segs[1:2] and segs[1] or segs[1])
         user = cal.owner

@@ -1,6 +1,7 @@
 /* Fuzz target: event resources as gcal-pull prints them and gcal-diff,
  * gcal-push and forward-apply read them: normalised, compared, judged. */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "fuzz.h"
 #include "events.h"
@@ -31,6 +32,10 @@ FUZZ_ENTRY(const uint8_t *data, size_t size)
 	(void)event_same(v, v);
 	w = event_writable(jv_copy(v));
 	w = event_mark(w, "gcal", "k1");
+	(void)event_refusal(w, 1, 0);
+	(void)event_refusal(v, 0, 1);
+	if (json_str(v, "id"))
+		free(event_insert_id(event_owner(v), json_str(v, "id")));
 	w = event_apply(w, v);
 	jv_free(w);
 	jv_free(v);

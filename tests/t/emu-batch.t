@@ -6,7 +6,7 @@ T=0 FAILED=0
 ok() { T=$((T + 1)); if [ "$1" = 0 ]; then echo "ok $T - $2"; else echo "not ok $T - $2"; FAILED=$((FAILED + 1)); fi; }
 is() { [ "$1" = "$2" ]; _r=$?; [ $_r = 0 ] || echo "# got '$1', want '$2'"; ok $_r "$3"; }
 
-echo 1..16
+echo 1..32
 emu_start || { echo 'Bail out! emulator did not start'; exit 1; }
 W=${TMPDIR_T:-$(mktemp -d)}
 [ -n "${TMPDIR_T:-}" ] || trap 'emu_stop; rm -rf "$W"' EXIT
@@ -99,5 +99,66 @@ S=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'C
 is "$S" 200 "gzip-encoded request body accepted"
 
 is "$(emu_log_count GET '/events$' | tr -d ' ')" "$(curl -sS "$EMU_URL/_emu/log" | jq -s '[.[]|select(.method=="GET" and (.path|test("/events$")))]|length')" "emu_log_count counts"
+
+# --- Google's rules for writes (Events reference: insert/update parameters;
+# the event types guide) ------------------------------------------------------
+ins() { # calendar query json: prints status, body in $W/b
+	curl -sS -o "$W/b" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' \
+		--data-binary "$3" "$EMU_URL/calendar/v3/calendars/$1/events$2"
+}
+evj() { # id extra-json
+	EV "$1" | jq -c --argjson x "$2" '. + $x'
+}
+CONF='{"conferenceData":{"conferenceId":"abc-defg-hij","conferenceSolution":{"key":{"type":"hangoutsMeet"}},"entryPoints":[{"entryPointType":"video","uri":"https://meet.google.com/abc-defg-hij"}]}}'
+S=$(ins primary '' "$(evj rules0001 "$CONF")")
+is "$S $(jq -r '.conferenceData.conferenceId // "none"' "$W/b")" "200 none" \
+	"conferenceData without conferenceDataVersion is ignored (version 0)"
+S=$(ins primary '?conferenceDataVersion=1' "$(evj rules0002 "$CONF")")
+is "$S $(jq -r '.conferenceData.conferenceId // "none"' "$W/b")" "200 abc-defg-hij" \
+	"... with conferenceDataVersion=1 a copy keeps the meeting"
+S=$(ins primary '?conferenceDataVersion=1' "$(evj rules0003 '{"conferenceData":{"createRequest":{"requestId":"r1","conferenceSolutionKey":{"type":"hangoutsMeet"}}}}')")
+is "$S $(jq -r '[.conferenceData.createRequest.status.statusCode, (.conferenceData.conferenceId != null)] | join(" ")' "$W/b")" \
+	"200 success true" "... and a createRequest makes a meeting of its own"
+S=$(ins primary '?conferenceDataVersion=2' "$(evj rules0004 "$CONF")")
+is "$S" 400 "... conferenceDataVersion outside 0-1 is a 400"
+curl -sS -o "$W/b" -X PUT -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' \
+	--data-binary "$(evj rules0002 '{"summary":"renamed"}')" "$EMU_URL/calendar/v3/calendars/primary/events/rules0002"
+is "$(jq -r '[.summary, .conferenceData.conferenceId] | join(" ")' "$W/b")" "renamed abc-defg-hij" \
+	"an update without conferenceDataVersion leaves the meeting as it was"
+ATT='{"attachments":[{"fileUrl":"https://drive.google.com/open?id=x1","title":"Plan"}]}'
+S=$(ins primary '' "$(evj rules0005 "$ATT")")
+is "$S $(jq -r '.attachments | length' "$W/b")" "200 0" "attachments without supportsAttachments are not taken"
+S=$(ins primary '?supportsAttachments=true' "$(evj rules0006 "$ATT")")
+is "$S $(jq -r '.attachments | length' "$W/b")" "200 1" "... with supportsAttachments=true they are"
+S=$(ins primary '' "$(evj '_6tln0qbdd9i2eal3etkg53hulk3' '{}')")
+is "$S $(jq -r .error.message "$W/b")" "400 Invalid resource id value." "an id outside base32hex: 400 Invalid resource id value."
+BDAY='{"eventType":"birthday","birthdayProperties":{"type":"birthday"},"start":{"date":"2026-05-04"},"end":{"date":"2026-05-05"},"recurrence":["RRULE:FREQ=YEARLY"],"visibility":"private","transparency":"transparent"}'
+S=$(ins primary '' "$(evj rules0007 "$BDAY" | jq -c '.extendedProperties = {"private":{"gcalOwner":"gcal"}}')")
+is "$S $(jq -r '.error.errors[0].reason' "$W/b")" "400 eventTypeRestriction" "a birthday event with private extended properties: 400"
+S=$(ins primary '' "$(evj rules0008 "$BDAY")")
+is "$S" 200 "... without them it is taken"
+S=$(ins primary '' "$(evj rules0012 "$BDAY" | jq -c '.description = "cake"')")
+is "$S $(jq -r .error.message "$W/b")" "400 Invalid birthday event: description not allowed." \
+	"... nor any field the guide does not list for birthdays"
+S=$(ins primary /import "$(evj rules0013 '{"eventType":"focusTime","iCalUID":"x1@example.com"}')")
+is "$S" 400 "events.import takes only default events"
+S=$(ins primary '' "$(evj rules0009 '{"eventType":"fromGmail"}')")
+is "$S" 400 "an event from Gmail cannot be created"
+SEC=$(emu_ctl POST /_emu/calendars '{"owner":"alice@example.com","summary":"Second"}' | jq -r .id)
+S1=$(ins "$SEC" '' "$(evj rules0010 '{"eventType":"focusTime","focusTimeProperties":{}}')")
+S2=$(ins primary '' "$(evj rules0010 '{"eventType":"focusTime","focusTimeProperties":{}}')")
+is "$S1 $S2" "400 200" "a focusTime event only in a primary calendar"
+{
+	part r1 POST "/calendar/v3/calendars/$SEC/events?conferenceDataVersion=1" "$(evj rules0011 "$CONF")"
+	printf -- '--BOUNDARY_x--\r\n'
+} >"$W/batch3"
+emu_ctl POST /_emu/log/clear >/dev/null
+batch "$W/batch3" >/dev/null
+is "$(curl -sS "$EMU_URL/_emu/log" | jq -c '.parts[0] | [.method, .query.conferenceDataVersion, .body.id, .status]')" \
+	'["POST","1","rules0011",200]' "the log has each batch part: method, query, body and status"
+emu_ctl POST "/_emu/calendars/$SEC/load" '[{"kind":"calendar#event","etag":"\"2969283003776000\"","id":"_6tln0qbdd9i2eal3etkg53h_R20160927T123000","status":"confirmed","summary":"as recorded","start":{"date":"2016-09-27"},"end":{"date":"2016-09-28"},"updated":"2016-01-01T00:00:00.000Z"}]' >/dev/null
+is "$(curl -sS -H "Authorization: Bearer $AT" "$EMU_URL/calendar/v3/calendars/$SEC/events" | jq -c '.items[] | select(.summary == "as recorded") | [.id, .etag, .updated]')" \
+	'["_6tln0qbdd9i2eal3etkg53h_R20160927T123000","\"2969283003776000\"","2016-01-01T00:00:00.000Z"]' \
+	"/_emu/calendars/ID/load keeps recorded events as they are"
 
 exit $((FAILED > 0))
