@@ -12,6 +12,7 @@
 #include "oauth.h"
 #include "state.h"
 #include "util.h"
+#include "watch.h"
 
 enum { OPT_KEEP_STATE = CLI_FIRST_LONG };
 
@@ -88,6 +89,8 @@ unlink_profile(const char *profile, int keep_state)
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
+	/* while the grant still lets us: Google stops notifying (gcal-watch) */
+	watch_stop_all(NULL, profile, 1);
 	kind = json_str(prof, "kind");
 	if (kind && strcmp(kind, "service_account") == 0) {
 		rc = revoke_service_account(profile, prof);
