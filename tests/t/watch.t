@@ -219,8 +219,10 @@ ok "the oversized ones marked nothing" test ! -e "$PUSH/dirty/a"
 
 # --- renewal before expiry: no window without a channel ----------------------
 stop_runner
+stops0=$(emu_log_count POST '^/calendar/v3/channels/stop$')
 run gcal-watch stop -p a
 is "$rc" 0 "gcal-watch stop"
+is "$(emu_log_count POST '^/calendar/v3/channels/stop$')" "$((stops0 + 1))" "... with one channels.stop (its 204 is not retried)"
 push_log
 ok "... Google was told (channels.stop)" jq_ok --arg id "$ID" '.channels[] | select(.id == $id) | .stopped' "$T/push.json"
 ok "... and the receiver knows the channel no more" test ! -e "$PUSH/channels/$ID"
