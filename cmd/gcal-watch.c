@@ -45,7 +45,7 @@ static const char *const synopsis[] = {
 	"renew [-p PROFILE] [-c CALENDAR] [--address URL] [--ttl SECONDS] [--margin SECONDS]",
 	"stop [-p PROFILE]",
 	"status [-p PROFILE]",
-	"run [-p PROFILE]... [--safety-poll SECONDS] [--min-interval SECONDS] -- COMMAND [ARG]...",
+	"run [-p PROFILE]... [--safety-poll SECONDS] [--min-interval SECONDS] COMMAND [ARG]...",
 	NULL,
 };
 
@@ -463,7 +463,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	optind = 1;
-	c = cli_new(options, 0);
+	/* run: the command's own options are not ours */
+	c = cli_new(options, strcmp(a.cmd, "run") == 0);
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 		cli_check_cmd(c, key, a.cmd);
 		switch (key) {
@@ -496,7 +497,7 @@ main(int argc, char *argv[])
 	cli_free(c);
 	if (strcmp(a.cmd, "run") == 0) {
 		if (optind >= argc) {
-			warnx("run: give the command to run for each link after --");
+			warnx("run: give the command to run for each link");
 			fprintf(stderr, "Try 'gcal-watch --help'.\n");
 			return EX_USAGE;
 		}
