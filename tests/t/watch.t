@@ -5,22 +5,6 @@
 # forged or oversized requests change nothing.
 . "$(dirname "$0")/../lib.sh"
 
-if ! command -v lighttpd >/dev/null 2>&1 && [ -x /usr/sbin/lighttpd ]; then
-	PATH=$PATH:/usr/sbin
-fi
-if ! command -v lighttpd >/dev/null 2>&1; then
-	echo "1..0 # SKIP lighttpd is not installed (make deps installs it)"
-	exit 0
-fi
-MODDIR=
-for d in /usr/lib/lighttpd /usr/lib/x86_64-linux-gnu/lighttpd /usr/lib64/lighttpd; do
-	[ -f "$d/mod_cgi.so" ] && MODDIR=$d
-done
-if [ -z "$MODDIR" ]; then
-	echo "1..0 # SKIP lighttpd has no mod_cgi"
-	exit 0
-fi
-
 emu_start || exit 1
 link_account a || { echo "Bail out! no link"; exit 1; }
 CAL=alice@example.com
@@ -29,40 +13,21 @@ GCAL_PUSH_DIR=$PUSH
 export GCAL_PUSH_DIR
 
 # --- lighttpd on a free loopback port, gcal-notify as a CGI --------------
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$T/www"
-cat >"$T/lighttpd.conf" <<EOF
-server.document-root = "$T/www"
-server.bind = "127.0.0.1"
-server.port = $PORT
-server.modules = ("mod_alias", "mod_cgi", "mod_setenv")
-server.errorlog = "$T/lighttpd.err"
-server.pid-file = "$T/lighttpd.pid"
-# KB: a bound in the server too; gcal-notify's own is 4096 bytes
-server.max-request-size = 64
-alias.url = ("/notify" => "$BIN/gcal-notify")
-\$HTTP["url"] =~ "^/notify" { cgi.assign = ("" => "") }
-setenv.add-environment = ("GCAL_PUSH_DIR" => "$PUSH")
-EOF
-lighttpd -D -m "$MODDIR" -f "$T/lighttpd.conf" >"$T/lighttpd.out" 2>&1 &
-LPID=$!
+. "$TOP/tests/lib-push.sh"
+push_server_start "$T" "$BIN" "$PUSH"
+case $? in
+0) ;;
+2) echo "1..0 # SKIP $PUSH_SKIP"; exit 0 ;;
+*) echo "Bail out! the web server did not start"; exit 1 ;;
+esac
 RPID=
 stop_all() {
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
-	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
+	push_server_stop
 	cleanup_t
 }
 trap stop_all EXIT
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
-	i=$((i + 1))
-	if [ $i -gt 100 ]; then
-		echo "Bail out! lighttpd did not start: $(cat "$T/lighttpd.out" "$T/lighttpd.err" 2>/dev/null)"
-		exit 1
-	fi
-	sleep 0.05
-done
-URL=http://127.0.0.1:$PORT/notify
+URL=$PUSH_URL
 
 # notify STATUS-FILE HEADER...: POST to the receiver as Google does
 notify() {
