@@ -274,5 +274,17 @@ push_log
 ok "revoke stopped the channel at Google" jq_ok --arg id "$NEWID" '.channels[] | select(.id == $id) | .stopped' "$T/push.json"
 ok "... and the receiver answers it 404 from now on" test ! -e "$PUSH/channels/$NEWID"
 
+# a grant that died at Google cannot stop its channel: forgotten locally
+link_account b
+run gcal-watch start -p b --address "$URL"
+BID=$(jq -r .id "$OUT")
+emu_ctl POST /_emu/grants/revoke '{"user":"alice@example.com"}' >/dev/null
+run gcal-watch renew -p b --margin 999999
+is "$rc" 77 "renew with a dead grant: relink (77)"
+ok "... the channel is still known to the receiver" test -e "$PUSH/channels/$BID"
+run gcal-revoke -p b
+is "$rc" 0 "gcal-revoke of a dead grant with a channel"
+ok "... forgets the channel for the receiver" test ! -e "$PUSH/channels/$BID"
+
 ok "lighttpd logged no error of the CGI" lacks "gcal-notify" "$T/lighttpd.err"
 done_testing
