@@ -499,7 +499,8 @@ main(int argc, char *argv[])
 		if (optind >= argc) {
 			warnx("run: give the command to run for each link");
 			fprintf(stderr, "Try 'gcal-watch --help'.\n");
-			return EX_USAGE;
+			rc = EX_USAGE;
+			goto out;
 		}
 		rc = run(&a, argv + optind);
 		goto out;
@@ -507,7 +508,8 @@ main(int argc, char *argv[])
 	cli_no_operands(argc, argv);
 	if (strcmp(a.cmd, "start") == 0 && a.address == NULL) {
 		warnx("start: give --address URL, the receiver's address");
-		return EX_USAGE;
+		rc = EX_USAGE;
+		goto out;
 	}
 	if (strcmp(a.cmd, "status") == 0) {
 		rc = status(state_profile());
