@@ -111,8 +111,14 @@ sleep 0.3
 push_log
 ok "Google's sync message was answered 200" jq_ok --arg id "$ID" \
 	'[.log[] | select(.channel == $id and .state == "sync" and .status == 200)] | length == 1' "$T/push.json"
-run gcal-watch start -p a --address "$URL"
+run env GCAL_RECORD="$T/rec.ndjson" gcal-watch start -p a --address "$URL"
 is "$(jq -r .renewed "$OUT")" false "start again: the live channel is kept (idempotent)"
+run env GCAL_RECORD="$T/rec.ndjson" gcal-watch start -p a --address "$URL" --calendar other@example.com
+ok "a recorded fixture of a watch request shows a placeholder for the token" \
+	sh -c 'grep -q CHANNEL_TOKEN "$1" && ! grep -q "$2" "$1"' - "$T/rec.ndjson" "$CHTOK"
+run gcal-watch start -p a --address "$URL" --calendar "$CAL"
+ID=$(jq -r .id "$OUT")
+CHTOK=$(jq -r '.channels[0].token' "$XDG_STATE_HOME/gcal/a/channel.json")
 run gcal-watch status -p a
 ok "status names the channel, and no token" jq_ok --arg id "$ID" '.id == $id and .channels == 1 and (has("token") | not)' "$OUT"
 
@@ -168,6 +174,23 @@ i=0
 while [ "$(emu_log_count GET '/events$')" = "$lists0" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
 sleep 1
 is "$(emu_log_count GET '/events$')" "$((lists0 + 1))" "a replay with a new number (it holds the token) costs one pull, no more"
+
+# the receiver under valgrind, as the web server runs it
+if command -v valgrind >/dev/null 2>&1 && case $GCAL_BUILD in *san*) false ;; *) true ;; esac; then
+	env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST CONTENT_LENGTH=0 \
+		HTTP_X_GOOG_CHANNEL_ID="$ID" HTTP_X_GOOG_CHANNEL_TOKEN="$CHTOK" \
+		HTTP_X_GOOG_RESOURCE_ID="$RID" HTTP_X_GOOG_RESOURCE_STATE=exists \
+		HTTP_X_GOOG_MESSAGE_NUMBER=$((LAST + 2000)) \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+		--log-file="$T/vg" gcal-notify >"$OUT" 2>"$ERR" </dev/null
+	rc=$?
+	ok "gcal-notify: valgrind finds nothing (exit $rc)" test "$rc" = 0 -a ! -s "$T/vg"
+	ok "... and it answered 200 as a CGI" has '^Status: 200' "$OUT"
+	rm -f "$PUSH/dirty/a"
+else
+	pass "gcal-notify under valgrind # SKIP no valgrind, or a sanitizer build"
+	pass "... answered 200 # SKIP"
+fi
 
 # --- request bounds ----------------------------------------------------------
 head -c 10000 /dev/zero | tr '\0' x >"$T/big"
