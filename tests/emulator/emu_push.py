@@ -21,7 +21,6 @@ deliveries; POST config {"allow_http", "drop", "delay_ms"}; POST expire
 """
 import hashlib
 import http.client
-import json
 import re
 import secrets
 import ssl
@@ -46,10 +45,6 @@ DEFAULT_TTL = 604800          # a week: see README, deviations
 MAX_TTL = 30 * 86400
 RETRY_STATUSES = (500, 502, 503, 504)
 OK_STATUSES = (102, 200, 201, 202, 204)
-
-
-def push(st):
-    return st.push
 
 
 def reset(st):
