@@ -30,7 +30,9 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
+PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http jwt oauth calendar cli zone events mirror phone forward batch lines push diff
+LIBOBJS += watch
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 
@@ -75,6 +77,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 # The Debian packages the build, the tests and the emulator need.
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
 	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind faketime
+DEBS += lighttpd
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

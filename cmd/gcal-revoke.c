@@ -13,6 +13,7 @@
 #include "oauth.h"
 #include "state.h"
 #include "util.h"
+#include "watch.h"
 
 enum { OPT_KEEP_STATE = CLI_FIRST_LONG };
 
@@ -104,6 +105,15 @@ unlink_profile(const char *profile, int keep_state)
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
+	/* while the grant still lets us, Google stops notifying (gcal-watch);
+	 * a dead grant cannot stop them: they expire by themselves */
+	if ((rc = watch_stop_all(NULL, profile, 0)) == EX_NOPERM)
+		rc = watch_stop_all(NULL, profile, 1);
+	if (rc != 0 && rc != EX_CONFIG) {
+		jv_free(prof);
+		return rc;
+	}
+	rc = 0;
 	kind = json_str(prof, "kind");
 	if (kind && strcmp(kind, "service_account") == 0) {
 		rc = revoke_service_account(profile, prof);

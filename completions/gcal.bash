@@ -1,9 +1,10 @@
 # bash completion for gcal-auth(1), gcal-revoke(1), gcal-pull(1),
-# gcal-diff(1), gcal-push(1) and forward-apply(1).
+# gcal-diff(1), gcal-push(1), forward-apply(1), gcal-watch(1) and
+# gcal-notify(1).
 #
 # bash-completion loads completions/<command> on first use: make install
 # puts this one file there under each program's name, and loading it under
-# any of them registers all six.
+# any of them registers them all.
 
 # the profiles: the directories of the config home with a profile.json
 _gcal_profiles()
@@ -251,9 +252,70 @@ _forward_apply()
 	_gcal_options '-e --extension -p --profile --at --state --exec --post --body --body-file -n --dry-run --explain --time-zone --internal-lengths --country-code -v --verbose -q --quiet -h --help --version'
 }
 
+_gcal_watch()
+{
+	local cur prev opt sub= i w opts
+	local subs='start renew stop status run'
+	local global='-v --verbose -q --quiet -h --help --version'
+
+	_gcal_init
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ -z $sub ]]; then
+			case $w in
+			-p|--profile)
+				[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
+				((i++)) ;;
+			-*) ;;
+			*) sub=$w ;;
+			esac
+		else
+			case $w in
+			--) [[ $sub == run ]] && return ;; # the command's own words
+			-p|--profile|-c|--calendar|--address|--ttl|--margin|--safety-poll|--min-interval)
+				[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
+				((i++)) ;;
+			esac
+		fi
+	done
+	_gcal_profile_arg && return
+	_gcal_calendar_arg && return
+	case $opt in
+	--address|--ttl|--margin|--safety-poll|--min-interval)
+		return ;;
+	esac
+	if [[ -z $sub ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-p --profile $global" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+		fi
+		return
+	fi
+	[[ $cur == -* ]] || return
+	case $sub in
+	start) opts='-c --calendar --address --ttl' ;;
+	renew) opts='-c --calendar --address --ttl --margin' ;;
+	run) opts='--safety-poll --min-interval' ;;
+	stop|status) opts= ;;
+	*) return ;;
+	esac
+	COMPREPLY=($(compgen -W "-p --profile $opts $global" -- "$cur"))
+}
+
+_gcal_notify()
+{
+	local cur prev opt
+
+	_gcal_init
+	_gcal_options '-v --verbose -q --quiet -h --help --version'
+}
+
 complete -F _gcal_auth gcal-auth
 complete -F _gcal_revoke gcal-revoke
 complete -F _gcal_pull gcal-pull
 complete -o filenames -F _gcal_diff gcal-diff
 complete -F _gcal_push gcal-push
 complete -F _forward_apply forward-apply
+complete -F _gcal_watch gcal-watch
+complete -F _gcal_notify gcal-notify

@@ -1163,6 +1163,9 @@ wants_parse(const struct http_request *req, const struct http_response *resp)
 {
 	if (req->raw_2xx && resp->status >= 200 && resp->status < 300)
 		return 0;
+	/* No Content: nothing to parse (channels.stop answers so) */
+	if (resp->status == 204)
+		return 0;
 	return is_json_type(resp->content_type) || req->want_json;
 }
 

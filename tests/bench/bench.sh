@@ -229,3 +229,6 @@ for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-revoke forward-apply; d
 done
 printf '%-50s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
 printf '%-50s %8s\n' "  baseline: /bin/true" "$(startup /bin/true)"
+
+# push notifications against polling, and change-to-mirror latency
+sh "$top/tests/bench/push.sh"

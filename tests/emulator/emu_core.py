@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
 LOCK = threading.RLock()
+# fn(state, calendar) after each change of an event (emu_push);
+# fn(state) after each reset
+CHANGE_HOOKS = []
+RESET_HOOKS = []
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_SECRET_FILE = os.path.join(HERE, '..', 'fixtures', 'client_secret.json')
 
@@ -259,6 +263,8 @@ class State:
         self.quota = {}
         self._ts_cache = (None, None)
         self.seed()
+        for h in RESET_HOOKS:
+            h(self)
 
     def seed(self):
         try:
@@ -327,6 +333,8 @@ class State:
         cal.events.move_to_end(ev.id)
         if ev.master:
             cal.exceptions.setdefault(ev.master, {})[ev.id] = ev
+        for h in CHANGE_HOOKS:
+            h(self, cal)
 
     # ---- page cache for list snapshots ---------------------------------
     def cache_pages(self, entry):

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import emu_calendar as capi  # noqa: E402
 import emu_oauth as oauth  # noqa: E402
+import emu_push as push  # noqa: E402
 from emu_core import (LOCK, ApiError, Ev, Resp, State, b32hex_id, fault_error,  # noqa: E402
                       fmt_local, jresp, now, parse_rfc3339, rfc3339_ms)
 
@@ -134,6 +135,9 @@ def dispatch(req):
     p = req.path
     m = req.method
     if p.startswith('/calendar/v3/') or p == '/calendar/v3':
+        r = push.api(ST, req)
+        if r is not None:
+            return r
         return capi.api(ST, req, req.segs[2:])
     if p in ('/batch/calendar/v3', '/batch') and m == 'POST':
         return capi.batch(ST, req, Req, part_fault)
@@ -246,6 +250,9 @@ def control(req):
 
 def _control(req, segs, m, body):
     key = '/'.join(segs[:1])
+    r = push.control(ST, segs, m, body)
+    if r is not None:
+        return r
     if segs == ['reset'] and m == 'POST':
         ST.reset()
         return jresp(200, {'ok': True})

@@ -1,0 +1,389 @@
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "http.h"
+#include "json.h"
+#include "state.h"
+#include "util.h"
+#include "watch.h"
+
+char *
+watch_push_path(const char *sub, const char *name)
+{
+	const char *env = getenv("GCAL_PUSH_DIR"), *x, *h;
+	char *top, *p;
+
+	if (env && env[0] == '/')
+		top = xstrdup(env);
+	else if (((x = getenv("XDG_STATE_HOME")) && x[0] == '/') ||
+	    ((h = getenv("HOME")) && h[0] != '\0'))
+		top = state_path(STATE_STATE, NULL, "push");
+	else {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (sub == NULL && name == NULL)
+		return top;
+	p = xasprintf("%s/%s%s%s", top, sub ? sub : "", sub && name ? "/" : "",
+	    name ? name : "");
+	free(top);
+	return p;
+}
+
+int
+watch_valid_id(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_'))
+			return 0;
+	return n > 0 && n <= WATCH_ID_MAX;
+}
+
+int
+watch_token_equal(const char *want, const char *token)
+{
+	size_t n = strlen(want), i;
+	volatile unsigned char d = 0;
+
+	if (strlen(token) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)want[i] ^ (unsigned char)token[i];
+	return d == 0;
+}
+
+int
+watch_mark_dirty(const char *profile)
+{
+	char *path = watch_push_path("dirty", profile);
+	int fd, saved;
+
+	if (path == NULL)
+		return -1;
+	if (state_mkdir_for(path) == -1) {
+		saved = errno;
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	/* O_EXCL: a mark already there is the pending pull; keep it */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	saved = errno;
+	free(path);
+	if (fd == -1 && saved != EEXIST) {
+		errno = saved;
+		return -1;
+	}
+	if (fd != -1)
+		close(fd);
+	return 0;
+}
+
+int
+watch_take_dirty(const char *profile)
+{
+	char *path = watch_push_path("dirty", profile);
+	int rc;
+
+	if (path == NULL)
+		return -1;
+	rc = unlink(path) == 0 ? 1 : errno == ENOENT ? 0 : -1;
+	free(path);
+	return rc;
+}
+
+int
+watch_is_dirty(const char *profile)
+{
+	char *path = watch_push_path("dirty", profile);
+	int rc;
+
+	if (path == NULL)
+		return 0;
+	rc = access(path, F_OK) == 0;
+	free(path);
+	return rc;
+}
+
+static char *
+channel_json_path(const char *profile)
+{
+	return state_path(STATE_STATE, profile, "channel.json");
+}
+
+jv
+watch_load(const char *profile, int *rc)
+{
+	char *path = channel_json_path(profile);
+	jv v = state_read_json(path), chs;
+	int saved = errno;
+
+	*rc = 0;
+	if (!jv_is_valid(v) && saved == ENOENT) {
+		jv_free(v);
+		free(path);
+		return jv_object_set(json_set_str(jv_object(), "profile", profile),
+		    jv_string("channels"), jv_array());
+	}
+	chs = jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT ?
+	    json_get(v, "channels") : jv_null();
+	if (jv_get_kind(chs) != JV_KIND_ARRAY ||
+	    json_num(v, "version", 0) != WATCH_FORMAT) {
+		warnx("'%s': not a channel file of format version %d (remove it "
+		    "and run gcal-watch start again)", path, WATCH_FORMAT);
+		jv_free(chs);
+		jv_free(v);
+		free(path);
+		*rc = EX_CONFIG;
+		return jv_invalid();
+	}
+	jv_array_foreach(chs, i, ch) {
+		if (json_str(ch, "token"))
+			http_secret(json_str(ch, "token"), "CHANNEL_TOKEN");
+		jv_free(ch);
+	}
+	jv_free(chs);
+	free(path);
+	return v;
+}
+
+int
+watch_save(const char *profile, jv v)
+{
+	char *path = channel_json_path(profile);
+	jv chs = json_get(v, "channels");
+	int rc = 0, r;
+
+	if (jv_get_kind(chs) != JV_KIND_ARRAY || jv_array_length(jv_copy(chs)) == 0) {
+		jv_free(v);
+		r = state_remove(path);
+	} else {
+		v = jv_object_set(v, jv_string("version"), jv_number(WATCH_FORMAT));
+		r = state_write_json(path, v);
+	}
+	if (r == -1) {
+		warn("'%s'", path);
+		rc = EX_SOFTWARE;
+	}
+	jv_free(chs);
+	free(path);
+	return rc;
+}
+
+/* The receiver's record of a channel: PUSH/channels/ID. */
+static int
+register_channel(const char *profile, const char *id, const char *token,
+    const char *resource_id)
+{
+	char *path = watch_push_path("channels", id);
+	jv rec;
+	int rc;
+
+	if (path == NULL) {
+		warnx("no directory for the receiver: set $GCAL_PUSH_DIR");
+		return EX_CONFIG;
+	}
+	rec = json_set_str(json_set_str(jv_object(), "profile", profile),
+	    "token", token);
+	if (resource_id)
+		rec = json_set_str(rec, "resourceId", resource_id);
+	rc = state_write_json(path, rec);
+	if (rc == -1)
+		warn("'%s'", path);
+	free(path);
+	return rc == -1 ? EX_SOFTWARE : 0;
+}
+
+static void
+unregister_channel(const char *id)
+{
+	char *path, *seen;
+
+	if (id == NULL || !watch_valid_id(id) ||
+	    (path = watch_push_path("channels", id)) == NULL)
+		return;
+	seen = xasprintf("%s.seen", path);
+	if (state_remove(path) == -1)
+		warn("'%s'", path);
+	state_remove(seen);
+	free(seen);
+	free(path);
+}
+
+static void
+random_hex(char *out, size_t nbytes)
+{
+	unsigned char raw[64];
+	size_t i;
+
+	arc4random_buf(raw, nbytes);
+	for (i = 0; i < nbytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	explicit_bzero(raw, sizeof(raw));
+}
+
+/* Google answers the expiration as an int64 in a string (discovery:
+ * Channel.expiration, "format": "int64"); a number is taken too. */
+static long long
+expiration_ms(jv ch)
+{
+	jv e = json_get(ch, "expiration");
+	long long ms = 0;
+
+	if (jv_get_kind(e) == JV_KIND_STRING)
+		ms = strtoll(jv_string_value(e), NULL, 10);
+	else if (jv_get_kind(e) == JV_KIND_NUMBER)
+		ms = (long long)jv_number_value(e);
+	jv_free(e);
+	return ms;
+}
+
+int
+watch_create(struct calendar_api *api, const char *profile,
+    const char *calendar, const char *address, long long ttl, jv *ch)
+{
+	struct http_response resp = {0};
+	char id[5 + 32 + 1] = "gcal-", token[64 + 1], ttls[32], *cal, *path;
+	char *what;
+	const char *rid, *ruri;
+	long long exp;
+	jv body;
+	int rc;
+
+	*ch = jv_invalid();
+	random_hex(id + 5, 16);
+	random_hex(token, 32);
+	http_secret(token, "CHANNEL_TOKEN");
+	if ((rc = register_channel(profile, id, token, NULL)) != 0)
+		return rc;
+	snprintf(ttls, sizeof(ttls), "%lld", ttl);
+	/* push guide, "Make watch requests": id, type web_hook, address;
+	 * token and params.ttl (seconds, a string like every param) */
+	body = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "id", id), "type", "web_hook"), "address", address), "token", token);
+	body = jv_object_set(body, jv_string("params"),
+	    json_set_str(jv_object(), "ttl", ttls));
+	cal = url_escape(calendar);
+	path = xasprintf("/calendar/v3/calendars/%s/events/watch", cal);
+	what = xasprintf("watch calendar '%s'", calendar);
+	rc = calendar_call(api, "POST", path, body, NULL, &resp);
+	if (rc == 0 && resp.status != 200)
+		rc = calendar_failure(&resp, what);
+	if (rc == 0) {
+		rid = json_str(resp.json, "resourceId");
+		ruri = json_str(resp.json, "resourceUri");
+		exp = expiration_ms(resp.json);
+		if (rid == NULL || exp <= 0 || (json_str(resp.json, "id") &&
+		    strcmp(json_str(resp.json, "id"), id) != 0)) {
+			warnx("%s: Google's answer has no resourceId or expiration",
+			    what);
+			rc = EX_UNAVAILABLE;
+		} else {
+			*ch = json_set_str(json_set_str(json_set_str(jv_object(),
+			    "id", id), "token", token), "resourceId", rid);
+			if (ruri)
+				*ch = json_set_str(*ch, "resourceUri", ruri);
+			*ch = jv_object_set(*ch, jv_string("expiration"),
+			    jv_number((double)exp));
+			*ch = jv_object_set(*ch, jv_string("created"),
+			    jv_number((double)now_s() * 1000));
+			*ch = json_set_str(*ch, "calendar", calendar);
+			*ch = json_set_str(*ch, "address", address);
+			/* now the receiver can check the resource too */
+			rc = register_channel(profile, id, token, rid);
+			if (rc != 0) {
+				jv_free(*ch);
+				*ch = jv_invalid();
+			}
+		}
+	}
+	if (rc != 0)
+		unregister_channel(id);
+	http_response_free(&resp);
+	free(what);
+	free(path);
+	free(cal);
+	explicit_bzero(token, sizeof(token));
+	return rc;
+}
+
+int
+watch_stop_channel(struct calendar_api *api, jv ch)
+{
+	struct http_response resp = {0};
+	const char *id = json_str(ch, "id"), *rid = json_str(ch, "resourceId");
+	char *what;
+	jv body;
+	int rc;
+
+	if (id == NULL || rid == NULL) {
+		unregister_channel(id);
+		return 0;
+	}
+	/* push guide, "Stop notifications": the channel's id and resourceId */
+	body = json_set_str(json_set_str(jv_object(), "id", id), "resourceId", rid);
+	what = xasprintf("stop channel '%s'", id);
+	rc = calendar_call(api, "POST", "/calendar/v3/channels/stop", body, NULL,
+	    &resp);
+	/* 404: expired or stopped before; Google knows it no more */
+	if (rc == 0 && resp.status != 204 && resp.status != 200 &&
+	    resp.status != 404)
+		rc = calendar_failure(&resp, what);
+	if (rc == 0)
+		unregister_channel(id);
+	http_response_free(&resp);
+	free(what);
+	return rc;
+}
+
+int
+watch_stop_all(struct calendar_api *api, const char *profile, int force)
+{
+	struct calendar_api *own = NULL;
+	jv v = watch_load(profile, &(int){0}), chs, left;
+	int rc = 0, r;
+
+	if (!jv_is_valid(v))
+		return EX_CONFIG;
+	chs = json_get(v, "channels");
+	left = jv_array();
+	if (jv_array_length(jv_copy(chs)) > 0 && api == NULL &&
+	    (api = own = calendar_open(profile, &rc)) == NULL && !force) {
+		jv_free(chs);
+		jv_free(left);
+		jv_free(v);
+		return rc;
+	}
+	jv_array_foreach(chs, i, ch) {
+		r = api ? watch_stop_channel(api, ch) : EX_NOPERM;
+		if (r != 0 && force) {
+			/* Google cannot be told: it expires by itself, and the
+			 * receiver answers it 404 from now on */
+			unregister_channel(json_str(ch, "id"));
+			r = 0;
+		}
+		if (r != 0) {
+			left = jv_array_append(left, jv_copy(ch));
+			if (rc == 0)
+				rc = r;
+		}
+		jv_free(ch);
+	}
+	jv_free(chs);
+	v = jv_object_set(v, jv_string("channels"), left);
+	if ((r = watch_save(profile, v)) != 0 && rc == 0)
+		rc = r;
+	calendar_close(own);
+	return force && rc != EX_SOFTWARE ? 0 : rc;
+}
