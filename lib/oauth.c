@@ -358,6 +358,7 @@ struct waiting {
 	char *browser_name;        /* the command, or NULL */
 	int starts;                /* visits of the start page */
 	int no_follow;             /* the browser ended after the start page */
+	int consent_failed;        /* ... or failed after it, on Google's page */
 };
 
 /* Has the browser command failed? Then say so once; 1 when it did. */
@@ -381,7 +382,26 @@ browser_failed(struct waiting *w)
 		}
 		return 0;
 	}
-	if (WIFEXITED(st))
+	if (WIFEXITED(st) && w->starts > 0) {
+		/* It loaded the start page and was sent on to Google: what it
+		 * could not load is Google's consent page (a browser exits
+		 * non-zero when a page cannot be reached: curl -fL on a
+		 * refused connection, a name that does not resolve, a 5xx or
+		 * a 429). That is the network's "try later" of gcal(7), not a
+		 * broken browser. Named without its query (the state). */
+		w->consent_failed = 1;
+		if (!isatty(0))
+			warnx("the browser command '%s' could not load Google's "
+			    "consent page %.*s (exit status %d): Google cannot be "
+			    "reached now; nothing was linked, try again later",
+			    w->browser_name, (int)strcspn(w->consent_url, "?"),
+			    w->consent_url, WEXITSTATUS(st));
+		else
+			warnx("the browser command '%s' could not load Google's "
+			    "consent page %.*s (exit status %d)", w->browser_name,
+			    (int)strcspn(w->consent_url, "?"), w->consent_url,
+			    WEXITSTATUS(st));
+	} else if (WIFEXITED(st))
 		warnx("the browser command '%s' failed (exit status %d) before "
 		    "the sign-in was done", w->browser_name, WEXITSTATUS(st));
 	else
@@ -416,6 +436,10 @@ wait_redirect(struct waiting *w, struct redirect *r)
 			goto out;
 		}
 		if (browser_failed(w)) {
+			if (!isatty(0) && w->consent_failed) {
+				rc = EX_TEMPFAIL;
+				goto out;
+			}
 			if (!isatty(0)) {
 				warnx("nothing was linked (run with --no-browser to "
 				    "open the address by hand)");

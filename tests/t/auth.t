@@ -186,9 +186,18 @@ BROWSER="curl -sfL" gcal-auth login -p nobrowser --client-secret "$CLIENT" >"$OU
 rc=$?
 t1=$(date +%s)
 emu_ctl DELETE /_emu/faults >/dev/null
-is "$rc" 69 "a browser command that fails (consent page unreachable) exits 69"
+# Google unreachable is gcal(7)'s "try later" (issue 12 item 7), also
+# when it is the browser that finds out
+is "$rc" 75 "a browser command that cannot load the consent page (Google unreachable) exits 75"
 ok "... at once, not after the timeout" test $((t1 - t0)) -lt 10
-ok "... blaming the browser command, with its status" has "browser command 'curl' failed (exit status" "$ERR"
+ok "... in one line naming the browser command, its status and the consent page" eval \
+	'[ "$(wc -l <"$ERR")" = 1 ] && has "browser command '"'curl'"' could not load Google'"'"'s consent page $EMU_URL/o/oauth2/v2/auth (exit status" "$ERR"'
+ok "... but not the consent address's query (its state)" eval '! grep -q "auth?" "$ERR"'
+printf '#!/bin/sh\nexit 3\n' >"$T/broken-browser"
+chmod +x "$T/broken-browser"
+BROWSER="$T/broken-browser" gcal-auth login -p nobrowser --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
+is "$?" 69 "a browser command that fails before loading the start page exits 69"
+ok "... blaming the browser command, with its status" has "browser command '$T/broken-browser' failed (exit status 3)" "$ERR"
 BROWSER=curl gcal-auth login -p plaincurl --timeout 3 --client-secret "$CLIENT" >"$OUT" 2>"$ERR" </dev/null
 rc=$?
 is "$rc" 75 "a browser that does not follow redirects (curl without -L) times out"

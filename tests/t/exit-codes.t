@@ -69,7 +69,11 @@ drive() {
 	push) ins "ec${n}k0001" >"$T/push.in"; run_in "$T/push.in" env "$@" gcal-push -c "$WCAL" ;;
 	revoke) cp "$RVTOKEN" "$T/rv.before"; run env "$@" gcal-revoke -p rv ;;
 	login) rm -rf "$XDG_CONFIG_HOME/gcal/lg" "$XDG_STATE_HOME/gcal/lg"
-		run env BROWSER="curl -sL" "$@" gcal-auth login -p lg --client-secret "$CLIENT" --timeout 2 ;;
+		# a browser that says when a page cannot be loaded (-f: an
+		# HTTP error too; plain curl -L ends 0 on Google's 503 page,
+		# which looks like a browser that did not follow the start
+		# page's redirect)
+		run env BROWSER="curl -sfL" "$@" gcal-auth login -p lg --client-secret "$CLIENT" --timeout 2 ;;
 	use) run env "$@" gcal-auth use -p uc --create "Made $n" ;;
 	forward) rm -f "$T/fw.state"
 		run_in "$T/fw.in" env "$@" forward-apply -e 333 --post "$POST" --state "$T/fw.state" --at "$NOW" ;;
@@ -106,9 +110,10 @@ for f in refused dns timeout 5xx 429; do
 		drive $p "$@"
 		emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
 		emu_ctl DELETE /_emu/faults >/dev/null
-		# login: the browser cannot reach the consent page, and the
-		# wait ends at --timeout (what it says is issue 12 item 21's)
-		[ $p = login ] && where=
+		# login: the browser cannot load the consent page, which is
+		# named (without its query); a slow one ends at --timeout
+		[ $p = login ] && [ $f = timeout ] && where=
+		[ $p = login ] && [ $f != timeout ] && where=${where#http://}/o/oauth2/v2/auth
 		cell $p $f "75 (try later), one line${where:+ naming $where}, nothing changed" eval \
 			'[ "$rc" = 75 ] && one_line && { [ -z "$where" ] || has "$where" "$ERR"; } && untouched $p'
 	done
