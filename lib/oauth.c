@@ -138,6 +138,20 @@ token_failure(const struct http_response *resp, const char *what)
 	return rc;
 }
 
+/* The same for the token endpoint, whose 400 and 401 are RFC 6749 5.2's
+ * errors about the grant or the client (invalid_grant for a code or a JWT
+ * Google refused, invalid_client...): a human must act, whatever the
+ * body's shape, as a refresh's dead_grant() says. */
+static int
+grant_failure(const struct http_response *resp, const char *what)
+{
+	int rc = token_failure(resp, what);
+
+	if (rc != EX_TEMPFAIL && (resp->status == 400 || resp->status == 401))
+		rc = EX_NOPERM;
+	return rc;
+}
+
 /* --- the browser ---------------------------------------------------------- */
 
 /* Start the browser on url without waiting and without a shell: $BROWSER
@@ -650,7 +664,7 @@ oauth_login(const struct oauth_login *l, jv *tokens)
 		if (resp.status == 200)
 			*tokens = jv_copy(resp.json);
 		else
-			rc = token_failure(&resp, "exchanging the authorization code");
+			rc = grant_failure(&resp, "exchanging the authorization code");
 	}
 	http_response_free(&resp);
 done:
@@ -706,7 +720,7 @@ oauth_service_account(jv key, const char *subject, const char *scopes,
 		if (resp.status == 200)
 			*tokens = jv_copy(resp.json);
 		else {
-			rc = token_failure(&resp, "service account token");
+			rc = grant_failure(&resp, "service account token");
 			if (rc == EX_NOPERM)
 				warnx("check that domain-wide delegation for %s "
 				    "allows these scopes in the Workspace admin "

@@ -188,7 +188,8 @@ nofaults
 go 0 gcal-auth -vv calendars -p sa
 
 # --- revoke: unreachable, refusing, then done -------------------------------------------
-go 69 env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke -vv -p shop
+# refused: 75, the rule of gcal(7) (issue 12 item 7)
+go 75 env GCAL_ENDPOINT=http://127.0.0.1:9 GCAL_RETRIES=0 gcal-revoke -vv -p shop
 fault '{"method":"POST","path":"^/revoke$","status":503,"message":"Busy revoking {token}","times":2}'
 go 75 gcal-revoke -vv -p shop
 fault '{"method":"POST","path":"^/revoke$","status":401,"reason":"unauthorized","message":"No {token}","times":1}'
