@@ -90,6 +90,10 @@ deps:
 
 units: $(UNITS)
 
+# Two test files at a time, one a core: each has its own emulator on a
+# port of its own and its own temporary directories.
+PROVEFLAGS ?= -j2
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)mandoc -Tlint -W warning $(MAN)
