@@ -88,7 +88,7 @@ cgi(void)
 	const char *number = header("HTTP_X_GOOG_MESSAGE_NUMBER");
 	const char *rid = header("HTTP_X_GOOG_RESOURCE_ID");
 	const char *want, *profile, *wrid, *errstr;
-	char *path, buf[512];
+	char *path, *why, buf[512];
 	long long n = 0, msg;
 	jv rec;
 	int known;
@@ -111,11 +111,21 @@ cgi(void)
 	/* what we did not make is not ours, and never names a file */
 	if (!watch_valid_id(id) || strlen(token) > WATCH_TOKEN_MAX)
 		return answer(404, "Not Found", NULL);
-	if ((path = watch_push_path("channels", id)) == NULL) {
-		warnx("no channel directory: set GCAL_PUSH_DIR for the CGI");
+	/* a push directory we may not use is the operator's to fix: 500,
+	 * so that Google tries again, never a 404 that drops the change */
+	if (watch_push_dir_usable() == -1 ||
+	    (path = watch_push_path("channels", id)) == NULL)
+		return answer(500, "Internal Server Error", NULL);
+	rec = state_read_json(path);
+	if (!jv_is_valid(rec) && errno != ENOENT) {
+		/* a record by its name that cannot be read: another
+		 * user's, a symbolic link, damage */
+		why = state_error(path, rec);
+		warnx("%s", why);
+		free(why);
+		free(path);
 		return answer(500, "Internal Server Error", NULL);
 	}
-	rec = access(path, F_OK) == 0 ? state_read_json(path) : jv_invalid();
 	free(path);
 	want = json_str(rec, "token");
 	profile = json_str(rec, "profile");

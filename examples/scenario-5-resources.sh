@@ -111,7 +111,10 @@ clear)
 		gcal-push -q -p "$profile" --dry-run <"$work/changes" >"$work/results" ||
 			fail $? "profile '$profile': $(why $?)"
 		show "$work/results"
-		n=$(wc -l <"$work/results" | tr -d ' ')
+		# no pipe: a failing wc would be hidden; $((...)) drops the
+		# blanks some wc print before the count
+		n=$(wc -l <"$work/results") || exit 74
+		n=$((n + 0))
 		[ "$n" = 1 ] && what=event || what=events
 		echo "$me: $n $what to delete; run again with -y to delete them" >&2
 		exit 0

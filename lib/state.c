@@ -55,8 +55,10 @@ state_profile(void)
 	return profile_name;
 }
 
+/* The area's gcal directory, or NULL when neither its XDG variable nor
+ * $HOME says where it is (a CGI program's environment has neither). */
 static char *
-area_dir(enum state_area area)
+area_dir_or_null(enum state_area area)
 {
 	const char *xdg, *home;
 
@@ -65,10 +67,20 @@ area_dir(enum state_area area)
 	if (xdg && xdg[0] == '/')
 		return xasprintf("%s/gcal", xdg);
 	if ((home = getenv("HOME")) == NULL || home[0] == '\0')
-		errx(EX_CONFIG, "neither $%s nor $HOME is set",
-		    area == STATE_CONFIG ? "XDG_CONFIG_HOME" : "XDG_STATE_HOME");
+		return NULL;
 	return xasprintf("%s/%s/gcal", home,
 	    area == STATE_CONFIG ? ".config" : ".local/state");
+}
+
+static char *
+area_dir(enum state_area area)
+{
+	char *dir = area_dir_or_null(area);
+
+	if (dir == NULL)
+		errx(EX_CONFIG, "neither $%s nor $HOME is set",
+		    area == STATE_CONFIG ? "XDG_CONFIG_HOME" : "XDG_STATE_HOME");
+	return dir;
 }
 
 char *
@@ -100,7 +112,10 @@ is_ours(const char *dir)
 	return 0;
 }
 
-/* The top of the area dir lies in (its gcal directory), or NULL. */
+/* The top of the area dir lies in (its gcal directory), or NULL. An
+ * area that is not defined holds nothing: a file given by its full path
+ * (GCAL_PUSH_DIR in a CGI program's environment, with no $HOME) is not
+ * refused for that. */
 static char *
 area_top(const char *dir)
 {
@@ -109,7 +124,9 @@ area_top(const char *dir)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		top = area_dir(i == 0 ? STATE_CONFIG : STATE_STATE);
+		top = area_dir_or_null(i == 0 ? STATE_CONFIG : STATE_STATE);
+		if (top == NULL)
+			continue;
 		n = strlen(top);
 		if (strncmp(dir, top, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
 			return top;

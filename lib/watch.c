@@ -39,6 +39,39 @@ watch_push_path(const char *sub, const char *name)
 }
 
 int
+watch_push_dir_usable(void)
+{
+	char *top = watch_push_path(NULL, NULL);
+	struct stat st;
+	int rc = -1;
+
+	if (top == NULL) {
+		warnx("no push directory: set GCAL_PUSH_DIR in the web "
+		    "server's configuration for the CGI");
+		return -1;
+	}
+	if (stat(top, &st) == -1) {
+		if (errno == ENOENT)
+			rc = 0;
+		else
+			warn("push directory '%s'", top);
+	} else if (!S_ISDIR(st.st_mode))
+		warnx("push directory '%s': not a directory", top);
+	else if (st.st_uid != geteuid())
+		warnx("push directory '%s': owned by uid %lu, not by uid %lu "
+		    "that gcal-notify runs as: run it as the user of gcal-watch",
+		    top, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	else if ((st.st_mode & 022) != 0)
+		warnx("push directory '%s': writable by others (mode %03o): "
+		    "anyone could add a channel (chmod 700 it)", top,
+		    (unsigned)(st.st_mode & 0777));
+	else
+		rc = 0;
+	free(top);
+	return rc;
+}
+
+int
 watch_valid_id(const char *s)
 {
 	size_t n;

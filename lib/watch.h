@@ -27,6 +27,14 @@
  * caller's. */
 char *watch_push_path(const char *sub, const char *name);
 
+/* The receiver's rule for the push directory (gcal-notify(1), FILES):
+ * gcal-notify runs as the web server's user, which must be the user of
+ * gcal-watch, owner of the push directory; and nobody else may write to
+ * that directory, or anyone could add a channel. 0 when it holds or can
+ * hold our channels (also when it is not there yet: no channel is
+ * known); -1 with a one-line warning naming it and the fix otherwise. */
+int watch_push_dir_usable(void);
+
 /* 1 if s can be a channel id of ours, and so a file name: letters,
  * digits, '-', '_', at most WATCH_ID_MAX. */
 int watch_valid_id(const char *s);

@@ -585,6 +585,10 @@ ex_records_results() {
 	cal=$(gcal-auth status -p shop | jq -r .calendar)
 	emu_ctl PATCH "/_emu/calendars/$cal/events/58usgg4nbl4c71760hdf0ndit64gnkovdbk2d7pehe8gp8cuc95g" \
 		'{"summary":"Beard"}' >/dev/null
+	# and a focusTime event of a primary calendar (Google's own shape)
+	# to be copied into this secondary one: skipped
+	jq -c 'select(.id == "docshape0focus0001") | {op: "insert", target: "remote", id, event: .}' \
+		"$TOP/tests/fixtures/conformance/real-events/google-doc-shapes.ndjson" >>"$EXD/changes"
 	gcal-push -q -p shop <"$EXD/changes"
 }
 

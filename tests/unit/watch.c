@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "state.h"
 #include "util.h"
 #include "watch.h"
@@ -71,6 +72,32 @@ test_marks(void)
 	free(p);
 }
 
+/* A CGI program's environment: no $HOME and no XDG variable, only
+ * GCAL_PUSH_DIR from the web server's configuration. The receiver reads
+ * a channel record and marks a link without exiting for the missing
+ * state areas (it exited 78, and the web server answered 500). */
+static void
+test_cgi_env(void)
+{
+	char *dir = xasprintf("%s/cgi", tmpdir), *rec;
+	jv v;
+
+	unsetenv("HOME");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_STATE_HOME");
+	setenv("GCAL_PUSH_DIR", dir, 1);
+	rec = watch_push_path("channels", "gcal-1");
+	ok(state_write_json(rec, jv_parse("{\"profile\":\"shop\"}")) == 0,
+	    "no $HOME: a channel record is written under GCAL_PUSH_DIR");
+	v = state_read_json(rec);
+	is_str(json_str(v, "profile"), "shop", "no $HOME: and read back");
+	jv_free(v);
+	ok(watch_mark_dirty("shop") == 0, "no $HOME: a link is marked");
+	ok(watch_take_dirty("shop") == 1, "no $HOME: and the mark taken");
+	free(rec);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -79,6 +106,7 @@ main(void)
 	test_ids();
 	test_tokens();
 	test_marks();
+	test_cgi_env();
 	state_remove_tree(tmpdir, NULL);
 	return done_testing();
 }
