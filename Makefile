@@ -27,7 +27,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 # is only compiled against: lib/http.c loads it on the first request.
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
-PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
+PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
 LIBOBJS = util json state http jwt oauth calendar cli events mirror phone forward batch lines push diff
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
