@@ -14,9 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "cli.h"
 #include "diff.h"
 #include "events.h"
+#include "http.h"
 #include "json.h"
 #include "lines.h"
 #include "state.h"
@@ -83,6 +85,7 @@ static struct {
 } ents;
 
 static const char *owner = "gcal";
+static const char *calendar;  /* the profile's */
 static int omit_attendees;
 static struct jqprog *keyprog;
 static const char *keytext;
@@ -151,13 +154,73 @@ ents_free(void)
 	free(ents.tab);
 }
 
-/* An event as the sync compares it: without guests under omit. */
+/* A cancelled instance of a recurring event is no deletion but an
+ * exception of its series, which each side must hold: it is compared
+ * under a status of its own, as what makes it one. */
+#define CANCELLED_INSTANCE "cancelledInstance"
+
+static int
+is_instance(jv ev)
+{
+	return json_str(ev, "recurringEventId") != NULL;
+}
+
+/* An event as the sync compares it: without guests under omit, a
+ * cancelled instance as just that. Consumes ev. */
 static jv
 view(jv ev)
 {
-	if (omit_attendees && jv_get_kind(ev) == JV_KIND_OBJECT)
+	static const char *const keep[] = {"id", "recurringEventId",
+	    "originalStartTime", "extendedProperties", "etag"};
+	size_t i;
+	jv out, v;
+
+	if (jv_get_kind(ev) != JV_KIND_OBJECT)
+		return ev;
+	if (omit_attendees)
 		ev = jv_object_delete(ev, jv_string("attendees"));
+	if (event_cancelled(ev) && is_instance(ev)) {
+		out = json_set_str(jv_object(), "status", CANCELLED_INSTANCE);
+		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+			v = json_get(ev, keep[i]);
+			if (jv_get_kind(v) != JV_KIND_NULL)
+				out = jv_object_set(out, jv_string(keep[i]), v);
+			else
+				jv_free(v);
+		}
+		jv_free(ev);
+		return out;
+	}
 	return ev;
+}
+
+/* An event as it leaves: Google's status again. Consumes ev. */
+static jv
+unview(jv ev)
+{
+	const char *st = json_str(ev, "status");
+
+	if (st && strcmp(st, CANCELLED_INSTANCE) == 0)
+		ev = json_set_str(ev, "status", "cancelled");
+	return ev;
+}
+
+/* A record as it leaves: every event in it as Google has them. */
+static jv
+unview_record(jv rec)
+{
+	static const char *const fields[] = {"event", "local", "remote", "base"};
+	size_t i;
+	jv v;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		v = json_get(rec, fields[i]);
+		if (jv_get_kind(v) == JV_KIND_OBJECT)
+			rec = jv_object_set(rec, jv_string(fields[i]), unview(v));
+		else
+			jv_free(v);
+	}
+	return rec;
 }
 
 static int
@@ -463,6 +526,8 @@ local_identity(jv *rec, const char *name, size_t line, char **id, jv *keyout)
 	return 0;
 }
 
+static void drop_orphans(int which);
+
 static int
 read_local(const char *path, const char *name)
 {
@@ -514,7 +579,34 @@ read_local(const char *path, const char *name)
 		return EX_DATAERR;
 	}
 	ndjson_close(r);
+	drop_orphans(LOCAL);
 	return 0;
+}
+
+/* A cancelled instance of a series the side no longer has is no
+ * exception but a deletion (Google lists them so when a series goes). */
+static void
+drop_orphans(int which)
+{
+	struct ent *e, *m;
+	char **slot;
+	size_t i;
+	jv ev;
+
+	for (i = 0; i < ents.n; i++) {
+		e = ents.v[i];
+		slot = which == LOCAL ? &e->local : &e->remote;
+		if (*slot == NULL || strstr(*slot, CANCELLED_INSTANCE) == NULL)
+			continue;
+		ev = json_parse(*slot, strlen(*slot));
+		m = json_str(ev, "recurringEventId") ?
+		    ent_get(json_str(ev, "recurringEventId"), 0) : NULL;
+		if (m == NULL || (which == LOCAL ? m->local : m->remote) == NULL) {
+			free(*slot);
+			*slot = NULL;
+		}
+		jv_free(ev);
+	}
 }
 
 /* --- Google's side and the base ------------------------------------------ */
@@ -536,8 +628,8 @@ read_remote(const char *path)
 		o = json_strpath(ev, "extendedProperties", "private",
 		    EVENT_OWNER_PROP, NULL);
 		id = json_str(ev, "id");
-		if (id == NULL || *id == '\0' || event_cancelled(ev) ||
-		    (o && strcmp(o, owner) != 0)) {
+		if (id == NULL || *id == '\0' || (event_cancelled(ev) &&
+		    !is_instance(ev)) || (o && strcmp(o, owner) != 0)) {
 			jv_free(ev);
 			continue;
 		}
@@ -552,6 +644,7 @@ read_remote(const char *path)
 		return EX_UNAVAILABLE;
 	}
 	ndjson_close(r);
+	drop_orphans(REMOTE);
 	return 0;
 }
 
@@ -638,7 +731,7 @@ fold_journal(int *folded)
 
 /* state.json: the base's format, and the calendar and owner it is of. */
 static int
-check_state(const char *calendar, int dry)
+check_state(int dry)
 {
 	char *path = xasprintf("%s/state.json", dir);
 	jv st = state_read_json(path), v;
@@ -816,6 +909,53 @@ settle(struct ent *e, jv ev)
 	e->settled = 1;
 }
 
+/* An instance of a recurring event is written as an exception of its
+ * series, never as an event of its own (Calendar API, "Recurring
+ * events": modify an instance with update, by its instance id; delete
+ * cancels it): an "insert" of one Google has not listed as an
+ * exception yet is an update of that instance, a cancelled one a delete,
+ * each with the etag of the instance as it is now. */
+static jv
+instance_write(struct calendar_api **api, jv rec, int *rc)
+{
+	jv ev = json_get(rec, "event");
+	const char *op = json_str(rec, "op"), *st = json_str(ev, "status");
+	int cancel = st && strcmp(st, CANCELLED_INSTANCE) == 0;
+	struct http_response resp;
+	char *path, *ecal, *eid;
+
+	if (jv_get_kind(ev) != JV_KIND_OBJECT || !is_instance(ev) || *rc) {
+		jv_free(ev);
+		return rec;
+	}
+	if (strcmp(op, "insert") == 0 && calendar) {
+		if (*api == NULL && (*api = calendar_open(state_profile(), rc)) ==
+		    NULL) {
+			jv_free(ev);
+			return rec;
+		}
+		ecal = url_escape(calendar);
+		eid = url_escape(json_str(rec, "id"));
+		path = xasprintf("/calendar/v3/calendars/%s/events/%s", ecal, eid);
+		if (calendar_call(*api, "GET", path, jv_invalid(), NULL, &resp) == 0 &&
+		    resp.status == 200 && json_str(resp.json, "etag")) {
+			rec = json_set_str(rec, "etag", json_str(resp.json, "etag"));
+			rec = json_set_str(rec, "op", "update");
+			op = "update";
+		}
+		http_response_free(&resp);
+		free(path);
+		free(ecal);
+		free(eid);
+	}
+	if (cancel && strcmp(op, "update") == 0) {
+		rec = json_set_str(rec, "op", "delete");
+		rec = jv_object_delete(rec, jv_string("event"));
+	}
+	jv_free(ev);
+	return rec;
+}
+
 /* gcal-push the changes for Google; each confirmed one is agreed. */
 static int
 push_remote(const struct plan *p, const char *profile, int *partial)
@@ -824,10 +964,11 @@ push_remote(const struct plan *p, const char *profile, int *partial)
 	char *argv[] = {"gcal-push", "-q", "-p", (char *)profile,
 	    "--send-updates", "none", verbose ? "-v" : NULL, NULL};
 	FILE *fp = create(in);
+	struct calendar_api *api = NULL;
 	struct ndjson_reader *r;
 	struct ent *e;
 	size_t i, n = 0;
-	int rc, got;
+	int rc = 0, got;
 	jv rec;
 
 	for (i = 0; i < p->n; i++) {
@@ -836,11 +977,21 @@ push_remote(const struct plan *p, const char *profile, int *partial)
 		e = ent_get(json_str(p->v[i], "id"), 0);
 		/* gcal-push echoes string keys only: ours come back by id */
 		rec = jv_object_delete(jv_copy(p->v[i]), jv_string("key"));
-		rec = restore_attendees(rec, e);
-		json_print(fp, rec);
+		rec = instance_write(&api, restore_attendees(rec, e), &rc);
+		json_print(fp, unview_record(rec));
 		n++;
 	}
 	finish(fp, in);
+	if (api)
+		calendar_close(api);
+	if (rc != 0) {
+		/* the instances could not be looked up: nothing is sent */
+		warnx("Google's side cannot be written now (%d): the next run "
+		    "tries again", rc);
+		free(in);
+		free(out);
+		return rc;
+	}
 	if (n == 0) {
 		free(in);
 		free(out);
@@ -856,9 +1007,10 @@ push_remote(const struct plan *p, const char *profile, int *partial)
 			jv_free(rec);
 			continue;
 		}
+		/* a cancelled instance is what a delete of one leaves */
 		if (strcmp(st, "ok") == 0)
-			settle(e, strcmp(json_str(rec, "op"), "delete") == 0 ?
-			    jv_null() : json_get(rec, "event"));
+			settle(e, strcmp(json_str(rec, "op"), "delete") != 0 ?
+			    json_get(rec, "event") : jv_copy(e->want));
 		else
 			*partial = 1;
 		json_print(stdout, with_key(rec, e));
@@ -887,8 +1039,8 @@ apply_local(const struct plan *p, const char *cmd, int *partial)
 	for (i = 0; i < p->n; i++) {
 		if (strcmp(json_str(p->v[i], "target"), "local") != 0)
 			continue;
-		json_print(cmd ? fp : stdout, restore_attendees(jv_copy(p->v[i]),
-		    ent_get(json_str(p->v[i], "id"), 0)));
+		json_print(cmd ? fp : stdout, unview_record(restore_attendees(
+		    jv_copy(p->v[i]), ent_get(json_str(p->v[i], "id"), 0))));
 		n++;
 	}
 	finish(fp, in);
@@ -989,7 +1141,7 @@ main(int argc, char *argv[])
 	struct diff_options d = {0};
 	struct plan plan = {0};
 	const char *arg, *local = NULL, *local_cmd = NULL, *apply_cmd = NULL;
-	const char *state_dir = NULL, *env, *calendar, *paths[3];
+	const char *state_dir = NULL, *env, *paths[3];
 	char *why, *lpath, *rpath, *bpath, *cpath, *t;
 	struct cli *c;
 	size_t counts[DIFF_NCOUNTS], i, nbase = 0;
@@ -1077,7 +1229,7 @@ main(int argc, char *argv[])
 	free(t);
 	if (lock == -1)
 		goto out;
-	if ((rc = check_state(calendar, dry)) != 0)
+	if ((rc = check_state(dry)) != 0)
 		goto out;
 	/* a killed run's scratch files */
 	t = xasprintf("%s/run", dir);
@@ -1153,7 +1305,7 @@ main(int argc, char *argv[])
 	}
 	if (dry) {
 		for (i = 0; i < plan.n; i++)
-			json_print(stdout, jv_copy(plan.v[i]));
+			json_print(stdout, unview_record(jv_copy(plan.v[i])));
 		if (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))
 			if (!quiet)
 				summary(&plan, "would change");
@@ -1168,7 +1320,7 @@ main(int argc, char *argv[])
 		struct ent *e = ent_get(json_str(rec, "id"), 0);
 
 		if (strcmp(json_str(rec, "op"), "conflict") == 0) {
-			json_print(stdout, jv_copy(rec));
+			json_print(stdout, unview_record(jv_copy(rec)));
 			continue;
 		}
 		e->intent = 1 + (strcmp(target, "local") == 0 ? LOCAL : REMOTE);
@@ -1211,5 +1363,6 @@ out:
 	free(dir);
 	free(run_dir);
 	free(self_dir);
+	http_cleanup();
 	return finish_stdout(rc);
 }

@@ -274,6 +274,50 @@ sync --attendees omit
 is "$rc" 0 "--attendees omit: the guest list is no difference"
 is "$(jq -s length "$OUT" 2>/dev/null || echo x)" 0 "... nothing to do"
 
+# --- recurring events: instances travel as exceptions of their series ----
+fresh recurring
+emu_ctl POST "/_emu/calendars/$CAL/events" '{"summary":"Weekly","recurrence":["RRULE:FREQ=WEEKLY;COUNT=5"],
+	"start":{"dateTime":"2026-12-07T09:00:00Z","timeZone":"UTC"},"end":{"dateTime":"2026-12-07T10:00:00Z","timeZone":"UTC"}}' >"$DIR/master"
+M=$(jq -r .id "$DIR/master")
+jq -nc '{appointment_id:"R1", summary:"Local weekly", recurrence:["RRULE:FREQ=WEEKLY;COUNT=4"],
+	start:{dateTime:"2026-12-08T15:00:00Z",timeZone:"UTC"}, end:{dateTime:"2026-12-08T16:00:00Z",timeZone:"UTC"}}' >"$DIR/local.ndjson"
+sync
+is "$rc" 0 "recurring: the first sync exits 0"
+LM=$(emu_ctl GET "/_emu/calendars/$CAL/events" | jq -r 'select(.summary == "Local weekly") | .id')
+# in Google: one instance moved, one cancelled
+emu_ctl PATCH "/_emu/calendars/$CAL/events/${M}_20261214T090000Z" '{"summary":"Weekly, moved","start":{"dateTime":"2026-12-14T11:00:00Z"},"end":{"dateTime":"2026-12-14T12:00:00Z"}}' >/dev/null
+emu_ctl DELETE "/_emu/calendars/$CAL/events/${M}_20261221T090000Z" >/dev/null
+# locally: one instance of the local series retitled, one cancelled
+jq -nc --arg m "$LM" '{id:($m + "_20261215T150000Z"), recurringEventId:$m,
+	originalStartTime:{dateTime:"2026-12-15T15:00:00Z"}, summary:"Local weekly, once",
+	start:{dateTime:"2026-12-15T15:00:00Z"}, end:{dateTime:"2026-12-15T16:00:00Z"}}' >>"$DIR/local.ndjson"
+jq -nc --arg m "$LM" '{id:($m + "_20261222T150000Z"), recurringEventId:$m,
+	originalStartTime:{dateTime:"2026-12-22T15:00:00Z"}, status:"cancelled"}' >>"$DIR/local.ndjson"
+emu_ctl POST /_emu/log/clear >/dev/null
+sync
+is "$rc" 0 "recurring: instance edits on both sides sync"
+ok "... the moved instance reaches the booking system as an exception" jq_ok -s --arg m "$M" \
+	'any(.recurringEventId == $m and .summary == "Weekly, moved")' "$DIR/local.ndjson"
+ok "... the cancelled one too" jq_ok -s --arg m "$M" \
+	'any(.id == ($m + "_20261221T090000Z") and .status == "cancelled")' "$DIR/local.ndjson"
+emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/remote"
+ok "... Google has the local instance edit as an exception" jq_ok -s --arg m "$LM" \
+	'any(.id == ($m + "_20261215T150000Z") and .recurringEventId == $m and .summary == "Local weekly, once")' "$DIR/remote"
+ok "... and the local cancel as a cancelled instance" jq_ok -s --arg m "$LM" \
+	'any(.id == ($m + "_20261222T150000Z") and .status == "cancelled")' "$DIR/remote"
+ok "... neither master was rewritten, no series was made" jq_ok -s \
+	'[.[] | select(.recurrence)] | length == 2 and (map(.summary) | sort) == ["Local weekly", "Weekly"]' "$DIR/remote"
+is "$(emu_log_count POST '^/calendar/v3/calendars/[^/]*/events$')" 0 "... no insert outside a batch"
+emu_ctl POST /_emu/log/clear >/dev/null
+sync
+is "$rc" 0 "recurring: the next run exits 0"
+is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "... and writes nothing"
+emu_ctl DELETE "/_emu/calendars/$CAL/events/$M" >/dev/null
+sync --max-delete 100%
+is "$rc" 0 "recurring: a series deleted in Google"
+ok "... goes from the booking system with its exceptions" jq_ok -s --arg m "$M" \
+	'all(.id != $m and .recurringEventId != $m)' "$DIR/local.ndjson"
+
 # --- dry run and usage -----------------------------------------------------
 setup dry
 emu_ctl POST /_emu/log/clear >/dev/null
