@@ -3,7 +3,7 @@
 #
 # bash-completion loads completions/<command> on first use: make install
 # puts this one file there under each program's name, and loading it under
-# any of them registers all six.
+# any of them registers all seven.
 
 # the profiles: the directories of the config home with a profile.json
 _gcal_profiles()
@@ -251,9 +251,36 @@ _forward_apply()
 	_gcal_options '-e --extension -p --profile --at --state --exec --post --body --body-file -n --dry-run --explain --time-zone --internal-lengths --country-code -v --verbose -q --quiet -h --help --version'
 }
 
+_gcal_sync()
+{
+	local cur prev opt
+
+	_gcal_init
+	_gcal_profile_arg && return
+	case $opt in
+	--local|--state)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--local-cmd|--apply-cmd)
+		COMPREPLY=($(compgen -c -- "$cur"))
+		return ;;
+	--prefer)
+		COMPREPLY=($(compgen -W 'local remote newest' -- "$cur"))
+		return ;;
+	--attendees)
+		COMPREPLY=($(compgen -W 'keep omit' -- "$cur"))
+		return ;;
+	-k|--key|--owner|--max-delete)
+		return ;;
+	esac
+	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --dry-run -v --verbose -q --quiet -h --help --version'
+}
+
 complete -F _gcal_auth gcal-auth
 complete -F _gcal_revoke gcal-revoke
 complete -F _gcal_pull gcal-pull
 complete -o filenames -F _gcal_diff gcal-diff
 complete -F _gcal_push gcal-push
 complete -F _forward_apply forward-apply
+complete -F _gcal_sync gcal-sync
