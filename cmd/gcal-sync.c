@@ -34,7 +34,7 @@
 enum {
 	OPT_LOCAL = CLI_FIRST_LONG, OPT_LOCAL_CMD, OPT_STATE, OPT_PREFER,
 	OPT_MAX_DELETE, OPT_ALLOW_DELETE_ALL, OPT_ATTENDEES, OPT_APPLY_CMD,
-	OPT_DRY_RUN, OPT_OWNER,
+	OPT_DRY_RUN, OPT_OWNER, OPT_PUSH_ONLY,
 };
 
 static const struct cli_option options[] = {
@@ -49,13 +49,14 @@ static const struct cli_option options[] = {
 	{"allow-delete-all", OPT_ALLOW_DELETE_ALL, NULL, NULL, "allow a run to delete every event of the base"},
 	{"attendees", OPT_ATTENDEES, "HOW", NULL, "guest lists: keep (copied) or omit (default: keep)"},
 	{"apply-cmd", OPT_APPLY_CMD, "CMD", NULL, "a command that applies the local changes from its standard input"},
+	{"push-only", OPT_PUSH_ONLY, NULL, NULL, "send the local changes without reading Google (one request)"},
 	{"dry-run", OPT_DRY_RUN, NULL, NULL, "print what would change on each side, write nothing"},
 	{"verbose", 'v', NULL, NULL, "more detail on stderr; passed on to gcal-pull and gcal-push"},
 	CLI_COMMON_OPTIONS,
 };
 
 static const char *const synopsis[] = {
-	"[-p PROFILE] --local FILE|--local-cmd CMD [-k JQ] [--state DIR] [--owner NAME] [--prefer local|remote|newest] [--max-delete N|N%] [--allow-delete-all] [--attendees keep|omit] [--apply-cmd CMD] [--dry-run]",
+	"[-p PROFILE] --local FILE|--local-cmd CMD [-k JQ] [--state DIR] [--owner NAME] [--prefer local|remote|newest] [--max-delete N|N%] [--allow-delete-all] [--attendees keep|omit] [--apply-cmd CMD] [--push-only] [--dry-run]",
 	NULL,
 };
 
@@ -1146,6 +1147,7 @@ main(int argc, char *argv[])
 	struct cli *c;
 	size_t counts[DIFF_NCOUNTS], i, nbase = 0;
 	int key, rc = 0, dry = 0, lock = -1, partial = 0, folded, status;
+	int push_only = 0;
 	FILE *fp;
 	jv prof = jv_invalid();
 
@@ -1202,6 +1204,9 @@ main(int argc, char *argv[])
 		case OPT_DRY_RUN:
 			dry = 1;
 			break;
+		case OPT_PUSH_ONLY:
+			push_only = 1;
+			break;
 		}
 	}
 	cli_free(c);
@@ -1255,8 +1260,15 @@ main(int argc, char *argv[])
 	if (rc != 0)
 		goto out;
 
-	/* Google's side */
-	{
+	/* Google's side; with --push-only, as the base has it (a change
+	 * made there since is a conflict gcal-push reports: 412) */
+	if (push_only) {
+		if ((rc = read_base()) != 0)
+			goto out;
+		for (i = 0; i < ents.n; i++)
+			if (ents.v[i]->base && !ents.v[i]->remote)
+				ents.v[i]->remote = xstrdup(ents.v[i]->base);
+	} else {
 		char *pull[] = {"gcal-pull", "-q", "-p", (char *)state_profile(),
 		    verbose ? "-v" : NULL, NULL};
 
@@ -1272,7 +1284,8 @@ main(int argc, char *argv[])
 		if (rc != 0)
 			goto out;
 	}
-	if ((rc = read_base()) != 0 || (rc = fold_journal(&folded)) != 0)
+	if ((!push_only && (rc = read_base()) != 0) ||
+	    (rc = fold_journal(&folded)) != 0)
 		goto out;
 	if (folded && !dry) {
 		write_base(0);

@@ -274,7 +274,7 @@ _gcal_sync()
 	-k|--key|--owner|--max-delete)
 		return ;;
 	esac
-	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --dry-run -v --verbose -q --quiet -h --help --version'
+	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --push-only --dry-run -v --verbose -q --quiet -h --help --version'
 }
 
 complete -F _gcal_auth gcal-auth

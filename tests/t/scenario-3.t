@@ -2,7 +2,7 @@
 # Scenario 3, booking two-way sync: examples/scenario-3-booking.sh links
 # an account (first sync both ways), pushes local changes at once, brings
 # Google's in with the full run, and relinks to another account afresh.
-# Interruptions at every step of the full run: two-way.t.
+# Interruptions at every step of the full run: sync.t (gcal-sync).
 . "$(dirname "$0")/../lib.sh"
 
 emu_start || { echo "Bail out! emulator"; exit 1; }
@@ -69,6 +69,21 @@ is "$(local_has)" "Beard A3,Cut and dry A1,Dentist E1, moved,Gym E3,Lunch E2" \
 emu_ctl POST /_emu/log/clear >/dev/null
 run sh "$S3" sync shop "$DIR"
 is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "a sync with nothing new writes nothing"
+
+# a booking system whose ids are numbers (the README's own
+# {appointment_id: .id}): a move made in Google reaches it
+jq -nc '{appointment_id: 4, summary: "Number 4", start: {dateTime: "2026-12-01T15:00:00Z"}, end: {dateTime: "2026-12-01T15:45:00Z"}}' >>"$DIR/local.ndjson"
+run sh "$S3" sync shop "$DIR"
+is "$(jq -c .to_google "$OUT")" '{"insert":1}' "a booking with a number id goes to Google"
+N4=$(emu_ctl GET "/_emu/calendars/$TEAM/events" | jq -r 'select(.summary == "Number 4") | .id')
+emu_ctl PATCH "/_emu/calendars/$TEAM/events/$N4" '{"start":{"dateTime":"2026-12-01T16:00:00Z"},"end":{"dateTime":"2026-12-01T16:45:00Z"}}' >/dev/null
+run sh "$S3" sync shop "$DIR"
+is "$rc" 0 "... and after a move in Google the sync exits 0"
+is "$(jq -c '{to_google, to_booking}' "$OUT")" '{"to_google":{},"to_booking":{"update":1}}' \
+	"... the move goes to the booking system, not back to Google"
+ok "... which has the new time" jq_ok -s 'any(.appointment_id == 4 and (.start.dateTime | test("T16:00:00Z|T17:00:00[+]01:00")))' "$DIR/local.ndjson"
+jq -c 'select(.appointment_id != 4)' "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"
+run sh "$S3" sync shop "$DIR"
 
 # relink to bob: revoke, login, a new calendar, a fresh base
 BROWSER="curl -sL" run sh "$S3" relink -a bob@example.com shop "$DIR"
