@@ -828,7 +828,7 @@ static long long max_delete = 50;
 static int max_delete_pct = 1, allow_delete_all;
 
 static int
-capped(const struct plan *p, size_t nbase)
+capped(const struct plan *p, size_t nbase, const int has_side[2])
 {
 	long long limit = max_delete_pct ? (long long)nbase * max_delete / 100 :
 	    max_delete;
@@ -840,6 +840,13 @@ capped(const struct plan *p, size_t nbase)
 		n = p->count[s][2];
 		if (n == 0)
 			continue;
+		if (!has_side[s == 0 ? LOCAL : REMOTE]) {
+			/* an export (or a calendar) that came back empty */
+			warnx("stopped before any write: %s has no events at all, "
+			    "and the base has %zu; --allow-delete-all if that is "
+			    "so", s == 0 ? "the local side" : "Google", nbase);
+			return 1;
+		}
 		if (n >= nbase) {
 			warnx("stopped before any write: the run would delete all "
 			    "%zu events %s (an empty or cut-short export?); "
@@ -854,6 +861,48 @@ capped(const struct plan *p, size_t nbase)
 		}
 	}
 	return 0;
+}
+
+static jv
+parsed_or_null(const char *s)
+{
+	return s ? view(json_parse(s, strlen(s))) : jv_null();
+}
+
+/* A conflict --prefer settled: said in a record of its own, so that the
+ * version that lost is never lost silently. */
+static void
+print_settled(const struct plan *p, FILE *fp)
+{
+	const char *target;
+	struct ent *e;
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(json_str(p->v[i], "op"), "conflict") == 0)
+			continue;
+		target = json_str(p->v[i], "target");
+		e = ent_get(json_str(p->v[i], "id"), 0);
+		if (e->base ? same_text(e->local, e->base) ||
+		    same_text(e->remote, e->base) : !(e->local && e->remote))
+			continue;
+		rec = json_set_str(jv_object(), "op", "conflict");
+		rec = json_set_str(rec, "id", e->id);
+		rec = json_set_str(rec, "target", "both");
+		rec = json_set_str(rec, "status", "settled");
+		rec = json_set_str(rec, "winner", strcmp(target, "remote") == 0 ?
+		    "local" : "remote");
+		rec = json_set_str(rec, "reason", e->base == NULL ?
+		    "created on both sides" : e->local == NULL ?
+		    "deleted locally, changed remotely" : e->remote == NULL ?
+		    "changed locally, deleted remotely" : "changed on both sides");
+		rec = jv_object_set(rec, jv_string("local"), parsed_or_null(e->local));
+		rec = jv_object_set(rec, jv_string("remote"),
+		    parsed_or_null(e->remote));
+		rec = jv_object_set(rec, jv_string("base"), parsed_or_null(e->base));
+		json_print(fp, unview_record(with_key(rec, e)));
+	}
 }
 
 /* For a human at a terminal: what changes on each side, and conflicts. */
@@ -1081,7 +1130,9 @@ apply_local(const struct plan *p, const char *cmd, int *partial)
 			rec = json_set_str(rec, "reason", rc ? "the apply command "
 			    "failed" : "not confirmed by the apply command");
 			*partial = 1;
-		}
+		} else if (jv_get_kind(e->want) == JV_KIND_OBJECT)
+			rec = jv_object_set(rec, jv_string("event"),
+			    unview(jv_copy(e->want)));
 		rec = with_key(rec, e);
 		json_print(stdout, rec);
 	}
@@ -1147,7 +1198,7 @@ main(int argc, char *argv[])
 	struct cli *c;
 	size_t counts[DIFF_NCOUNTS], i, nbase = 0;
 	int key, rc = 0, dry = 0, lock = -1, partial = 0, folded, status;
-	int push_only = 0;
+	int push_only = 0, has_side[2] = {0, 0};
 	FILE *fp;
 	jv prof = jv_invalid();
 
@@ -1287,14 +1338,12 @@ main(int argc, char *argv[])
 	if ((!push_only && (rc = read_base()) != 0) ||
 	    (rc = fold_journal(&folded)) != 0)
 		goto out;
-	if (folded && !dry) {
-		write_base(0);
-		write_journal(0); /* nothing is under way yet: it goes */
-		stop_point();
-	}
 
-	for (i = 0; i < ents.n; i++)
+	for (i = 0; i < ents.n; i++) {
 		nbase += ents.v[i]->base != NULL;
+		has_side[LOCAL] |= ents.v[i]->local != NULL;
+		has_side[REMOTE] |= ents.v[i]->remote != NULL;
+	}
 	lpath = write_set("local", 0);
 	rpath = write_set("remote", 1);
 	bpath = write_set("base", 2);
@@ -1312,10 +1361,11 @@ main(int argc, char *argv[])
 	free(bpath);
 	free(cpath);
 
-	if (capped(&plan, nbase)) {
+	if (capped(&plan, nbase, has_side)) {
 		rc = EXIT_CAPPED;
 		goto out;
 	}
+	print_settled(&plan, stdout);
 	if (dry) {
 		for (i = 0; i < plan.n; i++)
 			json_print(stdout, unview_record(jv_copy(plan.v[i])));
@@ -1326,6 +1376,14 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
+	/* The writes a killed run made are agreed: kept before this run's
+	 * journal replaces theirs. Not before the cap let the run go: an
+	 * export in doubt (empty) shows every event as gone. */
+	if (folded) {
+		write_base(0);
+		write_journal(0); /* nothing of this run is under way yet */
+		stop_point();
+	}
 	/* what each write will make its side hold, before any is made */
 	for (i = 0; i < plan.n; i++) {
 		jv rec = plan.v[i];
