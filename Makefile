@@ -90,6 +90,12 @@ check: deps
 	$(Q)mandoc -Tlint -W warning $(MAN)
 	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
 
+# The model test of gcal-sync, long: tens of thousands of random steps
+# over many seeds (minutes), with the counts summed at the end.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)GCAL_BUILD=$(B) sh tests/soak.sh
+
 # The main job against the local Google emulator: scenario 3 (a booking
 # system synced both ways) and a forward of scenario 1, then a revoke,
 # with a summary. No account and no network needed.
@@ -124,7 +130,7 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps units check demo bench install clean
+.PHONY: all deps units check demo bench soak install clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora

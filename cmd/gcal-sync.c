@@ -92,6 +92,7 @@ static struct jqprog *keyprog;
 static const char *keytext;
 static char *dir, *run_dir;
 static long stop_after = -1, stops;
+static int base_on_disk;     /* base.ndjson is there (as read) */
 
 /* --- identities ---------------------------------------------------------- */
 
@@ -343,10 +344,21 @@ static void
 write_base(int final)
 {
 	struct buf b = {0};
-	char *path = xasprintf("%s/base.ndjson", dir);
+	char *path;
 	size_t i;
 	const char *s;
+	int same = final;
 
+	/* a run that changed nothing writes nothing (and syncs no disk) */
+	for (i = 0; i < ents.n && same; i++) {
+		const char *was = ents.v[i]->base, *now = ents.v[i]->settled ?
+		    ents.v[i]->newbase : was;
+
+		same = was == now || (was && now && strcmp(was, now) == 0);
+	}
+	if (same && base_on_disk)
+		return;
+	path = xasprintf("%s/base.ndjson", dir);
 	for (i = 0; i < ents.n; i++) {
 		s = final ? (ents.v[i]->settled ? ents.v[i]->newbase :
 		    ents.v[i]->base) : ents.v[i]->base;
@@ -654,6 +666,8 @@ read_base(void)
 {
 	char *path = xasprintf("%s/base.ndjson", dir);
 	struct ndjson_reader *r = ndjson_open(path);
+
+	base_on_disk = r != NULL;
 	const char *id;
 	int got, rc;
 	jv ev;
