@@ -12,6 +12,8 @@ complete -c gcal-sync -l max-delete -x -d 'Stop before deleting more than N even
 complete -c gcal-sync -l allow-delete-all -d 'Allow a run to delete every event of the base'
 complete -c gcal-sync -l attendees -x -a 'keep omit' -d 'Guest lists: copied or not'
 complete -c gcal-sync -l apply-cmd -x -a '(__fish_complete_command)' -d 'A command that applies the local changes'
+complete -c gcal-sync -l batch -x -d 'Calls per batch request, passed to gcal-push'
+complete -c gcal-sync -l rate -x -d 'At most N calls a minute, passed to gcal-push'
 complete -c gcal-sync -l push-only -d 'Send the local changes without reading Google'
 complete -c gcal-sync -l dry-run -d 'Print what would change on each side, write nothing'
 complete -c gcal-sync -s v -l verbose -d 'More detail, passed on to gcal-pull and gcal-push'

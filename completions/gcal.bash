@@ -271,10 +271,10 @@ _gcal_sync()
 	--attendees)
 		COMPREPLY=($(compgen -W 'keep omit' -- "$cur"))
 		return ;;
-	-k|--key|--owner|--max-delete)
+	-k|--key|--owner|--max-delete|--batch|--rate)
 		return ;;
 	esac
-	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --push-only --dry-run -v --verbose -q --quiet -h --help --version'
+	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --batch --rate --push-only --dry-run -v --verbose -q --quiet -h --help --version'
 }
 
 complete -F _gcal_auth gcal-auth
