@@ -610,8 +610,9 @@ read_local(const char *path, const char *name)
 	return 0;
 }
 
-/* A cancelled instance of a series the side no longer has is no
- * exception but a deletion (Google lists them so when a series goes). */
+/* An instance of a series the side no longer has is gone with it
+ * (Google lists such exceptions as cancelled when a series goes; a local
+ * side may keep them). */
 static void
 drop_orphans(int which)
 {
@@ -623,16 +624,45 @@ drop_orphans(int which)
 	for (i = 0; i < ents.n; i++) {
 		e = ents.v[i];
 		slot = which == LOCAL ? &e->local : &e->remote;
-		if (*slot == NULL || strstr(*slot, CANCELLED_INSTANCE) == NULL)
+		if (*slot == NULL || strstr(*slot, "\"recurringEventId\"") == NULL)
 			continue;
 		ev = json_parse(*slot, strlen(*slot));
 		m = json_str(ev, "recurringEventId") ?
 		    ent_get(json_str(ev, "recurringEventId"), 0) : NULL;
-		if (m == NULL || (which == LOCAL ? m->local : m->remote) == NULL) {
+		if (json_str(ev, "recurringEventId") && (m == NULL ||
+		    (which == LOCAL ? m->local : m->remote) == NULL)) {
 			free(*slot);
 			*slot = NULL;
 		}
 		jv_free(ev);
+	}
+}
+
+/* An instance of a series that takes part in the sync (its master is in
+ * the base) takes part with it, whoever made the exception: it is
+ * written as the link's (Google's exceptions of a user's series carry
+ * no mark). */
+static void
+adopt_instances(void)
+{
+	struct ent *e, *m;
+	size_t i;
+	const char *rid;
+	jv ev;
+
+	for (i = 0; i < ents.n; i++) {
+		e = ents.v[i];
+		if (e->remote == NULL || strstr(e->remote, "\"recurringEventId\"") ==
+		    NULL)
+			continue;
+		ev = json_parse(e->remote, strlen(e->remote));
+		rid = json_str(ev, "recurringEventId");
+		m = rid ? ent_get(rid, 0) : NULL;
+		if (m && m->base && !event_owned(ev, owner)) {
+			free(e->remote);
+			e->remote = json_dump(event_mark(ev, owner, NULL));
+		} else
+			jv_free(ev);
 	}
 }
 
@@ -883,6 +913,46 @@ op_index(const char *op)
 	    strcmp(op, "delete") == 0 ? 2 : -1;
 }
 
+/* A series Google deleted that this run brings back (the local side
+ * changed it, and wins): its exceptions come back with it, so they are
+ * not deleted locally now; the next run sees what Google has. */
+static void
+keep_restored_instances(struct plan *p)
+{
+	const char *id, *m;
+	size_t i, k, n, len;
+	jv ev, rec;
+	int series;
+
+	for (i = 0; i < p->n; i++) {
+		ev = json_get(p->v[i], "event");
+		rec = json_get(ev, "recurrence");
+		series = jv_get_kind(rec) == JV_KIND_ARRAY;
+		jv_free(rec);
+		jv_free(ev);
+		if (!series || strcmp(json_str(p->v[i], "target"), "remote") != 0 ||
+		    strcmp(json_str(p->v[i], "op"), "insert") != 0)
+			continue;
+		m = json_str(p->v[i], "id");
+		len = strlen(m);
+		for (k = 0, n = 0; k < p->n; k++) {
+			id = json_str(p->v[k], "id");
+			if (strcmp(json_str(p->v[k], "target"), "local") == 0 &&
+			    strcmp(json_str(p->v[k], "op"), "delete") == 0 &&
+			    strncmp(id, m, len) == 0 && id[len] == '_') {
+				jv_free(p->v[k]);
+				p->count[1][2]--;
+				continue;
+			}
+			p->v[n++] = p->v[k];
+		}
+		if (n < p->n) {
+			p->n = n;
+			i = (size_t)-1; /* the indexes moved: look again */
+		}
+	}
+}
+
 static void
 read_plan(const char *path, struct plan *p)
 {
@@ -910,6 +980,7 @@ read_plan(const char *path, struct plan *p)
 	if (got == -1)
 		errx(EX_SOFTWARE, "%s", ndjson_error(r));
 	ndjson_close(r);
+	keep_restored_instances(p);
 }
 
 /* The cap: how many of the base's n events a side may lose in a run. */
@@ -1447,6 +1518,7 @@ main(int argc, char *argv[])
 	if ((!push_only && (rc = read_base()) != 0) ||
 	    (rc = fold_journal(&folded)) != 0)
 		goto out;
+	adopt_instances();
 
 	for (i = 0; i < ents.n; i++) {
 		nbase += ents.v[i]->base != NULL;
