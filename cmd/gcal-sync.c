@@ -1550,9 +1550,8 @@ main(int argc, char *argv[])
 	if (dry) {
 		for (i = 0; i < plan.n; i++)
 			json_print(stdout, unview_record(jv_copy(plan.v[i])));
-		if (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))
-			if (!quiet)
-				summary(&plan, "would change");
+		if (isatty(STDOUT_FILENO) && !quiet)
+			summary(&plan, "would change");
 		rc = plan.conflicts ? EXIT_PARTIAL : 0;
 		goto out;
 	}

@@ -346,6 +346,25 @@ is "$rc" 0 "recurring: a series deleted in Google"
 ok "... goes from the booking system with its exceptions" jq_ok -s --arg m "$M" \
 	'all(.id != $m and .recurringEventId != $m)' "$DIR/local.ndjson"
 
+# --- under valgrind: a run with changes on both sides, a conflict and
+# a recurring series (no invalid access, no definite leak)
+if command -v valgrind >/dev/null 2>&1 && case $GCAL_BUILD in *san*) false ;; *) true ;; esac; then
+	setup valgrind
+	edit_local 'if .appointment_id == "A3" then .summary = "Trim A3, local" else . end'
+	emu_ctl PATCH "/_emu/calendars/$CAL/events/$(remote_id 'Trim A3')" '{"summary":"Trim A3, remote"}' >/dev/null
+	jq -nc '{appointment_id:[1,{"a":true}], summary:"Weekly here", recurrence:["RRULE:FREQ=WEEKLY;COUNT=3"],
+		start:{dateTime:"2026-12-08T15:00:00Z",timeZone:"UTC"}, end:{dateTime:"2026-12-08T16:00:00Z",timeZone:"UTC"}}' >>"$DIR/local.ndjson"
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+		--log-file="$T/vg.sync" gcal-sync --local "$DIR/local.ndjson" -k .appointment_id \
+		--state "$DIR/state" --apply-cmd "sh '$APPLY' '$DIR/local.ndjson'" --attendees omit >"$OUT" 2>"$ERR"
+	rc=$?
+	is "$rc" 1 "valgrind: the run exits 1 (a conflict)"
+	is "$(cat "$T/vg.sync")" "" "valgrind: finds nothing in gcal-sync"
+else
+	pass "valgrind # SKIP no valgrind, or a sanitizer build"
+	pass "valgrind # SKIP no valgrind, or a sanitizer build"
+fi
+
 # --- dry run and usage -----------------------------------------------------
 setup dry
 emu_ctl POST /_emu/log/clear >/dev/null
@@ -355,6 +374,15 @@ is "$rc" 0 "--dry-run exits 0"
 ok "... prints the plan for both sides" jq_ok -s 'map(.target) | index("local") != null and index("remote") != null' "$OUT"
 is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "... writes nothing to Google"
 is "$(cat "$DIR/local.ndjson")" "$before" "... nor to the booking system"
+if command -v script >/dev/null 2>&1; then
+	script -qec "gcal-sync --local '$DIR/local.ndjson' -k .appointment_id --state '$DIR/state' --dry-run 2>'$T/summary'" /dev/null >/dev/null
+	is "$(cat "$T/summary")" "would change Google: 1 insert, 1 update, 1 delete
+would change local: 1 insert, 1 update, 1 delete" "on a terminal, a summary of what would change on each side"
+else
+	pass "summary # SKIP no script(1)"
+fi
+run gcal-sync --local "$DIR/local.ndjson" -k .appointment_id --state "$DIR/state" --dry-run
+is "$(cat "$ERR")" "" "piped: NDJSON only, no summary"
 run gcal-sync -k .id
 is "$rc" 64 "no --local nor --local-cmd: 64"
 run gcal-sync --local "$T/nonesuch" -k .appointment_id --state "$T/s2"
