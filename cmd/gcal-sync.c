@@ -552,10 +552,16 @@ read_local(const char *path, const char *name)
 	const char *why;
 	char *id;
 	int got, rc, had_id;
+	struct stat st;
 	jv rec, key;
 
 	if (r == NULL) {
 		warn("'%s'", name);
+		return EX_NOINPUT;
+	}
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		warnx("'%s': a directory, not a file of records", name);
+		ndjson_close(r);
 		return EX_NOINPUT;
 	}
 	while ((got = ndjson_read(r, &rec)) == 1) {

@@ -387,6 +387,8 @@ run gcal-sync -k .id
 is "$rc" 64 "no --local nor --local-cmd: 64"
 run gcal-sync --local "$T/nonesuch" -k .appointment_id --state "$T/s2"
 is "$rc" 66 "a missing --local file: 66"
+run gcal-sync --local "$T" -k .appointment_id --state "$T/s2"
+is "$rc" 66 "a directory as --local: 66"
 run gcal-sync --local "$DIR/local.ndjson" -k '.[' --state "$T/s2"
 is "$rc" 64 "a --key that does not compile: 64"
 run gcal-sync -p nobody --local "$DIR/local.ndjson" -k .appointment_id
