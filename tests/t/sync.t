@@ -340,9 +340,34 @@ emu_ctl POST /_emu/log/clear >/dev/null
 sync
 is "$rc" 0 "recurring: the next run exits 0"
 is "$(emu_log_count POST '^/batch/calendar/v3$')" 0 "... and writes nothing"
+# a user's series: Google cancels an instance the booking system edits
+# (found by make soak: a "not owned" conflict on every run)
+emu_ctl DELETE "/_emu/calendars/$CAL/events/${M}_20261228T090000Z" >/dev/null
+jq -nc --arg m "$M" '{id:($m + "_20261228T090000Z"), recurringEventId:$m,
+	originalStartTime:{dateTime:"2026-12-28T09:00:00Z",timeZone:"UTC"}, summary:"Weekly, kept here",
+	start:{dateTime:"2026-12-28T09:00:00Z",timeZone:"UTC"}, end:{dateTime:"2026-12-28T10:00:00Z",timeZone:"UTC"}}' >>"$DIR/local.ndjson"
+sync --prefer local
+is "$rc" 0 "recurring: an instance cancelled in Google and edited here is settled"
+ok "... as the series' own, no 'not owned' conflict" jq_ok -s 'all(.reason != "not owned")' "$OUT"
+sync
+is "$(wc -c <"$OUT")" 0 "... and the next run has nothing to do"
+# the booking system drops a series but keeps its exceptions (found by
+# make soak: they took a second run)
+edit_local 'select(.appointment_id != "R1")'
+emu_ctl POST /_emu/log/clear >/dev/null
+sync --max-delete 100%
+is "$rc" 0 "recurring: a series deleted locally"
+emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/r2"
+ok "... goes from Google with its exceptions in one run" jq_ok -s --arg m "$LM" \
+	'[.[] | select(.status != "cancelled") | select(.id == $m or .recurringEventId == $m)] | length == 0' "$DIR/r2"
+sync --max-delete 100%
+is "$(wc -c <"$OUT")" 0 "... and the next run has nothing to do"
 emu_ctl DELETE "/_emu/calendars/$CAL/events/$M" >/dev/null
 sync --max-delete 100%
-is "$rc" 0 "recurring: a series deleted in Google"
+is "$rc" 3 "recurring: the last series deleted in Google leaves it empty: stopped"
+ok "... saying so" grep -q "Google has no events at all" "$ERR"
+sync --allow-delete-all
+is "$rc" 0 "recurring: a series deleted in Google, with --allow-delete-all"
 ok "... goes from the booking system with its exceptions" jq_ok -s --arg m "$M" \
 	'all(.id != $m and .recurringEventId != $m)' "$DIR/local.ndjson"
 
