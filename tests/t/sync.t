@@ -408,6 +408,12 @@ else
 fi
 run gcal-sync --local "$DIR/local.ndjson" -k .appointment_id --state "$DIR/state" --dry-run
 is "$(cat "$ERR")" "" "piped: NDJSON only, no summary"
+if command -v flock >/dev/null 2>&1; then
+	flock "$DIR/state/lock" sh -c "GCAL_LOCK_TIMEOUT=0 gcal-sync --local '$DIR/local.ndjson' -k .appointment_id --state '$DIR/state' >'$OUT' 2>'$ERR'; echo \$? >'$T/lockrc'"
+	is "$(cat "$T/lockrc")" 75 "another run holds the state's lock: 75"
+else
+	pass "lock # SKIP no flock(1)"
+fi
 run gcal-sync -k .id
 is "$rc" 64 "no --local nor --local-cmd: 64"
 run gcal-sync --local "$T/nonesuch" -k .appointment_id --state "$T/s2"
