@@ -74,6 +74,7 @@ struct ent {
 	jv attendees;     /* Google's guest list (--attendees omit), or invalid */
 	char *base;       /* what both sides agreed on, or NULL */
 	int changed;      /* a change record names it */
+	int own_id;       /* the local record came with its own "id" */
 	int settled;      /* confirmed: newbase is the base now */
 	char *newbase;
 	int intent;       /* a write of this run: 0, or 1 + side */
@@ -96,6 +97,7 @@ static const char *keytext;
 static char *dir, *run_dir;
 static long stop_after = -1, stops;
 static int base_on_disk;     /* base.ndjson is there (as read) */
+static size_t base_read;     /* its events, before a journal is taken in */
 
 /* --- identities ---------------------------------------------------------- */
 
@@ -592,6 +594,7 @@ read_local(const char *path, const char *name)
 		}
 		free(id);
 		e->key = key;
+		e->own_id = had_id;
 		e->lline = line;
 		/* a record with its own id is compared as it came, unless
 		 * the sync's view of it differs */
@@ -645,9 +648,10 @@ drop_orphans(int which)
 }
 
 /* An instance of a series that takes part in the sync (its master is in
- * the base) takes part with it, whoever made the exception: it is
- * written as the link's (Google's exceptions of a user's series carry
- * no mark). */
+ * the base) takes part with it, whoever made the exception; and so does
+ * an event the local side holds by its Google id (it came from Google,
+ * though the run that brought it may not have lived to say so): they
+ * are written as the link's (a user's events carry no mark). */
 static void
 adopt_instances(void)
 {
@@ -658,13 +662,14 @@ adopt_instances(void)
 
 	for (i = 0; i < ents.n; i++) {
 		e = ents.v[i];
-		if (e->remote == NULL || strstr(e->remote, "\"recurringEventId\"") ==
-		    NULL)
+		if (e->remote == NULL || (strstr(e->remote, "\"recurringEventId\"") ==
+		    NULL && !(e->local && e->own_id && e->base == NULL)))
 			continue;
 		ev = json_parse(e->remote, strlen(e->remote));
 		rid = json_str(ev, "recurringEventId");
 		m = rid ? ent_get(rid, 0) : NULL;
-		if (m && m->base && !event_owned(ev, owner)) {
+		if (((m && m->base) || (e->local && e->own_id)) &&
+		    !event_owned(ev, owner)) {
 			free(e->remote);
 			e->remote = json_dump(event_mark(ev, owner, NULL));
 		} else
@@ -800,6 +805,7 @@ read_base(void)
 
 		free(e->base);
 		e->base = xstrndup(in.v[i].p, in.v[i].len);
+		base_read++;
 		free(id);
 	}
 	lines_free(&in);
@@ -1003,16 +1009,19 @@ capped(const struct plan *p, size_t nbase, const int has_side[2])
 	int s;
 
 	for (s = 0; s < 2 && !allow_delete_all; s++) {
+		/* An export (or a calendar) that came back empty is in doubt
+		 * as a whole: nothing of the run is made, not even the changes
+		 * for that side (found by the model test: Google's versions
+		 * overwrote local edits the empty export hid). */
+		if (base_read > 0 && !has_side[s == 0 ? LOCAL : REMOTE]) {
+			warnx("stopped before any write: %s has no events at all, "
+			    "and the base has %zu; --allow-delete-all if that is "
+			    "so", s == 0 ? "the local side" : "Google", base_read);
+			return 1;
+		}
 		n = p->count[s][2];
 		if (n == 0)
 			continue;
-		if (!has_side[s == 0 ? LOCAL : REMOTE]) {
-			/* an export (or a calendar) that came back empty */
-			warnx("stopped before any write: %s has no events at all, "
-			    "and the base has %zu; --allow-delete-all if that is "
-			    "so", s == 0 ? "the local side" : "Google", nbase);
-			return 1;
-		}
 		if (n >= nbase) {
 			warnx("stopped before any write: the run would delete all "
 			    "%zu events %s (an empty or cut-short export?); "
