@@ -29,7 +29,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 # is only compiled against: lib/http.c loads it on the first request.
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
-PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff
+PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
 PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch
@@ -99,6 +99,12 @@ check: deps
 	$(Q)mandoc -Tlint -W warning $(MAN)
 	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
 
+# The model test of gcal-sync, long: tens of thousands of random steps
+# over many seeds (minutes), with the counts summed at the end.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)GCAL_BUILD=$(B) sh tests/soak.sh
+
 # The main job against the local Google emulator: scenario 3 (a booking
 # system synced both ways) and a forward of scenario 1, then a revoke,
 # with a summary. No account and no network needed.
@@ -148,7 +154,7 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps units check demo bench install clean
+.PHONY: all deps units check demo bench soak install clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora

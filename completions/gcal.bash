@@ -311,6 +311,32 @@ _gcal_notify()
 	_gcal_options '-v --verbose -q --quiet -h --help --version'
 }
 
+_gcal_sync()
+{
+	local cur prev opt
+
+	_gcal_init
+	_gcal_profile_arg && return
+	case $opt in
+	--local|--state)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--local-cmd|--apply-cmd)
+		COMPREPLY=($(compgen -c -- "$cur"))
+		return ;;
+	--prefer)
+		COMPREPLY=($(compgen -W 'local remote newest' -- "$cur"))
+		return ;;
+	--attendees)
+		COMPREPLY=($(compgen -W 'keep omit' -- "$cur"))
+		return ;;
+	-k|--key|--owner|--max-delete|--batch|--rate)
+		return ;;
+	esac
+	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --batch --rate --push-only --dry-run -v --verbose -q --quiet -h --help --version'
+}
+
 complete -F _gcal_auth gcal-auth
 complete -F _gcal_revoke gcal-revoke
 complete -F _gcal_pull gcal-pull
@@ -319,3 +345,4 @@ complete -F _gcal_push gcal-push
 complete -F _forward_apply forward-apply
 complete -F _gcal_watch gcal-watch
 complete -F _gcal_notify gcal-notify
+complete -F _gcal_sync gcal-sync

@@ -10,21 +10,25 @@
 #       "push now": send the booking system's changes to Google at once
 #       (no pull: one batch request); run it after every booking
 #   scenario-3-booking.sh sync PROFILE DIR
-#       the full two-way run (examples/two-way-sync.sh), from cron:
+#       the full two-way run (gcal-sync(1)), from cron:
 #         */5 * * * *  scenario-3-booking.sh sync shop /var/lib/booking/shop
 #   scenario-3-booking.sh relink [-a account] [-s secret] [-c calendar | -n name] PROFILE DIR
 #       link another account: gcal-revoke, then as link, afresh
 #
 # DIR/local.ndjson is the booking system's side, one appointment a line,
-# shaped as an event, with its "appointment_id"; DIR/base.ndjson is what
-# both sides agreed on (see two-way-sync.sh). Each mode prints one line:
+# shaped as an event, with its "appointment_id" (any JSON value: 4 and
+# "4" are two appointments); DIR/state is gcal-sync's (the base: what
+# both sides agreed on). The importer is this script's "import" mode,
+# which gcal-sync runs with the changes for the booking system. Each
+# mode prints one line:
 #   {"appointments":N,"events":M,"mode":"sync","profile":"shop",
 #    "to_booking":{"insert":1},"to_google":{"update":2}}
 # (records in the booking system, events in Google that take part in the
-# sync, and the changes made on each side, by kind). Runs of one DIR take
-# turns under DIR/lock (flock(1)). A line of DIR/local.ndjson that is not
-# such a record (not JSON, no key, no start or end) stops the run before
-# anything is written: one line naming it, and exit status 65.
+# sync, and the changes made on each side, by kind); conflicts and
+# failures are on standard error, and in the exit status (1). Runs of
+# one DIR take turns under DIR/lock (flock(1)). A line of DIR/local.ndjson
+# that is not such a record (not JSON, no key, no start or end) stops the
+# run before anything is written: one line naming it, and exit status 65.
 set -u
 me=${0##*/}
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
@@ -73,42 +77,66 @@ link | relink)
 	shift $((OPTIND - 1))
 	;;
 push | sync) ;;
+import)
+	# the booking system's importer: change records on stdin, applied
+	# to DIR/local.ndjson, replaced atomically (run by gcal-sync, under
+	# the lock of the run that started it)
+	[ $# -eq 1 ] || usage
+	local=$1/local.ndjson
+	[ -f "$local" ] || : >"$local"
+	jq -nc --slurpfile local "$local" '
+		def same($c): (.id != null and .id == $c.id) or
+			($c.key != null and .appointment_id == $c.key);
+		def keep: if has("appointment_id") then {appointment_id} else {} end;
+		reduce inputs as $c ($local;
+			if $c.op == "insert" then map(select(same($c) | not)) +
+				[$c.event + (if $c.key != null then {appointment_id: $c.key} else {} end)]
+			elif $c.op == "update" then map(if same($c) then $c.event + keep else . end)
+			elif $c.op == "delete" then map(select(same($c) | not))
+			else . end) | .[]' >"$local.new" && mv "$local.new" "$local" || exit 70
+	exit 0
+	;;
 *) usage ;;
 esac
 [ $# -eq 2 ] || usage
 profile=$1 dir=$2
-base=$dir/base.ndjson local=$dir/local.ndjson
+state=$dir/state local=$dir/local.ndjson
 mkdir -p "$dir" || exit 73
 [ -f "$local" ] || : >"$local"
-[ -f "$base" ] || : >"$base"
 exec 9>"$dir/lock"
 flock -w 60 9 || fail 75 "'$dir' is busy (another run holds $dir/lock)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/booking.XXXXXX") || exit 75
 trap 'rm -rf "$work"' EXIT
-cp "$local" "$work/local.before"
-cp "$base" "$work/base.before"
 check "$local" "'$local'" "$appointment" \
 	'an appointment needs a non-empty "appointment_id" (or Google'"'"'s "id"), a "start" and an "end"'
+: >"$work/records"
 
-# summary: what changed on each side, from the files before and after
+# summary: what changed on each side, from gcal-sync's records
 summary() {
-	gcal-diff -q --all -k .appointment_id "$work/local.before" "$local" >"$work/dl" &&
-		gcal-diff -q --all "$work/base.before" "$base" >"$work/db" || exit 70
-	jq -ncS --arg p "$profile" --arg m "$mode" --slurpfile l "$local" --slurpfile b "$base" \
-		--slurpfile dl "$work/dl" --slurpfile db "$work/db" '
+	b=$state/base.ndjson
+	[ -f "$b" ] || b=/dev/null
+	jq -nc --arg p "$profile" --arg m "$mode" --slurpfile l "$local" \
+		--slurpfile b "$b" --slurpfile r "$work/records" '
 		def count: group_by(.op) | map({(.[0].op): length}) | add // {};
-		($dl | map(.id)) as $in
-		| {profile: $p, mode: $m, appointments: ($l | length), events: ($b | length),
-		   to_booking: ($dl | count),
-		   to_google: ([$db[] | select(.id as $i | $in | index($i) | not)] | count)}'
+		{profile: $p, mode: $m, appointments: ($l | length), events: ($b | length),
+		 to_booking: ([$r[] | select(.target == "local" and .status == "ok")] | count),
+		 to_google: ([$r[] | select(.target == "remote" and .status == "ok")] | count)}' ||
+		exit 70
 }
 
+# one run of gcal-sync; ARGS: more of its options
 sync() {
 	status=0
-	sh "$here/two-way-sync.sh" "$profile" "$dir" || status=$?
+	gcal-sync -q -p "$profile" --local "$local" --key .appointment_id \
+		--state "$state" --apply-cmd "sh '$here/$me' import '$dir'" "$@" \
+		>"$work/records" || status=$?
 	case $status in
 	0) ;;
-	1) echo "$me: some changes failed or conflicted; they are tried again next run" >&2 ;;
+	1) jq -r 'select(.op == "conflict" or .status == "failed" or .status == "conflict")
+		| "\(.key // .id | tojson): \(.reason // .status)"' "$work/records" |
+		sed "s/^/$me: not synced yet, tried again next run: /" >&2 ;;
+	3) fail 3 "profile '$profile': stopped before deleting that much; nothing was written" ;;
+	65) fail 65 "profile '$profile': the booking system's records need mending; nothing was written" ;;
 	*) fail "$status" "profile '$profile': the sync failed ($status); nothing is lost, run again" ;;
 	esac
 }
@@ -127,9 +155,7 @@ link() {
 	# system's own appointments are pushed to the new one.
 	jq -c 'select(.appointment_id != null)' "$local" >"$work/local.new" &&
 		mv "$work/local.new" "$local" || exit 70
-	: >"$base"
-	cp "$local" "$work/local.before"
-	cp "$base" "$work/base.before"
+	rm -rf "$state" || exit 73
 	sync
 }
 
@@ -137,21 +163,7 @@ link() {
 # Google's versions (with their etags) as of the last run. A change made
 # in Google since is a 412 conflict, left for the next full sync.
 push() {
-	gcal-diff -q --base "$base" --key .appointment_id "$local" "$base" >"$work/changes" ||
-		fail $? "gcal-diff failed"
-	jq -c 'select(.target == "remote")' "$work/changes" >"$work/to-google"
-	[ -s "$work/to-google" ] || return 0
-	status=0
-	gcal-push -q -p "$profile" <"$work/to-google" >"$work/results" || status=$?
-	[ "$status" -le 1 ] || fail "$status" "profile '$profile': gcal-push failed ($status)"
-	jq -nc --slurpfile base "$base" --slurpfile res "$work/results" '
-		($res | map(select(.status == "ok") | .id)) as $done
-		| [$base[] | select(.id as $i | $done | index($i) | not)]
-		  + [$res[] | select(.status == "ok" and .op != "delete") | .event]
-		| .[]' >"$work/base.new" && mv "$work/base.new" "$base.new" &&
-		mv "$base.new" "$base" || exit 70
-	[ "$status" -eq 0 ] ||
-		echo "$me: some changes failed or conflicted; the next sync tries again" >&2
+	sync --push-only
 }
 
 case $mode in

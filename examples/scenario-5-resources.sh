@@ -12,14 +12,16 @@
 #   scenario-5-resources.sh restore PROFILE DIR
 #       undo a clear: put back the events of DIR/cleared.ndjson
 #   scenario-5-resources.sh sync PROFILE DIR
-#       the two-way sync (examples/two-way-sync.sh), from cron:
+#       the two-way sync (gcal-sync(1)), from cron:
 #         */5 * * * *  for r in room1 anna; do scenario-5-resources.sh sync $r /var/lib/sched/$r; done
 #   scenario-5-resources.sh revoke PROFILE
 #       withdraw consent: revoke the grant at Google, forget the tokens
 #
 # DIR/local.ndjson is the scheduler's side of the resource, one shift or
-# booking a line, shaped as an event, with its "appointment_id"; see
-# two-way-sync.sh. A primary calendar is never written: gcal-push refuses
+# booking a line, shaped as an event, with its "appointment_id", kept by
+# scenario-3-booking.sh's importer; DIR/state is gcal-sync's. A run that
+# would delete more than half of the resource's events stops before any
+# write (exit status 3). A primary calendar is never written: gcal-push refuses
 # it (exit status 64, before any request), so a resource linked to one
 # fails to sync and says so. A revoked link exits 77 and says so. A line
 # of DIR/local.ndjson or DIR/cleared.ndjson that is not such a record
@@ -143,13 +145,17 @@ restore)
 sync)
 	[ $# -eq 2 ] || usage
 	mkdir -p "$2" || exit 73
+	[ -f "$2/local.ndjson" ] || : >"$2/local.ndjson"
 	[ ! -f "$2/local.ndjson" ] || check "$2/local.ndjson" "'$2/local.ndjson'" "$appointment" \
 		'a shift or booking needs a non-empty "appointment_id" (or Google'"'"'s "id"), a "start" and an "end"'
 	status=0
-	sh "$here/two-way-sync.sh" "$1" "$2" || status=$?
+	gcal-sync -q -p "$1" --local "$2/local.ndjson" --key .appointment_id \
+		--state "$2/state" --apply-cmd "sh '$here/scenario-3-booking.sh' import '$2'" \
+		>"$work/records" || status=$?
 	case $status in
 	0) ;;
 	1) echo "$me: resource '$1': some changes failed or conflicted; the next run tries again" >&2 ;;
+	3) echo "$me: resource '$1': stopped before deleting that much; nothing was written" >&2 ;;
 	*) fail "$status" "resource '$1': $(why "$status")" ;;
 	esac
 	exit "$status"

@@ -536,15 +536,21 @@ two_way(struct diff *d, struct ident *e)
 
 /* --- three-way ---------------------------------------------------------- */
 
+/* "updated" in milliseconds: Google gives them ("2026-11-23T10:00:00.123Z"),
+ * and edits a second apart are not a tie. */
 static long long
 updated(jv ev)
 {
-	const char *u = json_str(ev, "updated");
-	long long t;
+	const char *u = json_str(ev, "updated"), *f;
+	long long t, ms = 0;
+	int i;
 
 	if (u == NULL || time_parse(u, NULL, &t) == -1)
 		return LLONG_MIN;
-	return t;
+	if ((f = strchr(u, 'T')) != NULL && (f = strchr(f, '.')) != NULL)
+		for (i = 0, f++; i < 3; i++)
+			ms = ms * 10 + (*f >= '0' && *f <= '9' ? *f++ - '0' : 0);
+	return t * 1000 + ms;
 }
 
 /* Bring the remote event to what local has. */

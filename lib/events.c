@@ -117,8 +117,9 @@ event_in_window(jv event, const char *caltz, long long from, long long to)
 	return end > from && start < to;
 }
 
-char *
-event_id_for_key(const char *owner, const char *key)
+/* The id of the n bytes of b (the owner, a newline, the key's text). */
+static char *
+id_for_bytes(struct buf *b)
 {
 	/* base32hex keeps to Google's event id alphabet (a-v, 0-9) */
 	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuv";
@@ -127,13 +128,9 @@ event_id_for_key(const char *owner, const char *key)
 	int bits = 0;
 	char *id = xmalloc(53), *o = id;
 	size_t i;
-	struct buf b = {0};
 
-	buf_adds(&b, owner);
-	buf_addc(&b, '\n');
-	buf_adds(&b, key);
-	sha256(b.data, b.len, md);
-	buf_free(&b);
+	sha256(b->data, b->len, md);
+	buf_free(b);
 	for (i = 0; i < sizeof(md); i++) {
 		acc = (acc << 8 | md[i]) & 0xfff;
 		bits += 8;
@@ -278,6 +275,33 @@ event_refusal(jv ev, int insert, int primary)
 			return why;
 		}
 	return NULL;
+}
+
+char *
+event_id_for_key(const char *owner, const char *key)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, owner);
+	buf_addc(&b, '\n');
+	buf_adds(&b, key);
+	return id_for_bytes(&b);
+}
+
+char *
+event_id_for_json(const char *owner, jv key)
+{
+	struct buf b = {0};
+
+	if (jv_get_kind(key) == JV_KIND_STRING)
+		return event_id_for_key(owner, jv_string_value(key));
+	/* A NUL, which no string key has, keeps these apart from them:
+	 * 1 and "1" are two keys. */
+	buf_adds(&b, owner);
+	buf_addc(&b, '\n');
+	buf_addc(&b, '\0');
+	json_dump_buf(&b, jv_copy(key));
+	return id_for_bytes(&b);
 }
 
 /* The fields that count, with the value Google fills in when one is not
@@ -469,6 +493,7 @@ norm_props(jv ep)
 		if (i == 0 && jv_get_kind(v) == JV_KIND_OBJECT) {
 			v = jv_object_delete(v, jv_string(EVENT_OWNER_PROP));
 			v = jv_object_delete(v, jv_string(EVENT_KEY_PROP));
+			v = jv_object_delete(v, jv_string(EVENT_KEY_JSON_PROP));
 		}
 		if (jv_get_kind(v) == JV_KIND_NULL || is_empty_object(v))
 			jv_free(v);
@@ -651,6 +676,25 @@ event_mark(jv ev, const char *owner, const char *key)
 	return jv_object_set(ev, jv_string("extendedProperties"), ep);
 }
 
+jv
+event_mark_json(jv ev, const char *keyjson)
+{
+	jv ep = json_get(ev, "extendedProperties"), priv;
+
+	if (jv_get_kind(ep) != JV_KIND_OBJECT) {
+		jv_free(ep);
+		ep = jv_object();
+	}
+	priv = json_get(ep, "private");
+	if (jv_get_kind(priv) != JV_KIND_OBJECT) {
+		jv_free(priv);
+		priv = jv_object();
+	}
+	priv = json_set_str(priv, EVENT_KEY_JSON_PROP, keyjson);
+	ep = jv_object_set(ep, jv_string("private"), priv);
+	return jv_object_set(ev, jv_string("extendedProperties"), ep);
+}
+
 /* local's attendees, each starting from what remote has for the same
  * address (responseStatus, displayName, ...). */
 static jv
@@ -695,7 +739,7 @@ jv
 event_apply(jv remote, jv local)
 {
 	const char *f, *o, *k;
-	char *owner = NULL, *key = NULL;
+	char *owner = NULL, *key = NULL, *keyjson = NULL;
 	jv v;
 	size_t i;
 
@@ -705,6 +749,9 @@ event_apply(jv remote, jv local)
 		owner = xstrdup(o);
 	if ((k = event_mark_key(remote)) != NULL)
 		key = xstrdup(k);
+	if ((k = json_strpath(remote, "extendedProperties", "private",
+	    EVENT_KEY_JSON_PROP, NULL)) != NULL)
+		keyjson = xstrdup(k);
 	for (i = 0; i < NELEM(compared_fields); i++) {
 		f = compared_fields[i];
 		v = json_get(local, f);
@@ -719,8 +766,11 @@ event_apply(jv remote, jv local)
 	}
 	if (owner)
 		remote = event_mark(remote, owner, key);
+	if (owner && keyjson)
+		remote = event_mark_json(remote, keyjson);
 	free(owner);
 	free(key);
+	free(keyjson);
 	return remote;
 }
 

@@ -36,12 +36,18 @@ const char *event_check(jv ev);
 /* The owner mark, in extendedProperties.private. */
 #define EVENT_OWNER_PROP "gcalOwner"
 #define EVENT_KEY_PROP "gcalKey"
+/* The key as canonical JSON text, for keys of any JSON type (gcal-sync). */
+#define EVENT_KEY_JSON_PROP "gcalKeyJson"
 /* The field naming an event's calendar; never sent to Google. */
 #define EVENT_CALENDAR_FIELD "gcal_calendar"
 
 /* The event id for a local key: lowercase base32hex (RFC 4648 "extended
  * hex", 0-9a-v) of SHA-256(owner "\n" key), 52 characters. The caller's. */
 char *event_id_for_key(const char *owner, const char *key);
+/* The same for a key of any JSON type: a string as event_id_for_key,
+ * anything else from its canonical JSON text (so 1 and "1" differ).
+ * Borrows key; the result is the caller's. */
+char *event_id_for_json(const char *owner, jv key);
 
 /* Does id follow Google's rule for ids a client gives (Events resource,
  * "id": base32hex a-v0-9, 5 to 1024 characters)? */
@@ -89,6 +95,8 @@ jv event_writable(jv ev);
 /* ev with the owner mark merged into extendedProperties.private (key may
  * be NULL: the key already there stays); consumes ev. */
 jv event_mark(jv ev, const char *owner, const char *key);
+/* ev with keyjson (canonical JSON text) in the mark; consumes ev. */
+jv event_mark_json(jv ev, const char *keyjson);
 /* remote with each field that counts taken from local (set when local has
  * it, removed when not); attendees keep what remote knows of them
  * (responseStatus, ...). Consumes remote, borrows local. */

@@ -196,6 +196,46 @@ push_case 1000
 emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
 LAT_MS=0
 
+# sync_case N: gcal-sync of a calendar of N events (made in Google, then
+# imported by a first sync) with 1% changed on each side: one incremental
+# list and ceil(changes / batch) batch writes; then a run with nothing
+# changed: one request and no write. The local changes are printed (no
+# --apply-cmd) and applied after the row, so the figures are
+# gcal-sync's own and its children's, no importer's.
+sync_case() {
+	n=$1 k=$((n / 100))
+	cal=$(gcal-auth use -p bench --create "Sync $n" | jq -r .id)
+	emu_ctl POST /_emu/calendars/$cal/generate \
+		"{\"count\":$n,\"start\":\"2026-01-05T08:00:00Z\",\"minutes\":60,\"step_minutes\":90,\"summary\":\"Event %d\"}" >/dev/null
+	st=$work/sync-state local=$work/sync-local
+	: >"$local"
+	set -- gcal-sync -q -p bench --local "$local" -k .appointment --state "$st" --rate 1000000
+	"$@" --apply-cmd "jq -c .event >>'$local'" >/dev/null
+	[ "$(wc -l <"$local" | tr -d ' ')" = "$n" ] || { echo "bench: the first sync imported $(wc -l <"$local") of $n" >&2; exit 1; }
+	# 1% on each side: the local side edits every 100th record, Google's
+	# user others
+	jq -c 'if (.summary | ltrimstr("Event ") | tonumber) % 100 == 3 then .summary += ", local" else . end' \
+		"$local" >"$local.new" && mv "$local.new" "$local"
+	for id in $(jq -r 'select((.summary | ltrimstr("Event ") | tonumber? // -1) % 100 == 61) | .id' "$local"); do
+		emu_ctl PATCH "/_emu/calendars/$cal/events/$id" '{"summary":"changed in Google"}' >/dev/null
+	done
+	row "gcal-sync $n events, $k changed on each side" $((1 + (k + 49) / 50)) $((2 * k)) -- "$@"
+	writes=$(emu_ctl GET /_emu/log | jq -s '[.[] | select(.path == "/batch/calendar/v3")] | length')
+	[ "$writes" = $(( (k + 49) / 50 )) ] || { echo "bench: gcal-sync made $writes batch writes" >&2; exit 1; }
+	[ "$(jq -s '[.[] | select(.target == "local")] | length' "$work/out")" = "$k" ] ||
+		{ echo "bench: gcal-sync gave $(jq -s length "$work/out") records" >&2; exit 1; }
+	jq -c 'select(.target == "local")' "$work/out" | sh "$top/tests/helpers/sync-apply.sh" "$local"
+	"$@" >/dev/null # takes in the applied changes
+	row "gcal-sync $n events, nothing changed" 1 0 -- "$@"
+	[ ! -s "$work/out" ] || { echo "bench: a sync with nothing changed printed records" >&2; exit 1; }
+}
+
+emu_ctl POST /_emu/config '{"latency_ms":20}' >/dev/null
+LAT_MS=20
+sync_case 10000
+emu_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
+LAT_MS=0
+
 # forward_case N: forward-apply over N events (the --expand output of a
 # busy calendar), next to a naive jq filter that only finds the titles.
 forward_case() {
@@ -224,7 +264,7 @@ startup() {
 
 forward_case 10000
 printf '\n%-50s %8s\n' "start-up (mean of 200 runs)" ms
-for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-revoke forward-apply; do
+for prog in gcal-auth gcal-pull gcal-diff gcal-push gcal-sync gcal-revoke forward-apply; do
 	printf '%-50s %8s\n' "$prog --version" "$(startup "$prog" --version)"
 done
 printf '%-50s %8s\n' "gcal-auth token, cached and valid" "$(startup gcal-auth token -p bench)"
