@@ -115,7 +115,7 @@ check "$local" "'$local'" "$appointment" \
 summary() {
 	b=$state/base.ndjson
 	[ -f "$b" ] || b=/dev/null
-	jq -nc --arg p "$profile" --arg m "$mode" --slurpfile l "$local" \
+	jq -ncS --arg p "$profile" --arg m "$mode" --slurpfile l "$local" \
 		--slurpfile b "$b" --slurpfile r "$work/records" '
 		def count: group_by(.op) | map({(.[0].op): length}) | add // {};
 		{profile: $p, mode: $m, appointments: ($l | length), events: ($b | length),
@@ -133,8 +133,9 @@ sync() {
 	case $status in
 	0) ;;
 	1) jq -r 'select(.op == "conflict" or .status == "failed" or .status == "conflict")
-		| "\(.key // .id | tojson): \(.reason // .status)"' "$work/records" |
-		sed "s/^/$me: not synced yet, tried again next run: /" >&2 ;;
+		| "\(.key // .id | tojson): \(.reason // .status)"' "$work/records" >"$work/unsynced" ||
+		exit 70
+		sed "s/^/$me: not synced yet, tried again next run: /" "$work/unsynced" >&2 ;;
 	3) fail 3 "profile '$profile': stopped before deleting that much; nothing was written" ;;
 	65) fail 65 "profile '$profile': the booking system's records need mending; nothing was written" ;;
 	*) fail "$status" "profile '$profile': the sync failed ($status); nothing is lost, run again" ;;
