@@ -730,37 +730,12 @@ main(int argc, char *argv[])
 	const char *arg;
 	int key, rc;
 
+	static const char *const cmds[] = {"login", "service-account", "token",
+	    "status", "calendars", "use", "list", NULL};
+
 	cli_synopsis = synopsis;
 	/* options before the subcommand, then the subcommand's own */
-	c = cli_new(options, 1);
-	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
-		switch (key) {
-		case 'p':
-			state_set_profile(arg);
-			break;
-		default:
-			warnx("give options after the subcommand");
-			fprintf(stderr, "Try 'gcal-auth --help'.\n");
-			return EX_USAGE;
-		}
-	}
-	cli_free(c);
-	if (optind >= argc) {
-		cli_usage(stderr, synopsis, options);
-		return EX_USAGE;
-	}
-	a.cmd = argv[optind];
-	if (strcmp(a.cmd, "login") && strcmp(a.cmd, "service-account") &&
-	    strcmp(a.cmd, "token") && strcmp(a.cmd, "status") &&
-	    strcmp(a.cmd, "calendars") && strcmp(a.cmd, "use") &&
-	    strcmp(a.cmd, "list")) {
-		warnx("unknown subcommand '%s'", a.cmd);
-		fprintf(stderr, "Try 'gcal-auth --help'.\n");
-		return EX_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	optind = 1;
+	a.cmd = cli_subcommand(options, cmds, &argc, &argv);
 	c = cli_new(options, 0);
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 		cli_check_cmd(c, key, a.cmd);

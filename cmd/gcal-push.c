@@ -138,12 +138,7 @@ instance_write(struct push_change *c, const char *owner, const char *suffix,
 	const char *series = json_str(c->event, "recurringEventId");
 	char *copy = event_insert_id(owner, series), *eid;
 
-	f->id = c->id;
-	f->path = c->path;
-	f->event_path = c->event_path;
-	f->body = c->body;
-	f->event = c->event;
-	f->method = c->method;
+	push_request_take(f, c);
 	c->fallback = f;
 	c->id = event_instance_id(owner, series, suffix);
 	c->event = json_set_str(json_set_str(jv_copy(f->event), "id", c->id),

@@ -434,35 +434,11 @@ main(int argc, char *argv[])
 	const char *arg;
 	int key, rc, lock;
 
+	static const char *const cmds[] = {"start", "renew", "stop", "status",
+	    "run", NULL};
+
 	cli_synopsis = synopsis;
-	c = cli_new(options, 1);
-	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
-		switch (key) {
-		case 'p':
-			state_set_profile(arg);
-			break;
-		default:
-			warnx("give options after the subcommand");
-			fprintf(stderr, "Try 'gcal-watch --help'.\n");
-			return EX_USAGE;
-		}
-	}
-	cli_free(c);
-	if (optind >= argc) {
-		cli_usage(stderr, synopsis, options);
-		return EX_USAGE;
-	}
-	a.cmd = argv[optind];
-	if (strcmp(a.cmd, "start") && strcmp(a.cmd, "renew") &&
-	    strcmp(a.cmd, "stop") && strcmp(a.cmd, "status") &&
-	    strcmp(a.cmd, "run")) {
-		warnx("unknown subcommand '%s'", a.cmd);
-		fprintf(stderr, "Try 'gcal-watch --help'.\n");
-		return EX_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	optind = 1;
+	a.cmd = cli_subcommand(options, cmds, &argc, &argv);
 	/* run: the command's own options are not ours */
 	c = cli_new(options, strcmp(a.cmd, "run") == 0);
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {

@@ -91,15 +91,14 @@ _gcal_calendar_arg()
 	return 0
 }
 
-_gcal_auth()
+# Sets the caller's sub: the subcommand, the first word that is neither an
+# option nor -p's argument. After it, the options in WORDS take an argument.
+# _gcal_subcommand WORDS [SUB]: fails at a "--" after subcommand SUB (the
+# words after it are another command's).
+_gcal_subcommand()
 {
-	local cur prev opt sub= i w opts
-	local subs='login service-account token status calendars use list'
-	local scopes='calendar calendar.readonly calendar.events calendar.events.readonly calendar.app.created'
-	local global='-v --verbose -q --quiet -h --help --version'
-
-	_gcal_init
-	# the subcommand: the first word that is neither an option nor its argument
+	local i w
+	sub=
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ -z $sub ]]; then
@@ -110,14 +109,38 @@ _gcal_auth()
 			-*) ;;
 			*) sub=$w ;;
 			esac
-		else
-			case $w in
-			-p|--profile|-s|--scope|--client-secret|--account|--timeout|--key|--subject|--create|--time-zone)
-				[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
-				((i++)) ;;
-			esac
+		elif [[ $w == -- && $sub == "${2-}" ]]; then
+			return 1
+		elif [[ " $1 " == *" $w "* ]]; then
+			[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
+			((i++))
 		fi
 	done
+	return 0
+}
+
+# _gcal_no_subcommand SUBS GLOBAL: before the subcommand, offers -p and the
+# options GLOBAL, or the subcommands SUBS; fails once there is one.
+_gcal_no_subcommand()
+{
+	[[ -z $sub ]] || return 1
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "-p --profile $2" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "$1" -- "$cur"))
+	fi
+	return 0
+}
+
+_gcal_auth()
+{
+	local cur prev opt sub opts
+	local subs='login service-account token status calendars use list'
+	local scopes='calendar calendar.readonly calendar.events calendar.events.readonly calendar.app.created'
+	local global='-v --verbose -q --quiet -h --help --version'
+
+	_gcal_init
+	_gcal_subcommand '-p --profile -s --scope --client-secret --account --timeout --key --subject --create --time-zone'
 
 	_gcal_profile_arg && return
 	case $opt in
@@ -139,14 +162,7 @@ _gcal_auth()
 		return ;;
 	esac
 
-	if [[ -z $sub ]]; then
-		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-p --profile $global" -- "$cur"))
-		else
-			COMPREPLY=($(compgen -W "$subs" -- "$cur"))
-		fi
-		return
-	fi
+	_gcal_no_subcommand "$subs" "$global" && return
 	[[ $cur == -* ]] || return
 	case $sub in
 	login) opts='-s --scope --client-secret --no-browser --account --timeout' ;;
@@ -254,44 +270,21 @@ _forward_apply()
 
 _gcal_watch()
 {
-	local cur prev opt sub= i w opts
+	local cur prev opt sub opts
 	local subs='start renew stop status run'
 	local global='-v --verbose -q --quiet -h --help --version'
 
 	_gcal_init
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		w=${COMP_WORDS[i]}
-		if [[ -z $sub ]]; then
-			case $w in
-			-p|--profile)
-				[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
-				((i++)) ;;
-			-*) ;;
-			*) sub=$w ;;
-			esac
-		else
-			case $w in
-			--) [[ $sub == run ]] && return ;; # the command's own words
-			-p|--profile|-c|--calendar|--address|--ttl|--margin|--safety-poll|--min-interval)
-				[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
-				((i++)) ;;
-			esac
-		fi
-	done
+	# run: the words after -- are the command's own
+	_gcal_subcommand '-p --profile -c --calendar --address --ttl --margin --safety-poll --min-interval' run ||
+		return
 	_gcal_profile_arg && return
 	_gcal_calendar_arg && return
 	case $opt in
 	--address|--ttl|--margin|--safety-poll|--min-interval)
 		return ;;
 	esac
-	if [[ -z $sub ]]; then
-		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-p --profile $global" -- "$cur"))
-		else
-			COMPREPLY=($(compgen -W "$subs" -- "$cur"))
-		fi
-		return
-	fi
+	_gcal_no_subcommand "$subs" "$global" && return
 	[[ $cur == -* ]] || return
 	case $sub in
 	start) opts='-c --calendar --address --ttl' ;;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "state.h"
 #include "util.h"
 
 const char *const *cli_synopsis;
@@ -126,6 +127,43 @@ cli_free(struct cli *c)
 		return;
 	free(c->longopts);
 	free(c);
+}
+
+const char *
+cli_subcommand(const struct cli_option *opts, const char *const *cmds,
+    int *argc, char ***argv)
+{
+	struct cli *c;
+	const char *arg, *cmd;
+	size_t i;
+	int key;
+
+	c = cli_new(opts, 1);
+	while ((key = cli_next(c, *argc, *argv, &arg)) != -1) {
+		if (key != 'p') {
+			warnx("give options after the subcommand");
+			fprintf(stderr, "Try '%s --help'.\n", getprogname());
+			exit(EX_USAGE);
+		}
+		state_set_profile(arg);
+	}
+	cli_free(c);
+	if (optind >= *argc) {
+		cli_usage(stderr, cli_synopsis, opts);
+		exit(EX_USAGE);
+	}
+	cmd = (*argv)[optind];
+	for (i = 0; cmds[i] && strcmp(cmd, cmds[i]) != 0; i++)
+		;
+	if (cmds[i] == NULL) {
+		warnx("unknown subcommand '%s'", cmd);
+		fprintf(stderr, "Try '%s --help'.\n", getprogname());
+		exit(EX_USAGE);
+	}
+	*argc -= optind;
+	*argv += optind;
+	optind = 1;
+	return cmd;
 }
 
 void

@@ -38,6 +38,14 @@ void cli_no_operands(int argc, char **argv);
 void cli_check_cmd(const struct cli *c, int key, const char *cmd);
 void cli_free(struct cli *c);
 
+/* For a program with subcommands: parse the options before the subcommand
+ * (only -p PROFILE, which sets the profile, and the common ones), check the
+ * subcommand is one of cmds (NULL-terminated), and leave *argc and *argv
+ * starting at it with optind reset for its own options. Returns it; exits
+ * EX_USAGE naming what is wrong. */
+const char *cli_subcommand(const struct cli_option *opts,
+    const char *const *cmds, int *argc, char ***argv);
+
 /* Print the synopsis lines and the option table; for -h and errors. */
 void cli_usage(FILE *fp, const char *const *synopsis,
     const struct cli_option *opts);

@@ -33,6 +33,17 @@ push_change_free(struct push_change *c)
 	}
 }
 
+void
+push_request_take(struct push_change *c, const struct push_change *from)
+{
+	c->id = from->id;
+	c->path = from->path;
+	c->event_path = from->event_path;
+	c->body = from->body;
+	c->event = from->event;
+	c->method = from->method;
+}
+
 /* The instance of the series' copy is not there: make the plain insert. */
 static void
 fall_back(struct push_change *c)
@@ -44,12 +55,7 @@ fall_back(struct push_change *c)
 	free(c->event_path);
 	free(c->body);
 	jv_free(c->event);
-	c->id = f->id;
-	c->path = f->path;
-	c->event_path = f->event_path;
-	c->body = f->body;
-	c->event = f->event;
-	c->method = f->method;
+	push_request_take(c, f);
 	free(f);
 	c->fallback = NULL;
 }

@@ -60,6 +60,9 @@ struct push {
 
 /* Free what c holds (not c). */
 void push_change_free(struct push_change *c);
+/* Give to the request that c makes (id, path, event_path, body, event,
+ * method; the fallback's swap) what from holds, without freeing c's. */
+void push_request_take(struct push_change *c, const struct push_change *from);
 /* The result record of a change with this status; the caller's. */
 jv push_result(const struct push_change *c, const char *status);
 /* Report every change not done yet as failed, with reason and message,

@@ -113,6 +113,43 @@ link_account() {
 		"$@" >"$T/login.out" 2>"$T/login.err" </dev/null
 }
 
+# The matrices of tests/t/exit-codes.t and faults.t: each cell is a TAP line
+# and a line of $MATRIX, which matrix_print shows at the end.
+MATRIX=$T/matrix
+# cell ROW COLUMN DESCRIPTION CHECK...: passes when CHECK succeeds
+cell() {
+	_cp=$1 _cf=$2 _cd=$3
+	shift 3
+	if "$@"; then
+		pass "$_cp x $_cf: $_cd"
+		echo "$_cp $_cf pass" >>"$MATRIX"
+	else
+		fail "$_cp x $_cf: $_cd (exit $rc)"
+		echo "$_cp $_cf FAIL" >>"$MATRIX"
+	fi
+}
+# na ROW COLUMN: a cell that does not apply (left out of the count)
+na() { echo "$1 $2 n/a" >>"$MATRIX"; }
+# matrix_print TITLE ROWS COLUMNS: a comment line per row; a cell checked
+# more than once is pass only when every check passed, FAIL when one failed,
+# - when never checked (na or not tried).
+matrix_print() {
+	echo "# $1"
+	printf '# %-10s' ""
+	for _c in $3; do printf ' %s' "$_c"; done
+	echo
+	for _p in $2; do
+		printf '# %-10s' "$_p"
+		for _c in $3; do
+			_r=$(awk -v p="$_p" -v c="$_c" '$1 == p && $2 == c && $3 != "n/a" { print $3 }' "$MATRIX" | sort -u | tr '\n' '/' | sed 's,/$,,')
+			case $_r in pass) ;; *FAIL*) _r=FAIL ;; *) _r=- ;; esac
+			printf " %-${#_c}s" "$_r"
+		done
+		echo
+	done
+	echo "# $(grep -c ' pass$' "$MATRIX") of $(grep -vc ' n/a$' "$MATRIX") cells pass"
+}
+
 # jq_ok [JQ-OPTIONS] FILTER FILE: the filter holds for FILE (quietly, for ok).
 jq_ok() {
 	jq -e "$@" >/dev/null 2>&1 </dev/null

@@ -910,6 +910,13 @@ def calendar_list(st, req, a):
 # --------------------------------------------------------------------------
 def api(st, req, segs):
     """Entry for /calendar/v3/...: auth, quota, routing."""
+    return serve(st, req, lambda a: route(st, req, a, segs))
+
+
+def serve(st, req, handle):
+    """A Calendar API call (events, lists, watch and stop alike): the
+    bearer token, the user's quota, then handle(access); its ApiError is
+    the answer."""
     tok = bearer(req)
     if not tok:
         return login_required_401()
@@ -921,7 +928,7 @@ def api(st, req, segs):
         return fault_error(st.quota_status, 'rateLimitExceeded',
                            retry_after=st.quota_retry_after(a['user']))
     try:
-        return route(st, req, a, segs)
+        return handle(a)
     except ApiError as e:
         return e.resp
 

@@ -32,8 +32,7 @@ from email.utils import formatdate
 
 import emu_calendar as capi
 import emu_core
-from emu_core import LOCK, SCOPE_PREFIX, ApiError, Resp, fail, jresp, now
-from emu_oauth import auth_error_401, bearer, login_required_401, lookup_access
+from emu_core import LOCK, SCOPE_PREFIX, Resp, fail, jresp, now
 
 # calendar.events.watch scopes (discovery document)
 WATCH_SCOPES = {SCOPE_PREFIX + x for x in (
@@ -147,20 +146,8 @@ def api(st, req):
     is_stop = segs == ['channels', 'stop']
     if not (is_watch or is_stop):
         return None
-    tok = bearer(req)
-    if not tok:
-        return login_required_401()
-    a = lookup_access(st, tok)
-    if not a:
-        return auth_error_401()
-    req.user = a['user']
-    if not st.quota_take(a['user']):
-        return emu_core.fault_error(st.quota_status, 'rateLimitExceeded',
-                                    retry_after=st.quota_retry_after(a['user']))
-    try:
-        return watch(st, req, a, segs[1]) if is_watch else stop(st, req, a)
-    except ApiError as e:
-        return e.resp
+    return capi.serve(st, req, lambda a: watch(st, req, a, segs[1]) if is_watch
+                      else stop(st, req, a))
 
 
 def live(ch):

@@ -25,19 +25,8 @@ run gcal-pull
 SYNC=$XDG_STATE_HOME/gcal/default/sync
 RVTOKEN=$XDG_STATE_HOME/gcal/rv/token.json
 
-MATRIX=$T/matrix
+# the cells: cell PROG COLUMN DESCRIPTION CHECK... (tests/lib.sh)
 : >"$MATRIX"
-cell() { # PROG COLUMN DESCRIPTION CHECK...
-	_cp=$1 _cf=$2 _cd=$3
-	shift 3
-	if "$@"; then
-		pass "$_cp x $_cf: $_cd"
-		echo "$_cp $_cf pass" >>"$MATRIX"
-	else
-		fail "$_cp x $_cf: $_cd (exit $rc)"
-		echo "$_cp $_cf FAIL" >>"$MATRIX"
-	fi
-}
 one_line() { [ "$(wc -l <"$ERR")" = 1 ]; }
 snap() { rm -rf "$T/snap"; cp -R "$SYNC" "$T/snap"; }
 same_sync() { diff -r "$T/snap" "$SYNC" >/dev/null; }
@@ -334,20 +323,7 @@ kill "$bpid" 2>/dev/null
 wait "$bpid" 2>/dev/null
 
 # --- the matrix ----------------------------------------------------------------
-cols="refused dns timeout 5xx 429 bad-endpoint plain-http scope 401-once 401-again"
-echo "# exit-status matrix (pass / FAIL / - not tried)"
-printf '# %-10s' ""
-for c in $cols; do printf ' %s' "$c"; done
-echo
-for p in $PROGS; do
-	printf '# %-10s' "$p"
-	for c in $cols; do
-		r=$(awk -v p="$p" -v c="$c" '$1 == p && $2 == c { print $3 }' "$MATRIX" | sort -u | tr '\n' '/' | sed 's,/$,,')
-		case $r in pass) ;; *FAIL*) r=FAIL ;; *) r=- ;; esac
-		printf " %-${#c}s" "$r"
-	done
-	echo
-done
-echo "# $(grep -c ' pass$' "$MATRIX") of $(wc -l <"$MATRIX") cells pass"
+matrix_print "exit-status matrix (pass / FAIL / - not tried)" "$PROGS" \
+	"refused dns timeout 5xx 429 bad-endpoint plain-http scope 401-once 401-again"
 
 done_testing

@@ -24,21 +24,8 @@ WCAL=$(gcal-auth calendars | jq -r 'select(.summary == "Team") | .id')
 # revoke unlinks bob (revoking alice would end the grant all rows use)
 RVP=rv
 
-MATRIX=$T/matrix
+# the cells: cell PROG FAULT DESCRIPTION CHECK... and na PROG FAULT (tests/lib.sh)
 : >"$MATRIX"
-# cell PROG FAULT DESCRIPTION CHECK...: one cell, a TAP line and a matrix entry
-cell() {
-	_cp=$1 _cf=$2 _cd=$3
-	shift 3
-	if "$@"; then
-		pass "$_cp x $_cf: $_cd"
-		echo "$_cp $_cf pass" >>"$MATRIX"
-	else
-		fail "$_cp x $_cf: $_cd (exit $rc)"
-		echo "$_cp $_cf FAIL" >>"$MATRIX"
-	fi
-}
-na() { echo "$1 $2 n/a" >>"$MATRIX"; }
 
 # fault_json FAULT METHOD PATH [SKIP]: the emulator's fault for a column
 fault_json() {
@@ -309,20 +296,8 @@ run_in "$T/dead.in" gcal-push -c "$WCAL"
 cell push grant-revoked "exit 77, nothing written" eval '[ "$rc" = 77 ] && [ "$(remote_ids "$WCAL" | grep -c fadead)" = 0 ]'
 
 # --- the matrix ----------------------------------------------------------------
-cols="drop_before drop_after truncate invalid_json 500 503 429 403rate 403quota slow 503always dropalways 401expired 410 412 grant-revoked"
-echo "# fault matrix (pass / FAIL / - not applicable)"
-printf '# %-10s' ""
-for c in $cols; do printf ' %s' "$c"; done
-echo
-for p in token calendars login pull-full pull-incr push revoke; do
-	printf '# %-10s' "$p"
-	for c in $cols; do
-		r=$(awk -v p="$p" -v c="$c" '$1 == p && $2 == c { print $3 }' "$MATRIX" | tail -1)
-		case $r in pass) r=pass ;; FAIL) r=FAIL ;; *) r=- ;; esac
-		printf " %-${#c}s" "$r"
-	done
-	echo
-done
-echo "# $(grep -c ' pass$' "$MATRIX") of $(grep -vc ' n/a$' "$MATRIX") cells pass"
+matrix_print "fault matrix (pass / FAIL / - not applicable)" \
+	"token calendars login pull-full pull-incr push revoke" \
+	"drop_before drop_after truncate invalid_json 500 503 429 403rate 403quota slow 503always dropalways 401expired 410 412 grant-revoked"
 
 done_testing
