@@ -14,8 +14,9 @@ on either side, events of another owner untouched, the base whole. After
 every run that exits 0 (and after each quiet round, which settles
 conflicts): both sides hold the same events, and no edit was lost but as
 the policy says: an edit or deletion that did not win appears in a record
-of the runs since. Prints its seed first; GCAL_SEED replays it (kills that
-strike by time can land elsewhere). Ends with one line of counts (JSON).
+of the runs since, unless both sides held it after some run (it was
+delivered, then edited over). Prints its seed first; GCAL_SEED replays
+it (kills that strike by time can land elsewhere). Ends with one line of counts (JSON).
 Standard library only.
 """
 import base64
@@ -187,6 +188,7 @@ class Model:
         self.ntok = 0
         self.ops = {}           # identity -> {"local": [...], "remote": [...]}
         self.outputs = ""       # records of the runs since the window opened
+        self.delivered = set()  # (identity, token) both sides held after a run
         self.foreign = {}       # id -> etag of events of another owner
         self.counts = {"steps": 0, "runs": 0, "quiet_rounds": 0, "ops": {},
                        "faults": {}, "checks": {}, "exit": {}}
@@ -271,6 +273,17 @@ class Model:
             r = self.rng.choice(live)
             self.recs.remove(r)
             self.note(self.ident(r), "local", None)
+            if r.get("recurrence"):
+                # a series deleted takes its instances with it, as
+                # delete_series notes on the remote side: the local side's
+                # last word on each is this deletion (seed 408663073: an
+                # instance edited locally, cancelled in Google, then its
+                # series deleted locally; no edit of it was overridden)
+                mid = self.ident(r)
+                for iid in sorted({self.ident(x) for x in self.recs
+                                   if x.get("recurringEventId") == mid} |
+                                  {i for i in self.ops if i.startswith(mid + "_")}):
+                    self.note(iid, "local", None)
             self.count("ops", "local_delete")
         else:
             masters = [r for r in live if r.get("recurrence")]
@@ -446,7 +459,35 @@ class Model:
         if os.environ.get("SYNC_MODEL_TRACE"):
             for line in text.splitlines() + self.last_err.splitlines():
                 self.trace("  | " + line[:4000])
+        self.note_delivered()
         return rc, text
+
+    def note_delivered(self):
+        """After any run: the edits both sides now hold were delivered.
+
+        A write a run made but could not confirm (a run killed or stopped
+        after gcal-push wrote, an --apply-cmd that applied some changes and
+        then failed, so they were reported failed, without the event) is
+        agreed silently by the next run, from the journal: "A write is
+        agreed when its side is seen to hold that ... otherwise on the next
+        run, which looks at each side before anything else" (gcal-sync(1),
+        The base and the journal).  No record of any run names it, yet
+        nothing was lost: a later edit on the side it reached is a change
+        on top of it, not an edit overriding it (seeds 484447553: G119
+        applied by a failing --apply-cmd, then edited locally; 243549352:
+        L126 pushed by a run stopped at 75, then edited in Google).  So an
+        edit once seen on both sides needs no record when a later one wins.
+        """
+        loc, rem = self.sides()
+        for ident in self.ops:
+            if loc.get(ident) != rem.get(ident):
+                continue
+            final = loc.get(ident)
+            ftok = None if final is None else ("cancelled" if final == ("cancelled",) else final[0])
+            if (ident, ftok) not in self.delivered:
+                self.delivered.add((ident, ftok))
+                if os.environ.get("SYNC_MODEL_TRACE"):
+                    self.trace("delivered %s %s" % (ident, ftok))
 
     def check_step(self):
         # the base is whole: every line an event with an id, one per id
@@ -526,12 +567,15 @@ class Model:
                 loser = last["remote"] if ftok == last["local"] else last["local"]
                 if loser == ftok:
                     continue  # both sides did the same: nobody lost
+                if (ident, loser) in self.delivered:
+                    continue  # it reached both sides, then was edited over
                 if loser is None or loser == "cancelled":
                     self.check("overridden_reported", ident in self.outputs, ident)
                 else:
                     self.check("overridden_reported", loser in self.outputs, loser)
         self.ops = {}
         self.outputs = ""
+        self.delivered = set()
 
     def quiet_round(self):
         """No faults, no new operations: the sides must come together."""
