@@ -655,8 +655,10 @@ event_writable(jv ev)
 	return out;
 }
 
-jv
-event_mark(jv ev, const char *owner, const char *key)
+/* ev with private extended property NAME set to VALUE, the objects on
+ * the way made when missing: the one way a mark is written. */
+static jv
+set_private_prop(jv ev, const char *name, const char *value)
 {
 	jv ep = json_get(ev, "extendedProperties"), priv;
 
@@ -669,30 +671,22 @@ event_mark(jv ev, const char *owner, const char *key)
 		jv_free(priv);
 		priv = jv_object();
 	}
-	priv = json_set_str(priv, EVENT_OWNER_PROP, owner);
-	if (key)
-		priv = json_set_str(priv, EVENT_KEY_PROP, key);
+	priv = json_set_str(priv, name, value);
 	ep = jv_object_set(ep, jv_string("private"), priv);
 	return jv_object_set(ev, jv_string("extendedProperties"), ep);
 }
 
 jv
+event_mark(jv ev, const char *owner, const char *key)
+{
+	ev = set_private_prop(ev, EVENT_OWNER_PROP, owner);
+	return key ? set_private_prop(ev, EVENT_KEY_PROP, key) : ev;
+}
+
+jv
 event_mark_json(jv ev, const char *keyjson)
 {
-	jv ep = json_get(ev, "extendedProperties"), priv;
-
-	if (jv_get_kind(ep) != JV_KIND_OBJECT) {
-		jv_free(ep);
-		ep = jv_object();
-	}
-	priv = json_get(ep, "private");
-	if (jv_get_kind(priv) != JV_KIND_OBJECT) {
-		jv_free(priv);
-		priv = jv_object();
-	}
-	priv = json_set_str(priv, EVENT_KEY_JSON_PROP, keyjson);
-	ep = jv_object_set(ep, jv_string("private"), priv);
-	return jv_object_set(ev, jv_string("extendedProperties"), ep);
+	return set_private_prop(ev, EVENT_KEY_JSON_PROP, keyjson);
 }
 
 /* local's attendees, each starting from what remote has for the same
