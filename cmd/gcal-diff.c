@@ -50,7 +50,7 @@ main(int argc, char *argv[])
 	const char *arg, *base = NULL, *key = NULL;
 	struct cli *c;
 	char *why;
-	int k, exit_code = 0, stdins;
+	int k, r, exit_code = 0, stdins;
 
 	cli_synopsis = synopsis;
 	c = cli_new(options, 0);
@@ -73,17 +73,12 @@ main(int argc, char *argv[])
 			base = arg;
 			break;
 		case OPT_PREFER:
-			if (strcmp(arg, "local") == 0)
-				d.prefer = DIFF_PREFER_LOCAL;
-			else if (strcmp(arg, "remote") == 0)
-				d.prefer = DIFF_PREFER_REMOTE;
-			else if (strcmp(arg, "newest") == 0)
-				d.prefer = DIFF_PREFER_NEWEST;
-			else {
+			if ((r = diff_prefer_parse(arg)) == -1) {
 				cli_free(c);
 				return usage_error("--prefer '%s': not local, remote "
 				    "or newest", arg);
 			}
+			d.prefer = r;
 			break;
 		case OPT_EXIT_CODE:
 			exit_code = 1;

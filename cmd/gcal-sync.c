@@ -1384,7 +1384,7 @@ main(int argc, char *argv[])
 	char *why, *lpath, *rpath, *bpath, *cpath, *t;
 	struct cli *c;
 	size_t counts[DIFF_NCOUNTS], i, nbase = 0;
-	int key, rc = 0, dry = 0, lock = -1, partial = 0, folded, status;
+	int key, r, rc = 0, dry = 0, lock = -1, partial = 0, folded, status;
 	int push_only = 0, has_side[2] = {0, 0};
 	FILE *fp;
 	jv prof = jv_invalid();
@@ -1414,15 +1414,10 @@ main(int argc, char *argv[])
 			owner = arg;
 			break;
 		case OPT_PREFER:
-			if (strcmp(arg, "local") == 0)
-				d.prefer = DIFF_PREFER_LOCAL;
-			else if (strcmp(arg, "remote") == 0)
-				d.prefer = DIFF_PREFER_REMOTE;
-			else if (strcmp(arg, "newest") == 0)
-				d.prefer = DIFF_PREFER_NEWEST;
-			else
+			if ((r = diff_prefer_parse(arg)) == -1)
 				errx(EX_USAGE, "--prefer '%s': not local, remote or "
 				    "newest", arg);
+			d.prefer = r;
 			break;
 		case OPT_MAX_DELETE:
 			parse_max_delete(arg);

@@ -668,6 +668,20 @@ load(struct diff *d, int s, const char *path)
 		st->r[i].ev = jv_invalid();
 }
 
+int
+diff_prefer_parse(const char *word)
+{
+	static const char *const names[] = {"local", "remote", "newest"};
+	static const enum diff_prefer policies[] = {DIFF_PREFER_LOCAL,
+	    DIFF_PREFER_REMOTE, DIFF_PREFER_NEWEST};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(word, names[i]) == 0)
+			return (int)policies[i];
+	return -1;
+}
+
 size_t
 diff_sets(const char *const *paths, int nsets, const struct diff_options *o,
     FILE *fp, size_t counts[DIFF_NCOUNTS])

@@ -16,6 +16,10 @@ enum diff_prefer {
 	DIFF_PREFER_NEWEST
 };
 
+/* The policy named by --prefer's argument (local, remote, newest), or
+ * -1 for any other word. */
+int diff_prefer_parse(const char *word);
+
 /* What counts[] holds after diff_sets. */
 enum { DIFF_INSERTS, DIFF_UPDATES, DIFF_DELETES, DIFF_CONFLICTS,
 	DIFF_NCOUNTS };
