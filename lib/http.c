@@ -27,6 +27,8 @@ static const char *const google_hosts[] = {
 	[HOST_OAUTH2] = "https://oauth2.googleapis.com",
 	[HOST_WWW] = "https://www.googleapis.com",
 	[HOST_OPENID] = "https://openidconnect.googleapis.com",
+	[HOST_MS_LOGIN] = "https://login.microsoftonline.com",
+	[HOST_MS_GRAPH] = "https://graph.microsoft.com",
 };
 
 struct secret {
@@ -278,35 +280,53 @@ url_problem(const char *u, int query_ok, int *loopback, int *https)
  * RFC 6750 5.3 ask for TLS) unless GCAL_INSECURE_HTTP=1 says it is
  * meant. NULL when unset. */
 static const char *
-endpoint(void)
+endpoint_named(const char *var, int *checked)
 {
-	static int checked;
-	const char *ep = getenv("GCAL_ENDPOINT"), *why, *ok;
+	const char *ep = getenv(var), *why, *ok;
 	int loopback, https;
 
 	if (ep == NULL || *ep == '\0')
 		return NULL;
-	if (checked)
+	if (*checked)
 		return ep;
 	if ((why = url_problem(ep, 0, &loopback, &https)) != NULL) {
 		/* quoted only when it is one line with no password in it */
 		if (strchr(ep, '@') != NULL || strpbrk(ep, "\n\r\t") != NULL)
-			errx(EX_USAGE, "$GCAL_ENDPOINT %s", why);
-		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': %s", ep, why);
+			errx(EX_USAGE, "$%s %s", var, why);
+		errx(EX_USAGE, "$%s '%s': %s", var, ep, why);
 	}
 	ok = getenv("GCAL_INSECURE_HTTP");
 	if (!https && !loopback && (ok == NULL || strcmp(ok, "1") != 0))
-		errx(EX_USAGE, "$GCAL_ENDPOINT '%s': plain http to a host that is "
+		errx(EX_USAGE, "$%s '%s': plain http to a host that is "
 		    "not this machine would send secrets in clear; use https, or "
-		    "set GCAL_INSECURE_HTTP=1", ep);
-	checked = 1;
+		    "set GCAL_INSECURE_HTTP=1", var, ep);
+	*checked = 1;
 	return ep;
+}
+
+static const char *
+endpoint(void)
+{
+	static int checked;
+
+	return endpoint_named("GCAL_ENDPOINT", &checked);
+}
+
+/* GCAL_GRAPH_ENDPOINT stands for both of Microsoft's hosts, with
+ * Microsoft's paths kept (DESIGN.md "Endpoints"). */
+static const char *
+graph_endpoint(void)
+{
+	static int checked;
+
+	return endpoint_named("GCAL_GRAPH_ENDPOINT", &checked);
 }
 
 void
 http_check_env(void)
 {
 	(void)endpoint();
+	(void)graph_endpoint();
 	(void)http_max_retries();
 	(void)http_timeout();
 	(void)http_max_body();
@@ -351,7 +371,8 @@ http_url_shown(const char *u)
 char *
 http_url(enum google_host host, const char *path)
 {
-	const char *ep = endpoint();
+	const char *ep = host == HOST_MS_LOGIN || host == HOST_MS_GRAPH ?
+	    graph_endpoint() : endpoint();
 	size_t n;
 
 	if (host == HOST_URL)

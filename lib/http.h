@@ -18,7 +18,9 @@ enum google_host {
 	HOST_ACCOUNTS, /* accounts.google.com: consent page */
 	HOST_OAUTH2,   /* oauth2.googleapis.com: token, revoke, tokeninfo */
 	HOST_WWW,      /* www.googleapis.com: Calendar API, batch */
-	HOST_OPENID    /* openidconnect.googleapis.com: userinfo */
+	HOST_OPENID,   /* openidconnect.googleapis.com: userinfo */
+	HOST_MS_LOGIN, /* login.microsoftonline.com: /{tenant}/oauth2/v2.0/... */
+	HOST_MS_GRAPH  /* graph.microsoft.com: /v1.0/... */
 };
 
 struct http_request {
@@ -48,8 +50,8 @@ struct http_response {
 	char *request;    /* "METHOD URL" as messages show it, or NULL */
 };
 
-/* The URL for path on a Google host, honouring GCAL_ENDPOINT; the
- * caller's. */
+/* The URL for path on a Google host, honouring GCAL_ENDPOINT (for
+ * Microsoft's two hosts, GCAL_GRAPH_ENDPOINT); the caller's. */
 char *http_url(enum google_host host, const char *path);
 
 /* Check the settings of the environment (GCAL_ENDPOINT, GCAL_RETRIES,
