@@ -1254,6 +1254,8 @@ http_do(const struct http_request *req, struct http_response *resp)
 	for (attempt = 1;; attempt++) {
 		response_reset(resp);
 		resp->attempts = attempt;
+		if (req->pacer && req->pacer->before)
+			req->pacer->before(req->pacer->arg);
 		t0 = now_ms();
 		nrequests++;
 		rc = perform(req, url, resp);
@@ -1267,7 +1269,10 @@ http_do(const struct http_request *req, struct http_response *resp)
 			else if (resp->status < 300 && req->want_json)
 				bad_json = 1;
 		}
-			trace(req, url, resp, rc, now_ms() - t0);
+		trace(req, url, resp, rc, now_ms() - t0);
+		if (req->pacer && req->pacer->after)
+			req->pacer->after(req->pacer->arg, rc == CURLE_OK ?
+			    resp->status : 0, resp->json);
 		if (rc == CURLE_OK) {
 			record_exchange(req->method, canon, req->body, req->body_len,
 			    resp);

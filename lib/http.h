@@ -23,6 +23,15 @@ enum google_host {
 	HOST_MS_GRAPH  /* graph.microsoft.com: /v1.0/... */
 };
 
+/* Told of every attempt of a request: before (it may wait) and after
+ * (with the answer's status and parsed body, borrowed; status 0 when no
+ * answer came). The quota governor is one. */
+struct http_pacer {
+	void (*before)(void *arg);
+	void (*after)(void *arg, long status, jv body);
+	void *arg;
+};
+
 struct http_request {
 	const char *method;
 	enum google_host host;
@@ -36,6 +45,7 @@ struct http_request {
 	int want_json;            /* a 2xx body that is not JSON is retried */
 	int raw_2xx;              /* a 2xx body is left for the caller to
 	                           * parse (and to judge): json stays invalid */
+	const struct http_pacer *pacer; /* or NULL */
 };
 
 struct http_response {

@@ -1,0 +1,59 @@
+/* stop: a test knob that ends a program at its Nth mutation point. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stop.h"
+
+static long stop_after = -2; /* -2: not read yet; -1: off */
+static long points;
+static int trace_fd = -2;
+
+static void
+stop_init(void)
+{
+	const char *s = getenv("GCAL_STOP_AFTER"), *t = getenv("GCAL_STOP_TRACE");
+	const char *why = NULL;
+
+	stop_after = -1;
+	if (s != NULL && *s != '\0') {
+		stop_after = strtonum(s, 1, 1L << 30, &why);
+		if (why != NULL) {
+			fprintf(stderr, "$GCAL_STOP_AFTER '%s': %s\n", s, why);
+			_exit(64);
+		}
+	}
+	trace_fd = -1;
+	if (t != NULL && *t != '\0')
+		trace_fd = open(t, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+int
+stop_armed(void)
+{
+	if (stop_after == -2)
+		stop_init();
+	return stop_after > 0 || trace_fd >= 0;
+}
+
+void
+stop_point(const char *what)
+{
+	char line[256];
+	int n;
+
+	if (!stop_armed())
+		return;
+	points++;
+	if (trace_fd >= 0) {
+		n = snprintf(line, sizeof(line), "%s %s\n", getprogname(), what);
+		if (n > 0)
+			(void)write(trace_fd, line, (size_t)n < sizeof(line) ?
+			    (size_t)n : sizeof(line) - 1);
+	}
+	if (stop_after > 0 && points == stop_after)
+		raise(SIGKILL);
+}
