@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import emu_core
 import emu_rrule
 from emu_core import (SCOPE_PREFIX as S, UTC, ApiError, Ev, Resp, b32hex_id, b64u, fail,
                       fault_error, fmt_local, gerr, jresp, not_found, now, parse_rfc3339,
@@ -982,6 +983,8 @@ def route(st, req, a, segs):
                 # not in the errors guide; see README "deviations"
                 bad('Cannot delete primary calendar.', reason='cannotDeletePrimaryCalendar')
             del st.cals[cal.id]
+            for h in emu_core.GONE_HOOKS:
+                h(st, cal)
             return Resp(204, b'', ctype=None)
         if m in ('PUT', 'PATCH'):
             check_scope(a, W_CALS, 'calendar.v3.Calendars.Update')

@@ -19,6 +19,8 @@ LOCK = threading.RLock()
 # fn(state, calendar) after each change of an event (emu_push);
 # fn(state) after each reset
 CHANGE_HOOKS = []
+# called as hook(st, cal) when a calendar is deleted
+GONE_HOOKS = []
 RESET_HOOKS = []
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_SECRET_FILE = os.path.join(HERE, '..', 'fixtures', 'client_secret.json')

@@ -165,6 +165,19 @@ def on_change(st, cal):
             _enqueue(st, ch, 'exists')
 
 
+def on_gone(st, cal):
+    """cal was deleted: its channels are told "not_exists" (guide, "Understand
+    the notification message format": the resource no longer exists), then
+    end, since nothing is left to watch."""
+    P = getattr(st, 'push', None)
+    if not P:
+        return
+    for ch in P['channels'].values():
+        if ch['cal'] == cal.id and live(ch):
+            _enqueue(st, ch, 'not_exists')
+            ch['gone'] = True
+
+
 def _enqueue(st, ch, state):
     P = st.push
     # numbers grow but are not consecutive (guide: X-Goog-Message-Number)
@@ -204,6 +217,8 @@ def _sender(st, P):
                 ch['pending'] = False
             if not live(ch) and state != 'sync':
                 continue
+            if ch.get('gone') and state == 'not_exists':
+                ch['stopped'] = True    # the last message of its channel
             hdrs = [('X-Goog-Channel-ID', ch['id']),
                     ('X-Goog-Channel-Expiration',
                      formatdate(ch['expiration'] / 1000.0, usegmt=True)),
@@ -283,4 +298,5 @@ def control(st, segs, m, body):
 
 
 emu_core.CHANGE_HOOKS.append(on_change)
+emu_core.GONE_HOOKS.append(on_gone)
 emu_core.RESET_HOOKS.append(reset)

@@ -286,6 +286,31 @@ ok "... not before the delay" test "$waited" -ge 250
 emu_ctl POST /_emu/push/config '{"delay_ms":0}' >/dev/null
 stop_runner
 
+# --- the watched calendar is deleted: Google says not_exists -----------------
+link_account g
+gcal-auth use -p g --create Doomed >"$T/use-g.out" 2>&1
+GCAL_ID=$(jq -r .id "$T/use-g.out")
+run gcal-watch start -p g --address "$URL"
+GID=$(jq -r .id "$OUT")
+sleep 0.3
+rm -f "$PUSH/dirty/g"
+GTOK=$(gcal-auth token -p g)
+curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $GTOK" \
+	"$EMU_URL/calendar/v3/calendars/$(printf %s "$GCAL_ID" | jq -sRr @uri)"
+i=0
+while :; do
+	push_log
+	jq -e --arg id "$GID" '[.log[] | select(.channel == $id and .state == "not_exists" and .status != null)] | length > 0' \
+		"$T/push.json" >/dev/null && break
+	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+done
+ok "a deleted calendar's channel gets not_exists, answered 200" jq_ok --arg id "$GID" \
+	'[.log[] | select(.channel == $id and .state == "not_exists" and .status == 200)] | length == 1' "$T/push.json"
+ok "... which marks the link for a pull (that finds the calendar gone)" test -e "$PUSH/dirty/g"
+ok "... and ends the channel at Google" jq_ok --arg id "$GID" '.channels[] | select(.id == $id) | .stopped' "$T/push.json"
+run gcal-pull -p g
+is "$rc" 65 "the pull of a link whose calendar is gone: bad data (65), Google's 404"
+
 # --- the link changes calendar, then is revoked ------------------------------
 OLD=$(jq -r '.channels[0].id' "$XDG_STATE_HOME/gcal/a/channel.json")
 gcal-auth use -p a --create Moved >"$T/use.out" 2>&1
