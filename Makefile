@@ -18,6 +18,11 @@ ifeq ($(SAN),1)
 B = build-san
 override CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+# TSAN=1 builds into build-tsan/ with ThreadSanitizer (make tsan).
+B = build-tsan
+override CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=thread
+override LDFLAGS += -fsanitize=thread
 else
 B = build
 endif
@@ -99,6 +104,15 @@ check: deps
 	$(Q)mandoc -Tlint -W warning $(MAN)
 	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
 
+# The thread rules of lib/ (the shared transport, the page read-ahead),
+# enforced by ThreadSanitizer: the unit tests and the pull tests built
+# into build-tsan/; any data race fails the run (TSAN_OPTIONS halt_on_error).
+TSAN_TESTS = tests/unit.t tests/t/pull.t
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory TSAN=1 all units
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" \
+		GCAL_BUILD=build-tsan prove $(PROVEFLAGS) $(TSAN_TESTS)
+
 # The model test of gcal-sync, long: tens of thousands of random steps
 # over many seeds (minutes), with the counts summed at the end.
 soak: deps
@@ -152,9 +166,9 @@ install: all
 	cp completions/functions/*.fish $(DESTDIR)$(FISHFUNCDIR)/
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
-.PHONY: all deps units check demo bench soak install clean
+.PHONY: all deps units check demo bench soak tsan install clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora
