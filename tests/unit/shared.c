@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -47,9 +48,21 @@ serve_conn(void *arg)
 		char body[300];
 		int blen = snprintf(body, sizeof(body), "{\"path\":\"%.*s\"}", len,
 		    in + 4);
-		int olen = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		char extra[128] = "HTTP/1.1 200 OK\r\nETag: \"e1\"\r\n";
+		if (len >= 5 && strncmp(in + 4, "/date", 5) == 0) {
+			/* Retry-After as an IMF-fixdate 100 s ahead */
+			time_t t = time(NULL) + 100;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(extra, sizeof(extra), "HTTP/1.1 503 Busy\r\n"
+			    "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		} else if (len >= 5 && strncmp(in + 4, "/secs", 5) == 0)
+			strlcpy(extra, "HTTP/1.1 429 Slow down\r\nRetry-After: 4\r\n",
+			    sizeof(extra));
+		int olen = snprintf(out, sizeof(out), "%s"
 		    "Content-Type: application/json\r\nContent-Length: %d\r\n"
-		    "\r\n%s", blen, body);
+		    "\r\n%s", extra, blen, body);
 		if (write_all(fd, out, (size_t)olen) == -1)
 			goto done;
 		atomic_fetch_add(&answered, 1);
@@ -209,11 +222,38 @@ test_refused(void)
 	http_shared_end();
 }
 
+/* Headers read off the final answer with curl_easy_header, Retry-After
+ * in both forms with CURLINFO_RETRY_AFTER. */
+static void
+test_headers(void)
+{
+	struct http_response resp;
+	char *url;
+	const char *const paths[] = {"/plain", "/secs", "/date"};
+	long want[] = {-1, 4, 100};
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		url = xasprintf("http://127.0.0.1:%d%s", port, paths[i]);
+		struct http_request req = {.method = "GET", .host = HOST_URL,
+		    .path = url};
+		ok(http_do(&req, &resp) == 0, "GET %s", paths[i]);
+		is_str(resp.content_type, "application/json", "... Content-Type");
+		ok(i == 0 ? resp.etag != NULL && strcmp(resp.etag, "\"e1\"") == 0 :
+		    resp.etag == NULL, "... ETag %s", resp.etag ? resp.etag : "none");
+		ok(resp.retry_after >= want[i] - 2 && resp.retry_after <= want[i],
+		    "... Retry-After %ld", resp.retry_after);
+		http_response_free(&resp);
+		free(url);
+	}
+}
+
 int
 main(void)
 {
 	setenv("GCAL_RETRIES", "0", 1);
 	server_start();
+	test_headers();
 	test_own_handles();
 	test_shared();
 	test_after_end();
