@@ -7,15 +7,17 @@
  * status), redact.c (the secrets registry), cassette.c (GCAL_RECORD /
  * GCAL_REPLAY), trace.c (-v), curl_load.c (libcurl, loaded on first use).
  *
- * Threads: every call here may be made from any thread at once. Each
- * thread has its own libcurl handle and its own http_error(); the
+ * Threads: every call here may be made from any thread at once. A
+ * request takes an idle libcurl handle (with its live connection) or
+ * makes one; each thread has its own http_error(); the handles, the
  * secrets, the cassette and the counters are shared under locks. A
  * process that runs many links calls http_shared_begin(N) once, before
  * its workers start: from then on every thread's http_do goes through
  * one libcurl multi handle (HTTP/2 streams where the server offers
  * them, else kept-alive connections, at most N per host), still
  * blocking its caller until the answer is in. http_shared_end() when
- * the workers are done. Without it, each thread keeps its own connection.
+ * the workers are done. Without it, each sender at once has a handle
+ * and a connection of its own.
  * The environment is read, never written: no thread may setenv(3). */
 #ifndef GCAL_HTTP_H
 #define GCAL_HTTP_H
@@ -167,8 +169,8 @@ int http_shared_begin(int max_in_flight);
  * idempotent. Call it before exit when workers may still be sending. */
 void http_shared_end(void);
 
-/* Free this thread's handle, the secrets and the cassette; idempotent.
- * Other threads' handles are freed as those threads end. */
+/* Free the handles, the secrets and the cassette, when no other thread
+ * is sending; idempotent. */
 void http_cleanup(void);
 
 #endif

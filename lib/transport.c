@@ -11,13 +11,21 @@
 #include "transport.h"
 #include "util.h"
 
-/* This thread's handle and error text. The key frees the handle of a
- * thread that ends (a fleet's workers, the page fetcher). */
-static _Thread_local CURL *curl;
-static _Thread_local char errbuf[CURL_ERROR_SIZE];
-static pthread_key_t handle_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+/* Idle handles, the most recently used first: a handle keeps its live
+ * connections (keep-alive), so the next request of any thread (the page
+ * fetcher after the token refresh of the main thread) reuses the warm
+ * one, and there are never more handles than senders at once. */
+struct handle {
+	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];
+	struct handle *next;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *idle;
 static atomic_long connects;
+/* libcurl's words for this thread's last failed transfer */
+static _Thread_local char last_errbuf[CURL_ERROR_SIZE];
 
 long
 http_connection_count(void)
@@ -25,46 +33,52 @@ http_connection_count(void)
 	return atomic_load(&connects);
 }
 
-static void
-handle_free(void *h)
+static struct handle *
+take(void)
 {
-	curl_easy_cleanup(h);
-}
+	struct handle *h;
 
-static void
-key_make(void)
-{
-	if (pthread_key_create(&handle_key, handle_free) != 0)
-		errx(EX_OSERR, "pthread_key_create");
-}
-
-static CURL *
-handle(void)
-{
-	if (curl != NULL)
-		return curl;
+	pthread_mutex_lock(&pool_lock);
+	if ((h = idle) != NULL)
+		idle = h->next;
+	pthread_mutex_unlock(&pool_lock);
+	if (h != NULL)
+		return h;
 	curl_load();
-	pthread_once(&key_once, key_make);
-	if ((curl = curl_easy_init()) == NULL)
+	h = xcalloc(1, sizeof(*h));
+	if ((h->curl = curl_easy_init()) == NULL)
 		errx(EX_SOFTWARE, "cannot start libcurl");
-	pthread_setspecific(handle_key, curl);
-	return curl;
+	return h;
+}
+
+static void
+give_back(struct handle *h)
+{
+	pthread_mutex_lock(&pool_lock);
+	h->next = idle;
+	idle = h;
+	pthread_mutex_unlock(&pool_lock);
 }
 
 void
 transport_cleanup(void)
 {
-	if (curl == NULL)
-		return;
-	pthread_setspecific(handle_key, NULL);
-	curl_easy_cleanup(curl);
-	curl = NULL;
+	struct handle *h;
+
+	pthread_mutex_lock(&pool_lock);
+	while ((h = idle) != NULL) {
+		idle = h->next;
+		curl_easy_cleanup(h->curl);
+		free(h);
+	}
+	pthread_mutex_unlock(&pool_lock);
 }
 
 const char *
 transport_error(int code)
 {
-	return errbuf[0] ? errbuf : curl_easy_strerror((CURLcode)code);
+	return last_errbuf[0] ? last_errbuf :
+	    curl_easy_strerror((CURLcode)code);
 }
 
 /* Where an answer's body goes. It is held whole in memory: past
@@ -151,8 +165,8 @@ headers_of(const struct http_request *req)
 }
 
 static void
-set_options(CURL *c, const struct http_request *req, const char *url,
-    struct sink *sk)
+set_options(CURL *c, char *errbuf, const struct http_request *req,
+    const char *url, struct sink *sk)
 {
 	const char *ca = getenv("CURL_CA_BUNDLE");
 
@@ -194,15 +208,16 @@ int
 transport_perform(const struct http_request *req, const char *url,
     struct http_response *resp)
 {
-	CURL *c = handle();
+	struct handle *hd = take();
+	CURL *c = hd->curl;
 	struct sink sk = {resp, (size_t)http_max_body()};
 	struct curl_slist *h = headers_of(req);
 	long n;
 	int rc;
 
 	curl_easy_reset(c); /* keeps live connections: keep-alive */
-	errbuf[0] = '\0';
-	set_options(c, req, url, &sk);
+	hd->errbuf[0] = '\0';
+	set_options(c, hd->errbuf, req, url, &sk);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if ((rc = shared_perform(c)) == -1)
 		rc = curl_easy_perform(c);
@@ -215,5 +230,7 @@ transport_perform(const struct http_request *req, const char *url,
 	for (struct curl_slist *p = h; p; p = p->next)
 		explicit_bzero(p->data, strlen(p->data));
 	curl_slist_free_all(h);
+	strlcpy(last_errbuf, hd->errbuf, sizeof(last_errbuf));
+	give_back(hd);
 	return rc;
 }

@@ -1,9 +1,10 @@
-/* transport: one transfer of a request on this thread's libcurl handle,
- * alone or handed to the shared multi handle (shared.h).
+/* transport: one transfer of a request on a libcurl handle, alone or
+ * handed to the shared multi handle (shared.h).
  *
- * Each thread has its own easy handle (freed when the thread ends, or by
- * transport_cleanup for the calling thread) and its own error text, so
- * any thread may send. Retries, tracing and fixtures are http.c's. */
+ * A transfer takes an idle handle (the last used, with its live
+ * connection) or makes one, and gives it back when done; each thread has
+ * its own error text. So any thread may send, with as many handles as
+ * senders at once. Retries, tracing and fixtures are http.c's. */
 #ifndef GCAL_TRANSPORT_H
 #define GCAL_TRANSPORT_H
 
@@ -15,7 +16,7 @@ int transport_perform(const struct http_request *req, const char *url,
     struct http_response *resp);
 /* libcurl's words for the last failure of this thread's transfer. */
 const char *transport_error(int code);
-/* Free this thread's handle; idempotent. */
+/* Free the idle handles (call it when no thread is sending); idempotent. */
 void transport_cleanup(void);
 
 #endif
