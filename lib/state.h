@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <jv.h>
 
+#include "state_lock.h"
+
 enum state_area {
 	STATE_CONFIG, /* $XDG_CONFIG_HOME/gcal */
 	STATE_STATE   /* $XDG_STATE_HOME/gcal */
@@ -58,18 +60,6 @@ int state_remove(const char *path);
 /* Remove a directory and everything in it, but for its entry named keep
  * (then the directory stays too; keep may be NULL). */
 int state_remove_tree(const char *dir, const char *keep);
-
-/* Take the profile's lock file NAME ("lock" for a whole run, "token.lock"
- * around a token refresh), waiting up to timeout seconds
- * (GCAL_LOCK_TIMEOUT overrides). Returns an fd for state_unlock, or -1
- * with a message printed and *status set: EX_TEMPFAIL when another run
- * still holds it, EX_CONFIG when it is a symbolic link, EX_SOFTWARE
- * when the lock file cannot be made. */
-int state_lock(const char *profile, const char *name, int timeout,
-    int *status);
-/* The same for any lock file path (made 0600, with its directory). */
-int state_lock_path(const char *path, int timeout, int *status);
-void state_unlock(int fd);
 
 /* The profile's profile.json (an object), or invalid with errno ENOENT
  * when the profile does not exist, another errno when it is damaged. */
