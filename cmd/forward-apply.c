@@ -21,6 +21,7 @@
 #include "json.h"
 #include "phone.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 #include "zone.h"
 
@@ -160,97 +161,146 @@ wait_exec(pid_t pid, int *status)
 	return 0;
 }
 
-/* CMD split on blanks, then EXT and the targets: argv, never a shell. */
-static int
-apply_exec(const struct run *r, jv rec, char **why)
+/* An argv or environment being built: the strings it owns are freed
+ * with it, the borrowed ones (words of CMD, environ) are not. */
+struct strv {
+	char **v;
+	size_t n;
+	char **owned;
+	size_t nowned;
+};
+
+static void
+strv_add(struct strv *s, char *str, int own)
+{
+	s->v = xreallocarray(s->v, s->n + 2, sizeof(*s->v));
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+	if (own) {
+		s->owned = xreallocarray(s->owned, s->nowned + 1, sizeof(*s->owned));
+		s->owned[s->nowned++] = str;
+	}
+}
+
+static void
+strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nowned; i++)
+		free(s->owned[i]);
+	free(s->owned);
+	free(s->v);
+}
+
+/* CMD split on blanks (words cuts in place), then EXT and the targets:
+ * argv, never a shell. */
+static void
+exec_argv(struct strv *argv, char *words, const char *ext, jv to)
+{
+	char *w;
+	int i, n = jv_array_length(jv_copy(to));
+
+	while ((w = strsep(&words, " \t")) != NULL)
+		if (*w != '\0')
+			strv_add(argv, w, 0);
+	strv_add(argv, (char *)ext, 0);
+	for (i = 0; i < n; i++) {
+		jv t = jv_array_get(jv_copy(to), i);
+
+		strv_add(argv, xstrdup(jv_string_value(t)), 1);
+		jv_free(t);
+	}
+}
+
+/* Our environment without any GCAL_EXTENSION, GCAL_TARGETS, GCAL_FROM
+ * or GCAL_TRANSITION it had, and then ours: forward-apply(1), --exec. */
+static void
+exec_envp(struct strv *envp, const char *ext, jv rec)
 {
 	static const char *const ours[] = {"GCAL_EXTENSION=", "GCAL_TARGETS=",
 	    "GCAL_FROM=", "GCAL_TRANSITION=", NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	char **argv = NULL, **envp = NULL, *words, *w, *save, *targets, *from;
-	char *dump;
-	jv to = json_get(rec, "to"), old = json_get(rec, "from");
-	size_t na = 0, ne = 0, i, k;
-	int n, status, rc, skip;
-	pid_t pid;
+	jv to = json_get(rec, "to"), from = json_get(rec, "from");
+	char *s;
+	size_t i, k;
+	int skip;
 
-	words = xstrdup(r->exec);
-	for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		argv = xreallocarray(argv, na + 1, sizeof(*argv));
-		argv[na++] = w;
-	}
-	n = jv_array_length(jv_copy(to));
-	argv = xreallocarray(argv, na + (size_t)n + 2, sizeof(*argv));
-	argv[na++] = (char *)r->ext;
-	for (i = 0; i < (size_t)n; i++) {
-		jv t = jv_array_get(jv_copy(to), (int)i);
-
-		argv[na++] = xstrdup(jv_string_value(t));
-		jv_free(t);
-	}
-	argv[na] = NULL;
-
-	for (i = 0; environ[i]; i++)
-		;
-	envp = xcalloc(i + 5, sizeof(*envp));
 	for (i = 0; environ[i]; i++) {
 		for (skip = 0, k = 0; ours[k] && !skip; k++)
 			skip = strncmp(environ[i], ours[k], strlen(ours[k])) == 0;
 		if (!skip)
-			envp[ne++] = environ[i];
+			strv_add(envp, environ[i], 0);
 	}
-	targets = joined(to, " ");
-	from = joined(old, " ");
-	envp[ne++] = env_entry("GCAL_EXTENSION", r->ext);
-	envp[ne++] = env_entry("GCAL_TARGETS", targets);
-	envp[ne++] = env_entry("GCAL_FROM", from);
-	dump = json_dump(jv_copy(rec));
-	envp[ne++] = env_entry("GCAL_TRANSITION", dump);
-	free(dump);
-	envp[ne] = NULL;
+	strv_add(envp, env_entry("GCAL_EXTENSION", ext), 1);
+	s = joined(to, " ");
+	strv_add(envp, env_entry("GCAL_TARGETS", s), 1);
+	free(s);
+	s = joined(from, " ");
+	strv_add(envp, env_entry("GCAL_FROM", s), 1);
+	free(s);
+	s = json_dump(jv_copy(rec));
+	strv_add(envp, env_entry("GCAL_TRANSITION", s), 1);
+	free(s);
+	jv_free(to);
+	jv_free(from);
+}
 
-	/* the command's output is not ours: stdout carries only records */
+/* Start argv in a process group of its own (to be stopped whole:
+ * wait_exec), stdin from /dev/null and stdout to our stderr (stdout
+ * carries only records). 0 or an errno. */
+static int
+spawn_exec(char *const *argv, char *const *envp, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	int rc;
+
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	/* a process group of its own, to be stopped whole (wait_exec) */
 	posix_spawnattr_init(&sa);
 	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&sa, 0);
 	fflush(stdout);
-	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, envp);
+	rc = posix_spawnp(pid, argv[0], &fa, &sa, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&sa);
-	if (rc != 0) {
-		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
+	return rc;
+}
+
+/* The --exec backend: CMD EXT TARGET... with the transition in the
+ * environment. 0 once it exited 0. */
+static int
+apply_exec(const struct run *r, jv rec, char **why)
+{
+	struct strv argv = {0}, envp = {0};
+	char *words = xstrdup(r->exec);
+	jv to = json_get(rec, "to");
+	int status, rc;
+	pid_t pid;
+
+	exec_argv(&argv, words, r->ext, to);
+	exec_envp(&envp, r->ext, rec);
+	if ((rc = spawn_exec(argv.v, envp.v, &pid)) != 0) {
+		*why = xasprintf("--exec '%s': %s", argv.v[0], strerror(rc));
 		rc = EX_UNAVAILABLE;
 	} else if (wait_exec(pid, &status) == -1) {
 		*why = xasprintf("--exec '%s': still running after %ld s (GCAL_TIMEOUT), "
-		    "stopped", argv[0], http_timeout());
+		    "stopped", argv.v[0], http_timeout());
 		rc = EX_TEMPFAIL;
-	} else {
-		rc = 0;
-		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			*why = xasprintf("--exec '%s': exited with status %d", argv[0],
-			    WEXITSTATUS(status));
-		else if (WIFSIGNALED(status))
-			*why = xasprintf("--exec '%s': killed by signal %d", argv[0],
-			    WTERMSIG(status));
-		if (*why)
-			rc = EX_UNAVAILABLE;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		*why = xasprintf("--exec '%s': exited with status %d", argv.v[0],
+		    WEXITSTATUS(status));
+		rc = EX_UNAVAILABLE;
+	} else if (WIFSIGNALED(status)) {
+		*why = xasprintf("--exec '%s': killed by signal %d", argv.v[0],
+		    WTERMSIG(status));
+		rc = EX_UNAVAILABLE;
 	}
-	for (i = ne - 4; i < ne; i++)
-		free(envp[i]);
-	free(envp);
-	for (i = na - (size_t)n; i < na; i++)
-		free(argv[i]);
-	free(argv);
+	strv_free(&argv);
+	strv_free(&envp);
 	free(words);
-	free(targets);
-	free(from);
 	jv_free(to);
-	jv_free(old);
 	return rc;
 }
 
@@ -391,9 +441,10 @@ apply(const struct run *r, const char *state)
 	errno = 0;
 	from = forward_state_read(state);
 	if (!jv_is_valid(from)) {
-		/* a file that cannot be read is 66, one that is not ours 65 */
+		/* a file that cannot be read is 66, a newer gcal's 78, one
+		 * that is not ours 65 */
 		rc = errno == EISDIR || errno == EACCES || errno == EIO ?
-		    EX_NOINPUT : EX_DATAERR;
+		    EX_NOINPUT : errno == ENOTSUP ? EX_CONFIG : EX_DATAERR;
 		why = json_error_text(from);
 		from = jv_invalid();
 		warnx("'%s': %s", state, why);
@@ -418,6 +469,8 @@ apply(const struct run *r, const char *state)
 		goto out;
 	}
 	rc = r->exec ? apply_exec(r, rec, &why) : apply_post(r, rec, &why);
+	/* the telephone system has it, the state not yet */
+	stop_point(r->exec ? "exec" : "post");
 	if (rc != 0) {
 		warnx("extension %s: %s", r->ext, why);
 		rec = json_set_str(rec, "error", why);
@@ -426,7 +479,7 @@ apply(const struct run *r, const char *state)
 	}
 	rec = json_set_str(rec, "result", "applied");
 	/* only now: a failed backend call is tried again by the next run */
-	if (state_write_json(state, jv_copy(rec)) == -1) {
+	if (state_write_kind(state, STATE_FORWARD, jv_copy(rec)) == -1) {
 		warn("'%s': the forward is applied, but not recorded", state);
 		rc = EX_SOFTWARE;
 	}

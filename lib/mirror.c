@@ -107,6 +107,15 @@ mirror_open(const char *profile, const char *calendar, int expand)
 	if (!jv_is_valid(m->state) && errno == ENOENT) {
 		jv_free(m->state);
 		m->state = jv_object();
+	} else if (!jv_is_valid(m->state) && errno == ENOTSUP) {
+		/* a newer gcal's: never to be pulled over (state.h) */
+		char *why = state_error(m->state_file, m->state);
+
+		m->state = jv_invalid();
+		warnx("%s", why);
+		free(why);
+		mirror_close(m);
+		return NULL;
 	} else if (jv_get_kind(m->state) != JV_KIND_OBJECT ||
 	    json_str(m->state, "mirror") == NULL) {
 		warnx("'%s': damaged sync state; remove it to pull in full",

@@ -169,12 +169,21 @@ watch_load(const char *profile, int *rc)
 		return jv_object_set(json_set_str(jv_object(), "profile", profile),
 		    jv_string("channels"), jv_array());
 	}
+	if (!jv_is_valid(v) && saved == ENOTSUP) {
+		/* a newer gcal's channels: not to be dropped (state.h) */
+		char *why = state_error(path, v);
+
+		warnx("%s", why);
+		free(why);
+		free(path);
+		*rc = EX_CONFIG;
+		return jv_invalid();
+	}
 	chs = jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT ?
 	    json_get(v, "channels") : jv_null();
-	if (jv_get_kind(chs) != JV_KIND_ARRAY ||
-	    json_num(v, "version", 0) != WATCH_FORMAT) {
-		warnx("'%s': not a channel file of format version %d (remove it "
-		    "and run gcal-watch start again)", path, WATCH_FORMAT);
+	if (jv_get_kind(chs) != JV_KIND_ARRAY) {
+		warnx("'%s': not a channel file (remove it and run gcal-watch "
+		    "start again)", path);
 		jv_free(chs);
 		jv_free(v);
 		free(path);
@@ -202,8 +211,7 @@ watch_save(const char *profile, jv v)
 		jv_free(v);
 		r = state_remove(path);
 	} else {
-		v = jv_object_set(v, jv_string("version"), jv_number(WATCH_FORMAT));
-		r = state_write_json(path, v);
+		r = state_write_kind(path, STATE_CHANNEL, v);
 	}
 	if (r == -1) {
 		warn("'%s'", path);
@@ -231,7 +239,7 @@ register_channel(const char *profile, const char *id, const char *token,
 	    "token", token);
 	if (resource_id)
 		rec = json_set_str(rec, "resourceId", resource_id);
-	rc = state_write_json(path, rec);
+	rc = state_write_kind(path, STATE_RECEIVER, rec);
 	if (rc == -1)
 		warn("'%s'", path);
 	free(path);
