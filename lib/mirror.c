@@ -13,6 +13,7 @@
 #include "json.h"
 #include "mirror.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 struct mirror {
@@ -498,6 +499,8 @@ close_out(FILE *fp, const char *path)
 		warn("'%s'", path);
 		return -1;
 	}
+	/* a mirror or journal file that no state.json names yet */
+	stop_point(strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "json.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 #include "watch.h"
 
@@ -319,6 +320,7 @@ watch_create(struct calendar_api *api, const char *profile,
 	path = xasprintf("/calendar/v3/calendars/%s/events/watch", cal);
 	what = xasprintf("watch calendar '%s'", calendar);
 	rc = calendar_call(api, "POST", path, body, NULL, &resp);
+	stop_point("watch"); /* Google may have a channel we do not know */
 	if (rc == 0 && resp.status != 200)
 		rc = calendar_failure(&resp, what);
 	if (rc == 0) {
@@ -377,6 +379,7 @@ watch_stop_channel(struct calendar_api *api, jv ch)
 	what = xasprintf("stop channel '%s'", id);
 	rc = calendar_call(api, "POST", "/calendar/v3/channels/stop", body, NULL,
 	    &resp);
+	stop_point("stop");
 	/* 404: expired or stopped before; Google knows it no more */
 	if (rc == 0 && resp.status != 204 && resp.status != 200 &&
 	    resp.status != 404)
