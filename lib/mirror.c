@@ -116,6 +116,7 @@ mirror_open(const char *profile, const char *calendar, int expand)
 		warnx("%s", why);
 		free(why);
 		mirror_close(m);
+		errno = ENOTSUP;
 		return NULL;
 	} else if (jv_get_kind(m->state) != JV_KIND_OBJECT ||
 	    json_str(m->state, "mirror") == NULL) {
