@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -201,28 +202,6 @@ watch_load(const char *profile, int *rc)
 	return v;
 }
 
-int
-watch_save(const char *profile, jv v)
-{
-	char *path = channel_json_path(profile);
-	jv chs = json_get(v, "channels");
-	int rc = 0, r;
-
-	if (jv_get_kind(chs) != JV_KIND_ARRAY || jv_array_length(jv_copy(chs)) == 0) {
-		jv_free(v);
-		r = state_remove(path);
-	} else {
-		r = state_write_kind(path, STATE_CHANNEL, v);
-	}
-	if (r == -1) {
-		warn("'%s'", path);
-		rc = EX_SOFTWARE;
-	}
-	jv_free(chs);
-	free(path);
-	return rc;
-}
-
 /* The receiver's record of a channel: PUSH/channels/ID. */
 static int
 register_channel(const char *profile, const char *id, const char *token,
@@ -261,6 +240,77 @@ unregister_channel(const char *id)
 	state_remove(seen);
 	free(seen);
 	free(path);
+}
+
+/* Is id one of the channels chs (borrowed)? */
+static int
+named(jv chs, const char *id)
+{
+	int found = 0;
+
+	jv_array_foreach(chs, i, ch) {
+		found |= json_str(ch, "id") && strcmp(json_str(ch, "id"), id) == 0;
+		jv_free(ch);
+	}
+	return found;
+}
+
+/* The receiver's records of the profile's channels that chs (borrowed)
+ * does not name: left by a run killed between registering a channel
+ * and keeping it in channel.json. Its channel, if Google made it, is
+ * answered 404 from now on and expires by itself, as with stop --force.
+ * The profile's watch.lock keeps another run's new channel out of
+ * reach. */
+static void
+prune_records(const char *profile, jv chs)
+{
+	char *dir = watch_push_path("channels", NULL), *path;
+	const char *who;
+	struct dirent *de;
+	DIR *d;
+	jv rec;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!watch_valid_id(de->d_name) || named(chs, de->d_name))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		rec = state_read_kind(path, STATE_RECEIVER);
+		who = json_str(rec, "profile");
+		if (who && strcmp(who, profile) == 0)
+			unregister_channel(de->d_name);
+		jv_free(rec);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
+int
+watch_save(const char *profile, jv v)
+{
+	char *path = channel_json_path(profile);
+	jv chs = json_get(v, "channels");
+	int rc = 0, r;
+
+	if (jv_get_kind(chs) != JV_KIND_ARRAY || jv_array_length(jv_copy(chs)) == 0) {
+		jv_free(v);
+		r = state_remove(path);
+	} else {
+		r = state_write_kind(path, STATE_CHANNEL, v);
+	}
+	if (r == -1) {
+		warn("'%s'", path);
+		rc = EX_SOFTWARE;
+	}
+	if (rc == 0)
+		prune_records(profile, chs);
+	jv_free(chs);
+	free(path);
+	return rc;
 }
 
 static void

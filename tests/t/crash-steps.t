@@ -35,6 +35,11 @@ strays() {
 	find "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" -name '*.new' | wc -l | tr -d ' '
 }
 
+# point N TRACE: the Nth point of TRACE, its channel ids (random) as ID
+point() {
+	sed -n "${1}{s/gcal-[0-9a-f]\{32\}/ID/g;p;}" "$2"
+}
+
 # steps NAME: the scenario NAME_setup (the world before the run),
 # NAME_run (the run, status in $rc) and NAME_state (what a user would
 # check after it), at every point of the run. killed: the status a
@@ -45,15 +50,15 @@ steps() {
 	traced "$T/trace" "${_s}_run"
 	want="rc $rc, $(${_s}_state)"
 	_p=$(wc -l <"$T/trace" | tr -d ' ')
-	ok "$_s: a run of $_p mutation points ($(cut -d' ' -f2 "$T/trace" | sort -u | tr '\n' ' '))" \
+	ok "$_s: a run of $_p mutation points ($(sed 's/gcal-[0-9a-f]\{32\}/ID/' "$T/trace" | cut -d' ' -f2 | sort -u | tr '\n' ' '))" \
 		test "$_p" -ge "${min_points:-2}"
 	_i=1
 	while [ "$_i" -le "$_p" ]; do
-		_what=$(sed -n "${_i}p" "$T/trace")
+		_what=$(point "$_i" "$T/trace")
 		"${_s}_setup" || { fail "$_s $_i: set up"; _i=$((_i + 1)); continue; }
 		stopped "$_i" "$T/trace.$_i" "${_s}_run"
 		_rc=$rc
-		_at=$(sed -n "${_i}p" "$T/trace.$_i")
+		_at=$(point "$_i" "$T/trace.$_i")
 		"${_s}_run"
 		got="rc $rc, $(${_s}_state)"
 		if [ "$_at" = "$_what" ] && { [ -z "$killed" ] || [ "$_rc" = "$killed" ]; } &&
@@ -220,5 +225,32 @@ sync_state() {
 }
 killed=
 steps sync
+
+# --- gcal-watch: a channel started, its record for the receiver ------------
+GCAL_PUSH_DIR=$T/push
+export GCAL_PUSH_DIR
+emu_ctl POST /_emu/push/config '{"allow_http":true}' >/dev/null
+watch_setup() {
+	run gcal-watch stop
+	[ "$rc" = 0 ]
+}
+watch_run() {
+	run gcal-watch start --address http://127.0.0.1:9/notify --ttl 3600
+}
+# our channels: each live at Google, each with its record for the receiver
+watch_state() {
+	emu_ctl GET /_emu/push >"$T/wpush"
+	_ids=$(jq -r '.channels[].id' "$XDG_STATE_HOME/gcal/default/channel.json" 2>/dev/null)
+	_live=0 _rec=0
+	for _id in $_ids; do
+		jq -e --arg id "$_id" '.channels[] | select(.id == $id and (.stopped | not))' "$T/wpush" >/dev/null &&
+			_live=$((_live + 1))
+		[ -f "$GCAL_PUSH_DIR/channels/$_id" ] && _rec=$((_rec + 1))
+	done
+	echo "channels $(echo $_ids | wc -w | tr -d ' '), live $_live, records $_rec," \
+		"strays $(strays) $(ls "$GCAL_PUSH_DIR/channels" | wc -l | tr -d ' ')"
+}
+killed=137
+steps watch
 
 done_testing
