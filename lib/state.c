@@ -488,8 +488,11 @@ state_remove_tree(const char *dir, const char *keep)
 		p = xasprintf("%s/%s", dir, de->d_name);
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			rc |= state_remove_tree(p, NULL);
-		else if (unlink(p) == -1 && errno != ENOENT)
-			rc = -1;
+		else if (unlink(p) == -1) {
+			if (errno != ENOENT)
+				rc = -1;
+		} else
+			stop_point(de->d_name);
 		free(p);
 	}
 	closedir(d);

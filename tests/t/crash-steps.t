@@ -45,31 +45,31 @@ point() {
 # check after it), at every point of the run. killed: the status a
 # stopped run must end with ("" for a run whose point may be a child's).
 steps() {
-	_s=$1
-	"${_s}_setup" || { fail "$_s: set up"; return; }
-	traced "$T/trace" "${_s}_run"
-	want="rc $rc, $(${_s}_state)"
-	_p=$(wc -l <"$T/trace" | tr -d ' ')
-	ok "$_s: a run of $_p mutation points ($(sed 's/gcal-[0-9a-f]\{32\}/ID/' "$T/trace" | cut -d' ' -f2 | sort -u | tr '\n' ' '))" \
-		test "$_p" -ge "${min_points:-2}"
-	_i=1
-	while [ "$_i" -le "$_p" ]; do
-		_what=$(point "$_i" "$T/trace")
-		"${_s}_setup" || { fail "$_s $_i: set up"; _i=$((_i + 1)); continue; }
-		stopped "$_i" "$T/trace.$_i" "${_s}_run"
-		_rc=$rc
-		_at=$(point "$_i" "$T/trace.$_i")
-		"${_s}_run"
-		got="rc $rc, $(${_s}_state)"
-		if [ "$_at" = "$_what" ] && { [ -z "$killed" ] || [ "$_rc" = "$killed" ]; } &&
+	_k_s=$1
+	"${_k_s}_setup" || { fail "$_k_s: set up"; return; }
+	traced "$T/trace" "${_k_s}_run"
+	want="rc $rc, $(${_k_s}_state)"
+	_k_p=$(wc -l <"$T/trace" | tr -d ' ')
+	ok "$_k_s: a run of $_k_p mutation points ($(sed 's/gcal-[0-9a-f]\{32\}/ID/' "$T/trace" | cut -d' ' -f2 | sort -u | tr '\n' ' '))" \
+		test "$_k_p" -ge "${min_points:-2}"
+	_k_i=1
+	while [ "$_k_i" -le "$_k_p" ]; do
+		_k_what=$(point "$_k_i" "$T/trace")
+		"${_k_s}_setup" || { fail "$_k_s $_k_i: set up"; _k_i=$((_k_i + 1)); continue; }
+		stopped "$_k_i" "$T/trace.$_k_i" "${_k_s}_run"
+		_k_rc=$rc
+		_k_at=$(point "$_k_i" "$T/trace.$_k_i")
+		"${_k_s}_run"
+		got="rc $rc, $(${_k_s}_state)"
+		if [ "$_k_at" = "$_k_what" ] && { [ -z "$killed" ] || [ "$_k_rc" = "$killed" ]; } &&
 			[ "$got" = "$want" ]; then
-			pass "$_s: stopped at point $_i ($_what), the next run ends as an unstopped one"
+			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
 		else
-			fail "$_s: stopped at point $_i ($_what), the next run ends as an unstopped one"
+			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
 			printf '#   stopped at: %s (status %s)\n#   got:  %s\n#   want: %s\n' \
-				"$_at" "$_rc" "$got" "$want"
+				"$_k_at" "$_k_rc" "$got" "$want"
 		fi
-		_i=$((_i + 1))
+		_k_i=$((_k_i + 1))
 	done
 }
 killed=137
@@ -252,5 +252,24 @@ watch_state() {
 }
 killed=137
 steps watch
+
+# --- gcal-revoke: last, as it ends the account's grant for every profile ---
+run gcal-revoke
+revoke_setup() {
+	run link_account rv
+	[ "$rc" = 0 ] && mkdir -p "$XDG_STATE_HOME/gcal/rv/sync"
+}
+revoke_run() {
+	run gcal-revoke -p rv
+}
+# nothing of the link is left here, and Google holds no live grant
+revoke_state() {
+	run gcal-auth token -p rv
+	_t=$rc
+	run gcal-auth status -p rv
+	echo "token $_t, linked $(jq -r .linked "$OUT"), files $(ls "$XDG_STATE_HOME/gcal/rv" | grep -v lock | tr '\n' ' ')," \
+		"live grants $(emu_ctl GET /_emu/grants | jq '[.[] | select(.revoked | not)] | length'), strays $(strays)"
+}
+steps revoke
 
 done_testing
