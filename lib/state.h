@@ -1,12 +1,13 @@
-/* state: XDG directories, profiles, atomic 0600 files, per-profile locks.
+/* state: our files: where they lie, written atomically, of which format.
  *
- * Layout (DESIGN.md "Files"):
+ * The lock files are state_lock.h's. Layout (DESIGN.md "Files"):
  *   $XDG_CONFIG_HOME/gcal/client_secret.json   the OAuth client (0600)
  *   $XDG_CONFIG_HOME/gcal/PROFILE/profile.json  account, scopes, calendar
  *   $XDG_STATE_HOME/gcal/PROFILE/token.json     tokens (0600)
  *   $XDG_STATE_HOME/gcal/PROFILE/lock           held for a whole run
  *   $XDG_STATE_HOME/gcal/PROFILE/token.lock     held around a refresh
- * Directories are 0700, files 0600, written as FILE.new + fsync + rename. */
+ * Directories are 0700, files 0600, written as FILE.new + fsync + rename;
+ * each JSON file of ours carries its format version (enum state_kind). */
 #ifndef GCAL_STATE_H
 #define GCAL_STATE_H
 
