@@ -116,9 +116,10 @@ state_kind_of(const char *path)
 		if (top[a] == NULL && (top[a] = area_dir_or_null(kinds[k].area)) == NULL)
 			continue;
 		n = strlen(top[a]);
+		if (strncmp(path, top[a], n) != 0 || path[n] != '/')
+			continue;
 		rel = path + n + 1;
-		if (strncmp(path, top[a], n) == 0 && path[n] == '/' &&
-		    fnmatch(kinds[k].where, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
+		if (fnmatch(kinds[k].where, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
 			break;
 	}
 	free(top[0]);
