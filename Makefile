@@ -38,6 +38,7 @@ PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-s
 PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch provider stop readahead
+LIBOBJS += state_lock child
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

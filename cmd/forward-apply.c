@@ -5,10 +5,7 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +17,9 @@
 #include "http.h"
 #include "json.h"
 #include "phone.h"
+#include "child.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 #include "zone.h"
 
@@ -113,144 +112,90 @@ env_entry(const char *name, const char *value)
 	return xasprintf("%s=%s", name, value);
 }
 
-/* Wait for the --exec command at most $GCAL_TIMEOUT seconds, as for a
- * request: a hung backend must not hold the lock (and every later cron
- * run) for ever. The command runs in a process group of its own; past
- * the time the whole group gets SIGTERM, and SIGKILL once the command
- * has gone or a grace period later, as timeout(1) --kill-after does: a
- * child the command left behind must not apply the old forward later,
- * while the state says the new one. The command is reaped only after
- * the group's SIGKILL, so its id (the group's) cannot have been reused.
- * 0 with *status, or -1 when it was stopped. */
-#define EXEC_GRACE_MS 2000
-
-static int
-wait_exec(pid_t pid, int *status)
+/* CMD split on blanks (words cuts in place), then EXT and the targets:
+ * argv, never a shell. */
+static void
+exec_argv(struct child_strv *argv, char *words, const char *ext, jv to)
 {
-	long long deadline = now_ms() + http_timeout() * 1000;
-	useconds_t nap = 1000;
-	int stopping = 0;
-	siginfo_t si;
+	char *w;
+	int i, n = jv_array_length(jv_copy(to));
 
-	for (;;) {
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 &&
-		    errno != EINTR)
-			return -1;
-		if (si.si_pid == pid && !stopping)
-			break;
-		if (stopping && (si.si_pid == pid || now_ms() >= deadline)) {
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
-				;
-			return -1;
-		}
-		if (!stopping && now_ms() >= deadline) {
-			kill(-pid, SIGTERM);
-			deadline = now_ms() + EXEC_GRACE_MS;
-			stopping = 1;
-		}
-		usleep(nap);
-		if (nap < 50000)
-			nap *= 2; /* a quick command is seen at once */
+	while ((w = strsep(&words, " \t")) != NULL)
+		if (*w != '\0')
+			child_strv_add(argv, w, 0);
+	child_strv_add(argv, (char *)ext, 0);
+	for (i = 0; i < n; i++) {
+		jv t = jv_array_get(jv_copy(to), i);
+
+		child_strv_add(argv, xstrdup(jv_string_value(t)), 1);
+		jv_free(t);
 	}
-	while (waitpid(pid, status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
 }
 
-/* CMD split on blanks, then EXT and the targets: argv, never a shell. */
-static int
-apply_exec(const struct run *r, jv rec, char **why)
+/* Our environment without any GCAL_EXTENSION, GCAL_TARGETS, GCAL_FROM
+ * or GCAL_TRANSITION it had, and then ours: forward-apply(1), --exec. */
+static void
+exec_envp(struct child_strv *envp, const char *ext, jv rec)
 {
 	static const char *const ours[] = {"GCAL_EXTENSION=", "GCAL_TARGETS=",
 	    "GCAL_FROM=", "GCAL_TRANSITION=", NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	char **argv = NULL, **envp = NULL, *words, *w, *save, *targets, *from;
-	char *dump;
-	jv to = json_get(rec, "to"), old = json_get(rec, "from");
-	size_t na = 0, ne = 0, i, k;
-	int n, status, rc, skip;
-	pid_t pid;
+	jv to = json_get(rec, "to"), from = json_get(rec, "from");
+	char *s;
+	size_t i, k;
+	int skip;
 
-	words = xstrdup(r->exec);
-	for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		argv = xreallocarray(argv, na + 1, sizeof(*argv));
-		argv[na++] = w;
-	}
-	n = jv_array_length(jv_copy(to));
-	argv = xreallocarray(argv, na + (size_t)n + 2, sizeof(*argv));
-	argv[na++] = (char *)r->ext;
-	for (i = 0; i < (size_t)n; i++) {
-		jv t = jv_array_get(jv_copy(to), (int)i);
-
-		argv[na++] = xstrdup(jv_string_value(t));
-		jv_free(t);
-	}
-	argv[na] = NULL;
-
-	for (i = 0; environ[i]; i++)
-		;
-	envp = xcalloc(i + 5, sizeof(*envp));
 	for (i = 0; environ[i]; i++) {
 		for (skip = 0, k = 0; ours[k] && !skip; k++)
 			skip = strncmp(environ[i], ours[k], strlen(ours[k])) == 0;
 		if (!skip)
-			envp[ne++] = environ[i];
+			child_strv_add(envp, environ[i], 0);
 	}
-	targets = joined(to, " ");
-	from = joined(old, " ");
-	envp[ne++] = env_entry("GCAL_EXTENSION", r->ext);
-	envp[ne++] = env_entry("GCAL_TARGETS", targets);
-	envp[ne++] = env_entry("GCAL_FROM", from);
-	dump = json_dump(jv_copy(rec));
-	envp[ne++] = env_entry("GCAL_TRANSITION", dump);
-	free(dump);
-	envp[ne] = NULL;
-
-	/* the command's output is not ours: stdout carries only records */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	/* a process group of its own, to be stopped whole (wait_exec) */
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&sa, 0);
-	fflush(stdout);
-	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&sa);
-	if (rc != 0) {
-		*why = xasprintf("--exec '%s': %s", argv[0], strerror(rc));
-		rc = EX_UNAVAILABLE;
-	} else if (wait_exec(pid, &status) == -1) {
-		*why = xasprintf("--exec '%s': still running after %ld s (GCAL_TIMEOUT), "
-		    "stopped", argv[0], http_timeout());
-		rc = EX_TEMPFAIL;
-	} else {
-		rc = 0;
-		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			*why = xasprintf("--exec '%s': exited with status %d", argv[0],
-			    WEXITSTATUS(status));
-		else if (WIFSIGNALED(status))
-			*why = xasprintf("--exec '%s': killed by signal %d", argv[0],
-			    WTERMSIG(status));
-		if (*why)
-			rc = EX_UNAVAILABLE;
-	}
-	for (i = ne - 4; i < ne; i++)
-		free(envp[i]);
-	free(envp);
-	for (i = na - (size_t)n; i < na; i++)
-		free(argv[i]);
-	free(argv);
-	free(words);
-	free(targets);
-	free(from);
+	child_strv_add(envp, env_entry("GCAL_EXTENSION", ext), 1);
+	s = joined(to, " ");
+	child_strv_add(envp, env_entry("GCAL_TARGETS", s), 1);
+	free(s);
+	s = joined(from, " ");
+	child_strv_add(envp, env_entry("GCAL_FROM", s), 1);
+	free(s);
+	s = json_dump(jv_copy(rec));
+	child_strv_add(envp, env_entry("GCAL_TRANSITION", s), 1);
+	free(s);
 	jv_free(to);
-	jv_free(old);
+	jv_free(from);
+}
+
+/* The --exec backend: CMD EXT TARGET... with the transition in the
+ * environment. 0 once it exited 0. */
+static int
+apply_exec(const struct run *r, jv rec, char **why)
+{
+	struct child_strv argv = {0}, envp = {0};
+	char *words = xstrdup(r->exec);
+	jv to = json_get(rec, "to");
+	int status, rc;
+
+	exec_argv(&argv, words, r->ext, to);
+	exec_envp(&envp, r->ext, rec);
+	if ((rc = child_run(argv.v, envp.v, http_timeout(), &status)) > 0) {
+		*why = xasprintf("--exec '%s': %s", argv.v[0], strerror(rc));
+		rc = EX_UNAVAILABLE;
+	} else if (rc == -1) {
+		*why = xasprintf("--exec '%s': still running after %ld s (GCAL_TIMEOUT), "
+		    "stopped", argv.v[0], http_timeout());
+		rc = EX_TEMPFAIL;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		*why = xasprintf("--exec '%s': exited with status %d", argv.v[0],
+		    WEXITSTATUS(status));
+		rc = EX_UNAVAILABLE;
+	} else if (WIFSIGNALED(status)) {
+		*why = xasprintf("--exec '%s': killed by signal %d", argv.v[0],
+		    WTERMSIG(status));
+		rc = EX_UNAVAILABLE;
+	}
+	child_strv_free(&argv);
+	child_strv_free(&envp);
+	free(words);
+	jv_free(to);
 	return rc;
 }
 
@@ -391,9 +336,10 @@ apply(const struct run *r, const char *state)
 	errno = 0;
 	from = forward_state_read(state);
 	if (!jv_is_valid(from)) {
-		/* a file that cannot be read is 66, one that is not ours 65 */
+		/* a file that cannot be read is 66, a newer gcal's 78, one
+		 * that is not ours 65 */
 		rc = errno == EISDIR || errno == EACCES || errno == EIO ?
-		    EX_NOINPUT : EX_DATAERR;
+		    EX_NOINPUT : errno == ENOTSUP ? EX_CONFIG : EX_DATAERR;
 		why = json_error_text(from);
 		from = jv_invalid();
 		warnx("'%s': %s", state, why);
@@ -418,6 +364,8 @@ apply(const struct run *r, const char *state)
 		goto out;
 	}
 	rc = r->exec ? apply_exec(r, rec, &why) : apply_post(r, rec, &why);
+	/* the telephone system has it, the state not yet */
+	stop_point(r->exec ? "exec" : "post");
 	if (rc != 0) {
 		warnx("extension %s: %s", r->ext, why);
 		rec = json_set_str(rec, "error", why);
@@ -426,7 +374,7 @@ apply(const struct run *r, const char *state)
 	}
 	rec = json_set_str(rec, "result", "applied");
 	/* only now: a failed backend call is tried again by the next run */
-	if (state_write_json(state, jv_copy(rec)) == -1) {
+	if (state_write_kind(state, STATE_FORWARD, jv_copy(rec)) == -1) {
 		warn("'%s': the forward is applied, but not recorded", state);
 		rc = EX_SOFTWARE;
 	}
@@ -439,13 +387,66 @@ out:
 	return rc;
 }
 
+/* The options that go together, and the ones that cannot (64). */
+static void
+check_run(const struct run *r, const char *body, const char *body_file)
+{
+	if (r->ext == NULL)
+		usage_error("%s", "no extension: give -e EXT");
+	/* it names the state file */
+	if (!state_valid_profile(r->ext))
+		usage_error("extension '%s': use letters, digits, '.', '_', '-', "
+		    "'@', '+'", r->ext);
+	if (r->exec && r->post)
+		usage_error("%s", "--exec and --post: give one backend");
+	if (!r->exec && !r->post && !r->dry_run)
+		usage_error("%s", "no backend: give --exec, --post or --dry-run");
+	if (r->exec && strspn(r->exec, " \t") == strlen(r->exec))
+		usage_error("%s", "--exec: an empty command");
+	if ((body || body_file) && !r->post)
+		usage_error("%s", "--body and --body-file go with --post");
+	if (body && body_file)
+		usage_error("%s", "--body and --body-file: give one");
+	if (r->post && strncmp(r->post, "http://", 7) != 0 &&
+	    strncmp(r->post, "https://", 8) != 0)
+		usage_error("--post '%s': not an http:// or https:// URL", r->post);
+}
+
+/* The --body program, or the one in --body-file (66 when it cannot be
+ * read); NULL with a message when it does not compile. */
+static struct jqprog *
+body_program(const char *body, const char *body_file)
+{
+	struct jqprog *prog;
+	char *text = NULL, *why;
+
+	if (body_file) {
+		jv file = jv_load_file(body_file, 1);
+
+		if (!jv_is_valid(file)) {
+			why = json_error_text(file);
+			errx(EX_NOINPUT, "--body-file '%s': %s", body_file, why);
+		}
+		text = xstrdup(jv_string_value(file));
+		jv_free(file);
+		body = text;
+	}
+	if ((prog = jqprog_new(body, &why)) == NULL) {
+		warnx("--body: %s", why);
+		free(why);
+	}
+	free(text);
+	return prog;
+}
+
+/* Over 80 lines for its switch: one case per option of the table. */
 int
 main(int argc, char *argv[])
 {
 	struct run r = {.rules = {.phone = {.ext_min = 2, .ext_max = 5}}};
 	const char *arg, *at = NULL, *state_opt = NULL, *body = NULL;
 	const char *body_file = NULL;
-	char *state, *why, *prog = NULL;
+	char *state;
 	struct cli *c;
 	int key, rc, lock = -1;
 
@@ -506,47 +507,14 @@ main(int argc, char *argv[])
 	cli_free(c);
 	if (optind != argc)
 		usage_error("unexpected operand '%s'", argv[optind]);
-	if (r.ext == NULL)
-		usage_error("%s", "no extension: give -e EXT");
-	/* it names the state file */
-	if (!state_valid_profile(r.ext))
-		usage_error("extension '%s': use letters, digits, '.', '_', '-', "
-		    "'@', '+'", r.ext);
-	if (r.exec && r.post)
-		usage_error("%s", "--exec and --post: give one backend");
-	if (!r.exec && !r.post && !r.dry_run)
-		usage_error("%s", "no backend: give --exec, --post or --dry-run");
-	if (r.exec && strspn(r.exec, " \t") == strlen(r.exec))
-		usage_error("%s", "--exec: an empty command");
-	if ((body || body_file) && !r.post)
-		usage_error("%s", "--body and --body-file go with --post");
-	if (body && body_file)
-		usage_error("%s", "--body and --body-file: give one");
-	if (r.post && strncmp(r.post, "http://", 7) != 0 &&
-	    strncmp(r.post, "https://", 8) != 0)
-		usage_error("--post '%s': not an http:// or https:// URL", r.post);
+	check_run(&r, body, body_file);
 	if (at == NULL)
 		r.rules.at = now_s();
 	else if (time_parse(at, r.rules.tz, &r.rules.at) == -1)
 		usage_error("--at '%s': not an RFC 3339 time or a date "
 		    "(2026-11-23T10:00:00+01:00, 2026-11-23)", at);
-	if (body_file) {
-		jv text = jv_load_file(body_file, 1);
-
-		if (!jv_is_valid(text)) {
-			why = json_error_text(text);
-			errx(EX_NOINPUT, "--body-file '%s': %s", body_file, why);
-		}
-		prog = xstrdup(jv_string_value(text));
-		jv_free(text);
-		body = prog;
-	}
-	if (body && (r.body = jqprog_new(body, &why)) == NULL) {
-		warnx("--body: %s", why);
-		free(why);
-		free(prog);
+	if ((body || body_file) && (r.body = body_program(body, body_file)) == NULL)
 		return EX_USAGE;
-	}
 	state = state_opt ? xstrdup(state_opt) :
 	    forward_state_path(state_profile(), r.ext);
 	/* A dry run changes nothing, so it need not wait for a busy run. */
@@ -558,7 +526,6 @@ main(int argc, char *argv[])
 	state_unlock(lock);
 out:
 	free(state);
-	free(prog);
 	jqprog_free(r.body);
 	http_cleanup();
 	return finish_stdout(rc);

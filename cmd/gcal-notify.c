@@ -116,7 +116,7 @@ cgi(void)
 	if (watch_push_dir_usable() == -1 ||
 	    (path = watch_push_path("channels", id)) == NULL)
 		return answer(500, "Internal Server Error", NULL);
-	rec = state_read_json(path);
+	rec = state_read_kind(path, STATE_RECEIVER);
 	if (!jv_is_valid(rec) && errno != ENOENT) {
 		/* a record by its name that cannot be read: another
 		 * user's, a symbolic link, damage */

@@ -2,6 +2,7 @@
  * fewest requests Google allows (sync tokens), and print its events as
  * NDJSON. See gcal-pull(1). */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -452,7 +453,7 @@ pull_calendar(struct pull *p, const char *calendar)
 	int rc = CALENDAR_SYNC_GONE;
 
 	if ((m = mirror_open(p->profile, calendar, p->expand)) == NULL)
-		return EX_DATAERR;
+		return errno == ENOTSUP ? EX_CONFIG : EX_DATAERR; /* newer, damaged */
 	if (!p->full && mirror_sync_token(m)) {
 		rc = pull_incremental(p, m, calendar, &changes, &tz);
 		if (rc == CALENDAR_SYNC_GONE)

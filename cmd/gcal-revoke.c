@@ -12,6 +12,7 @@
 #include "json.h"
 #include "oauth.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 #include "watch.h"
 
@@ -161,6 +162,7 @@ unlink_profile(const char *profile, int keep_state)
 		return rc;
 	}
 	jv_free(t);
+	stop_point("revoke"); /* Google forgot the grant, we not yet */
 	time_rfc3339(now_s(), when);
 	also = jv_array();
 	for (p = siblings; *p; p++) {

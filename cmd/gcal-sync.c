@@ -24,7 +24,6 @@
 #include "state.h"
 #include "util.h"
 
-#define BASE_VERSION 1
 /* Google's limit on a private extended property's value (Calendar API,
  * "Extended properties"): the key's JSON text is kept in one. */
 #define KEY_MAX 1024
@@ -866,33 +865,36 @@ static int
 check_state(int dry)
 {
 	char *path = xasprintf("%s/state.json", dir);
-	jv st = state_read_json(path), v;
+	jv st = state_read_kind(path, STATE_SYNC), v;
 	const char *cal;
+	char *why;
 	int rc = 0;
 
 	if (!jv_is_valid(st)) {
-		if (errno != ENOENT) {
+		if (errno == ENOTSUP) {
+			/* a newer gcal's base: not damage (state.h) */
+			why = state_error(path, st);
+			st = jv_invalid();
+			warnx("%s", why);
+			free(why);
+			rc = EX_CONFIG;
+		} else if (errno != ENOENT) {
 			warnx("'%s': damaged: remove the directory to sync afresh",
 			    path);
 			rc = EX_CONFIG;
 		} else if (!dry) {
-			v = jv_object_set(jv_object(), jv_string("version"),
-			    jv_number(BASE_VERSION));
-			v = json_set_str(v, "owner", owner);
+			v = json_set_str(jv_object(), "owner", owner);
 			if (calendar)
 				v = json_set_str(v, "calendar", calendar);
-			if (state_write_json(path, v) == -1)
+			if (state_write_kind(path, STATE_SYNC, v) == -1)
 				err(EX_CANTCREAT, "'%s'", path);
 		}
 		jv_free(st);
 		free(path);
 		return rc;
 	}
-	if (json_num(st, "version", 0) != BASE_VERSION) {
-		warnx("'%s': a base of format %g, this gcal-sync knows %d", path,
-		    json_num(st, "version", 0), BASE_VERSION);
-		rc = EX_CONFIG;
-	} else if ((cal = json_str(st, "calendar")) != NULL && calendar &&
+	/* its format version is state_read_kind's to check */
+	if ((cal = json_str(st, "calendar")) != NULL && calendar &&
 	    strcmp(cal, calendar) != 0) {
 		warnx("'%s': the base of calendar '%s', and the profile now "
 		    "uses '%s': give another --state, or remove it to sync "

@@ -200,7 +200,7 @@ forward_state_read(const char *path)
 		return jv_invalid_with_msg(jv_string(S_ISDIR(sb.st_mode) ?
 		    "a directory, not a state file" : "not a regular file"));
 	}
-	st = state_read_json(path);
+	st = state_read_kind(path, STATE_FORWARD);
 
 	if (!jv_is_valid(st)) {
 		if (errno == ENOENT) {
@@ -229,12 +229,6 @@ forward_state_read(const char *path)
 		}
 	}
 	return to;
-}
-
-int
-forward_state_write(const char *path, jv rec)
-{
-	return state_write_json(path, jv_copy(rec));
 }
 
 int

@@ -47,12 +47,10 @@ void forward_set_free(struct forward_set *s);
 char *forward_state_path(const char *profile, const char *ext);
 /* The last applied targets (an array; empty when the file is missing).
  * Invalid with the reason as its message when the file is unreadable
- * (errno set: EISDIR for a directory or anything else not a file) or
- * not ours. */
+ * (errno set: EISDIR for a directory or anything else not a file), of
+ * a newer format (ENOTSUP, state.h) or not ours. The file is written
+ * with state_write_kind(path, STATE_FORWARD, rec). */
 jv forward_state_read(const char *path);
-/* Record the transition rec (borrowed) as applied: atomic, 0600. 0 or
- * -1 with errno. */
-int forward_state_write(const char *path, jv rec);
 
 /* Lock PATH.lock for the run, waiting up to timeout seconds
  * (GCAL_LOCK_TIMEOUT overrides), as state_lock does for a profile: an fd

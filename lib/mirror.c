@@ -13,6 +13,7 @@
 #include "json.h"
 #include "mirror.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 struct mirror {
@@ -107,6 +108,16 @@ mirror_open(const char *profile, const char *calendar, int expand)
 	if (!jv_is_valid(m->state) && errno == ENOENT) {
 		jv_free(m->state);
 		m->state = jv_object();
+	} else if (!jv_is_valid(m->state) && errno == ENOTSUP) {
+		/* a newer gcal's: never to be pulled over (state.h) */
+		char *why = state_error(m->state_file, m->state);
+
+		m->state = jv_invalid();
+		warnx("%s", why);
+		free(why);
+		mirror_close(m);
+		errno = ENOTSUP;
+		return NULL;
 	} else if (jv_get_kind(m->state) != JV_KIND_OBJECT ||
 	    json_str(m->state, "mirror") == NULL) {
 		warnx("'%s': damaged sync state; remove it to pull in full",
@@ -489,6 +500,8 @@ close_out(FILE *fp, const char *path)
 		warn("'%s'", path);
 		return -1;
 	}
+	/* a mirror or journal file that no state.json names yet */
+	stop_point(strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	return 0;
 }
 

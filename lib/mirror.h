@@ -24,7 +24,8 @@
 struct mirror;
 
 /* Open the mirror of calendar for profile (nothing is created yet). NULL
- * with a message printed when its state file is damaged. */
+ * with a message printed when its state file is damaged, or with errno
+ * ENOTSUP when a newer gcal wrote it (state.h). */
 struct mirror *mirror_open(const char *profile, const char *calendar,
     int expand);
 void mirror_close(struct mirror *m);

@@ -20,6 +20,7 @@
 #include "jwt.h"
 #include "oauth.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 extern char **environ;
@@ -580,9 +581,11 @@ reap(pid_t pid)
 {
 	int st;
 
-	if (pid > 0 && waitpid(pid, &st, WNOHANG) == 0) {
-		/* a browser may stay open; do not wait for it */
-	}
+	/* the launcher (xdg-open) has mostly handed over and gone by now;
+	 * one still running is left, not waited for: it may be the
+	 * browser itself, and this process ends soon */
+	if (pid > 0)
+		(void)waitpid(pid, &st, WNOHANG);
 }
 
 int
@@ -819,6 +822,8 @@ oauth_save_tokens(const char *profile, jv tokens)
 			t = json_set_str(t, "refresh_token", s);
 		jv_free(old);
 	}
+	/* a rotated refresh token lives only here until the write */
+	stop_point("token");
 	if (state_write_json(path, t) == -1) {
 		warn("'%s'", path);
 		rc = EX_SOFTWARE;

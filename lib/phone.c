@@ -41,17 +41,22 @@ separator(const unsigned char *s)
 	return 0;
 }
 
-enum phone_kind
-phone_parse(const char *str, const struct phone_rules *rules, char out[32],
-    const char **why)
+/* The digits of a title, and how they were written. */
+struct digits {
+	char d[64];
+	size_t n;
+	size_t area_at, area_len; /* the digits in parentheses */
+	int plus, seps, parens;
+};
+
+/* The title without blanks around it: *endp is its end. NULL when
+ * nothing is left. */
+static const unsigned char *
+trimmed(const char *str, const unsigned char **endp)
 {
 	const unsigned char *s = (const unsigned char *)str, *end;
-	char d[64];
-	size_t n = 0, k, area_at = 0, area_len = 0;
-	int plus = 0, seps = 0, paren = 0, parens = 0, any_digit = 0, prev_sep = 0;
-	const char *p;
+	size_t k;
 
-	out[0] = '\0';
 	while ((k = blank(s)) > 0)
 		s += k;
 	end = s + strlen((const char *)s);
@@ -66,7 +71,144 @@ phone_parse(const char *str, const struct phone_rules *rules, char out[32],
 		else
 			break;
 	}
-	if (s == end) {
+	*endp = end;
+	return s == end ? NULL : s;
+}
+
+/* Read [s, end) as digits with at most one leading "+", one pair of
+ * parentheses around a leading group and single separators between
+ * groups. 0, or -1 with *why. */
+static int
+scan(const unsigned char *s, const unsigned char *end, struct digits *g,
+    const char **why)
+{
+	int paren = 0, prev_sep = 0;
+	size_t k;
+
+	*why = "not a single number";
+	if (*s == '+') {
+		g->plus = 1;
+		s++;
+	}
+	while (s < end) {
+		if (isdigit(*s)) {
+			if (g->n + 1 >= sizeof(g->d)) {
+				*why = "too many digits for one number";
+				return -1;
+			}
+			g->d[g->n++] = (char)*s++;
+			prev_sep = 0;
+		} else if (*s == '(') {
+			/* one pair, around a leading group: "(020)", "+31 (0)6" */
+			if (paren || g->parens || s + 1 >= end)
+				return -1;
+			paren = 1;
+			g->area_at = g->n;
+			s++;
+			prev_sep = 0;
+		} else if (*s == ')') {
+			if (!paren || g->n == g->area_at || g->n - g->area_at > AREA_MAX)
+				return -1;
+			paren = 0;
+			g->parens = 1;
+			g->area_len = g->n - g->area_at;
+			s++;
+		} else if ((k = separator(s)) > 0) {
+			/* never right after "+" or "(", nor inside the parentheses */
+			if (paren || (g->n == 0 && !g->parens) || s + k >= end)
+				return -1;
+			if (!prev_sep)
+				g->seps++;
+			prev_sep = 1;
+			s += k;
+		} else
+			return -1;
+	}
+	/* nothing after the area code is not a number either */
+	if (paren || g->n == 0 || (g->parens && g->area_at + g->area_len == g->n))
+		return -1;
+	return 0;
+}
+
+/* "+" or "00" and the country code: E.164. */
+static enum phone_kind
+international(struct digits *g, char out[32], const char **why)
+{
+	size_t skip = g->plus ? 0 : 2;
+
+	/* "+31 (0)6 ...": the national trunk prefix, written for callers
+	 * inside the country, is not dialled from outside */
+	if (g->parens && g->area_len == 1 && g->d[g->area_at] == '0' &&
+	    g->area_at > skip) {
+		memmove(g->d + g->area_at, g->d + g->area_at + 1,
+		    g->n - g->area_at - 1);
+		g->n--;
+	}
+	if (g->d[skip] == '0') {
+		*why = "no country code after the international prefix";
+		return PHONE_NONE;
+	}
+	if (g->n - skip < INTL_MIN) {
+		*why = "too short for an international number";
+		return PHONE_NONE;
+	}
+	if (g->n - skip > E164_MAX) {
+		*why = "too many digits for one number";
+		return PHONE_NONE;
+	}
+	snprintf(out, 32, "+%.*s", (int)(g->n - skip), g->d + skip);
+	return PHONE_INTERNATIONAL;
+}
+
+/* A national number (a leading "0") or an extension. */
+static enum phone_kind
+domestic(const struct digits *g, const struct phone_rules *rules,
+    char out[32], const char **why)
+{
+	int n = (int)g->n;
+
+	if (g->d[0] == '0') {
+		if (n < NATIONAL_MIN) {
+			*why = "too short for a national number";
+			return PHONE_NONE;
+		}
+		if (n > NATIONAL_MAX) {
+			*why = "too many digits for one number";
+			return PHONE_NONE;
+		}
+		if (rules->country) {
+			snprintf(out, 32, "+%s%.*s", rules->country, n - 1, g->d + 1);
+			return PHONE_INTERNATIONAL;
+		}
+		snprintf(out, 32, "%.*s", n, g->d);
+		return PHONE_NATIONAL;
+	}
+	/* An extension is written as it is dialled: "333", never "3 33". */
+	if (g->seps || g->parens)
+		return PHONE_NONE;
+	if (n < rules->ext_min) {
+		*why = "too short for an extension";
+		return PHONE_NONE;
+	}
+	if (n > rules->ext_max) {
+		*why = "too long for an extension";
+		return PHONE_NONE;
+	}
+	snprintf(out, 32, "%.*s", n, g->d);
+	return PHONE_EXTENSION;
+}
+
+enum phone_kind
+phone_parse(const char *str, const struct phone_rules *rules, char out[32],
+    const char **why)
+{
+	const unsigned char *s, *end;
+	struct digits g = {0};
+	const char *p;
+	int any_digit = 0;
+
+	out[0] = '\0';
+	if ((s = trimmed(str, &end)) == NULL) {
 		*why = "empty title";
 		return PHONE_NONE;
 	}
@@ -77,105 +219,11 @@ phone_parse(const char *str, const struct phone_rules *rules, char out[32],
 		*why = "not a number";
 		return PHONE_NONE;
 	}
-	*why = "not a single number";
-	if (*s == '+') {
-		plus = 1;
-		s++;
-	}
-	while (s < end) {
-		if (isdigit(*s)) {
-			if (n + 1 >= sizeof(d)) {
-				*why = "too many digits for one number";
-				return PHONE_NONE;
-			}
-			d[n++] = (char)*s++;
-			prev_sep = 0;
-		} else if (*s == '(') {
-			/* one pair, around a leading group: "(020)", "+31 (0)6" */
-			if (paren || parens || s + 1 >= end)
-				return PHONE_NONE;
-			paren = 1;
-			area_at = n;
-			s++;
-			prev_sep = 0;
-		} else if (*s == ')') {
-			if (!paren || n == area_at || n - area_at > AREA_MAX)
-				return PHONE_NONE;
-			paren = 0;
-			parens = 1;
-			area_len = n - area_at;
-			s++;
-		} else if ((k = separator(s)) > 0) {
-			/* never right after "+" or "(", nor inside the parentheses */
-			if (paren || (n == 0 && !parens) || s + k >= end)
-				return PHONE_NONE;
-			if (!prev_sep)
-				seps++;
-			prev_sep = 1;
-			s += k;
-		} else {
-			return PHONE_NONE;
-		}
-	}
-	if (paren || n == 0)
+	if (scan(s, end, &g, why) == -1)
 		return PHONE_NONE;
-	if (parens && area_at + area_len == n) {
-		*why = "not a single number"; /* nothing after the area code */
-		return PHONE_NONE;
-	}
-	if (plus || (n >= 2 && d[0] == '0' && d[1] == '0')) {
-		size_t skip = plus ? 0 : 2;
-
-		/* "+31 (0)6 ...": the national trunk prefix, written for
-		 * callers inside the country, is not dialled from outside */
-		if (parens && area_len == 1 && d[area_at] == '0' && area_at > skip) {
-			memmove(d + area_at, d + area_at + 1, n - area_at - 1);
-			n--;
-		}
-		if (d[skip] == '0') {
-			*why = "no country code after the international prefix";
-			return PHONE_NONE;
-		}
-		if (n - skip < INTL_MIN) {
-			*why = "too short for an international number";
-			return PHONE_NONE;
-		}
-		if (n - skip > E164_MAX) {
-			*why = "too many digits for one number";
-			return PHONE_NONE;
-		}
-		snprintf(out, 32, "+%.*s", (int)(n - skip), d + skip);
-		return PHONE_INTERNATIONAL;
-	}
-	if (d[0] == '0') {
-		if (n < NATIONAL_MIN) {
-			*why = "too short for a national number";
-			return PHONE_NONE;
-		}
-		if (n > NATIONAL_MAX) {
-			*why = "too many digits for one number";
-			return PHONE_NONE;
-		}
-		if (rules->country) {
-			snprintf(out, 32, "+%s%.*s", rules->country, (int)(n - 1), d + 1);
-			return PHONE_INTERNATIONAL;
-		}
-		snprintf(out, 32, "%.*s", (int)n, d);
-		return PHONE_NATIONAL;
-	}
-	/* An extension is written as it is dialled: "333", never "3 33". */
-	if (seps || parens)
-		return PHONE_NONE;
-	if ((int)n < rules->ext_min) {
-		*why = "too short for an extension";
-		return PHONE_NONE;
-	}
-	if ((int)n > rules->ext_max) {
-		*why = "too long for an extension";
-		return PHONE_NONE;
-	}
-	snprintf(out, 32, "%.*s", (int)n, d);
-	return PHONE_EXTENSION;
+	if (g.plus || (g.n >= 2 && g.d[0] == '0' && g.d[1] == '0'))
+		return international(&g, out, why);
+	return domestic(&g, rules, out, why);
 }
 
 const char *

@@ -12,6 +12,7 @@
 #include "oauth.h"
 #include "push.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 void
@@ -371,6 +372,7 @@ push_all(struct push *p)
 			break;
 		pace(p, (int)k);
 		rc = batch_send(p->api, parts, k);
+		stop_point("batch"); /* Google acted; nothing is reported yet */
 		p->sent += (long)k;
 		if (p->stop_after >= 0 && p->sent >= p->stop_after) {
 			/* test knob: die as a killed run would, after Google

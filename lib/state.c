@@ -1,12 +1,11 @@
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +13,28 @@
 
 #include "json.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 static char *profile_name;
+
+/* The format versions (state.h, gcal(7) FILES). where: the kind's place
+ * below the area's gcal directory, for state_kind_of; NULL for a kind
+ * that lies where the user says. */
+static const struct {
+	enum state_area area;
+	const char *where;
+	int version;
+} kinds[STATE_KINDS] = {
+	[STATE_FOREIGN] = {STATE_CONFIG, NULL, 0},
+	[STATE_PROFILE] = {STATE_CONFIG, "*/profile.json", 1},
+	[STATE_TOKEN] = {STATE_STATE, "*/token.json", 1},
+	[STATE_MIRROR] = {STATE_STATE, "*/sync/*/state.json", 1},
+	[STATE_FORWARD] = {STATE_STATE, "*/forward/*.json", 1},
+	[STATE_CHANNEL] = {STATE_STATE, "*/channel.json", 1},
+	[STATE_RECEIVER] = {STATE_STATE, NULL, 1},
+	[STATE_SYNC] = {STATE_STATE, NULL, 1},
+};
 
 int
 state_valid_profile(const char *name)
@@ -81,6 +99,38 @@ area_dir(enum state_area area)
 		errx(EX_CONFIG, "neither $%s nor $HOME is set",
 		    area == STATE_CONFIG ? "XDG_CONFIG_HOME" : "XDG_STATE_HOME");
 	return dir;
+}
+
+enum state_kind
+state_kind_of(const char *path)
+{
+	char *top[2] = {NULL, NULL};
+	const char *rel;
+	size_t n;
+	int k, a;
+
+	for (k = 0; k < STATE_KINDS; k++) {
+		if (kinds[k].where == NULL)
+			continue;
+		a = kinds[k].area == STATE_CONFIG ? 0 : 1;
+		if (top[a] == NULL && (top[a] = area_dir_or_null(kinds[k].area)) == NULL)
+			continue;
+		n = strlen(top[a]);
+		if (strncmp(path, top[a], n) != 0 || path[n] != '/')
+			continue;
+		rel = path + n + 1;
+		if (fnmatch(kinds[k].where, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
+			break;
+	}
+	free(top[0]);
+	free(top[1]);
+	return k < STATE_KINDS ? (enum state_kind)k : STATE_FOREIGN;
+}
+
+int
+state_kind_version(enum state_kind kind)
+{
+	return kind > STATE_FOREIGN && kind < STATE_KINDS ? kinds[kind].version : 0;
 }
 
 char *
@@ -207,6 +257,15 @@ state_mkdir(const char *dir)
 	return rc;
 }
 
+/* The file name of path, for the stop trace. */
+static const char *
+leaf(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static char *
 dir_of(const char *path)
 {
@@ -261,6 +320,7 @@ state_write(const char *path, const void *data, size_t n)
 	}
 	free(tmp);
 	free(dir);
+	stop_point(leaf(path));
 	return 0;
 fail:
 	saved = errno;
@@ -277,11 +337,22 @@ fail_nofile:
 int
 state_write_json(const char *path, jv v)
 {
-	char *s = json_dump(v);
-	size_t n = strlen(s);
+	return state_write_kind(path, state_kind_of(path), v);
+}
+
+int
+state_write_kind(const char *path, enum state_kind kind, jv v)
+{
+	char *s;
+	size_t n;
 	int rc, saved;
 	struct buf b = {0};
 
+	if (state_kind_version(kind) > 0 && jv_get_kind(v) == JV_KIND_OBJECT)
+		v = jv_object_set(v, jv_string("version"),
+		    jv_number(state_kind_version(kind)));
+	s = json_dump(v);
+	n = strlen(s);
 	buf_add(&b, s, n);
 	buf_addc(&b, '\n');
 	rc = state_write(path, b.data, b.len);
@@ -294,12 +365,47 @@ state_write_json(const char *path, jv v)
 	return rc;
 }
 
+/* A file's "version" against what this gcal knows of its kind (see
+ * state.h); consumes v. */
+static jv
+check_version(jv v, enum state_kind kind)
+{
+	jv ver;
+	double d;
+	int known = state_kind_version(kind);
+
+	if (!jv_is_valid(v) || known == 0)
+		return v;
+	ver = json_get(v, "version");
+	if (jv_get_kind(ver) == JV_KIND_NULL)
+		return v; /* version 1, from before versions */
+	d = jv_get_kind(ver) == JV_KIND_NUMBER ? jv_number_value(ver) : 0;
+	jv_free(ver);
+	if (d >= 1 && d <= known && d == (double)(int)d)
+		return v;
+	jv_free(v);
+	if (d < 1 || d > 1e6 || d != (double)(int)d) {
+		errno = EINVAL;
+		return jv_invalid_with_msg(jv_string("\"version\" is not a format "
+		    "version (a whole number from 1)"));
+	}
+	errno = ENOTSUP;
+	return jv_invalid_with_msg(jv_string_fmt("format version %d is newer "
+	    "than this gcal knows (%d); upgrade gcal", (int)d, known));
+}
+
 jv
 state_read_json(const char *path)
 {
+	return state_read_kind(path, state_kind_of(path));
+}
+
+jv
+state_read_kind(const char *path, enum state_kind kind)
+{
 	struct stat st;
 	char *dir = dir_of(path);
-	const char *why = NULL, *kind;
+	const char *why = NULL, *jkind;
 	int fd, saved;
 	jv v;
 
@@ -335,14 +441,14 @@ state_read_json(const char *path)
 	saved = errno;
 	close(fd);
 	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_OBJECT) {
-		kind = jv_kind_name(jv_get_kind(v));
+		jkind = jv_kind_name(jv_get_kind(v));
 		jv_free(v);
 		v = jv_invalid_with_msg(jv_string_fmt("line 1: a JSON %s, not "
-		    "an object", kind));
+		    "an object", jkind));
 		saved = EINVAL;
 	}
 	errno = jv_is_valid(v) ? 0 : saved;
-	return v;
+	return check_version(v, kind);
 }
 
 char *
@@ -359,8 +465,9 @@ state_error(const char *path, jv v)
 int
 state_remove(const char *path)
 {
-	if (unlink(path) == -1 && errno != ENOENT)
-		return -1;
+	if (unlink(path) == -1)
+		return errno == ENOENT ? 0 : -1;
+	stop_point(leaf(path));
 	return 0;
 }
 
@@ -382,122 +489,17 @@ state_remove_tree(const char *dir, const char *keep)
 		p = xasprintf("%s/%s", dir, de->d_name);
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			rc |= state_remove_tree(p, NULL);
-		else if (unlink(p) == -1 && errno != ENOENT)
-			rc = -1;
+		else if (unlink(p) == -1) {
+			if (errno != ENOENT)
+				rc = -1;
+		} else
+			stop_point(de->d_name);
 		free(p);
 	}
 	closedir(d);
 	if (keep == NULL && rmdir(dir) == -1 && errno != ENOENT)
 		rc = -1;
 	return rc;
-}
-
-/* Who holds the flock(2) lock on fd, for the message: "gcal-pull, pid
- * 1234" from /proc/locks (Linux; pids as this process's namespace sees
- * them) and /proc/PID/comm, or NULL when that cannot be told. The
- * caller's. */
-static char *
-lock_holder(int fd)
-{
-	char line[256], comm[64] = "", *path, *nl;
-	unsigned int maj, min;
-	unsigned long ino;
-	struct stat st;
-	FILE *fp;
-	long pid = 0;
-
-	if (fstat(fd, &st) == -1 || (fp = fopen("/proc/locks", "r")) == NULL)
-		return NULL;
-	while (pid == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		long p;
-
-		/* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" */
-		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &p, &maj, &min,
-		    &ino) == 4 && ino == (unsigned long)st.st_ino &&
-		    maj == major(st.st_dev) && min == minor(st.st_dev))
-			pid = p;
-	}
-	fclose(fp);
-	if (pid <= 0)
-		return NULL;
-	path = xasprintf("/proc/%ld/comm", pid);
-	if ((fp = fopen(path, "r")) != NULL) {
-		if (fgets(comm, sizeof(comm), fp) && (nl = strchr(comm, '\n')))
-			*nl = '\0';
-		fclose(fp);
-	}
-	free(path);
-	/* the lock outlives the process that took it when it passed the
-	 * file on (flock(1) 9): a pid that is gone names no holder */
-	return *comm ? xasprintf("%s, pid %ld", comm, pid) : NULL;
-}
-
-int
-state_lock_path(const char *path, int timeout, int *status)
-{
-	const char *env = getenv("GCAL_LOCK_TIMEOUT"), *errstr;
-	long long deadline;
-	int fd;
-
-	*status = 0;
-	if (env && *env) {
-		timeout = (int)strtonum(env, 0, 86400, &errstr);
-		if (errstr != NULL)
-			errx(EX_USAGE, "$GCAL_LOCK_TIMEOUT: '%s' is %s", env, errstr);
-	}
-	if (state_mkdir_for(path) == -1 ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1) {
-		if (errno == ELOOP) {
-			warnx("'%s': a symbolic link: refusing to follow it", path);
-			*status = EX_CONFIG;
-		} else {
-			warn("'%s'", path);
-			*status = EX_SOFTWARE;
-		}
-		return -1;
-	}
-	deadline = now_ms() + (long long)timeout * 1000;
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			warn("'%s'", path);
-			*status = EX_SOFTWARE;
-			break;
-		}
-		if (now_ms() >= deadline) {
-			char *who = lock_holder(fd);
-
-			warnx("'%s' is busy: %s holds it (waited %d s); try again "
-			    "later", path, who ? who : "another run", timeout);
-			free(who);
-			*status = EX_TEMPFAIL;
-			break;
-		}
-		usleep(50 * 1000);
-	}
-	if (*status == 0)
-		return fd;
-	close(fd);
-	return -1;
-}
-
-int
-state_lock(const char *profile, const char *name, int timeout, int *status)
-{
-	char *dir = state_path(STATE_STATE, profile, NULL);
-	char *path = xasprintf("%s/%s", dir, name);
-	int fd = state_lock_path(path, timeout, status);
-
-	free(path);
-	free(dir);
-	return fd;
-}
-
-void
-state_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
 }
 
 jv

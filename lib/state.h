@@ -1,17 +1,20 @@
-/* state: XDG directories, profiles, atomic 0600 files, per-profile locks.
+/* state: our files: where they lie, written atomically, of which format.
  *
- * Layout (DESIGN.md "Files"):
+ * The lock files are state_lock.h's. Layout (DESIGN.md "Files"):
  *   $XDG_CONFIG_HOME/gcal/client_secret.json   the OAuth client (0600)
  *   $XDG_CONFIG_HOME/gcal/PROFILE/profile.json  account, scopes, calendar
  *   $XDG_STATE_HOME/gcal/PROFILE/token.json     tokens (0600)
  *   $XDG_STATE_HOME/gcal/PROFILE/lock           held for a whole run
  *   $XDG_STATE_HOME/gcal/PROFILE/token.lock     held around a refresh
- * Directories are 0700, files 0600, written as FILE.new + fsync + rename. */
+ * Directories are 0700, files 0600, written as FILE.new + fsync + rename;
+ * each JSON file of ours carries its format version (enum state_kind). */
 #ifndef GCAL_STATE_H
 #define GCAL_STATE_H
 
 #include <stddef.h>
 #include <jv.h>
+
+#include "state_lock.h"
 
 enum state_area {
 	STATE_CONFIG, /* $XDG_CONFIG_HOME/gcal */
@@ -39,37 +42,66 @@ int state_mkdir(const char *dir);
 /* Create the directory that is to hold path (as state_mkdir). */
 int state_mkdir_for(const char *path);
 
+/* The kinds of JSON state file, each with its format version (the
+ * table in state.c, and gcal(7) FILES). A file of a kind carries
+ * "version": N; one without it is version 1 (written before gcal had
+ * versions: the same format). A kind whose format changes gets a
+ * higher number there, and its reader migrates the older ones, which
+ * it tells by json_num(v, "version", 1). A new kind: a name here, a
+ * row in the table, a line in gcal(7) FILES. */
+enum state_kind {
+	STATE_FOREIGN,  /* not ours to version: Google's client_secret.json,
+	                 * a service account's key */
+	STATE_PROFILE,  /* CONFIG/PROFILE/profile.json */
+	STATE_TOKEN,    /* STATE/PROFILE/token.json */
+	STATE_MIRROR,   /* STATE/PROFILE/sync/CAL/state.json, and the
+	                 * mirror.N and journal.N files it names */
+	STATE_FORWARD,  /* forward-apply's state (STATE/PROFILE/forward/EXT.json
+	                 * or --state FILE) */
+	STATE_CHANNEL,  /* STATE/PROFILE/channel.json (gcal-watch) */
+	STATE_RECEIVER, /* PUSH/channels/ID, and its ID.seen */
+	STATE_SYNC,     /* gcal-sync's --state DIR/state.json, and the
+	                 * base.ndjson and journal.ndjson beside it */
+	STATE_KINDS
+};
+
+/* The kind of a file by where it lies in our directories (the patterns
+ * of the table), else STATE_FOREIGN. state_read_json and
+ * state_write_json go by it; a file elsewhere (--state FILE,
+ * $GCAL_PUSH_DIR) is read and written with its kind said. */
+enum state_kind state_kind_of(const char *path);
+/* The format version this gcal writes for kind (0 for STATE_FOREIGN). */
+int state_kind_version(enum state_kind kind);
+
 /* Atomically replace path with data: PATH.new (0600) + fsync + rename +
  * fsync of the directory, creating the directory. 0 or -1 with errno;
- * on failure path is untouched and no .new file is left. */
+ * on failure path is untouched and no .new file is left. Each replace
+ * is a mutation point (stop.h). */
 int state_write(const char *path, const void *data, size_t n);
-/* The same for one JSON value (compact, sorted keys, newline); consumes v. */
+/* The same for one JSON value (compact, sorted keys, newline); consumes
+ * v. An object of a kind gets the kind's "version". */
+int state_write_kind(const char *path, enum state_kind kind, jv v);
+/* state_write_kind(path, state_kind_of(path), v). */
 int state_write_json(const char *path, jv v);
 /* Read a JSON object file of ours, never through a symbolic link. A
  * file readable by group or others is made 0600 with a warning.
  * Invalid with errno ENOENT when missing, else with a message for
- * state_error (EINVAL: not JSON or not an object). */
+ * state_error: EINVAL when not JSON, not an object or its "version" is
+ * not a format version; ENOTSUP when the version is newer than this
+ * gcal knows ("format version 3 is newer than this gcal knows (2);
+ * upgrade gcal": never to be taken for damage, nor overwritten). */
+jv state_read_kind(const char *path, enum state_kind kind);
+/* state_read_kind(path, state_kind_of(path)). */
 jv state_read_json(const char *path);
 /* "'PATH' line N: WHY" or "'PATH': WHY" for what state_read_json
  * returned invalid (consumed); never quotes the file. The caller's. */
 char *state_error(const char *path, jv v);
-/* Remove path; a missing file is not an error. 0 or -1 with errno. */
+/* Remove path; a missing file is not an error. 0 or -1 with errno.
+ * Removing a file is a mutation point (stop.h). */
 int state_remove(const char *path);
 /* Remove a directory and everything in it, but for its entry named keep
  * (then the directory stays too; keep may be NULL). */
 int state_remove_tree(const char *dir, const char *keep);
-
-/* Take the profile's lock file NAME ("lock" for a whole run, "token.lock"
- * around a token refresh), waiting up to timeout seconds
- * (GCAL_LOCK_TIMEOUT overrides). Returns an fd for state_unlock, or -1
- * with a message printed and *status set: EX_TEMPFAIL when another run
- * still holds it, EX_CONFIG when it is a symbolic link, EX_SOFTWARE
- * when the lock file cannot be made. */
-int state_lock(const char *profile, const char *name, int timeout,
-    int *status);
-/* The same for any lock file path (made 0600, with its directory). */
-int state_lock_path(const char *path, int timeout, int *status);
-void state_unlock(int fd);
 
 /* The profile's profile.json (an object), or invalid with errno ENOENT
  * when the profile does not exist, another errno when it is damaged. */

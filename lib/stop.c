@@ -1,4 +1,6 @@
 /* stop: a test knob that ends a program at its Nth mutation point. */
+#include <sys/types.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ stop_init(void)
 	}
 	trace_fd = -1;
 	if (t != NULL && *t != '\0')
-		trace_fd = open(t, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		trace_fd = open(t, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
 int
@@ -39,10 +41,30 @@ stop_armed(void)
 	return stop_after > 0 || trace_fd >= 0;
 }
 
+/* The lines of the trace up to off: the number of the point just
+ * written there, by whichever program of the run wrote the others. */
+static long
+lines_before(off_t off)
+{
+	char buf[4096];
+	off_t at = 0;
+	ssize_t r, i;
+	long n = 0;
+
+	while (at < off && (r = pread(trace_fd, buf, (size_t)(off - at) <
+	    sizeof(buf) ? (size_t)(off - at) : sizeof(buf), at)) > 0) {
+		for (i = 0; i < r; i++)
+			n += buf[i] == '\n';
+		at += r;
+	}
+	return n;
+}
+
 void
 stop_point(const char *what)
 {
 	char line[256];
+	off_t end;
 	int n;
 
 	if (!stop_armed())
@@ -50,9 +72,15 @@ stop_point(const char *what)
 	points++;
 	if (trace_fd >= 0) {
 		n = snprintf(line, sizeof(line), "%s %s\n", getprogname(), what);
-		if (n > 0)
-			(void)write(trace_fd, line, (size_t)n < sizeof(line) ?
-			    (size_t)n : sizeof(line) - 1);
+		if (n >= (int)sizeof(line)) {
+			n = sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		/* O_APPEND: the offset after our write is our line's end, even
+		 * with a child or a parent writing the same file */
+		if (n > 0 && write(trace_fd, line, (size_t)n) == n &&
+		    (end = lseek(trace_fd, 0, SEEK_CUR)) > 0)
+			points = lines_before(end);
 	}
 	if (stop_after > 0 && points == stop_after)
 		raise(SIGKILL);

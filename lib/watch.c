@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "http.h"
 #include "json.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 #include "watch.h"
 
@@ -169,12 +171,21 @@ watch_load(const char *profile, int *rc)
 		return jv_object_set(json_set_str(jv_object(), "profile", profile),
 		    jv_string("channels"), jv_array());
 	}
+	if (!jv_is_valid(v) && saved == ENOTSUP) {
+		/* a newer gcal's channels: not to be dropped (state.h) */
+		char *why = state_error(path, v);
+
+		warnx("%s", why);
+		free(why);
+		free(path);
+		*rc = EX_CONFIG;
+		return jv_invalid();
+	}
 	chs = jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT ?
 	    json_get(v, "channels") : jv_null();
-	if (jv_get_kind(chs) != JV_KIND_ARRAY ||
-	    json_num(v, "version", 0) != WATCH_FORMAT) {
-		warnx("'%s': not a channel file of format version %d (remove it "
-		    "and run gcal-watch start again)", path, WATCH_FORMAT);
+	if (jv_get_kind(chs) != JV_KIND_ARRAY) {
+		warnx("'%s': not a channel file (remove it and run gcal-watch "
+		    "start again)", path);
 		jv_free(chs);
 		jv_free(v);
 		free(path);
@@ -189,29 +200,6 @@ watch_load(const char *profile, int *rc)
 	jv_free(chs);
 	free(path);
 	return v;
-}
-
-int
-watch_save(const char *profile, jv v)
-{
-	char *path = channel_json_path(profile);
-	jv chs = json_get(v, "channels");
-	int rc = 0, r;
-
-	if (jv_get_kind(chs) != JV_KIND_ARRAY || jv_array_length(jv_copy(chs)) == 0) {
-		jv_free(v);
-		r = state_remove(path);
-	} else {
-		v = jv_object_set(v, jv_string("version"), jv_number(WATCH_FORMAT));
-		r = state_write_json(path, v);
-	}
-	if (r == -1) {
-		warn("'%s'", path);
-		rc = EX_SOFTWARE;
-	}
-	jv_free(chs);
-	free(path);
-	return rc;
 }
 
 /* The receiver's record of a channel: PUSH/channels/ID. */
@@ -231,7 +219,7 @@ register_channel(const char *profile, const char *id, const char *token,
 	    "token", token);
 	if (resource_id)
 		rec = json_set_str(rec, "resourceId", resource_id);
-	rc = state_write_json(path, rec);
+	rc = state_write_kind(path, STATE_RECEIVER, rec);
 	if (rc == -1)
 		warn("'%s'", path);
 	free(path);
@@ -252,6 +240,77 @@ unregister_channel(const char *id)
 	state_remove(seen);
 	free(seen);
 	free(path);
+}
+
+/* Is id one of the channels chs (borrowed)? */
+static int
+named(jv chs, const char *id)
+{
+	int found = 0;
+
+	jv_array_foreach(chs, i, ch) {
+		found |= json_str(ch, "id") && strcmp(json_str(ch, "id"), id) == 0;
+		jv_free(ch);
+	}
+	return found;
+}
+
+/* The receiver's records of the profile's channels that chs (borrowed)
+ * does not name: left by a run killed between registering a channel
+ * and keeping it in channel.json. Its channel, if Google made it, is
+ * answered 404 from now on and expires by itself, as with stop --force.
+ * The profile's watch.lock keeps another run's new channel out of
+ * reach. */
+static void
+prune_records(const char *profile, jv chs)
+{
+	char *dir = watch_push_path("channels", NULL), *path;
+	const char *who;
+	struct dirent *de;
+	DIR *d;
+	jv rec;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!watch_valid_id(de->d_name) || named(chs, de->d_name))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		rec = state_read_kind(path, STATE_RECEIVER);
+		who = json_str(rec, "profile");
+		if (who && strcmp(who, profile) == 0)
+			unregister_channel(de->d_name);
+		jv_free(rec);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
+int
+watch_save(const char *profile, jv v)
+{
+	char *path = channel_json_path(profile);
+	jv chs = json_get(v, "channels");
+	int rc = 0, r;
+
+	if (jv_get_kind(chs) != JV_KIND_ARRAY || jv_array_length(jv_copy(chs)) == 0) {
+		jv_free(v);
+		r = state_remove(path);
+	} else {
+		r = state_write_kind(path, STATE_CHANNEL, v);
+	}
+	if (r == -1) {
+		warn("'%s'", path);
+		rc = EX_SOFTWARE;
+	}
+	if (rc == 0)
+		prune_records(profile, chs);
+	jv_free(chs);
+	free(path);
+	return rc;
 }
 
 static void
@@ -311,6 +370,7 @@ watch_create(struct calendar_api *api, const char *profile,
 	path = xasprintf("/calendar/v3/calendars/%s/events/watch", cal);
 	what = xasprintf("watch calendar '%s'", calendar);
 	rc = calendar_call(api, "POST", path, body, NULL, &resp);
+	stop_point("watch"); /* Google may have a channel we do not know */
 	if (rc == 0 && resp.status != 200)
 		rc = calendar_failure(&resp, what);
 	if (rc == 0) {
@@ -369,6 +429,7 @@ watch_stop_channel(struct calendar_api *api, jv ch)
 	what = xasprintf("stop channel '%s'", id);
 	rc = calendar_call(api, "POST", "/calendar/v3/channels/stop", body, NULL,
 	    &resp);
+	stop_point("stop");
 	/* 404: expired or stopped before; Google knows it no more */
 	if (rc == 0 && resp.status != 204 && resp.status != 200 &&
 	    resp.status != 404)

@@ -18,7 +18,6 @@
 
 #include "calendar.h"
 
-#define WATCH_FORMAT 1        /* channel.json "version" */
 #define WATCH_ID_MAX 64       /* Google's limit on a channel id */
 #define WATCH_TOKEN_MAX 256   /* Google's limit on a channel token */
 

@@ -161,4 +161,79 @@ run gcal-auth status -p good
 is "$rc" 0 "a directory others can only read is tightened"
 is "$(mode "$C/good")" 700 "... to 0700"
 
+# --- format versions -----------------------------------------------------------
+# newer FILE: FILE as a newer gcal would write it
+newer() {
+	jq -c '.version = 9' "$1" >"$T/newer" && cat "$T/newer" >"$1"
+}
+# unversioned FILE: FILE as gcal wrote it before versions
+unversioned() {
+	jq -c 'del(.version)' "$1" >"$T/unv" && cat "$T/unv" >"$1"
+}
+ok "profile.json carries its format version" jq_ok '.version == 1' "$C/good/profile.json"
+ok "token.json too" jq_ok '.version == 1' "$S/good/token.json"
+run gcal-pull -p good
+is "$rc" 0 "a pull of the good profile"
+MS=$(ls "$S"/good/sync/*/state.json)
+ok "... writes a mirror state.json with its format version" jq_ok '.version == 1' "$MS"
+cp "$C/good/profile.json" "$T/v-profile"
+newer "$C/good/profile.json"
+run gcal-pull -p good
+is "$rc" 78 "a profile.json of a newer format version exits 78"
+ok "... saying so in one line" eval 'has "'"'$C/good/profile.json'"': format version 9 is newer than this gcal knows (1); upgrade gcal" "$ERR" && test "$(wc -l <"$ERR")" -eq 1'
+ok "... and the file is left as it was" jq_ok '.version == 9' "$C/good/profile.json"
+cp "$T/v-profile" "$C/good/profile.json"
+jq -c '.version = "2"' "$T/v-profile" >"$C/good/profile.json"
+run gcal-auth status -p good
+ok "a version that is not a number is damage (78, named)" \
+	eval 'test "$rc" = 78 && has "\"version\" is not a format version" "$ERR"'
+cp "$T/v-profile" "$C/good/profile.json"
+
+cp "$S/good/token.json" "$T/v-token"
+newer "$S/good/token.json"
+run gcal-pull -p good
+ok "a token.json of a newer format version exits 78, saying so" \
+	eval 'test "$rc" = 78 && has "token.json'"'"': format version 9 is newer" "$ERR"'
+ok "... and is not replaced" jq_ok '.version == 9' "$S/good/token.json"
+cp "$T/v-token" "$S/good/token.json"
+
+cp "$MS" "$T/v-mirror"
+newer "$MS"
+run gcal-pull -p good
+ok "a mirror state.json of a newer format version exits 78, saying so" \
+	eval 'test "$rc" = 78 && has "state.json'"'"': format version 9 is newer" "$ERR"'
+lacks "remove it" "$ERR" && pass "... and does not offer to remove it" || fail "... and does not offer to remove it"
+ok "... which is still there" jq_ok '.version == 9' "$MS"
+cp "$T/v-mirror" "$MS"
+
+# files written before versions: read as version 1, and given it when
+# next written
+unversioned "$C/good/profile.json"
+unversioned "$S/good/token.json"
+unversioned "$MS"
+run gcal-pull -p good --changes
+is "$rc" 0 "unversioned profile.json, token.json and state.json (today's main) are still read"
+ok "... and the mirror state is rewritten with its version" jq_ok '.version == 1' "$MS"
+run gcal-auth token -p good --refresh
+ok "... the token file too, at its next refresh" jq_ok '.version == 1' "$S/good/token.json"
+
+FS=$T/fw.json
+jq -nc '{extension:"333", to:["0612345678"], from:[], events:[], at:"2026-11-23T10:00:00Z", result:"applied"}' >"$FS"
+chmod 600 "$FS"
+: >"$T/noev"
+run_in "$T/noev" forward-apply -e 333 --state "$FS" --at 2026-11-23T10:30:00+01:00 --exec true
+is "$rc" 0 "an unversioned forward-apply state is read"
+ok "... and rewritten with its version" jq_ok '.version == 1 and .to == []' "$FS"
+newer "$FS"
+run_in "$T/noev" forward-apply -e 333 --state "$FS" --at 2026-11-23T10:30:00+01:00 --exec true
+ok "a forward-apply state of a newer version exits 78, saying so" \
+	eval 'test "$rc" = 78 && has "fw.json'"'"': format version 9 is newer" "$ERR"'
+
+mkdir -p "$T/sy"
+echo '{"owner":"gcal","version":9}' >"$T/sy/state.json"
+chmod 600 "$T/sy/state.json"
+run gcal-sync -p good --local "$T/noev" -k .id --state "$T/sy" --apply-cmd true
+ok "a gcal-sync base of a newer version exits 78, saying so" \
+	eval 'test "$rc" = 78 && has "state.json'"'"': format version 9 is newer" "$ERR"'
+
 done_testing

@@ -106,7 +106,7 @@ ok "the -v trace never shows the channel token" lacks "$CHTOK" "$ERR"
 ok "start prints no token" lacks "$CHTOK" "$OUT"
 is "$(mode "$XDG_STATE_HOME/gcal/a/channel.json")" 600 "channel.json is 0600"
 is "$(mode "$PUSH/channels/$ID")" 600 "the receiver's record is 0600"
-ok "the receiver's record holds no OAuth token" jq_ok '(keys | sort) == ["profile","resourceId","token"]' "$PUSH/channels/$ID"
+ok "the receiver's record holds no OAuth token" jq_ok '(keys | sort) == ["profile","resourceId","token","version"]' "$PUSH/channels/$ID"
 sleep 0.3
 push_log
 ok "Google's sync message was answered 200" jq_ok --arg id "$ID" \

@@ -1,0 +1,275 @@
+#!/bin/sh
+# Crash tests by step (isync's run-tests): each stateful program's run is
+# traced once to count its mutation points (GCAL_STOP_TRACE), then for
+# each point N in turn the same run is stopped there as kill -9 would
+# (GCAL_STOP_AFTER=N), run again, and its end state compared with the
+# run that was never stopped. One line per program and point.
+. "$(dirname "$0")/../lib.sh"
+
+emu_start || { echo "Bail out! emulator"; exit 1; }
+run link_account || { echo "Bail out! cannot link"; exit 1; }
+GCAL_RETRIES=1
+export GCAL_RETRIES
+unset GCAL_STOP_AFTER GCAL_STOP_TRACE GCAL_PUSH_STOP_AFTER GCAL_SYNC_STOP_AFTER
+
+# traced TRACE FN...: FN with the points traced into the new file TRACE
+traced() {
+	_tr=$1
+	shift
+	rm -f "$_tr"
+	GCAL_STOP_TRACE=$_tr
+	export GCAL_STOP_TRACE
+	"$@"
+	unset GCAL_STOP_TRACE
+}
+# stopped N TRACE FN...: the same, ended at the Nth point
+stopped() {
+	GCAL_STOP_AFTER=$1
+	export GCAL_STOP_AFTER
+	shift
+	traced "$@"
+	unset GCAL_STOP_AFTER
+}
+# strays: temporary files left anywhere in our directories
+strays() {
+	find "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" -name '*.new' | wc -l | tr -d ' '
+}
+
+# point N TRACE: the Nth point of TRACE, its channel ids (random) as ID
+point() {
+	sed -n "${1}{s/gcal-[0-9a-f]\{32\}/ID/g;p;}" "$2"
+}
+
+# steps NAME: the scenario NAME_setup (the world before the run),
+# NAME_run (the run, status in $rc) and NAME_state (what a user would
+# check after it), at every point of the run. killed: the status a
+# stopped run must end with ("" for a run whose point may be a child's).
+steps() {
+	_k_s=$1
+	"${_k_s}_setup" || { fail "$_k_s: set up"; return; }
+	traced "$T/trace" "${_k_s}_run"
+	want="rc $rc, $(${_k_s}_state)"
+	_k_p=$(wc -l <"$T/trace" | tr -d ' ')
+	ok "$_k_s: a run of $_k_p mutation points ($(sed 's/gcal-[0-9a-f]\{32\}/ID/' "$T/trace" | cut -d' ' -f2 | sort -u | tr '\n' ' '))" \
+		test "$_k_p" -ge "${min_points:-2}"
+	_k_i=1
+	while [ "$_k_i" -le "$_k_p" ]; do
+		_k_what=$(point "$_k_i" "$T/trace")
+		"${_k_s}_setup" || { fail "$_k_s $_k_i: set up"; _k_i=$((_k_i + 1)); continue; }
+		stopped "$_k_i" "$T/trace.$_k_i" "${_k_s}_run"
+		_k_rc=$rc
+		_k_at=$(point "$_k_i" "$T/trace.$_k_i")
+		"${_k_s}_run"
+		got="rc $rc, $(${_k_s}_state)"
+		if [ "$_k_at" = "$_k_what" ] && { [ -z "$killed" ] || [ "$_k_rc" = "$killed" ]; } &&
+			[ "$got" = "$want" ]; then
+			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
+		else
+			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
+			printf '#   stopped at: %s (status %s)\n#   got:  %s\n#   want: %s\n' \
+				"$_k_at" "$_k_rc" "$got" "$want"
+		fi
+		_k_i=$((_k_i + 1))
+	done
+}
+killed=137
+
+# --- gcal-pull: an incremental pull after edits, deletions, new events -----
+PCAL=$(gcal-auth use --create "Pulled" | jq -r .id)
+emu_ctl POST "/_emu/calendars/$PCAL/generate" \
+	'{"count":40,"start":"2026-01-05T08:00:00Z","minutes":60,"step_minutes":90,"summary":"Event %d"}' >/dev/null
+run gcal-pull -c "$PCAL"
+cp -a "$XDG_STATE_HOME" "$T/pull-base"
+emu_ctl GET "/_emu/calendars/$PCAL/events" | jq -r .id | sed -n '3p;7p' >"$T/pids"
+emu_ctl PATCH "/_emu/calendars/$PCAL/events/$(sed -n 1p "$T/pids")" '{"summary":"edited"}' >/dev/null
+emu_ctl DELETE "/_emu/calendars/$PCAL/events/$(sed -n 2p "$T/pids")" >/dev/null
+emu_ctl POST "/_emu/calendars/$PCAL/events" '{"summary":"new",
+	"start":{"dateTime":"2026-12-01T10:00:00Z"},"end":{"dateTime":"2026-12-01T11:00:00Z"}}' >/dev/null
+pull_setup() {
+	rm -rf "$XDG_STATE_HOME" && cp -a "$T/pull-base" "$XDG_STATE_HOME"
+}
+pull_run() {
+	run gcal-pull -c "$PCAL"
+	cp "$OUT" "$T/pull.out"
+}
+# the events printed, and a pull of changes after it finds none
+pull_state() {
+	jq -c '{id, etag, summary, status}' "$T/pull.out" | sort | cksum
+	run gcal-pull -c "$PCAL" --changes
+	echo "then $rc $(wc -l <"$OUT") strays $(strays)"
+}
+steps pull
+
+# the same with a full pull: a new mirror file, then the state naming it
+pull_full_run() {
+	run gcal-pull -c "$PCAL" --full
+	cp "$OUT" "$T/pull.out"
+}
+pull_full_setup() { pull_setup; }
+pull_full_state() { pull_state; }
+steps pull_full
+
+# --- gcal-push: inserts, an update and a delete, in batches of 2 ------------
+ins() { # ID SUMMARY DAY
+	jq -nc --arg id "$1" --arg s "$2" --arg d "$3" '{op:"insert", target:"remote", id:$id,
+		event:{summary:$s, start:{dateTime:("2026-12-" + $d + "T10:00:00Z")},
+		end:{dateTime:("2026-12-" + $d + "T10:30:00Z")},
+		extendedProperties:{private:{gcalOwner:"gcal", gcalKey:$id}}}}'
+}
+np=0
+push_setup() {
+	np=$((np + 1))
+	WCAL=$(gcal-auth use --create "Pushed $np" | jq -r .id)
+	{ ins seed00001 "seed 1" 01; ins seed00002 "seed 2" 02; } >"$T/seed"
+	run_in "$T/seed" gcal-push -c "$WCAL"
+	[ "$rc" = 0 ] || return 1
+	: >"$T/push.in"
+	for d in 10 11 12 13 14; do ins "new000$d" "new $d" "$d" >>"$T/push.in"; done
+	emu_ctl GET "/_emu/calendars/$WCAL/events/seed00001" |
+		jq -c '{op:"update", target:"remote", id, etag, event:(. | .summary = "updated")}' >>"$T/push.in"
+	emu_ctl GET "/_emu/calendars/$WCAL/events/seed00002" |
+		jq -c '{op:"delete", target:"remote", id, etag}' >>"$T/push.in"
+}
+push_run() {
+	run_in "$T/push.in" gcal-push -c "$WCAL" --batch 2
+}
+# what Google holds, and what the run reported
+push_state() {
+	emu_ctl GET "/_emu/calendars/$WCAL/events" | jq -r '.id + " " + .status + " " + .summary' |
+		sort | tr '\n' ','
+	jq -r .status "$OUT" | sort | uniq -c | tr -s ' \n' '  '
+	echo "strays $(strays)"
+}
+steps push
+
+# --- the token refresh (gcal-auth token with an expired access token) ------
+auth_setup() {
+	_tok=$XDG_STATE_HOME/gcal/default/token.json
+	jq -c '.expires_at = 0' "$_tok" >"$T/tok" && cat "$T/tok" >"$_tok"
+}
+auth_run() {
+	run gcal-auth token
+}
+# a token that works, and a file that is not due for a refresh
+auth_state() {
+	run gcal-pull -c "$PCAL" --changes
+	echo "pull $rc, fresh $(jq '.expires_at > now' "$XDG_STATE_HOME/gcal/default/token.json")," \
+		"refresh token $(jq 'has("refresh_token")' "$XDG_STATE_HOME/gcal/default/token.json"), strays $(strays)"
+}
+steps auth
+
+# --- forward-apply: from one forward to another -----------------------------
+cat >"$T/pbx" <<EOF
+#!/bin/sh
+shift
+printf '%s\n' "\$*" >"$T/pbx.cur.new" && mv "$T/pbx.cur.new" "$T/pbx.cur"
+EOF
+chmod +x "$T/pbx"
+FSTATE=$XDG_STATE_HOME/gcal/default/forward/333.json
+jq -nc '{kind:"calendar#event", id:"f1", status:"confirmed", summary:"0612345678",
+	start:{dateTime:"2026-11-23T10:00:00+01:00"}, end:{dateTime:"2026-11-23T11:00:00+01:00"}}' >"$T/fw.old"
+jq -nc '{kind:"calendar#event", id:"f2", status:"confirmed", summary:"+31 20 123 4567",
+	start:{dateTime:"2026-11-23T10:00:00+01:00"}, end:{dateTime:"2026-11-23T11:00:00+01:00"}}' >"$T/fw.in"
+forward_setup() {
+	run_in "$T/fw.old" forward-apply -e 333 --at 2026-11-23T10:30:00+01:00 --exec "$T/pbx"
+	[ "$rc" = 0 ]
+}
+forward_run() {
+	run_in "$T/fw.in" forward-apply -e 333 --at 2026-11-23T10:30:00+01:00 --exec "$T/pbx"
+}
+# what the telephone system and the state say is applied
+forward_state() {
+	echo "pbx $(cat "$T/pbx.cur"), state $(jq -c .to "$FSTATE"), strays $(strays)"
+}
+steps forward
+
+# --- gcal-sync: edits on both sides (tests/t/sync.t's), with the gcal-pull
+# and gcal-push it runs: their points count on from its own ---------------
+APPLY=$TOP/tests/helpers/sync-apply.sh
+ns=0
+sync() {
+	run gcal-sync --local "$DIR/local.ndjson" -k .appointment_id \
+		--state "$DIR/state" --apply-cmd "sh '$APPLY' '$DIR/local.ndjson'" "$@"
+}
+appt() { # ID SUMMARY HOUR
+	jq -nc --arg id "$1" --arg s "$2" --arg h "$3" '{appointment_id:$id, summary:$s,
+		start:{dateTime:("2026-12-01T" + $h + ":00:00Z")}, end:{dateTime:("2026-12-01T" + $h + ":45:00Z")}}'
+}
+sync_setup() {
+	ns=$((ns + 1))
+	SCAL=$(gcal-auth use --create "Bookings $ns" | jq -r .id)
+	DIR=$T/sync$ns
+	mkdir -p "$DIR"
+	{ appt A1 "Cut A1" 09; appt A2 "Colour A2" 10; appt A3 "Trim A3" 11; } >"$DIR/local.ndjson"
+	emu_ctl POST "/_emu/calendars/$SCAL/events" '{"summary":"Dentist E1",
+		"start":{"dateTime":"2026-12-02T08:00:00Z"},"end":{"dateTime":"2026-12-02T08:30:00Z"}}' >/dev/null
+	sync
+	[ "$rc" = 0 ] || return 1
+	jq -c 'if .appointment_id == "A1" then .summary = "Cut and dry A1" else . end
+		| select(.appointment_id != "A2")' "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"
+	appt A4 "Beard A4" 14 >>"$DIR/local.ndjson"
+	_e1=$(emu_ctl GET "/_emu/calendars/$SCAL/events" | jq -r 'select(.summary == "Dentist E1") | .id')
+	emu_ctl PATCH "/_emu/calendars/$SCAL/events/$_e1" '{"summary":"Dentist E1, moved"}' >/dev/null
+}
+sync_run() {
+	sync
+}
+# both sides, and a further run that writes nothing
+sync_state() {
+	emu_ctl GET "/_emu/calendars/$SCAL/events" |
+		jq -r 'select(.status != "cancelled") | .summary' | sort | tr '\n' ','
+	jq -r .summary "$DIR/local.ndjson" | sort | tr '\n' ','
+	emu_ctl POST /_emu/log/clear >/dev/null
+	sync
+	echo "then $rc, $(emu_log_count POST '^/batch/calendar/v3$') batches, strays $(strays)"
+}
+killed=
+steps sync
+
+# --- gcal-watch: a channel started, its record for the receiver ------------
+GCAL_PUSH_DIR=$T/push
+export GCAL_PUSH_DIR
+emu_ctl POST /_emu/push/config '{"allow_http":true}' >/dev/null
+watch_setup() {
+	run gcal-watch stop
+	[ "$rc" = 0 ]
+}
+watch_run() {
+	run gcal-watch start --address http://127.0.0.1:9/notify --ttl 3600
+}
+# our channels: each live at Google, each with its record for the receiver
+watch_state() {
+	emu_ctl GET /_emu/push >"$T/wpush"
+	_ids=$(jq -r '.channels[].id' "$XDG_STATE_HOME/gcal/default/channel.json" 2>/dev/null)
+	_live=0 _rec=0
+	for _id in $_ids; do
+		jq -e --arg id "$_id" '.channels[] | select(.id == $id and (.stopped | not))' "$T/wpush" >/dev/null &&
+			_live=$((_live + 1))
+		[ -f "$GCAL_PUSH_DIR/channels/$_id" ] && _rec=$((_rec + 1))
+	done
+	echo "channels $(echo $_ids | wc -w | tr -d ' '), live $_live, records $_rec," \
+		"strays $(strays) $(ls "$GCAL_PUSH_DIR/channels" | wc -l | tr -d ' ')"
+}
+killed=137
+steps watch
+
+# --- gcal-revoke: last, as it ends the account's grant for every profile ---
+run gcal-revoke
+revoke_setup() {
+	run link_account rv
+	[ "$rc" = 0 ] && mkdir -p "$XDG_STATE_HOME/gcal/rv/sync"
+}
+revoke_run() {
+	run gcal-revoke -p rv
+}
+# nothing of the link is left here, and Google holds no live grant
+revoke_state() {
+	run gcal-auth token -p rv
+	_t=$rc
+	run gcal-auth status -p rv
+	echo "token $_t, linked $(jq -r .linked "$OUT"), files $(ls "$XDG_STATE_HOME/gcal/rv" | grep -v lock | tr '\n' ' ')," \
+		"live grants $(emu_ctl GET /_emu/grants | jq '[.[] | select(.revoked | not)] | length'), strays $(strays)"
+}
+steps revoke
+
+done_testing
