@@ -23,8 +23,11 @@ B = build
 endif
 
 PKGS = libcurl libbsd-overlay
+# lib/banned.h comes before every file (new ones too): the compiler, not
+# prose, refuses strcpy, sprintf, atol, strtok_r, localtime...
+BANNED = -include lib/banned.h
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BANNED)
 # Debian's libjq 1.6 ships no pkg-config file: link it by name. libcurl
 # is only compiled against: lib/http.c loads it on the first request.
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
@@ -89,6 +92,11 @@ deps:
 	fi
 
 units: $(UNITS)
+
+# for tests/t/banned.t: the flags every C file is compiled with
+print-cflags:
+	@echo '$(CFLAGS)'
+.PHONY: print-cflags
 
 # Two test files at a time, one a core: each has its own emulator on a
 # port of its own and its own temporary directories.
@@ -165,7 +173,7 @@ FUZZ_CC ?= clang
 FUZZ_DEBS = clang libclang-rt-14-dev
 FZ = build-fuzz
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Wall -Wextra \
-	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BANNED) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_OBJS = $(LIBOBJS:%=$(FZ)/lib/%.o)

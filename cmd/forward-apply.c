@@ -176,7 +176,7 @@ apply_exec(const struct run *r, jv rec, char **why)
 	pid_t pid;
 
 	words = xstrdup(r->exec);
-	for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+	for (save = words; (w = str_word(&save, " \t")) != NULL;) {
 		argv = xreallocarray(argv, na + 1, sizeof(*argv));
 		argv[na++] = w;
 	}

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +166,7 @@ parse_part(const char *p, const char *end, struct batch_part *parts,
 	free(bp->etag);
 	bp->etag = header(ihead, ibody, "ETag");
 	if ((v = header(ihead, ibody, "Retry-After")) != NULL) {
-		bp->retry_after = atol(v);
+		bp->retry_after = (long)strtonum(v, 0, LONG_MAX, NULL);
 		free(v);
 	}
 	while (end > ibody && (end[-1] == '\n' || end[-1] == '\r'))

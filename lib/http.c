@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,7 +638,7 @@ cassette_answer(const char *method, const char *url, const char *body,
 	if ((s = json_str(headers, "etag")) != NULL)
 		resp->etag = xstrdup(s);
 	if ((s = json_str(headers, "retry-after")) != NULL)
-		resp->retry_after = atol(s);
+		resp->retry_after = (long)strtonum(s, 0, LONG_MAX, NULL);
 	jv_free(headers);
 	return 0;
 }
@@ -770,7 +771,7 @@ on_header(char *p, size_t size, size_t n, void *data)
 	} else if ((v = header_value(p, len, "retry-after")) != NULL) {
 		/* delta-seconds or an HTTP-date (RFC 9110 10.2.3) */
 		if (v[0] >= '0' && v[0] <= '9')
-			resp->retry_after = atol(v);
+			resp->retry_after = (long)strtonum(v, 0, LONG_MAX, NULL);
 		else if ((when = curl_getdate(v, NULL)) != -1)
 			resp->retry_after = when > time(NULL) ?
 			    (long)(when - time(NULL)) : 0;
