@@ -1,4 +1,4 @@
-/* Unit tests of lib/util.c: str_word, the house's word splitter. */
+/* Unit tests of lib/util.c: URL escapes and str_word, the word splitter. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +20,19 @@ words(const char *s, const char *sep)
 	ok(*p == '\0', "'%s': the cursor ends at the end", s);
 	free(copy);
 	return buf_take(&b);
+}
+
+static void
+test_url(void)
+{
+	char *s;
+
+	s = url_escape("a b/c?d=é~");
+	is_str(s, "a%20b%2Fc%3Fd%3D%C3%A9~", "url_escape keeps only unreserved characters");
+	free(s);
+	s = url_unescape("a+b%2Fc%zz%4", 12);
+	is_str(s, "a b/c%zz%4", "url_unescape decodes + and %%XX, keeps bad escapes");
+	free(s);
 }
 
 static void
@@ -47,6 +60,7 @@ test_str_word(void)
 int
 main(void)
 {
+	test_url();
 	test_str_word();
 	return done_testing();
 }
