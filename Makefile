@@ -11,6 +11,11 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 FISHFUNCDIR ?= $(PREFIX)/share/fish/vendor_functions.d
+# systemd looks under /usr/local/lib as well as /usr/lib (Debian 12: /lib
+# for units, debian/rules says so)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CFLAGS ?= -O2 -g
 # SAN=1 builds into build-san/ with AddressSanitizer and UBSan.
@@ -145,7 +150,9 @@ install: all
 		s=$${m##*.}; \
 		sed 's|/usr/local/share/gcal|$(GCALDIR)|g' $$m >$(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
 	done
-	cp $(EXAMPLES) $(DESTDIR)$(GCALDIR)/
+	# the scripts are to be run: executable, whatever the checkout made them
+	install -m 755 $(filter %.sh,$(EXAMPLES)) $(DESTDIR)$(GCALDIR)/
+	install -m 644 $(filter-out %.sh,$(EXAMPLES)) $(DESTDIR)$(GCALDIR)/
 	cp examples/kamailio/* $(DESTDIR)$(GCALDIR)/kamailio/
 	# bash-completion loads completions/<command> lazily: the one file
 	# completions/gcal.bash (which registers all six) under each name
@@ -158,11 +165,43 @@ install: all
 		cp completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
 	done
 	cp completions/functions/*.fish $(DESTDIR)$(FISHFUNCDIR)/
+	# systemd: the service names the programs where they are installed
+	mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(GCALDIR)/systemd $(DESTDIR)$(GCALDIR)/kubernetes
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@GCALDIR@|$(GCALDIR)|g' systemd/gcal-run@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/gcal-run@.service
+	cp systemd/gcal-run@.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	cp systemd/gcal.sysusers $(DESTDIR)$(SYSUSERSDIR)/gcal.conf
+	cp systemd/gcal.tmpfiles $(DESTDIR)$(TMPFILESDIR)/gcal.conf
+	cp systemd/README $(DESTDIR)$(GCALDIR)/systemd/
+	cp examples/kubernetes/* $(DESTDIR)$(GCALDIR)/kubernetes/
+
+# make deb: the Debian package (debian/), built from a copy of the tree in
+# $(B)/deb so that dpkg-buildpackage writes nothing outside it, then
+# checked by lintian (warnings fail; each override is argued in
+# debian/gcal-tools.lintian-overrides).
+DEB_DEBS = dpkg-dev debhelper lintian fakeroot
+deb:
+	$(Q)missing=; for p in $(DEB_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deb: run as root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/gcal
+	$(Q)tar -cf - --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git . | \
+		tar -C $(B)/deb/gcal -xf -
+	$(E) "  DEB     $(B)/deb"
+	$(Q)cd $(B)/deb/gcal && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; exit 1; }
+	$(E) "  LINTIAN $(B)/deb/*.deb"
+	$(Q)lintian --fail-on error,warning --info $(B)/deb/*.changes
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps units check demo bench soak install clean
+.PHONY: all deps units check demo bench soak install deb clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora
