@@ -86,6 +86,8 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
 	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind faketime
 DEBS += lighttpd
+# tests/t/packaging.t: systemd-analyze verify, and PyYAML to read the Kubernetes example
+DEBS += systemd python3-yaml
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -98,10 +100,10 @@ deps:
 
 units: $(UNITS)
 
-# for tests/t/banned.t: the flags every C file is compiled with
-print-cflags:
-	@echo '$(CFLAGS)'
-.PHONY: print-cflags
+# make print-VAR: a variable as the tests see it (tests/t/banned.t reads
+# CFLAGS, tests/t/packaging.t PROGS)
+print-%:
+	@echo '$($*)'
 
 # Two test files at a time, one a core: each has its own emulator on a
 # port of its own and its own temporary directories.

@@ -6,7 +6,7 @@
 
 CC=${CC:-cc}
 # the flags of the build, banned.h included
-FLAGS=$(make -s -C "$TOP" --no-print-directory print-cflags)
+FLAGS=$(make -s -C "$TOP" --no-print-directory print-CFLAGS)
 case $FLAGS in *banned.h*) pass "the build's flags include lib/banned.h" ;;
 *) fail "the build's flags include lib/banned.h: '$FLAGS'" ;; esac
 
