@@ -1,4 +1,4 @@
-/* Unit tests of lib/zone.c and the times of lib/events.c: offsets agree
+/* Unit tests of lib/zone.c and lib/event_time.c: offsets agree
  * with the C library's for every zone tried, over two centuries; wall
  * clock times in a zone name the instant Google gives them; equal
  * instants compare equal, whatever their spelling. Single-threaded, so
