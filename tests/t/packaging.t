@@ -50,6 +50,23 @@ case " $PROGS " in
 *) echo "not ok $((_tap_n += 1)) - gcal-run is one of the programs installed # TODO engineer fl's cmd/gcal-run.c" ;;
 esac
 
+# --- debian/curl-depends: libcurl in Depends when it is dlopen'ed ---------
+arch=$(dpkg --print-architecture 2>/dev/null)
+if dpkg-query --control-path "libcurl4:$arch" symbols >/dev/null 2>&1; then
+	mkdir -p "$T/dl" "$T/linked"
+	# a program that dlopens libcurl.so.4 and asks for curl_easy_header (7.83.0)
+	printf 'libcurl.so.4\0curl_easy_init\0curl_easy_header\0curl_own_helper\0' >"$T/dl/prog"
+	run sh "$TOP/debian/curl-depends" "$T/dl" "libcurl4:$arch"
+	is "$(cat "$OUT")" "libcurl4 (>= 7.83.0)" "a dlopen'ed libcurl is a Depends, versioned by the symbols named"
+	cp "$(command -v curl)" "$T/linked/"
+	run sh "$TOP/debian/curl-depends" "$T/linked" "libcurl4:$arch"
+	is "$rc:$(cat "$OUT")" "0:" "... and nothing when the programs link it (dpkg-shlibdeps sees it)"
+	run sh "$TOP/debian/curl-depends" "$BIN" "libcurl4:$arch"
+	ok "the programs built here get one or the other: $(cat "$OUT")" test "$rc" -eq 0
+else
+	echo "ok $((_tap_n += 1)) # SKIP no libcurl4 symbols file (dpkg)"
+fi
+
 # --- systemd-analyze verify --------------------------------------------------
 # Installed under $T (no DESTDIR), so that ExecStart names a file that
 # exists; a stand-in when gcal-run is not built in this tree.
