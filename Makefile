@@ -11,6 +11,11 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 FISHFUNCDIR ?= $(PREFIX)/share/fish/vendor_functions.d
+# systemd looks under /usr/local/lib as well as /usr/lib (Debian 12: /lib
+# for units, debian/rules says so)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CFLAGS ?= -O2 -g
 # SAN=1 builds into build-san/ with AddressSanitizer and UBSan.
@@ -28,8 +33,11 @@ B = build
 endif
 
 PKGS = libcurl libbsd-overlay
+# lib/banned.h comes before every file (new ones too): the compiler, not
+# prose, refuses strcpy, sprintf, atol, strtok_r, localtime...
+BANNED = -include lib/banned.h
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BANNED)
 # Debian's libjq 1.6 ships no pkg-config file: link it by name. libcurl
 # is only compiled against: lib/http.c loads it on the first request.
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
@@ -39,6 +47,7 @@ PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch provider stop readahead
 LIBOBJS += state_lock child
+LIBOBJS += event_time event_norm
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 
@@ -84,6 +93,8 @@ $(B)/unit/%: tests/unit/%.c tests/unit/*.h $(B)/libgcal.a
 DEBS = gcc libc6-dev make pkg-config libcurl4-openssl-dev libjq-dev libbsd-dev \
 	libssl-dev python3 curl jq openssl perl mandoc ca-certificates time tzdata kamailio sip-tester valgrind faketime
 DEBS += lighttpd
+# tests/t/packaging.t: systemd-analyze verify, and PyYAML to read the Kubernetes example
+DEBS += systemd python3-yaml
 deps:
 	$(Q)missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -95,6 +106,11 @@ deps:
 	fi
 
 units: $(UNITS)
+
+# make print-VAR: a variable as the tests see it (tests/t/banned.t reads
+# CFLAGS, tests/t/packaging.t PROGS)
+print-%:
+	@echo '$($*)'
 
 # Two test files at a time, one a core: each has its own emulator on a
 # port of its own and its own temporary directories.
@@ -158,7 +174,9 @@ install: all
 		s=$${m##*.}; \
 		sed 's|/usr/local/share/gcal|$(GCALDIR)|g' $$m >$(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
 	done
-	cp $(EXAMPLES) $(DESTDIR)$(GCALDIR)/
+	# the scripts are to be run: executable, whatever the checkout made them
+	install -m 755 $(filter %.sh,$(EXAMPLES)) $(DESTDIR)$(GCALDIR)/
+	install -m 644 $(filter-out %.sh,$(EXAMPLES)) $(DESTDIR)$(GCALDIR)/
 	cp examples/kamailio/* $(DESTDIR)$(GCALDIR)/kamailio/
 	# bash-completion loads completions/<command> lazily: the one file
 	# completions/gcal.bash (which registers all six) under each name
@@ -171,11 +189,43 @@ install: all
 		cp completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
 	done
 	cp completions/functions/*.fish $(DESTDIR)$(FISHFUNCDIR)/
+	# systemd: the service names the programs where they are installed
+	mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(GCALDIR)/systemd $(DESTDIR)$(GCALDIR)/kubernetes
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@GCALDIR@|$(GCALDIR)|g' systemd/gcal-run@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/gcal-run@.service
+	cp systemd/gcal-run@.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	cp systemd/gcal.sysusers $(DESTDIR)$(SYSUSERSDIR)/gcal.conf
+	cp systemd/gcal.tmpfiles $(DESTDIR)$(TMPFILESDIR)/gcal.conf
+	cp systemd/README $(DESTDIR)$(GCALDIR)/systemd/
+	cp examples/kubernetes/* $(DESTDIR)$(GCALDIR)/kubernetes/
+
+# make deb: the Debian package (debian/), built from a copy of the tree in
+# $(B)/deb so that dpkg-buildpackage writes nothing outside it, then
+# checked by lintian (warnings fail; each override is argued in
+# debian/gcal-tools.lintian-overrides).
+DEB_DEBS = dpkg-dev debhelper lintian fakeroot
+deb:
+	$(Q)missing=; for p in $(DEB_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deb: run as root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/gcal
+	$(Q)tar -cf - --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git . | \
+		tar -C $(B)/deb/gcal -xf -
+	$(E) "  DEB     $(B)/deb"
+	$(Q)cd $(B)/deb/gcal && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; exit 1; }
+	$(E) "  LINTIAN $(B)/deb/*.deb"
+	$(Q)lintian --fail-on error,warning --info $(B)/deb/*.changes
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
-.PHONY: all deps units check demo bench soak tsan install clean
+.PHONY: all deps units check demo bench soak tsan install deb clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora
@@ -186,7 +236,7 @@ FUZZ_CC ?= clang
 FUZZ_DEBS = clang libclang-rt-14-dev
 FZ = build-fuzz
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Wall -Wextra \
-	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-Wno-missing-field-initializers -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BANNED) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_OBJS = $(LIBOBJS:%=$(FZ)/lib/%.o)

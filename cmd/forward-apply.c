@@ -72,7 +72,7 @@ static void
 usage_error(const char *fmt, const char *arg)
 {
 	warnx(fmt, arg);
-	fprintf(stderr, "Try 'forward-apply --help'.\n");
+	cli_try_help();
 	exit(EX_USAGE);
 }
 

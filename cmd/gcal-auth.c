@@ -102,7 +102,7 @@ granted_scopes(jv tokens, const char *asked)
 	jv out = jv_array();
 	char *copy = xstrdup(g ? g : asked), *w, *save = NULL;
 
-	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+	for (save = copy; (w = str_word(&save, " ")) != NULL;)
 		out = jv_array_append(out, jv_string(w));
 	free(copy);
 	return jv_sort(out, jv_copy(out));

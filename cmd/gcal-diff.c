@@ -37,7 +37,7 @@ static int
 usage_error(const char *fmt, const char *arg)
 {
 	warnx(fmt, arg);
-	fprintf(stderr, "Try 'gcal-diff --help'.\n");
+	cli_try_help();
 	return EX_USAGE;
 }
 

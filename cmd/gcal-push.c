@@ -334,7 +334,7 @@ main(int argc, char *argv[])
 	cli_free(c);
 	if (argc - optind > 1) {
 		warnx("unexpected operand '%s'", argv[optind + 1]);
-		fprintf(stderr, "Try 'gcal-push --help'.\n");
+		cli_try_help();
 		return EX_USAGE;
 	}
 	http_check_env();

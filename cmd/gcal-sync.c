@@ -1456,7 +1456,7 @@ main(int argc, char *argv[])
 	cli_no_operands(argc, argv);
 	if ((local == NULL) == (local_cmd == NULL)) {
 		warnx("give one of --local FILE and --local-cmd CMD");
-		fprintf(stderr, "Try 'gcal-sync --help'.\n");
+		cli_try_help();
 		return EX_USAGE;
 	}
 	if (keytext && (keyprog = jqprog_new(keytext, &why)) == NULL) {

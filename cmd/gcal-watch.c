@@ -474,7 +474,7 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "run") == 0) {
 		if (optind >= argc) {
 			warnx("run: give the command to run for each link");
-			fprintf(stderr, "Try 'gcal-watch --help'.\n");
+			cli_try_help();
 			rc = EX_USAGE;
 			goto out;
 		}

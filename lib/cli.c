@@ -1,5 +1,6 @@
 #include <err.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,15 +76,10 @@ again:
 	switch (key) {
 	case '?':
 		if (optopt && optopt < 256)
-			warnx("unknown option -%c", optopt);
-		else
-			warnx("unknown option '%s'", argv[optind - 1]);
-		fprintf(stderr, "Try '%s --help'.\n", getprogname());
-		exit(EX_USAGE);
+			cli_usage_error("unknown option -%c", optopt);
+		cli_usage_error("unknown option '%s'", argv[optind - 1]);
 	case ':':
-		warnx("option '%s' needs an argument", argv[optind - 1]);
-		fprintf(stderr, "Try '%s --help'.\n", getprogname());
-		exit(EX_USAGE);
+		cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
 	case CLI_HELP:
 		cli_usage(stdout, cli_synopsis, c->opts);
 		exit(finish_stdout(0));
@@ -95,13 +91,29 @@ again:
 }
 
 void
+cli_try_help(void)
+{
+	fprintf(stderr, "Try '%s --help'.\n", getprogname());
+}
+
+void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	cli_try_help();
+	exit(EX_USAGE);
+}
+
+void
 cli_no_operands(int argc, char **argv)
 {
 	if (optind >= argc)
 		return;
-	warnx("unexpected operand '%s'", argv[optind]);
-	fprintf(stderr, "Try '%s --help'.\n", getprogname());
-	exit(EX_USAGE);
+	cli_usage_error("unexpected operand '%s'", argv[optind]);
 }
 
 void
@@ -141,9 +153,7 @@ cli_subcommand(const struct cli_option *opts, const char *const *cmds,
 	c = cli_new(opts, 1);
 	while ((key = cli_next(c, *argc, *argv, &arg)) != -1) {
 		if (key != 'p') {
-			warnx("give options after the subcommand");
-			fprintf(stderr, "Try '%s --help'.\n", getprogname());
-			exit(EX_USAGE);
+			cli_usage_error("give options after the subcommand");
 		}
 		state_set_profile(arg);
 	}
@@ -156,9 +166,7 @@ cli_subcommand(const struct cli_option *opts, const char *const *cmds,
 	for (i = 0; cmds[i] && strcmp(cmd, cmds[i]) != 0; i++)
 		;
 	if (cmds[i] == NULL) {
-		warnx("unknown subcommand '%s'", cmd);
-		fprintf(stderr, "Try '%s --help'.\n", getprogname());
-		exit(EX_USAGE);
+		cli_usage_error("unknown subcommand '%s'", cmd);
 	}
 	*argc -= optind;
 	*argv += optind;

@@ -32,6 +32,11 @@ struct cli *cli_new(const struct cli_option *opts, int stop_at_operand);
  * arguments print the usage hint and exit EX_USAGE. --version, --help,
  * -v (verbose++) and -q (quiet) are handled here. */
 int cli_next(struct cli *c, int argc, char **argv, const char **arg);
+/* After a usage error's warnx: the one hint "Try 'PROG --help'." on
+ * stderr. cli_usage_error is warnx(fmt, ...), the hint, exit EX_USAGE. */
+void cli_try_help(void);
+void cli_usage_error(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 /* Exit EX_USAGE when operands are left after the options. */
 void cli_no_operands(int argc, char **argv);
 /* Exit EX_USAGE unless option key belongs to subcommand cmd. */

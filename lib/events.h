@@ -1,7 +1,6 @@
-/* events: what the tools need to know about Google event resources:
- * their times (RFC 3339 date-times, all-day dates in a time zone), their
- * owner mark and derived ids, semantic equality, and the resource to
- * write for a change (gcal-records(5)). */
+/* events: an event's identity and ownership: the ids a client gives
+ * (derived from keys, Google's rule), the owner mark, what of it may be
+ * written to Google and what shape it must have (gcal-records(5)). */
 #ifndef GCAL_EVENTS_H
 #define GCAL_EVENTS_H
 
@@ -9,24 +8,11 @@
 
 #include <jv.h>
 
-/* Parse an RFC 3339 date-time ("2026-11-23T10:00:00+01:00", fraction and
- * "Z" allowed), a date-time without offset (the wall clock time in zone
- * tz, lib/zone.h; -1 when tz is NULL or unknown) or a date ("2026-11-23",
- * midnight in zone tz, UTC when no zone has that name; NULL: the local
- * zone, as TZ says). Thread-safe. 0 and *t (epoch seconds), or -1. */
-int time_parse(const char *s, const char *tz, long long *t);
-
-/* The instant an event's start or end (which: "start" or "end") stands
- * for: its dateTime, or its all-day date at midnight, in the event's own
- * timeZone, else the calendar's (caltz, may be NULL) when the time has no
- * offset. 0 or -1 when the event has no such time. */
-int event_time(jv event, const char *which, const char *caltz, long long *t);
-
-/* Does the event overlap [from, to)? (Google's timeMin/timeMax rule: end
- * after from, start before to.) from or to may be LLONG_MIN/LLONG_MAX. An
- * event without times (a cancelled stub) does not. A recurring event's
- * master counts as reaching to the end of time. */
-int event_in_window(jv event, const char *caltz, long long from, long long to);
+/* Until every caller names them (the modules being split from the
+ * programs include only this header), the two other event modules come
+ * with it: event_time (times as instants), event_norm (what counts). */
+#include "event_norm.h"
+#include "event_time.h"
 
 /* Why ev is not shaped like an Event resource (a field Google gives as a
  * string, object or array holding another kind; null counts as absent),
@@ -76,12 +62,6 @@ const char *event_owner(jv ev);
  * Borrows ev. */
 const char *event_refusal(jv ev, int insert, int primary);
 
-/* The fields that count, normalised (defaults Google fills in dropped,
- * times as instants, attendees and reminder overrides as sorted sets, the
- * owner mark left out); consumes ev. */
-jv event_normalize(jv ev);
-/* Are a and b the same event for a user? Borrows both. */
-int event_same(jv a, jv b);
 /* Is ev deleted ("status":"cancelled", as the sync feed says)? Borrows. */
 int event_cancelled(jv ev);
 
@@ -97,9 +77,5 @@ jv event_writable(jv ev);
 jv event_mark(jv ev, const char *owner, const char *key);
 /* ev with keyjson (canonical JSON text) in the mark; consumes ev. */
 jv event_mark_json(jv ev, const char *keyjson);
-/* remote with each field that counts taken from local (set when local has
- * it, removed when not); attendees keep what remote knows of them
- * (responseStatus, ...). Consumes remote, borrows local. */
-jv event_apply(jv remote, jv local);
 
 #endif

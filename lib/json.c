@@ -396,7 +396,7 @@ json_load_file(const char *path, const char *want, jv *out)
  * a buffer. libjq 1.6 builds its text by appending to a jv string a
  * character at a time and copies every key and value it visits; that was
  * over half of a full pull's CPU (make bench). The output is the same byte
- * for byte, which tests/unit/lib.c checks against libjq itself. */
+ * for byte, which tests/unit/json_cases.c checks against libjq itself. */
 
 /* libjq's own limit (MAX_PRINT_DEPTH): a value deeper than this is left
  * to libjq whole, which prints a note in place of what is too deep. */

@@ -173,8 +173,8 @@ open_browser(const char *url, char **name)
 	if (env && *env) {
 		/* like xdg-utils: the first of a colon-separated list */
 		copy = xstrndup(env, strcspn(env, ":"));
-		for (word = strtok_r(copy, " \t", &save); word;
-		    word = strtok_r(NULL, " \t", &save)) {
+		save = copy;
+		while ((word = str_word(&save, " \t")) != NULL) {
 			argv = xreallocarray(argv, argc + 3, sizeof(*argv));
 			if (strcmp(word, "%s") == 0) {
 				argv[argc++] = (char *)url;

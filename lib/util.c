@@ -190,6 +190,21 @@ url_escape(const char *s)
 	return buf_take(&b);
 }
 
+char *
+str_word(char **p, const char *sep)
+{
+	char *w = *p + strspn(*p, sep);
+	size_t n = strcspn(w, sep);
+
+	if (*w == '\0') {
+		*p = w;
+		return NULL;
+	}
+	*p = w + n + (w[n] != '\0');
+	w[n] = '\0';
+	return w;
+}
+
 static int
 hexval(int c)
 {

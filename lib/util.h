@@ -56,6 +56,11 @@ const char *plural(long long n, const char *one, const char *many);
 /* Warn unless -q; same format as warnx(3). */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The next word of *p, a string split at any byte of sep: skips
+ * separators, ends the word with a NUL in place and moves *p past it.
+ * NULL when no word is left. Instead of strtok_r (lib/banned.h). */
+char *str_word(char **p, const char *sep);
+
 /* Percent-encode s for a URL path segment or query value (RFC 3986
  * unreserved characters stay). The result is the caller's. */
 char *url_escape(const char *s);

@@ -48,19 +48,16 @@ static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zone *zones;
 static size_t nzones;
 
+/* timegm(3) (glibc, the BSDs): UTC whatever TZ says, and thread-safe.
+ * The dates come parsed (a year of four digits) or from gmtime_r, so no
+ * midnight is the -1 of an error. */
 long long
 zone_days(long long y, unsigned m, unsigned d)
 {
-	/* Howard Hinnant's days_from_civil */
-	long long era;
-	unsigned yoe, doy, doe;
+	struct tm tm = {.tm_year = (int)(y - 1900), .tm_mon = (int)m - 1,
+	    .tm_mday = (int)d};
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
+	return (long long)timegm(&tm) / 86400;
 }
 
 static int

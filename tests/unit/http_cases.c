@@ -1,5 +1,6 @@
-/* Unit tests of the exit-status rule (gcal(7) EXIT STATUS) for answers,
- * and of how URLs are shown in messages. */
+/* Unit tests of lib/http.c: the exit-status rule for answers (gcal(7) EXIT
+ * STATUS), how URLs are shown in messages, the redaction of secrets and
+ * the backoff that Retry-After asks for. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,10 +73,54 @@ test_shown(void)
 	http_cleanup();
 }
 
+static void
+test_redact(void)
+{
+	char *s;
+
+	http_secret("ya29.secretvalue", "ACCESS_TOKEN");
+	http_secret("1//0abc/def", "REFRESH_TOKEN");
+	http_secret("ya29.othervalue", "ACCESS_TOKEN");
+	s = http_redact("a ya29.secretvalue b 1//0abc/def c ya29.othervalue", 50);
+	is_str(s, "a <ACCESS_TOKEN_1> b <REFRESH_TOKEN_1> c <ACCESS_TOKEN_2>",
+	    "secrets become stable numbered placeholders");
+	free(s);
+	s = http_redact("refresh_token=1%2F%2F0abc%2Fdef", 31);
+	is_str(s, "refresh_token=<REFRESH_TOKEN_1>", "the percent-encoded spelling too");
+	free(s);
+	s = http_redact_message("Bad token ya29.secretvalue, or ya29.a0AfH6SMBunknown0, "
+	    "1//0eFgHiJkLmNoPq, GOCSPX-abcdEFGH1234 and "
+	    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig");
+	is_str(s, "Bad token <ACCESS_TOKEN_1>, or <REDACTED>, <REDACTED>, "
+	    "<REDACTED> and <REDACTED>",
+	    "Google's texts: known secrets and token-looking words redacted");
+	free(s);
+	s = http_redact_message("Invalid Credentials for "
+	    "Zx81KqP0aLmN3bV7cXrT2yUeW9oI5pQs4dFgH6jK and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded");
+	is_str(s, "Invalid Credentials for <REDACTED> and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
+	    "a long mixed-case run goes, base32hex ids and words stay");
+	free(s);
+	http_cleanup();
+}
+
+static void
+test_retry_after(void)
+{
+	/* "Retry-After: 99999999999999999999" reads as LONG_MAX: multiplying
+	 * it by 1000 overflowed (UBSan) before the wait was clamped */
+	ok(http_backoff_ms(1, 9223372036854775807L) == 86400000L,
+	    "a huge Retry-After is clamped, not overflowed");
+	ok(http_backoff_ms(1, 3) == 3000, "Retry-After: 3 waits 3 s");
+}
+
 int
 main(void)
 {
 	test_answers();
 	test_shown();
+	test_redact();
+	test_retry_after();
 	return done_testing();
 }

@@ -1,21 +1,16 @@
-/* Unit tests of lib/: the pieces that parse outside input or guard secrets. */
-#include <sys/stat.h>
-
+/* Unit tests of lib/json.c: the NDJSON reader, the canonical writer, the
+ * parser's refusals, the jq wrapper and the top-level key scanner. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "http.h"
 #include "json.h"
-#include "jwt.h"
-#include "mirror.h"
 #include "state.h"
 #include "util.h"
 #include "tap.h"
 
-static char tmpdir[] = "/tmp/gcal-unit.XXXXXX";
+static char tmpdir[] = "/tmp/gcal-unit-json.XXXXXX";
 
 static char *
 write_tmp(const char *name, const char *text)
@@ -26,41 +21,6 @@ write_tmp(const char *name, const char *text)
 	fputs(text, fp);
 	fclose(fp);
 	return path;
-}
-
-static void
-test_url(void)
-{
-	char *s;
-
-	s = url_escape("a b/c?d=é~");
-	is_str(s, "a%20b%2Fc%3Fd%3D%C3%A9~", "url_escape keeps only unreserved characters");
-	free(s);
-	s = url_unescape("a+b%2Fc%zz%4", 12);
-	is_str(s, "a b/c%zz%4", "url_unescape decodes + and %%XX, keeps bad escapes");
-	free(s);
-}
-
-static void
-test_base64url(void)
-{
-	unsigned char digest[32];
-	char *s, *d;
-	size_t n;
-
-	s = base64url("\xfb\xff", 2);
-	is_str(s, "-_8", "base64url uses - and _ without padding");
-	d = base64url_decode(s, &n);
-	ok(d && n == 2 && memcmp(d, "\xfb\xff", 2) == 0, "base64url_decode inverts it");
-	free(s);
-	free(d);
-	ok(base64url_decode("a*b", &n) == NULL, "base64url_decode refuses other characters");
-	/* RFC 7636 appendix B */
-	sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", 43, digest);
-	s = base64url(digest, 32);
-	is_str(s, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-	    "PKCE S256 challenge matches RFC 7636's example");
-	free(s);
 }
 
 static void
@@ -153,6 +113,7 @@ random_value(unsigned *seed, int depth)
 	}
 }
 
+
 static void
 test_json_dump_as_libjq(void)
 {
@@ -237,38 +198,6 @@ test_jq(void)
 	free(why);
 }
 
-static void
-test_redact(void)
-{
-	char *s;
-
-	http_secret("ya29.secretvalue", "ACCESS_TOKEN");
-	http_secret("1//0abc/def", "REFRESH_TOKEN");
-	http_secret("ya29.othervalue", "ACCESS_TOKEN");
-	s = http_redact("a ya29.secretvalue b 1//0abc/def c ya29.othervalue", 50);
-	is_str(s, "a <ACCESS_TOKEN_1> b <REFRESH_TOKEN_1> c <ACCESS_TOKEN_2>",
-	    "secrets become stable numbered placeholders");
-	free(s);
-	s = http_redact("refresh_token=1%2F%2F0abc%2Fdef", 31);
-	is_str(s, "refresh_token=<REFRESH_TOKEN_1>", "the percent-encoded spelling too");
-	free(s);
-	s = http_redact_message("Bad token ya29.secretvalue, or ya29.a0AfH6SMBunknown0, "
-	    "1//0eFgHiJkLmNoPq, GOCSPX-abcdEFGH1234 and "
-	    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig");
-	is_str(s, "Bad token <ACCESS_TOKEN_1>, or <REDACTED>, <REDACTED>, "
-	    "<REDACTED> and <REDACTED>",
-	    "Google's texts: known secrets and token-looking words redacted");
-	free(s);
-	s = http_redact_message("Invalid Credentials for "
-	    "Zx81KqP0aLmN3bV7cXrT2yUeW9oI5pQs4dFgH6jK and event "
-	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded");
-	is_str(s, "Invalid Credentials for <REDACTED> and event "
-	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
-	    "a long mixed-case run goes, base32hex ids and words stay");
-	free(s);
-	http_cleanup();
-}
-
 /* A parse error never quotes the text (it may be a key or a token). */
 static void
 test_parse_error_quiet(void)
@@ -291,85 +220,29 @@ test_parse_error_quiet(void)
 }
 
 static void
-test_state(void)
+test_top_string(void)
 {
-	char *path = xasprintf("%s/sub/dir/f.json", tmpdir), *new;
-	struct stat st;
-	jv v;
+	const char *s;
+	size_t n = 0;
 
-	ok(state_write(path, "{\"k\":1}\n", 8) == 0, "state_write creates directories and file");
-	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is 0600");
-	new = xasprintf("%s.new", path);
-	ok(access(new, F_OK) == -1, "no .new file is left");
-	v = state_read_json(path);
-	ok(json_num(v, "k", 0) == 1, "state_read_json reads it back");
-	jv_free(v);
-	ok(state_write("/proc/nope/x", "x", 1) == -1, "a failed write reports -1");
-	free(new);
-	free(path);
-	ok(state_valid_profile("shop-1.eu") && !state_valid_profile("../x") &&
-	    !state_valid_profile(".hidden") && !state_valid_profile(""),
-	    "profile names cannot escape their directory");
-}
-
-/* An unsorted mirror build sorts in runs of a few MB and merges them:
- * 30,000 lines of about 700 bytes make several runs. Ids come in a
- * scrambled order, some twice (in the same run and in different runs):
- * the mirror must hold each id once, in order, with its last line. */
-static void
-test_mirror_runs(void)
-{
-	struct mirror *m;
-	struct mirror_build *b;
-	struct mirror_reader *r;
-	const char *id, *json;
-	char idbuf[32], *pad = xmalloc(701), *line, *prev = NULL;
-	size_t idlen, jsonlen, i, n = 30000, lines = 0, in_order = 1, last_ok = 1;
-	unsigned k;
-	int added = 0;
-
-	memset(pad, 'x', 700);
-	pad[700] = '\0';
-	setenv("XDG_STATE_HOME", tmpdir, 1);
-	m = mirror_open("unit", "runs@example.com", 0);
-	b = m ? mirror_build_new(m, 0) : NULL;
-	ok(b != NULL, "an unsorted mirror build starts");
-	for (i = 0; b && i < n + 2000; i++) {
-		/* i < n: every id once, scrambled; then 2,000 again, later */
-		k = i < n ? (unsigned)(i * 7919u % n) : (unsigned)((i - n) * 13u % n);
-		snprintf(idbuf, sizeof(idbuf), "ev%06u", k);
-		line = xasprintf("{\"id\":\"%s\",\"v\":%s,\"pad\":\"%s\"}", idbuf,
-		    i < n ? "1" : "2", pad);
-		added += mirror_build_add(b, idbuf, strlen(idbuf), line, strlen(line)) == 0;
-		free(line);
-	}
-	ok(added == (int)n + 2000, "%d lines are added", added);
-	ok(b && mirror_build_finish(b) == 0, "the runs merge");
-	r = b ? mirror_build_read(b) : NULL;
-	while (r && mirror_next(r, &id, &idlen, &json, &jsonlen) == 1) {
-		unsigned num = (unsigned)strtoul(id + 2, NULL, 10);
-		int again = 0;
-
-		for (k = 0; k < 2000; k++)
-			if (k * 13u % n == num)
-				again = 1;
-		if (prev && strcmp(prev, id) >= 0)
-			in_order = 0;
-		free(prev);
-		prev = xstrdup(id);
-		if ((memmem(json, jsonlen, "\"v\":2", 5) != NULL) != again)
-			last_ok = 0;
-		lines++;
-	}
-	ok(lines == n, "the mirror has each id once (%zu lines)", lines);
-	ok(in_order, "... in id order");
-	ok(last_ok, "... each with its last line");
-	free(prev);
-	if (r)
-		mirror_read_close(r);
-	mirror_build_free(b);
-	mirror_close(m);
-	free(pad);
+#define TOP(text, key) json_top_string(text, strlen(text), key, &n)
+	s = TOP("{\"id\":\"a\",\"summary\":\"x\"}", "id");
+	ok(s && n == 1 && *s == 'a', "the id of a plain record");
+	/* libjq keeps the last of duplicate keys: the scan must not pick
+	 * the first */
+	ok(TOP("{\"id\":\"a\",\"id\":\"b\"}", "id") == NULL,
+	    "a duplicate key is left to the parser");
+	ok(TOP("{\"id\":\"b\",\"\\u0069d\":\"a\"}", "id") == NULL,
+	    "an escaped key (maybe the same) is left to the parser");
+	/* a key shorter than the one looked for, at the end of the text:
+	 * memcmp read past it */
+	ok(TOP("{\"\":1", "updated") == NULL, "a short key at the end");
+	s = TOP("{\"summary\":\"{\\\"id\\\":\\\"no\\\"}\",\"id\":\"yes\"}", "id");
+	ok(s && n == 3 && strncmp(s, "yes", 3) == 0,
+	    "an id inside a string is not the id");
+	s = TOP("{\"id\":\"same\",\"summary\":\"x\",oops}", "id");
+	ok(s && n == 4, "what does not scan after the key is the parser's business");
+#undef TOP
 }
 
 int
@@ -377,17 +250,13 @@ main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
 		return 2;
-	test_url();
-	test_base64url();
 	test_ndjson();
 	test_json_print();
 	test_json_dump_as_libjq();
 	test_json_parse_refuses();
 	test_jq();
-	test_redact();
 	test_parse_error_quiet();
-	test_state();
-	test_mirror_runs();
+	test_top_string();
 	state_remove_tree(tmpdir, NULL);
 	return done_testing();
 }
