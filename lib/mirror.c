@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "mirror.h"
+#include "sort.h"
 #include "state.h"
 #include "util.h"
 
@@ -23,9 +24,9 @@ struct mirror {
 	jv state; /* object; empty before the first pull */
 };
 
-/* A journal line: an event that changed since the mirror file was
- * written, or a deletion (json NULL). */
-struct jentry {
+/* A line of the delta file: an event that changed since the mirror file
+ * was written, or a deletion (json NULL). */
+struct delta_line {
 	char *id;
 	char *json;
 	size_t len;
@@ -37,38 +38,13 @@ struct mirror_reader {
 	char *line;
 	size_t cap;
 	size_t lineno;
-	/* the journal, merged over the mirror file as it is read */
-	struct jentry *j;
+	/* the delta, merged over the mirror file as it is read */
+	struct delta_line *j;
 	size_t nj;
 	size_t ji;
 	int have_base; /* a mirror file line is waiting in line */
 	const char *bid, *bjs;
 	size_t bil, bjl;
-};
-
-/* An unsorted build (a full pull: Google lists events in no useful
- * order) is sorted in runs. Lines gather in memory; every RUN_BYTES they
- * are sorted by id and written to the temporary file as one run, while
- * the pull is still waiting for pages. Finishing merges the runs, the
- * later of two lines for one id winning. Memory holds one run and a read
- * buffer per run, and the file is read once, in order (a read per line,
- * as before, was most of a 100,000-event pull's time after its last
- * page: make bench). */
-#define RUN_BYTES ((size_t)4 << 20)
-#define RUN_READ ((size_t)64 << 10)
-
-/* A line of the run being gathered: "ID\tJSON" at off in the run buffer. */
-struct run_line {
-	const char *p; /* set just before sorting (the buffer moves) */
-	size_t off;
-	size_t idlen;
-	size_t len;
-};
-
-/* A sorted run in the temporary file. */
-struct run {
-	off_t off;
-	off_t end;
 };
 
 struct mirror_build {
@@ -77,13 +53,9 @@ struct mirror_build {
 	char *name;      /* mirror.N */
 	char *path;      /* DIR/mirror.N */
 	char *tmp;       /* DIR/mirror.N.tmp, unsorted builds only */
-	FILE *out;
-	struct buf run;       /* unsorted builds: the run being gathered */
-	struct run_line *rl;
-	size_t nrl;
-	struct run *runs;     /* ... and the runs written */
-	size_t nruns;
-	off_t off;            /* bytes in the temporary file */
+	FILE *out;       /* sorted builds: the new mirror file */
+	struct sort *sort; /* unsorted builds (a full pull: Google lists
+			    * events in no useful order) */
 	size_t events;
 	char *last_id;   /* sorted builds: to check the order */
 	char *old_name;  /* the predecessor, removed by mirror_build_free */
@@ -141,12 +113,6 @@ mirror_time_zone(const struct mirror *m)
 	return json_str(m->state, "timeZone");
 }
 
-jv
-mirror_state(const struct mirror *m)
-{
-	return jv_copy(m->state);
-}
-
 char *
 mirror_last_pull(const char *profile)
 {
@@ -194,7 +160,7 @@ static int base_next(struct mirror_reader *, const char **, size_t *,
     const char **, size_t *);
 
 static void
-jentries_free(struct jentry *v, size_t n)
+delta_free(struct delta_line *v, size_t n)
 {
 	size_t i;
 
@@ -205,11 +171,21 @@ jentries_free(struct jentry *v, size_t n)
 	free(v);
 }
 
-/* The journal named by the state, sorted by id as written. 0 or -1. */
-static int
-journal_load(const struct mirror *m, struct jentry **v, size_t *n)
+/* The delta file the state names. Mirrors written before the rename
+ * name it under "journal" (and the file journal.K). */
+static const char *
+delta_name(const struct mirror *m)
 {
-	const char *name = json_str(m->state, "journal");
+	const char *name = json_str(m->state, "delta");
+
+	return name ? name : json_str(m->state, "journal");
+}
+
+/* The delta named by the state, sorted by id as written. 0 or -1. */
+static int
+delta_load(const struct mirror *m, struct delta_line **v, size_t *n)
+{
+	const char *name = delta_name(m);
 	struct mirror_reader *r;
 	const char *id, *js;
 	size_t il, jl;
@@ -224,7 +200,7 @@ journal_load(const struct mirror *m, struct jentry **v, size_t *n)
 	r = reader_open(path);
 	free(path);
 	if (r->fp == NULL) {
-		warnx("'%s': the journal of the mirror is missing; remove the "
+		warnx("'%s': the delta file of the mirror is missing; remove the "
 		    "directory to pull in full", r->path);
 		mirror_read_close(r);
 		return -1;
@@ -252,7 +228,7 @@ mirror_read(const struct mirror *m)
 	path = xasprintf("%s/%s", m->dir, name);
 	r = reader_open(path);
 	free(path);
-	if (journal_load(m, &r->j, &r->nj) == -1) {
+	if (delta_load(m, &r->j, &r->nj) == -1) {
 		/* read as an empty mirror: the caller's pull will redo it */
 		if (r->fp)
 			fclose(r->fp);
@@ -298,7 +274,7 @@ int
 mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
     const char **json, size_t *jsonlen)
 {
-	struct jentry *e;
+	struct delta_line *e;
 	int c, rc;
 
 	for (;;) {
@@ -324,7 +300,7 @@ mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
 			*json = r->bjs, *jsonlen = r->bjl;
 			return 1;
 		}
-		/* the journal's line replaces the file's (c == 0) */
+		/* the delta's line replaces the file's (c == 0) */
 		if (c == 0)
 			r->have_base = 0;
 		r->ji++;
@@ -343,7 +319,7 @@ mirror_read_close(struct mirror_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
-	jentries_free(r->j, r->nj);
+	delta_free(r->j, r->nj);
 	free(r->line);
 	free(r->path);
 	free(r);
@@ -375,6 +351,7 @@ mirror_build_new(struct mirror *m, int sorted)
 	struct mirror_build *b = xcalloc(1, sizeof(*b));
 	const char *cur = json_str(m->state, "mirror");
 	long gen = cur ? strtol(cur + strlen("mirror."), NULL, 10) : 0;
+	FILE *fp;
 
 	b->m = m;
 	b->sorted = sorted;
@@ -383,11 +360,15 @@ mirror_build_new(struct mirror *m, int sorted)
 	b->old_name = cur ? xstrdup(cur) : NULL;
 	if (!sorted)
 		b->tmp = xasprintf("%s.tmp", b->path);
-	if ((b->out = create_0600(sorted ? b->path : b->tmp)) == NULL) {
+	if ((fp = create_0600(sorted ? b->path : b->tmp)) == NULL) {
 		warn("'%s'", sorted ? b->path : b->tmp);
 		mirror_build_free(b);
 		return NULL;
 	}
+	if (sorted)
+		b->out = fp;
+	else
+		b->sort = sort_new(fp, b->tmp, 0);
 	return b;
 }
 
@@ -401,49 +382,6 @@ write_line(struct mirror_build *b, const char *id, size_t idlen,
 		warn("'%s'", b->sorted ? b->path : b->tmp);
 		return -1;
 	}
-	return 0;
-}
-
-static int
-run_line_cmp(const void *pa, const void *pb)
-{
-	const struct run_line *a = pa, *b = pb;
-	int c = bytes_cmp(a->p, a->idlen, b->p, b->idlen);
-
-	/* the later line of one id last: it is the one kept */
-	return c != 0 ? c : (a->off > b->off) - (a->off < b->off);
-}
-
-/* Sort the lines gathered and write them as a run: 0 or -1. */
-static int
-write_run(struct mirror_build *b)
-{
-	off_t start = b->off;
-	size_t i;
-	struct run_line *l;
-
-	if (b->nrl == 0)
-		return 0;
-	for (i = 0; i < b->nrl; i++)
-		b->rl[i].p = b->run.data + b->rl[i].off;
-	qsort(b->rl, b->nrl, sizeof(*b->rl), run_line_cmp);
-	for (i = 0; i < b->nrl; i++) {
-		l = &b->rl[i];
-		if (i + 1 < b->nrl && bytes_cmp(l->p, l->idlen, l[1].p, l[1].idlen) == 0)
-			continue; /* a later line for the same id wins */
-		if (fwrite(l->p, 1, l->len, b->out) != l->len ||
-		    putc('\n', b->out) == EOF) {
-			warn("'%s'", b->tmp);
-			return -1;
-		}
-		b->off += (off_t)(l->len + 1);
-	}
-	b->runs = xreallocarray(b->runs, b->nruns + 1, sizeof(*b->runs));
-	b->runs[b->nruns].off = start;
-	b->runs[b->nruns].end = b->off;
-	b->nruns++;
-	buf_reset(&b->run);
-	b->nrl = 0;
 	return 0;
 }
 
@@ -466,15 +404,7 @@ mirror_build_add(struct mirror_build *b, const char *id, size_t idlen,
 		b->events++;
 		return write_line(b, id, idlen, json, jsonlen);
 	}
-	b->rl = xreallocarray(b->rl, b->nrl + 1, sizeof(*b->rl));
-	b->rl[b->nrl].off = b->run.len;
-	b->rl[b->nrl].idlen = idlen;
-	b->rl[b->nrl].len = idlen + 1 + jsonlen;
-	b->nrl++;
-	buf_add(&b->run, id, idlen);
-	buf_addc(&b->run, '\t');
-	buf_add(&b->run, json, jsonlen);
-	return b->run.len >= RUN_BYTES ? write_run(b) : 0;
+	return sort_add(b->sort, id, idlen, json, jsonlen);
 }
 
 static int
@@ -492,169 +422,9 @@ close_out(FILE *fp, const char *path)
 	return 0;
 }
 
-/* Reading a run back, a line at a time. */
-struct run_reader {
-	int fd;
-	off_t pos, end;     /* what is left of the run in the file */
-	char *buf;
-	size_t cap;
-	size_t start, len;  /* the bytes read and not yet used */
-	const char *line;   /* the current line, "ID\tJSON" */
-	size_t linelen, idlen;
-	size_t index;       /* the run's place: a later run wins */
-};
-
-/* The run's next line: 1, 0 at its end, -1 on a read error (errno). */
-static int
-run_next(struct run_reader *r)
-{
-	const char *nl, *tab;
-	size_t want;
-	ssize_t got;
-
-	if (r->line != NULL) {
-		r->start += r->linelen + 1;
-		r->len -= r->linelen + 1;
-		r->line = NULL;
-	}
-	for (;;) {
-		if (r->len > 0 &&
-		    (nl = memchr(r->buf + r->start, '\n', r->len)) != NULL) {
-			r->line = r->buf + r->start;
-			r->linelen = (size_t)(nl - r->line);
-			tab = memchr(r->line, '\t', r->linelen);
-			r->idlen = tab ? (size_t)(tab - r->line) : r->linelen;
-			return 1;
-		}
-		if (r->pos >= r->end) {
-			if (r->len == 0)
-				return 0;
-			errno = EIO; /* a run ends with a newline */
-			return -1;
-		}
-		memmove(r->buf, r->buf + r->start, r->len);
-		r->start = 0;
-		if (r->len == r->cap) { /* a line longer than the buffer */
-			r->cap *= 2;
-			r->buf = xreallocarray(r->buf, r->cap, 1);
-		}
-		want = r->cap - r->len;
-		if ((off_t)want > r->end - r->pos)
-			want = (size_t)(r->end - r->pos);
-		if ((got = pread(r->fd, r->buf + r->len, want, r->pos)) <= 0) {
-			if (got == 0)
-				errno = EIO;
-			return -1;
-		}
-		r->pos += got;
-		r->len += (size_t)got;
-	}
-}
-
-/* Heap order of the runs' current lines: id, then the earlier run. */
-static int
-reader_less(const struct run_reader *a, const struct run_reader *b)
-{
-	int c = bytes_cmp(a->line, a->idlen, b->line, b->idlen);
-
-	return c != 0 ? c < 0 : a->index < b->index;
-}
-
-static void
-heap_down(struct run_reader **h, size_t n, size_t i)
-{
-	struct run_reader *t;
-	size_t c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && reader_less(h[c + 1], h[c]))
-			c++;
-		if (!reader_less(h[c], h[i]))
-			break;
-		t = h[i], h[i] = h[c], h[c] = t;
-		i = c;
-	}
-}
-
-static void
-heap_up(struct run_reader **h, size_t i)
-{
-	struct run_reader *t;
-
-	while (i > 0 && reader_less(h[i], h[(i - 1) / 2])) {
-		t = h[i], h[i] = h[(i - 1) / 2], h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
-}
-
-/* Merge the runs of the temporary file (in) into b->out: 0 or -1. */
-static int
-merge_runs(struct mirror_build *b, int in)
-{
-	size_t k = b->nruns ? b->nruns : 1, i, n = 0, nsame;
-	struct run_reader *rd = xcalloc(k, sizeof(*rd));
-	struct run_reader **h = xcalloc(k, sizeof(*h));
-	struct run_reader **same = xcalloc(k, sizeof(*same));
-	struct run_reader *win;
-	int rc = 0, more;
-
-	for (i = 0; i < b->nruns; i++) {
-		rd[i].fd = in;
-		rd[i].pos = b->runs[i].off;
-		rd[i].end = b->runs[i].end;
-		rd[i].cap = RUN_READ;
-		rd[i].buf = xmalloc(rd[i].cap);
-		rd[i].index = i;
-	}
-	for (i = 0; i < b->nruns && rc == 0; i++) {
-		if ((more = run_next(&rd[i])) == -1) {
-			warn("'%s'", b->tmp);
-			rc = -1;
-		} else if (more) {
-			h[n] = &rd[i];
-			heap_up(h, n++);
-		}
-	}
-	while (rc == 0 && n > 0) {
-		/* every run's line for the smallest id, earliest run first:
-		 * the last one wins */
-		nsame = 0;
-		do {
-			same[nsame++] = h[0];
-			h[0] = h[--n];
-			heap_down(h, n, 0);
-		} while (n > 0 && bytes_cmp(h[0]->line, h[0]->idlen, same[0]->line,
-		    same[0]->idlen) == 0);
-		win = same[nsame - 1];
-		if (fwrite(win->line, 1, win->linelen, b->out) != win->linelen ||
-		    putc('\n', b->out) == EOF) {
-			warn("'%s'", b->path);
-			rc = -1;
-			break;
-		}
-		b->events++;
-		for (i = 0; i < nsame && rc == 0; i++) {
-			if ((more = run_next(same[i])) == -1) {
-				warn("'%s'", b->tmp);
-				rc = -1;
-			} else if (more) {
-				h[n] = same[i];
-				heap_up(h, n++);
-			}
-		}
-	}
-	for (i = 0; i < b->nruns; i++)
-		free(rd[i].buf);
-	free(rd);
-	free(h);
-	free(same);
-	return rc;
-}
-
 int
 mirror_build_finish(struct mirror_build *b)
 {
-	FILE *in;
 	int rc;
 
 	if (b->sorted) {
@@ -662,21 +432,13 @@ mirror_build_finish(struct mirror_build *b)
 		b->out = NULL;
 		return rc;
 	}
-	if (write_run(b) == -1)
-		return -1;
-	if (fflush(b->out) == EOF) {
-		warn("'%s'", b->tmp);
-		return -1;
-	}
-	in = b->out;
-	b->out = NULL;
 	if ((b->out = create_0600(b->path)) == NULL) {
 		warn("'%s'", b->path);
-		fclose(in);
 		return -1;
 	}
-	rc = merge_runs(b, fileno(in));
-	fclose(in);
+	rc = sort_finish(b->sort, b->out, b->path, &b->events);
+	sort_free(b->sort);
+	b->sort = NULL;
 	unlink(b->tmp);
 	if (close_out(b->out, b->path) == -1)
 		rc = -1;
@@ -691,7 +453,7 @@ mirror_build_read(const struct mirror_build *b)
 }
 
 static int
-write_state(struct mirror *m, const char *name, const char *journal,
+write_state(struct mirror *m, const char *name, const char *delta,
     size_t events, const char *sync_token, const char *time_zone)
 {
 	char when[32];
@@ -705,8 +467,8 @@ write_state(struct mirror *m, const char *name, const char *journal,
 	if (time_zone)
 		s = json_set_str(s, "timeZone", time_zone);
 	s = json_set_str(s, "mirror", name);
-	if (journal)
-		s = json_set_str(s, "journal", journal);
+	if (delta)
+		s = json_set_str(s, "delta", delta);
 	s = jv_object_set(s, jv_string("events"), jv_number((double)events));
 	s = json_set_str(s, "pulledAt", when);
 	if (state_write_json(m->state_file, jv_copy(s)) == -1) {
@@ -719,8 +481,8 @@ write_state(struct mirror *m, const char *name, const char *journal,
 	return 0;
 }
 
-/* Mirror and journal files that the state does not name: left by runs
- * that died, or replaced. keep: names still in use (NULL-terminated). */
+/* Mirror and delta files that the state does not name: left by runs that
+ * died, or replaced. keep: names still in use (NULL-terminated). */
 static void
 remove_strays(struct mirror *m, const char *const *keep)
 {
@@ -733,7 +495,8 @@ remove_strays(struct mirror *m, const char *const *keep)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "mirror.", 7) != 0 &&
-		    strncmp(de->d_name, "journal.", 8) != 0)
+		    strncmp(de->d_name, "delta.", 6) != 0 &&
+		    strncmp(de->d_name, "journal.", 8) != 0) /* the old name */
 			continue;
 		for (k = keep; *k && strcmp(*k, de->d_name) != 0; k++)
 			;
@@ -755,7 +518,7 @@ mirror_commit(struct mirror *m, struct mirror_build *b,
 	if (write_state(m, b->name, NULL, b->events, sync_token, time_zone) == -1)
 		return -1;
 	b->committed = 1;
-	/* the old mirror and its journal: the old file is still read until
+	/* the old mirror and its delta: the old file is still read until
 	 * mirror_build_free */
 	remove_strays(m, keep);
 	return 0;
@@ -783,23 +546,17 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 		}
 		free(path);
 	}
-	rc = write_state(m, keep, json_str(m->state, "journal"), events,
+	rc = write_state(m, keep, delta_name(m), events,
 	    sync_token, time_zone);
 	if (rc == 0) {
 		/* a run killed between its commit and its clean-up left the
 		 * mirror it replaced: nothing else will remove it */
-		const char *names[3] = {keep, json_str(m->state, "journal"), NULL};
+		const char *names[3] = {keep, delta_name(m), NULL};
 
 		remove_strays(m, names);
 	}
 	free(keep);
 	return rc;
-}
-
-static int
-cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Instances of removed recurring events: "MASTER_20261123T090000Z" or
@@ -817,7 +574,7 @@ orphaned(const char *id, char *const *masters, size_t n)
 	if (us == NULL || !isdigit((unsigned char)us[1]))
 		return 0;
 	master = xstrndup(id, (size_t)(us - id));
-	hit = bsearch(&master, masters, n, sizeof(*masters), cmp_strp) != NULL;
+	hit = bsearch(&master, masters, n, sizeof(*masters), sort_cmp_str) != NULL;
 	free(master);
 	return hit;
 }
@@ -849,7 +606,7 @@ find_orphans(struct mirror *m, const struct mirror_change *v, size_t n,
 		}
 	if (nm == 0)
 		return 0;
-	qsort(masters, nm, sizeof(*masters), cmp_strp);
+	qsort(masters, nm, sizeof(*masters), sort_cmp_str);
 	r = mirror_read(m);
 	while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
 		if (orphaned(id, masters, nm) &&
@@ -862,38 +619,29 @@ find_orphans(struct mirror *m, const struct mirror_change *v, size_t n,
 	return rc;
 }
 
-int
-mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
-    const char *sync_token, const char *time_zone, char ***gone,
-    size_t *ngone)
+/* The new delta: the changes (v) over the orphans over the old delta,
+ * all three sorted by id; *out the caller's. */
+static void
+delta_merge(const struct delta_line *old, size_t nold,
+    const struct mirror_change *v, size_t n, char *const *orph, size_t norph,
+    struct delta_line **out, size_t *nout)
 {
-	struct jentry *j = NULL, *out = NULL, *e;
-	struct mirror_build *b;
-	struct mirror_reader *r;
-	const char *cur = json_str(m->state, "mirror"), *jname, *id, *js;
-	const char *keep[3];
-	char **orph = NULL, *name = NULL, *path = NULL, *base_path;
-	size_t nj = 0, nout = 0, norph = 0, i = 0, k = 0, o = 0, il, jl, events;
+	size_t i = 0, k = 0, o = 0;
+	struct delta_line *e;
 	const char *next;
-	FILE *fp;
-	int rc = -1;
 
-	*gone = NULL;
-	*ngone = 0;
-	if (find_orphans(m, v, n, &orph, &norph) == -1 ||
-	    journal_load(m, &j, &nj) == -1)
-		goto out;
-	/* the new journal: the changes over the orphans over the old one */
-	while (i < nj || k < n || o < norph) {
+	*out = NULL;
+	*nout = 0;
+	while (i < nold || k < n || o < norph) {
 		next = NULL;
-		if (i < nj)
-			next = j[i].id;
+		if (i < nold)
+			next = old[i].id;
 		if (k < n && (next == NULL || strcmp(v[k].id, next) < 0))
 			next = v[k].id;
 		if (o < norph && (next == NULL || strcmp(orph[o], next) < 0))
 			next = orph[o];
-		out = xreallocarray(out, nout + 1, sizeof(*out));
-		e = &out[nout++];
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		e = &(*out)[(*nout)++];
 		e->id = xstrdup(next);
 		if (k < n && strcmp(v[k].id, e->id) == 0) {
 			e->json = v[k].json ? xstrdup(v[k].json) : NULL;
@@ -902,69 +650,121 @@ mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
 			e->json = NULL;
 			e->len = 0;
 		} else {
-			e->json = j[i].json ? xstrdup(j[i].json) : NULL;
-			e->len = j[i].len;
+			e->json = old[i].json ? xstrdup(old[i].json) : NULL;
+			e->len = old[i].len;
 		}
 		if (k < n && strcmp(v[k].id, e->id) == 0)
 			k++;
 		if (o < norph && strcmp(orph[o], e->id) == 0)
 			o++;
-		if (i < nj && strcmp(j[i].id, e->id) == 0)
+		if (i < nold && strcmp(old[i].id, e->id) == 0)
 			i++;
 	}
-	events = (size_t)json_num(m->state, "events", 0);
-	if (cur == NULL || nout > 512 + events / 8) {
-		/* fold the journal into a new mirror file: one pass that copies
-		 * the unchanged lines as bytes */
-		if ((b = mirror_build_new(m, 1)) == NULL)
-			goto out;
-		base_path = cur ? xasprintf("%s/%s", m->dir, cur) : NULL;
-		r = reader_open(base_path);
-		free(base_path);
-		r->j = out;
-		r->nj = nout;
-		out = NULL;
-		nout = 0;
-		while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
-			if (mirror_build_add(b, id, il, js, jl) == -1) {
-				rc = -1;
-				break;
-			}
-		mirror_read_close(r);
-		if (rc == 0 && (mirror_build_finish(b) == -1 ||
-		    mirror_commit(m, b, sync_token, time_zone) == -1))
-			rc = -1;
-		mirror_build_free(b);
-		goto out;
+}
+
+/* Fold delta d (taken over) into a new mirror file, made current: one
+ * pass that copies the unchanged lines as bytes. 0 or -1. */
+static int
+delta_fold(struct mirror *m, struct delta_line *d, size_t nd,
+    const char *sync_token, const char *time_zone)
+{
+	const char *cur = json_str(m->state, "mirror"), *id, *js;
+	struct mirror_build *b;
+	struct mirror_reader *r;
+	char *base_path;
+	size_t il, jl;
+	int rc;
+
+	if ((b = mirror_build_new(m, 1)) == NULL) {
+		delta_free(d, nd);
+		return -1;
 	}
-	jname = json_str(m->state, "journal");
-	name = xasprintf("journal.%ld", (jname ? strtol(jname + 8, NULL, 10) :
-	    0) + 1);
+	base_path = cur ? xasprintf("%s/%s", m->dir, cur) : NULL;
+	r = reader_open(base_path);
+	free(base_path);
+	r->j = d;
+	r->nj = nd;
+	while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
+		if (mirror_build_add(b, id, il, js, jl) == -1) {
+			rc = -1;
+			break;
+		}
+	mirror_read_close(r);
+	if (rc == 0 && (mirror_build_finish(b) == -1 ||
+	    mirror_commit(m, b, sync_token, time_zone) == -1))
+		rc = -1;
+	mirror_build_free(b);
+	return rc;
+}
+
+/* Write delta d as the next delta file over the current mirror file and
+ * make it current. 0 or -1 (nothing changed). */
+static int
+delta_write(struct mirror *m, const struct delta_line *d, size_t nd,
+    const char *sync_token, const char *time_zone)
+{
+	const char *old = delta_name(m), *dot;
+	size_t events = (size_t)json_num(m->state, "events", 0), i;
+	const char *keep[3];
+	char *name, *path, *cur;
+	FILE *fp;
+	int rc = -1;
+
+	dot = old ? strchr(old, '.') : NULL;
+	name = xasprintf("delta.%ld", (dot ? strtol(dot + 1, NULL, 10) : 0) + 1);
 	path = xasprintf("%s/%s", m->dir, name);
 	if ((fp = create_0600(path)) == NULL) {
 		warn("'%s'", path);
 		goto out;
 	}
-	for (i = 0; i < nout; i++)
-		fprintf(fp, "%s\t%.*s\n", out[i].id, (int)out[i].len,
-		    out[i].json ? out[i].json : "");
+	for (i = 0; i < nd; i++)
+		fprintf(fp, "%s\t%.*s\n", d[i].id, (int)d[i].len,
+		    d[i].json ? d[i].json : "");
 	if (ferror(fp) || close_out(fp, path) == -1) {
 		unlink(path);
 		goto out;
 	}
-	/* cur lives in the state that write_state replaces */
-	base_path = xstrdup(cur);
-	keep[0] = base_path;
+	/* the name lives in the state that write_state replaces */
+	cur = xstrdup(json_str(m->state, "mirror"));
+	keep[0] = cur;
 	keep[1] = name;
 	keep[2] = NULL;
-	if (write_state(m, base_path, name, events, sync_token, time_zone) == -1)
+	if (write_state(m, cur, name, events, sync_token, time_zone) == -1)
 		unlink(path);
 	else {
 		remove_strays(m, keep);
 		rc = 0;
 	}
-	free(base_path);
+	free(cur);
 out:
+	free(name);
+	free(path);
+	return rc;
+}
+
+int
+mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
+    const char *sync_token, const char *time_zone, char ***gone,
+    size_t *ngone)
+{
+	struct delta_line *old = NULL, *d = NULL;
+	char **orph = NULL;
+	size_t nold = 0, nd = 0, norph = 0, i, events;
+	int rc = -1;
+
+	*gone = NULL;
+	*ngone = 0;
+	if (find_orphans(m, v, n, &orph, &norph) == 0 &&
+	    delta_load(m, &old, &nold) == 0) {
+		delta_merge(old, nold, v, n, orph, norph, &d, &nd);
+		events = (size_t)json_num(m->state, "events", 0);
+		/* a delta grown past an eighth of the events is folded in */
+		if (json_str(m->state, "mirror") == NULL || nd > 512 + events / 8) {
+			rc = delta_fold(m, d, nd, sync_token, time_zone);
+			d = NULL, nd = 0;
+		} else
+			rc = delta_write(m, d, nd, sync_token, time_zone);
+	}
 	if (rc == 0) {
 		*gone = orph;
 		*ngone = norph;
@@ -973,10 +773,8 @@ out:
 			free(orph[i]);
 		free(orph);
 	}
-	jentries_free(j, nj);
-	jentries_free(out, nout);
-	free(name);
-	free(path);
+	delta_free(old, nold);
+	delta_free(d, nd);
 	return rc;
 }
 
@@ -989,6 +787,7 @@ mirror_build_free(struct mirror_build *b)
 		return;
 	if (b->out)
 		fclose(b->out);
+	sort_free(b->sort);
 	if (b->tmp)
 		unlink(b->tmp);
 	if (!b->committed)
@@ -998,9 +797,6 @@ mirror_build_free(struct mirror_build *b)
 		unlink(p);
 		free(p);
 	}
-	buf_free(&b->run);
-	free(b->rl);
-	free(b->runs);
 	free(b->name);
 	free(b->path);
 	free(b->tmp);

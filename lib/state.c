@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "sort.h"
 #include "state.h"
 #include "util.h"
 
@@ -548,12 +549,6 @@ state_profile_write(const char *profile, jv v)
 	return rc;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 char **
 state_profiles(void)
 {
@@ -578,7 +573,7 @@ state_profiles(void)
 		closedir(d);
 	}
 	free(top);
-	qsort(list, n, sizeof(*list), cmp_str);
+	qsort(list, n, sizeof(*list), sort_cmp_str);
 	return list;
 }
 
