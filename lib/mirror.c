@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "lines.h"
 #include "mirror.h"
 #include "sort.h"
 #include "state.h"
@@ -33,11 +34,8 @@ struct delta_line {
 };
 
 struct mirror_reader {
-	FILE *fp;
+	struct line_reader *fp; /* the mirror file, or NULL: none */
 	char *path;
-	char *line;
-	size_t cap;
-	size_t lineno;
 	/* the delta, merged over the mirror file as it is read */
 	struct delta_line *j;
 	size_t nj;
@@ -151,7 +149,7 @@ reader_open(const char *path)
 	struct mirror_reader *r = xcalloc(1, sizeof(*r));
 
 	r->path = xstrdup(path ? path : "");
-	if (path && (r->fp = fopen(path, "r")) == NULL && errno != ENOENT)
+	if (path && (r->fp = lines_open(path)) == NULL && errno != ENOENT)
 		warn("'%s'", path);
 	return r;
 }
@@ -230,8 +228,7 @@ mirror_read(const struct mirror *m)
 	free(path);
 	if (delta_load(m, &r->j, &r->nj) == -1) {
 		/* read as an empty mirror: the caller's pull will redo it */
-		if (r->fp)
-			fclose(r->fp);
+		lines_close(r->fp);
 		r->fp = NULL;
 	}
 	return r;
@@ -242,31 +239,27 @@ static int
 base_next(struct mirror_reader *r, const char **id, size_t *idlen,
     const char **json, size_t *jsonlen)
 {
-	ssize_t n;
-	char *tab;
+	char *line, *tab;
+	size_t n;
+	int rc;
 
 	if (r->fp == NULL)
 		return 0;
-	if ((n = getline(&r->line, &r->cap, r->fp)) == -1) {
-		if (ferror(r->fp)) {
+	if ((rc = lines_next(r->fp, &line, &n)) != 1) {
+		if (rc == -1)
 			warn("'%s'", r->path);
-			return -1;
-		}
-		return 0;
+		return rc;
 	}
-	r->lineno++;
-	if (n > 0 && r->line[n - 1] == '\n')
-		r->line[--n] = '\0';
-	if ((tab = memchr(r->line, '\t', (size_t)n)) == NULL) {
+	if ((tab = memchr(line, '\t', n)) == NULL) {
 		warnx("'%s' line %zu: damaged mirror line; remove the file's "
-		    "directory to pull in full", r->path, r->lineno);
+		    "directory to pull in full", r->path, lines_lineno(r->fp));
 		return -1;
 	}
 	*tab = '\0'; /* the id becomes a C string */
-	*id = r->line;
-	*idlen = (size_t)(tab - r->line);
+	*id = line;
+	*idlen = (size_t)(tab - line);
 	*json = tab + 1;
-	*jsonlen = (size_t)n - *idlen - 1;
+	*jsonlen = n - *idlen - 1;
 	return 1;
 }
 
@@ -317,10 +310,8 @@ mirror_read_close(struct mirror_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fp)
-		fclose(r->fp);
+	lines_close(r->fp);
 	delta_free(r->j, r->nj);
-	free(r->line);
 	free(r->path);
 	free(r);
 }

@@ -1,6 +1,4 @@
 /* ndjson: reading NDJSON records one at a time (see ndjson.h). */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,15 +8,14 @@
 #include <jv.h>
 
 #include "json.h"
+#include "lines.h"
 #include "util.h"
 
 struct ndjson_reader {
-	FILE *fp;
+	struct line_reader *in;
 	char *name;
 	char *line;
-	size_t linecap;
 	size_t linelen;
-	size_t lineno;
 	int status; /* of the last failure */
 	char error[512];
 };
@@ -27,23 +24,12 @@ struct ndjson_reader *
 ndjson_open(const char *path)
 {
 	struct ndjson_reader *r;
-	FILE *fp;
+	struct line_reader *in;
 
-	struct stat st;
-
-	if (strcmp(path, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL)
+	if ((in = lines_open(path)) == NULL)
 		return NULL;
-	/* fopen(3) opens a directory, whose first read then fails */
-	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (fp != stdin)
-			fclose(fp);
-		errno = EISDIR;
-		return NULL;
-	}
 	r = xcalloc(1, sizeof(*r));
-	r->fp = fp;
+	r->in = in;
 	r->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	return r;
 }
@@ -58,7 +44,7 @@ reader_fail(struct ndjson_reader *r, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(r->error, sizeof(r->error), "'%s' line %zu: %s", r->name,
-	    r->lineno, why);
+	    lines_lineno(r->in), why);
 	r->status = EX_DATAERR;
 	return -1;
 }
@@ -66,28 +52,24 @@ reader_fail(struct ndjson_reader *r, const char *fmt, ...)
 int
 ndjson_read(struct ndjson_reader *r, jv *out)
 {
-	ssize_t n;
 	jv v;
 	char *why;
+	int n;
 
 	for (;;) {
 		errno = 0;
-		n = getline(&r->line, &r->linecap, r->fp);
-		if (n == -1) {
-			if (ferror(r->fp)) {
+		if ((n = lines_next(r->in, &r->line, &r->linelen)) != 1) {
+			if (n == -1) {
 				/* the file, not a record: unreadable (66) */
 				snprintf(r->error, sizeof(r->error), "'%s': %s after "
 				    "line %zu", r->name, strerror(errno ? errno : EIO),
-				    r->lineno);
+				    lines_lineno(r->in));
 				r->status = EX_NOINPUT;
-				return -1;
 			}
-			return 0;
+			r->line = NULL;
+			r->linelen = 0;
+			return n;
 		}
-		r->lineno++;
-		r->linelen = (size_t)n;
-		if (r->linelen > 0 && r->line[r->linelen - 1] == '\n')
-			r->line[--r->linelen] = '\0';
 		if (r->linelen > NDJSON_MAX_LINE)
 			return reader_fail(r, "record longer than %u bytes",
 			    NDJSON_MAX_LINE);
@@ -137,7 +119,7 @@ ndjson_line(const struct ndjson_reader *r, size_t *len)
 size_t
 ndjson_lineno(const struct ndjson_reader *r)
 {
-	return r->lineno;
+	return lines_lineno(r->in);
 }
 
 void
@@ -145,9 +127,7 @@ ndjson_close(struct ndjson_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fp != stdin)
-		fclose(r->fp);
-	free(r->line);
+	lines_close(r->in);
 	free(r->name);
 	free(r);
 }

@@ -16,10 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lines.h"
 #include "sort.h"
 #include "util.h"
-
-#define RUN_READ ((size_t)64 << 10)
 
 /* A line of the run being gathered: "KEY\tVALUE" at off in the run buffer. */
 struct run_line {
@@ -130,13 +129,9 @@ sort_add(struct sort *s, const char *key, size_t klen, const char *val,
 	return s->run.len >= s->run_bytes ? write_run(s) : 0;
 }
 
-/* Reading a run back, a line at a time. */
+/* A run read back, a line at a time. */
 struct run_reader {
-	int fd;
-	off_t pos, end;     /* what is left of the run in the file */
-	char *buf;
-	size_t cap;
-	size_t start, len;  /* the bytes read and not yet used */
+	struct line_reader *in;
 	const char *line;   /* the current line, "KEY\tVALUE" */
 	size_t linelen, klen;
 	size_t index;       /* the run's place: a later run wins */
@@ -146,47 +141,20 @@ struct run_reader {
 static int
 run_next(struct run_reader *r)
 {
-	const char *nl, *tab;
-	size_t want;
-	ssize_t got;
+	const char *tab;
+	char *line;
+	int rc;
 
-	if (r->line != NULL) {
-		r->start += r->linelen + 1;
-		r->len -= r->linelen + 1;
-		r->line = NULL;
+	if ((rc = lines_next(r->in, &line, &r->linelen)) != 1)
+		return rc;
+	if (!lines_ended(r->in)) {
+		errno = EIO; /* a run ends with a newline */
+		return -1;
 	}
-	for (;;) {
-		if (r->len > 0 &&
-		    (nl = memchr(r->buf + r->start, '\n', r->len)) != NULL) {
-			r->line = r->buf + r->start;
-			r->linelen = (size_t)(nl - r->line);
-			tab = memchr(r->line, '\t', r->linelen);
-			r->klen = tab ? (size_t)(tab - r->line) : r->linelen;
-			return 1;
-		}
-		if (r->pos >= r->end) {
-			if (r->len == 0)
-				return 0;
-			errno = EIO; /* a run ends with a newline */
-			return -1;
-		}
-		memmove(r->buf, r->buf + r->start, r->len);
-		r->start = 0;
-		if (r->len == r->cap) { /* a line longer than the buffer */
-			r->cap *= 2;
-			r->buf = xreallocarray(r->buf, r->cap, 1);
-		}
-		want = r->cap - r->len;
-		if ((off_t)want > r->end - r->pos)
-			want = (size_t)(r->end - r->pos);
-		if ((got = pread(r->fd, r->buf + r->len, want, r->pos)) <= 0) {
-			if (got == 0)
-				errno = EIO;
-			return -1;
-		}
-		r->pos += got;
-		r->len += (size_t)got;
-	}
+	r->line = line;
+	tab = memchr(line, '\t', r->linelen);
+	r->klen = tab ? (size_t)(tab - line) : r->linelen;
+	return 1;
 }
 
 /* Heap order of the runs' current lines: key, then the earlier run. */
@@ -255,11 +223,8 @@ merge_runs(struct sort *s, FILE *out, const char *outname, size_t *lines)
 	int rc = 0;
 
 	for (i = 0; i < s->nruns; i++) {
-		rd[i].fd = fileno(s->tmp);
-		rd[i].pos = s->runs[i].off;
-		rd[i].end = s->runs[i].end;
-		rd[i].cap = RUN_READ;
-		rd[i].buf = xmalloc(rd[i].cap);
+		rd[i].in = lines_open_range(fileno(s->tmp), s->runs[i].off,
+		    s->runs[i].end);
 		rd[i].index = i;
 	}
 	for (i = 0; i < s->nruns && rc == 0; i++)
@@ -286,7 +251,7 @@ merge_runs(struct sort *s, FILE *out, const char *outname, size_t *lines)
 			rc = heap_refill(s, h, &n, same[i]);
 	}
 	for (i = 0; i < s->nruns; i++)
-		free(rd[i].buf);
+		lines_close(rd[i].in);
 	free(rd);
 	free(h);
 	free(same);
