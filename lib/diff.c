@@ -58,11 +58,9 @@ struct diff {
 	size_t nstrs;
 	struct change *out;
 	size_t nout;
-	size_t count[4]; /* inserts, updates, deletes, conflicts */
+	size_t count[DIFF_NCOUNTS];
 	char key_why[320]; /* why local_key failed */
 };
-
-enum { N_INSERT, N_UPDATE, N_DELETE, N_CONFLICT };
 
 static char *
 keep(struct diff *d, char *s)
@@ -421,9 +419,7 @@ static void
 emit(struct diff *d, struct trio *t, const char *id, const char *op,
     const char *target, jv rec)
 {
-	int n = strcmp(op, "insert") == 0 ? N_INSERT :
-	    strcmp(op, "update") == 0 ? N_UPDATE :
-	    strcmp(op, "delete") == 0 ? N_DELETE : N_CONFLICT;
+	int n = diff_op_index(op);
 
 	rec = json_set_str(rec, "op", op);
 	rec = json_set_str(rec, "id", id);
@@ -436,7 +432,7 @@ emit(struct diff *d, struct trio *t, const char *id, const char *op,
 	d->out[d->nout].id = xstrdup(id);
 	d->out[d->nout].line = json_dump(rec);
 	d->nout++;
-	d->count[n]++;
+	d->count[n == -1 ? DIFF_CONFLICTS : n]++;
 }
 
 static jv
@@ -666,6 +662,19 @@ load(struct diff *d, int s, const char *path)
 	st->r = xcalloc(st->in.n ? st->in.n : 1, sizeof(*st->r));
 	for (i = 0; i < st->in.n; i++)
 		st->r[i].ev = jv_invalid();
+}
+
+int
+diff_op_index(const char *op)
+{
+	static const char *const ops[] = {"insert", "update", "delete",
+	    "conflict"};
+	int i;
+
+	for (i = 0; i < DIFF_NCOUNTS; i++)
+		if (strcmp(op, ops[i]) == 0)
+			return i;
+	return -1;
 }
 
 int

@@ -32,13 +32,6 @@ write_set(struct sync *sy, const char *name, int which)
 	return path;
 }
 
-static int
-op_index(const char *op)
-{
-	return strcmp(op, "insert") == 0 ? 0 : strcmp(op, "update") == 0 ? 1 :
-	    strcmp(op, "delete") == 0 ? 2 : -1;
-}
-
 /* A series Google deleted that this run brings back (the local side
  * changed it, and wins): its exceptions come back with it, so they are
  * not deleted locally now; the next run sees what Google has. */
@@ -67,7 +60,7 @@ keep_restored_instances(struct sync_plan *p)
 			    strcmp(json_str(p->v[k], "op"), "delete") == 0 &&
 			    strncmp(id, m, len) == 0 && id[len] == '_') {
 				jv_free(p->v[k]);
-				p->count[1][2]--;
+				p->count[SYNC_LOCAL][DIFF_DELETES]--;
 				continue;
 			}
 			p->v[n++] = p->v[k];
@@ -96,9 +89,9 @@ read_plan(struct sync *sy, const char *path, struct sync_plan *p)
 		e = sync_ent(sy, json_str(rec, "id"), 1);
 		e->changed = 1;
 		rec = sync_with_key(jv_object_delete(rec, jv_string("key")), e);
-		if (strcmp(op, "conflict") == 0)
+		if ((k = diff_op_index(op)) == DIFF_CONFLICTS)
 			p->conflicts++;
-		else if ((k = op_index(op)) >= 0)
+		else if (k >= 0)
 			p->count[strcmp(target, "local") == 0][k]++;
 		p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
 		p->v[p->n++] = rec;
@@ -136,7 +129,7 @@ sync_plan_capped(struct sync *sy, const struct sync_plan *p,
 			    "so", s == 0 ? "the local side" : "Google", sy->base_read);
 			return 1;
 		}
-		n = p->count[s][2];
+		n = p->count[s][DIFF_DELETES];
 		if (n == 0)
 			continue;
 		if (n >= nbase) {

@@ -15,7 +15,7 @@ struct diff_options;
 struct sync_plan {
 	jv *v;      /* change records, in id order */
 	size_t n;
-	size_t count[2][3]; /* [enum sync_side][insert, update, delete] */
+	size_t count[2][3]; /* [enum sync_side][DIFF_INSERTS..DIFF_DELETES] */
 	size_t conflicts;
 };
 
