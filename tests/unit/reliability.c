@@ -7,7 +7,6 @@
 #include "events.h"
 #include "http.h"
 #include "json.h"
-#include "lines.h"
 #include "oauth.h"
 #include "util.h"
 #include "tap.h"
@@ -20,32 +19,6 @@ test_retry_after(void)
 	ok(http_backoff_ms(1, 9223372036854775807L) == 86400000L,
 	    "a huge Retry-After is clamped, not overflowed");
 	ok(http_backoff_ms(1, 3) == 3000, "Retry-After: 3 waits 3 s");
-}
-
-static void
-test_top_string(void)
-{
-	const char *s;
-	size_t n = 0;
-
-#define TOP(text, key) json_top_string(text, strlen(text), key, &n)
-	s = TOP("{\"id\":\"a\",\"summary\":\"x\"}", "id");
-	ok(s && n == 1 && *s == 'a', "the id of a plain record");
-	/* libjq keeps the last of duplicate keys: the scan must not pick
-	 * the first */
-	ok(TOP("{\"id\":\"a\",\"id\":\"b\"}", "id") == NULL,
-	    "a duplicate key is left to the parser");
-	ok(TOP("{\"id\":\"b\",\"\\u0069d\":\"a\"}", "id") == NULL,
-	    "an escaped key (maybe the same) is left to the parser");
-	/* a key shorter than the one looked for, at the end of the text:
-	 * memcmp read past it */
-	ok(TOP("{\"\":1", "updated") == NULL, "a short key at the end");
-	s = TOP("{\"summary\":\"{\\\"id\\\":\\\"no\\\"}\",\"id\":\"yes\"}", "id");
-	ok(s && n == 3 && strncmp(s, "yes", 3) == 0,
-	    "an id inside a string is not the id");
-	s = TOP("{\"id\":\"same\",\"summary\":\"x\",oops}", "id");
-	ok(s && n == 4, "what does not scan after the key is the parser's business");
-#undef TOP
 }
 
 static void
@@ -101,7 +74,6 @@ int
 main(void)
 {
 	test_retry_after();
-	test_top_string();
 	test_redirect();
 	test_event_check();
 	return done_testing();
