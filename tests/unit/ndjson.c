@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "state.h"
 #include "util.h"
 #include "tap.h"
 
@@ -80,7 +81,6 @@ main(void)
 		return 2;
 	test_ndjson();
 	test_line();
-	unlink(xasprintf("%s/in.ndjson", tmpdir));
-	rmdir(tmpdir);
+	state_remove_tree(tmpdir, NULL);
 	return done_testing();
 }
