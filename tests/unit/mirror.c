@@ -1,4 +1,4 @@
-/* Unit tests of lib/mirror.c: builds, changes applied as a delta file,
+/* Unit tests of lib/mirror.c and lib/mirror_delta.c: builds, changes applied as a delta file,
  * the delta folded in, and mirrors written before "journal" was renamed. */
 #include <errno.h>
 #include <stdio.h>
