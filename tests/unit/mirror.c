@@ -1,5 +1,6 @@
-/* Unit tests of lib/mirror.c and lib/mirror_delta.c: builds, changes applied as a delta file,
- * the delta folded in, and mirrors written before "journal" was renamed. */
+/* Unit tests of lib/mirror.c and lib/mirror_delta.c: builds, changes
+ * applied as a delta file, the delta folded in, and mirrors written
+ * before "journal" was renamed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
