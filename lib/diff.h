@@ -20,9 +20,12 @@ enum diff_prefer {
  * -1 for any other word. */
 int diff_prefer_parse(const char *word);
 
-/* What counts[] holds after diff_sets. */
+/* What counts[] holds after diff_sets: one count per op. */
 enum { DIFF_INSERTS, DIFF_UPDATES, DIFF_DELETES, DIFF_CONFLICTS,
 	DIFF_NCOUNTS };
+/* The count of a change record's op ("insert", "update", "delete",
+ * "conflict"), or -1. */
+int diff_op_index(const char *op);
 
 struct diff_options {
 	struct jqprog *key;  /* the local key of records without an id */

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "forward.h"
 #include "json.h"
+#include "sort.h"
 #include "state.h"
 #include "util.h"
 
@@ -145,12 +146,6 @@ forward_set_add(struct forward_set *s, const char *str)
 	s->v[s->n++] = xstrdup(str);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 jv
 forward_set_array(const struct forward_set *s)
 {
@@ -158,7 +153,7 @@ forward_set_array(const struct forward_set *s)
 	size_t i;
 
 	if (s->n > 1)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+		qsort(s->v, s->n, sizeof(*s->v), sort_cmp_str);
 	for (i = 0; i < s->n; i++)
 		if (i == 0 || strcmp(s->v[i], s->v[i - 1]) != 0)
 			out = jv_array_append(out, jv_string(s->v[i]));

@@ -1,3 +1,5 @@
+/* mirror: a calendar's local copy: its files, read and built (see
+ * mirror.h; the delta and mirror_apply are lib/mirror_delta.c). */
 #include <sys/types.h>
 
 #include <ctype.h>
@@ -11,66 +13,13 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "lines.h"
 #include "mirror.h"
+#include "mirror_impl.h"
+#include "sort.h"
 #include "state.h"
 #include "stop.h"
 #include "util.h"
-
-struct mirror {
-	char *dir;
-	char *state_file;
-	char *calendar;
-	int expand;
-	jv state; /* object; empty before the first pull */
-};
-
-/* A journal line: an event that changed since the mirror file was
- * written, or a deletion (json NULL). */
-struct jentry {
-	char *id;
-	char *json;
-	size_t len;
-};
-
-struct mirror_reader {
-	FILE *fp;
-	char *path;
-	char *line;
-	size_t cap;
-	size_t lineno;
-	/* the journal, merged over the mirror file as it is read */
-	struct jentry *j;
-	size_t nj;
-	size_t ji;
-	int have_base; /* a mirror file line is waiting in line */
-	const char *bid, *bjs;
-	size_t bil, bjl;
-};
-
-/* An unsorted build (a full pull: Google lists events in no useful
- * order) is sorted in runs. Lines gather in memory; every RUN_BYTES they
- * are sorted by id and written to the temporary file as one run, while
- * the pull is still waiting for pages. Finishing merges the runs, the
- * later of two lines for one id winning. Memory holds one run and a read
- * buffer per run, and the file is read once, in order (a read per line,
- * as before, was most of a 100,000-event pull's time after its last
- * page: make bench). */
-#define RUN_BYTES ((size_t)4 << 20)
-#define RUN_READ ((size_t)64 << 10)
-
-/* A line of the run being gathered: "ID\tJSON" at off in the run buffer. */
-struct run_line {
-	const char *p; /* set just before sorting (the buffer moves) */
-	size_t off;
-	size_t idlen;
-	size_t len;
-};
-
-/* A sorted run in the temporary file. */
-struct run {
-	off_t off;
-	off_t end;
-};
 
 struct mirror_build {
 	struct mirror *m;
@@ -78,13 +27,9 @@ struct mirror_build {
 	char *name;      /* mirror.N */
 	char *path;      /* DIR/mirror.N */
 	char *tmp;       /* DIR/mirror.N.tmp, unsorted builds only */
-	FILE *out;
-	struct buf run;       /* unsorted builds: the run being gathered */
-	struct run_line *rl;
-	size_t nrl;
-	struct run *runs;     /* ... and the runs written */
-	size_t nruns;
-	off_t off;            /* bytes in the temporary file */
+	FILE *out;       /* sorted builds: the new mirror file */
+	struct sort *sort; /* unsorted builds (a full pull: Google lists
+			    * events in no useful order) */
 	size_t events;
 	char *last_id;   /* sorted builds: to check the order */
 	char *old_name;  /* the predecessor, removed by mirror_build_free */
@@ -152,12 +97,6 @@ mirror_time_zone(const struct mirror *m)
 	return json_str(m->state, "timeZone");
 }
 
-jv
-mirror_state(const struct mirror *m)
-{
-	return jv_copy(m->state);
-}
-
 char *
 mirror_last_pull(const char *profile)
 {
@@ -190,65 +129,15 @@ mirror_last_pull(const char *profile)
 	return best;
 }
 
-static struct mirror_reader *
-reader_open(const char *path)
+struct mirror_reader *
+mirror_reader_open(const char *path)
 {
 	struct mirror_reader *r = xcalloc(1, sizeof(*r));
 
 	r->path = xstrdup(path ? path : "");
-	if (path && (r->fp = fopen(path, "r")) == NULL && errno != ENOENT)
+	if (path && (r->fp = lines_open(path)) == NULL && errno != ENOENT)
 		warn("'%s'", path);
 	return r;
-}
-
-static int base_next(struct mirror_reader *, const char **, size_t *,
-    const char **, size_t *);
-
-static void
-jentries_free(struct jentry *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].id);
-		free(v[i].json);
-	}
-	free(v);
-}
-
-/* The journal named by the state, sorted by id as written. 0 or -1. */
-static int
-journal_load(const struct mirror *m, struct jentry **v, size_t *n)
-{
-	const char *name = json_str(m->state, "journal");
-	struct mirror_reader *r;
-	const char *id, *js;
-	size_t il, jl;
-	char *path;
-	int rc;
-
-	*v = NULL;
-	*n = 0;
-	if (name == NULL)
-		return 0;
-	path = xasprintf("%s/%s", m->dir, name);
-	r = reader_open(path);
-	free(path);
-	if (r->fp == NULL) {
-		warnx("'%s': the journal of the mirror is missing; remove the "
-		    "directory to pull in full", r->path);
-		mirror_read_close(r);
-		return -1;
-	}
-	while ((rc = base_next(r, &id, &il, &js, &jl)) == 1) {
-		*v = xreallocarray(*v, *n + 1, sizeof(**v));
-		(*v)[*n].id = xstrdup(id);
-		(*v)[*n].json = jl ? xstrndup(js, jl) : NULL;
-		(*v)[*n].len = jl;
-		(*n)++;
-	}
-	mirror_read_close(r);
-	return rc;
 }
 
 struct mirror_reader *
@@ -259,49 +148,44 @@ mirror_read(const struct mirror *m)
 	char *path;
 
 	if (name == NULL)
-		return reader_open(NULL);
+		return mirror_reader_open(NULL);
 	path = xasprintf("%s/%s", m->dir, name);
-	r = reader_open(path);
+	r = mirror_reader_open(path);
 	free(path);
-	if (journal_load(m, &r->j, &r->nj) == -1) {
+	if (mirror_delta_load(m, &r->j, &r->nj) == -1) {
 		/* read as an empty mirror: the caller's pull will redo it */
-		if (r->fp)
-			fclose(r->fp);
+		lines_close(r->fp);
 		r->fp = NULL;
 	}
 	return r;
 }
 
 /* The next line of the mirror file itself. */
-static int
-base_next(struct mirror_reader *r, const char **id, size_t *idlen,
+int
+mirror_base_next(struct mirror_reader *r, const char **id, size_t *idlen,
     const char **json, size_t *jsonlen)
 {
-	ssize_t n;
-	char *tab;
+	char *line, *tab;
+	size_t n;
+	int rc;
 
 	if (r->fp == NULL)
 		return 0;
-	if ((n = getline(&r->line, &r->cap, r->fp)) == -1) {
-		if (ferror(r->fp)) {
+	if ((rc = lines_next(r->fp, &line, &n)) != 1) {
+		if (rc == -1)
 			warn("'%s'", r->path);
-			return -1;
-		}
-		return 0;
+		return rc;
 	}
-	r->lineno++;
-	if (n > 0 && r->line[n - 1] == '\n')
-		r->line[--n] = '\0';
-	if ((tab = memchr(r->line, '\t', (size_t)n)) == NULL) {
+	if ((tab = memchr(line, '\t', n)) == NULL) {
 		warnx("'%s' line %zu: damaged mirror line; remove the file's "
-		    "directory to pull in full", r->path, r->lineno);
+		    "directory to pull in full", r->path, lines_lineno(r->fp));
 		return -1;
 	}
 	*tab = '\0'; /* the id becomes a C string */
-	*id = r->line;
-	*idlen = (size_t)(tab - r->line);
+	*id = line;
+	*idlen = (size_t)(tab - line);
 	*json = tab + 1;
-	*jsonlen = (size_t)n - *idlen - 1;
+	*jsonlen = n - *idlen - 1;
 	return 1;
 }
 
@@ -309,12 +193,12 @@ int
 mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
     const char **json, size_t *jsonlen)
 {
-	struct jentry *e;
+	struct delta_line *e;
 	int c, rc;
 
 	for (;;) {
 		if (!r->have_base) {
-			if ((rc = base_next(r, &r->bid, &r->bil, &r->bjs,
+			if ((rc = mirror_base_next(r, &r->bid, &r->bil, &r->bjs,
 			    &r->bjl)) == -1)
 				return -1;
 			r->have_base = rc == 1;
@@ -335,7 +219,7 @@ mirror_next(struct mirror_reader *r, const char **id, size_t *idlen,
 			*json = r->bjs, *jsonlen = r->bjl;
 			return 1;
 		}
-		/* the journal's line replaces the file's (c == 0) */
+		/* the delta's line replaces the file's (c == 0) */
 		if (c == 0)
 			r->have_base = 0;
 		r->ji++;
@@ -352,16 +236,14 @@ mirror_read_close(struct mirror_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fp)
-		fclose(r->fp);
-	jentries_free(r->j, r->nj);
-	free(r->line);
+	lines_close(r->fp);
+	mirror_delta_free(r->j, r->nj);
 	free(r->path);
 	free(r);
 }
 
-static FILE *
-create_0600(const char *path)
+FILE *
+mirror_create_0600(const char *path)
 {
 	int fd;
 	FILE *fp;
@@ -386,6 +268,7 @@ mirror_build_new(struct mirror *m, int sorted)
 	struct mirror_build *b = xcalloc(1, sizeof(*b));
 	const char *cur = json_str(m->state, "mirror");
 	long gen = cur ? strtol(cur + strlen("mirror."), NULL, 10) : 0;
+	FILE *fp;
 
 	b->m = m;
 	b->sorted = sorted;
@@ -394,11 +277,15 @@ mirror_build_new(struct mirror *m, int sorted)
 	b->old_name = cur ? xstrdup(cur) : NULL;
 	if (!sorted)
 		b->tmp = xasprintf("%s.tmp", b->path);
-	if ((b->out = create_0600(sorted ? b->path : b->tmp)) == NULL) {
+	if ((fp = mirror_create_0600(sorted ? b->path : b->tmp)) == NULL) {
 		warn("'%s'", sorted ? b->path : b->tmp);
 		mirror_build_free(b);
 		return NULL;
 	}
+	if (sorted)
+		b->out = fp;
+	else
+		b->sort = sort_new(fp, b->tmp, 0);
 	return b;
 }
 
@@ -412,49 +299,6 @@ write_line(struct mirror_build *b, const char *id, size_t idlen,
 		warn("'%s'", b->sorted ? b->path : b->tmp);
 		return -1;
 	}
-	return 0;
-}
-
-static int
-run_line_cmp(const void *pa, const void *pb)
-{
-	const struct run_line *a = pa, *b = pb;
-	int c = bytes_cmp(a->p, a->idlen, b->p, b->idlen);
-
-	/* the later line of one id last: it is the one kept */
-	return c != 0 ? c : (a->off > b->off) - (a->off < b->off);
-}
-
-/* Sort the lines gathered and write them as a run: 0 or -1. */
-static int
-write_run(struct mirror_build *b)
-{
-	off_t start = b->off;
-	size_t i;
-	struct run_line *l;
-
-	if (b->nrl == 0)
-		return 0;
-	for (i = 0; i < b->nrl; i++)
-		b->rl[i].p = b->run.data + b->rl[i].off;
-	qsort(b->rl, b->nrl, sizeof(*b->rl), run_line_cmp);
-	for (i = 0; i < b->nrl; i++) {
-		l = &b->rl[i];
-		if (i + 1 < b->nrl && bytes_cmp(l->p, l->idlen, l[1].p, l[1].idlen) == 0)
-			continue; /* a later line for the same id wins */
-		if (fwrite(l->p, 1, l->len, b->out) != l->len ||
-		    putc('\n', b->out) == EOF) {
-			warn("'%s'", b->tmp);
-			return -1;
-		}
-		b->off += (off_t)(l->len + 1);
-	}
-	b->runs = xreallocarray(b->runs, b->nruns + 1, sizeof(*b->runs));
-	b->runs[b->nruns].off = start;
-	b->runs[b->nruns].end = b->off;
-	b->nruns++;
-	buf_reset(&b->run);
-	b->nrl = 0;
 	return 0;
 }
 
@@ -477,19 +321,11 @@ mirror_build_add(struct mirror_build *b, const char *id, size_t idlen,
 		b->events++;
 		return write_line(b, id, idlen, json, jsonlen);
 	}
-	b->rl = xreallocarray(b->rl, b->nrl + 1, sizeof(*b->rl));
-	b->rl[b->nrl].off = b->run.len;
-	b->rl[b->nrl].idlen = idlen;
-	b->rl[b->nrl].len = idlen + 1 + jsonlen;
-	b->nrl++;
-	buf_add(&b->run, id, idlen);
-	buf_addc(&b->run, '\t');
-	buf_add(&b->run, json, jsonlen);
-	return b->run.len >= RUN_BYTES ? write_run(b) : 0;
+	return sort_add(b->sort, id, idlen, json, jsonlen);
 }
 
-static int
-close_out(FILE *fp, const char *path)
+int
+mirror_close_out(FILE *fp, const char *path)
 {
 	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
 		warn("'%s'", path);
@@ -505,193 +341,25 @@ close_out(FILE *fp, const char *path)
 	return 0;
 }
 
-/* Reading a run back, a line at a time. */
-struct run_reader {
-	int fd;
-	off_t pos, end;     /* what is left of the run in the file */
-	char *buf;
-	size_t cap;
-	size_t start, len;  /* the bytes read and not yet used */
-	const char *line;   /* the current line, "ID\tJSON" */
-	size_t linelen, idlen;
-	size_t index;       /* the run's place: a later run wins */
-};
-
-/* The run's next line: 1, 0 at its end, -1 on a read error (errno). */
-static int
-run_next(struct run_reader *r)
-{
-	const char *nl, *tab;
-	size_t want;
-	ssize_t got;
-
-	if (r->line != NULL) {
-		r->start += r->linelen + 1;
-		r->len -= r->linelen + 1;
-		r->line = NULL;
-	}
-	for (;;) {
-		if (r->len > 0 &&
-		    (nl = memchr(r->buf + r->start, '\n', r->len)) != NULL) {
-			r->line = r->buf + r->start;
-			r->linelen = (size_t)(nl - r->line);
-			tab = memchr(r->line, '\t', r->linelen);
-			r->idlen = tab ? (size_t)(tab - r->line) : r->linelen;
-			return 1;
-		}
-		if (r->pos >= r->end) {
-			if (r->len == 0)
-				return 0;
-			errno = EIO; /* a run ends with a newline */
-			return -1;
-		}
-		memmove(r->buf, r->buf + r->start, r->len);
-		r->start = 0;
-		if (r->len == r->cap) { /* a line longer than the buffer */
-			r->cap *= 2;
-			r->buf = xreallocarray(r->buf, r->cap, 1);
-		}
-		want = r->cap - r->len;
-		if ((off_t)want > r->end - r->pos)
-			want = (size_t)(r->end - r->pos);
-		if ((got = pread(r->fd, r->buf + r->len, want, r->pos)) <= 0) {
-			if (got == 0)
-				errno = EIO;
-			return -1;
-		}
-		r->pos += got;
-		r->len += (size_t)got;
-	}
-}
-
-/* Heap order of the runs' current lines: id, then the earlier run. */
-static int
-reader_less(const struct run_reader *a, const struct run_reader *b)
-{
-	int c = bytes_cmp(a->line, a->idlen, b->line, b->idlen);
-
-	return c != 0 ? c < 0 : a->index < b->index;
-}
-
-static void
-heap_down(struct run_reader **h, size_t n, size_t i)
-{
-	struct run_reader *t;
-	size_t c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && reader_less(h[c + 1], h[c]))
-			c++;
-		if (!reader_less(h[c], h[i]))
-			break;
-		t = h[i], h[i] = h[c], h[c] = t;
-		i = c;
-	}
-}
-
-static void
-heap_up(struct run_reader **h, size_t i)
-{
-	struct run_reader *t;
-
-	while (i > 0 && reader_less(h[i], h[(i - 1) / 2])) {
-		t = h[i], h[i] = h[(i - 1) / 2], h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
-}
-
-/* Merge the runs of the temporary file (in) into b->out: 0 or -1. */
-static int
-merge_runs(struct mirror_build *b, int in)
-{
-	size_t k = b->nruns ? b->nruns : 1, i, n = 0, nsame;
-	struct run_reader *rd = xcalloc(k, sizeof(*rd));
-	struct run_reader **h = xcalloc(k, sizeof(*h));
-	struct run_reader **same = xcalloc(k, sizeof(*same));
-	struct run_reader *win;
-	int rc = 0, more;
-
-	for (i = 0; i < b->nruns; i++) {
-		rd[i].fd = in;
-		rd[i].pos = b->runs[i].off;
-		rd[i].end = b->runs[i].end;
-		rd[i].cap = RUN_READ;
-		rd[i].buf = xmalloc(rd[i].cap);
-		rd[i].index = i;
-	}
-	for (i = 0; i < b->nruns && rc == 0; i++) {
-		if ((more = run_next(&rd[i])) == -1) {
-			warn("'%s'", b->tmp);
-			rc = -1;
-		} else if (more) {
-			h[n] = &rd[i];
-			heap_up(h, n++);
-		}
-	}
-	while (rc == 0 && n > 0) {
-		/* every run's line for the smallest id, earliest run first:
-		 * the last one wins */
-		nsame = 0;
-		do {
-			same[nsame++] = h[0];
-			h[0] = h[--n];
-			heap_down(h, n, 0);
-		} while (n > 0 && bytes_cmp(h[0]->line, h[0]->idlen, same[0]->line,
-		    same[0]->idlen) == 0);
-		win = same[nsame - 1];
-		if (fwrite(win->line, 1, win->linelen, b->out) != win->linelen ||
-		    putc('\n', b->out) == EOF) {
-			warn("'%s'", b->path);
-			rc = -1;
-			break;
-		}
-		b->events++;
-		for (i = 0; i < nsame && rc == 0; i++) {
-			if ((more = run_next(same[i])) == -1) {
-				warn("'%s'", b->tmp);
-				rc = -1;
-			} else if (more) {
-				h[n] = same[i];
-				heap_up(h, n++);
-			}
-		}
-	}
-	for (i = 0; i < b->nruns; i++)
-		free(rd[i].buf);
-	free(rd);
-	free(h);
-	free(same);
-	return rc;
-}
-
 int
 mirror_build_finish(struct mirror_build *b)
 {
-	FILE *in;
 	int rc;
 
 	if (b->sorted) {
-		rc = close_out(b->out, b->path);
+		rc = mirror_close_out(b->out, b->path);
 		b->out = NULL;
 		return rc;
 	}
-	if (write_run(b) == -1)
-		return -1;
-	if (fflush(b->out) == EOF) {
-		warn("'%s'", b->tmp);
-		return -1;
-	}
-	in = b->out;
-	b->out = NULL;
-	if ((b->out = create_0600(b->path)) == NULL) {
+	if ((b->out = mirror_create_0600(b->path)) == NULL) {
 		warn("'%s'", b->path);
-		fclose(in);
 		return -1;
 	}
-	rc = merge_runs(b, fileno(in));
-	fclose(in);
+	rc = sort_finish(b->sort, b->out, b->path, &b->events);
+	sort_free(b->sort);
+	b->sort = NULL;
 	unlink(b->tmp);
-	if (close_out(b->out, b->path) == -1)
+	if (mirror_close_out(b->out, b->path) == -1)
 		rc = -1;
 	b->out = NULL;
 	return rc;
@@ -700,11 +368,11 @@ mirror_build_finish(struct mirror_build *b)
 struct mirror_reader *
 mirror_build_read(const struct mirror_build *b)
 {
-	return reader_open(b->path);
+	return mirror_reader_open(b->path);
 }
 
-static int
-write_state(struct mirror *m, const char *name, const char *journal,
+int
+mirror_write_state(struct mirror *m, const char *name, const char *delta,
     size_t events, const char *sync_token, const char *time_zone)
 {
 	char when[32];
@@ -718,8 +386,8 @@ write_state(struct mirror *m, const char *name, const char *journal,
 	if (time_zone)
 		s = json_set_str(s, "timeZone", time_zone);
 	s = json_set_str(s, "mirror", name);
-	if (journal)
-		s = json_set_str(s, "journal", journal);
+	if (delta)
+		s = json_set_str(s, "delta", delta);
 	s = jv_object_set(s, jv_string("events"), jv_number((double)events));
 	s = json_set_str(s, "pulledAt", when);
 	if (state_write_json(m->state_file, jv_copy(s)) == -1) {
@@ -732,10 +400,10 @@ write_state(struct mirror *m, const char *name, const char *journal,
 	return 0;
 }
 
-/* Mirror and journal files that the state does not name: left by runs
- * that died, or replaced. keep: names still in use (NULL-terminated). */
-static void
-remove_strays(struct mirror *m, const char *const *keep)
+/* Mirror and delta files that the state does not name: left by runs that
+ * died, or replaced. keep: names still in use (NULL-terminated). */
+void
+mirror_remove_strays(struct mirror *m, const char *const *keep)
 {
 	struct dirent *de;
 	const char *const *k;
@@ -746,7 +414,8 @@ remove_strays(struct mirror *m, const char *const *keep)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "mirror.", 7) != 0 &&
-		    strncmp(de->d_name, "journal.", 8) != 0)
+		    strncmp(de->d_name, "delta.", 6) != 0 &&
+		    strncmp(de->d_name, "journal.", 8) != 0) /* the old name */
 			continue;
 		for (k = keep; *k && strcmp(*k, de->d_name) != 0; k++)
 			;
@@ -765,12 +434,12 @@ mirror_commit(struct mirror *m, struct mirror_build *b,
 {
 	const char *keep[3] = {b->name, b->old_name, NULL};
 
-	if (write_state(m, b->name, NULL, b->events, sync_token, time_zone) == -1)
+	if (mirror_write_state(m, b->name, NULL, b->events, sync_token, time_zone) == -1)
 		return -1;
 	b->committed = 1;
-	/* the old mirror and its journal: the old file is still read until
+	/* the old mirror and its delta: the old file is still read until
 	 * mirror_build_free */
-	remove_strays(m, keep);
+	mirror_remove_strays(m, keep);
 	return 0;
 }
 
@@ -785,9 +454,9 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 	if (name == NULL) {
 		/* the very first pull found an empty calendar */
 		char *path = xasprintf("%s/%s", m->dir, keep);
-		FILE *fp = create_0600(path);
+		FILE *fp = mirror_create_0600(path);
 
-		if (fp == NULL || close_out(fp, path) == -1) {
+		if (fp == NULL || mirror_close_out(fp, path) == -1) {
 			if (fp == NULL)
 				warn("'%s'", path);
 			free(path);
@@ -796,200 +465,16 @@ mirror_touch(struct mirror *m, const char *sync_token, const char *time_zone)
 		}
 		free(path);
 	}
-	rc = write_state(m, keep, json_str(m->state, "journal"), events,
+	rc = mirror_write_state(m, keep, mirror_delta_name(m), events,
 	    sync_token, time_zone);
 	if (rc == 0) {
 		/* a run killed between its commit and its clean-up left the
 		 * mirror it replaced: nothing else will remove it */
-		const char *names[3] = {keep, json_str(m->state, "journal"), NULL};
+		const char *names[3] = {keep, mirror_delta_name(m), NULL};
 
-		remove_strays(m, names);
+		mirror_remove_strays(m, names);
 	}
 	free(keep);
-	return rc;
-}
-
-static int
-cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Instances of removed recurring events: "MASTER_20261123T090000Z" or
- * "MASTER_20261123" (the last '_'); masters sorted. "MASTER_R20170911T120000"
- * is not one: it is the series split off MASTER ("this and following
- * events"), an event of its own that outlives it, with instances
- * "MASTER_R20170911T120000_20170918T120000Z" of its own. */
-static int
-orphaned(const char *id, char *const *masters, size_t n)
-{
-	const char *us = strrchr(id, '_');
-	char *master;
-	int hit;
-
-	if (us == NULL || !isdigit((unsigned char)us[1]))
-		return 0;
-	master = xstrndup(id, (size_t)(us - id));
-	hit = bsearch(&master, masters, n, sizeof(*masters), cmp_strp) != NULL;
-	free(master);
-	return hit;
-}
-
-static int
-cmp_change_id(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct mirror_change *)elem)->id);
-}
-
-/* Every id of the mirror that belongs to a removed recurring event of v
- * and has no change of its own; sorted. */
-static int
-find_orphans(struct mirror *m, const struct mirror_change *v, size_t n,
-    char ***out, size_t *nout)
-{
-	struct mirror_reader *r;
-	char **masters = NULL;
-	const char *id, *js;
-	size_t nm = 0, i, il, jl;
-	int rc;
-
-	*out = NULL;
-	*nout = 0;
-	for (i = 0; i < n; i++)
-		if (v[i].is_master) {
-			masters = xreallocarray(masters, nm + 1, sizeof(*masters));
-			masters[nm++] = (char *)v[i].id;
-		}
-	if (nm == 0)
-		return 0;
-	qsort(masters, nm, sizeof(*masters), cmp_strp);
-	r = mirror_read(m);
-	while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
-		if (orphaned(id, masters, nm) &&
-		    bsearch(id, v, n, sizeof(*v), cmp_change_id) == NULL) {
-			*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-			(*out)[(*nout)++] = xstrdup(id);
-		}
-	mirror_read_close(r);
-	free(masters);
-	return rc;
-}
-
-int
-mirror_apply(struct mirror *m, const struct mirror_change *v, size_t n,
-    const char *sync_token, const char *time_zone, char ***gone,
-    size_t *ngone)
-{
-	struct jentry *j = NULL, *out = NULL, *e;
-	struct mirror_build *b;
-	struct mirror_reader *r;
-	const char *cur = json_str(m->state, "mirror"), *jname, *id, *js;
-	const char *keep[3];
-	char **orph = NULL, *name = NULL, *path = NULL, *base_path;
-	size_t nj = 0, nout = 0, norph = 0, i = 0, k = 0, o = 0, il, jl, events;
-	const char *next;
-	FILE *fp;
-	int rc = -1;
-
-	*gone = NULL;
-	*ngone = 0;
-	if (find_orphans(m, v, n, &orph, &norph) == -1 ||
-	    journal_load(m, &j, &nj) == -1)
-		goto out;
-	/* the new journal: the changes over the orphans over the old one */
-	while (i < nj || k < n || o < norph) {
-		next = NULL;
-		if (i < nj)
-			next = j[i].id;
-		if (k < n && (next == NULL || strcmp(v[k].id, next) < 0))
-			next = v[k].id;
-		if (o < norph && (next == NULL || strcmp(orph[o], next) < 0))
-			next = orph[o];
-		out = xreallocarray(out, nout + 1, sizeof(*out));
-		e = &out[nout++];
-		e->id = xstrdup(next);
-		if (k < n && strcmp(v[k].id, e->id) == 0) {
-			e->json = v[k].json ? xstrdup(v[k].json) : NULL;
-			e->len = v[k].json ? strlen(v[k].json) : 0;
-		} else if (o < norph && strcmp(orph[o], e->id) == 0) {
-			e->json = NULL;
-			e->len = 0;
-		} else {
-			e->json = j[i].json ? xstrdup(j[i].json) : NULL;
-			e->len = j[i].len;
-		}
-		if (k < n && strcmp(v[k].id, e->id) == 0)
-			k++;
-		if (o < norph && strcmp(orph[o], e->id) == 0)
-			o++;
-		if (i < nj && strcmp(j[i].id, e->id) == 0)
-			i++;
-	}
-	events = (size_t)json_num(m->state, "events", 0);
-	if (cur == NULL || nout > 512 + events / 8) {
-		/* fold the journal into a new mirror file: one pass that copies
-		 * the unchanged lines as bytes */
-		if ((b = mirror_build_new(m, 1)) == NULL)
-			goto out;
-		base_path = cur ? xasprintf("%s/%s", m->dir, cur) : NULL;
-		r = reader_open(base_path);
-		free(base_path);
-		r->j = out;
-		r->nj = nout;
-		out = NULL;
-		nout = 0;
-		while ((rc = mirror_next(r, &id, &il, &js, &jl)) == 1)
-			if (mirror_build_add(b, id, il, js, jl) == -1) {
-				rc = -1;
-				break;
-			}
-		mirror_read_close(r);
-		if (rc == 0 && (mirror_build_finish(b) == -1 ||
-		    mirror_commit(m, b, sync_token, time_zone) == -1))
-			rc = -1;
-		mirror_build_free(b);
-		goto out;
-	}
-	jname = json_str(m->state, "journal");
-	name = xasprintf("journal.%ld", (jname ? strtol(jname + 8, NULL, 10) :
-	    0) + 1);
-	path = xasprintf("%s/%s", m->dir, name);
-	if ((fp = create_0600(path)) == NULL) {
-		warn("'%s'", path);
-		goto out;
-	}
-	for (i = 0; i < nout; i++)
-		fprintf(fp, "%s\t%.*s\n", out[i].id, (int)out[i].len,
-		    out[i].json ? out[i].json : "");
-	if (ferror(fp) || close_out(fp, path) == -1) {
-		unlink(path);
-		goto out;
-	}
-	/* cur lives in the state that write_state replaces */
-	base_path = xstrdup(cur);
-	keep[0] = base_path;
-	keep[1] = name;
-	keep[2] = NULL;
-	if (write_state(m, base_path, name, events, sync_token, time_zone) == -1)
-		unlink(path);
-	else {
-		remove_strays(m, keep);
-		rc = 0;
-	}
-	free(base_path);
-out:
-	if (rc == 0) {
-		*gone = orph;
-		*ngone = norph;
-	} else {
-		for (i = 0; i < norph; i++)
-			free(orph[i]);
-		free(orph);
-	}
-	jentries_free(j, nj);
-	jentries_free(out, nout);
-	free(name);
-	free(path);
 	return rc;
 }
 
@@ -1002,6 +487,7 @@ mirror_build_free(struct mirror_build *b)
 		return;
 	if (b->out)
 		fclose(b->out);
+	sort_free(b->sort);
 	if (b->tmp)
 		unlink(b->tmp);
 	if (!b->committed)
@@ -1011,9 +497,6 @@ mirror_build_free(struct mirror_build *b)
 		unlink(p);
 		free(p);
 	}
-	buf_free(&b->run);
-	free(b->rl);
-	free(b->runs);
 	free(b->name);
 	free(b->path);
 	free(b->tmp);

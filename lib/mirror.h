@@ -4,13 +4,17 @@
  * percent-encoded; "+expand" for singleEvents=true, whose sync token is
  * another one):
  *   state.json  {"calendar","singleEvents","syncToken","timeZone",
- *                "mirror":"mirror.N","events":N,"pulledAt"}
+ *                "mirror":"mirror.N","delta":"delta.K","events":N,
+ *                "pulledAt"}
  *   mirror.N    one line per event, "ID<TAB>JSON", sorted by ID (bytes);
  *               JSON is the event as Google sent it, keys sorted
- *   journal.K   the same for what changed since mirror.N was written; an
- *               empty JSON is a deletion. Read over mirror.N, folded into
- *               a new mirror file when it grows, so that an incremental
- *               pull costs what changed, not the size of the calendar.
+ *   delta.K     the same for what changed since mirror.N was written (a
+ *               sorted delta, not an operation log); an empty JSON is a
+ *               deletion. Read over mirror.N, folded into a new mirror
+ *               file when it grows, so that an incremental pull costs
+ *               what changed, not the size of the calendar. Mirrors
+ *               written before the rename name a "journal" (journal.K):
+ *               it is read as the delta, and replaced by one.
  * state.json names its files, so replacing state.json (atomically)
  * replaces the events and the sync token together. A run that dies leaves
  * at most files the state does not name, removed by the next commit. */
@@ -33,8 +37,6 @@ void mirror_close(struct mirror *m);
  * the next commit, apply or touch replaces the state. */
 const char *mirror_sync_token(const struct mirror *m);
 const char *mirror_time_zone(const struct mirror *m);
-/* The state as a JSON object (for status); the caller's. */
-jv mirror_state(const struct mirror *m);
 
 /* When any calendar of the profile was last pulled (RFC 3339), or NULL;
  * the caller's. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "sort.h"
 #include "state.h"
 #include "stop.h"
 #include "util.h"
@@ -550,12 +551,6 @@ state_profile_write(const char *profile, jv v)
 	return rc;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 char **
 state_profiles(void)
 {
@@ -580,7 +575,7 @@ state_profiles(void)
 		closedir(d);
 	}
 	free(top);
-	qsort(list, n, sizeof(*list), cmp_str);
+	qsort(list, n, sizeof(*list), sort_cmp_str);
 	return list;
 }
 

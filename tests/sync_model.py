@@ -622,8 +622,8 @@ class Model:
             kill = self.rng.uniform(0.0, 0.4)
             expect |= {-9, 137}
         elif kind == "stop_point":
-            env["GCAL_SYNC_STOP_AFTER"] = str(self.rng.randint(1, 5))
-            expect |= {75}
+            env["GCAL_STOP_AFTER"] = str(self.rng.randint(1, 5))
+            expect |= {-9, 137}
         elif kind == "push_stop":
             env["GCAL_PUSH_STOP_AFTER"] = str(self.rng.randint(0, 2))
             expect |= {75}

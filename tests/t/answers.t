@@ -1,7 +1,7 @@
 #!/bin/sh
 # Google's answers are checked for shape before they are used: a page of
 # the wrong shape, an endless chain of pages, is refused with 69 and the
-# state stays as it was (mirror, journal, sync token).
+# state stays as it was (mirror, delta, sync token).
 . "$(dirname "$0")/../lib.sh"
 
 emu_start || { echo "Bail out! emulator"; exit 1; }
@@ -14,11 +14,11 @@ emu_ctl POST /_emu/calendars/$CAL/generate \
 run gcal-pull
 is "$rc" 0 "a first pull of 30 events"
 cp "$OUT" "$T/events"
-# a journal too: one small incremental pull
+# a delta file too: one small incremental pull
 set -- $(head -1 "$T/events" | jq -r .id)
 emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved"}' >/dev/null
 run gcal-pull
-ok "a journal beside the mirror" jq_ok 'has("journal")' "$(ls "$SYNC"/*/state.json)"
+ok "a delta file beside the mirror" jq_ok 'has("delta")' "$(ls "$SYNC"/*/state.json)"
 cp "$OUT" "$T/events"
 
 # snapshot: every byte of the sync state

@@ -29,14 +29,14 @@ kill_after() {
 	wait "$_pid" 2>/dev/null
 }
 # leftovers: temporary files anywhere in the state, and mirrors or
-# journals no state.json names
+# delta files no state.json names
 leftovers() {
 	find "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" \( -name '*.new' -o -name '*.tmp' \) -print
 	for _s in "$SYNC"/*/state.json; do
 		[ -f "$_s" ] || continue
 		_sd=$(dirname "$_s")
 		ls -A "$_sd" | grep -vxF -e state.json -e "$(jq -r .mirror "$_s")" \
-			-e "$(jq -r '.journal // "state.json"' "$_s")" -e lock | sed "s|^|$_sd/|"
+			-e "$(jq -r '.delta // .journal // "state.json"' "$_s")" -e lock | sed "s|^|$_sd/|"
 	done
 }
 remote_ids() {

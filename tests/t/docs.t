@@ -350,8 +350,8 @@ else
 fi
 
 # The limit of a record's length is the one gcal-records(5) documents.
-max=$(sed -n 's/^#define NDJSON_MAX_LINE (\(.*\))$/\1/p' "$TOP/lib/json.h" | tr -d u)
-ok "lib/json.h has NDJSON_MAX_LINE" test -n "$max"
+max=$(sed -n 's/^#define NDJSON_MAX_LINE (\(.*\))$/\1/p' "$TOP/lib/ndjson.h" | tr -d u)
+ok "lib/ndjson.h has NDJSON_MAX_LINE" test -n "$max"
 ok "gcal-records.5 documents it: $(($max)) bytes" grep -q "($(($max)) bytes)" "$MAN/gcal-records.5"
 
 # Every placeholder the fixtures' redaction prints (lib/http.c names the

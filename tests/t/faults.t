@@ -83,7 +83,7 @@ sync_same() {
 no_strays() {
 	for _s in "$SYNC"/*/state.json; do
 		_sd=$(dirname "$_s")
-		[ "$(ls -A "$_sd" | sort | tr '\n' ' ')" = "$(jq -r '"state.json", .mirror, (.journal // empty)' "$_s" | sort | tr '\n' ' ')" ] || return 1
+		[ "$(ls -A "$_sd" | sort | tr '\n' ' ')" = "$(jq -r '"state.json", .mirror, (.delta // .journal // empty)' "$_s" | sort | tr '\n' ' ')" ] || return 1
 	done
 }
 # remote_ids CAL: live event ids and etags at the emulator, sorted

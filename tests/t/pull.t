@@ -64,15 +64,29 @@ is "$(jq -r '[.id,.status] | join(" ")' "$OUT" | sort | tr '\n' ',')" \
 run gcal-pull
 is "$(wc -l <"$OUT" | tr -d ' ')" 5998 "the mirror matches Google again"
 
-# --- the journal: small changes are written as such, then folded in ------
+# --- the delta: small changes are written as such, then folded in --------
 emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved a third time"}' >/dev/null
 run gcal-pull --changes
-ok "small incremental pulls keep a journal beside the mirror" jq_ok 'has("journal")' "$(ls "$SYNC"/*/state.json)"
+st=$(ls "$SYNC"/*/state.json)
+ok "small incremental pulls keep a delta file beside the mirror" jq_ok 'has("delta")' "$st"
+# a mirror written before the rename names its delta "journal" (journal.K)
+dd=$(dirname "$st")
+dn=$(jq -r .delta "$st")
+mv "$dd/$dn" "$dd/journal.${dn#delta.}"
+jq -c --arg j "journal.${dn#delta.}" 'del(.delta) | .journal = $j' "$st" >"$T/old-state"
+cp "$T/old-state" "$st"
+run gcal-pull
+is "$(jq -r "select(.id == \"$1\") | .summary" "$OUT")" "moved a third time" \
+	"a mirror whose state names a journal (the old name) is still read"
+emu_ctl PATCH /_emu/calendars/$CAL/events/$1 '{"summary":"moved a fourth time"}' >/dev/null
+run gcal-pull --changes
+ok "... and its next delta replaces the journal" jq_ok 'has("delta") and (has("journal") | not)' "$st"
+ok "... whose file is gone" test ! -e "$dd/journal.${dn#delta.}"
 emu_ctl POST /_emu/calendars/$CAL/generate \
 	'{"count":1300,"start":"2026-06-01T08:00:00Z","minutes":30,"step_minutes":60,"summary":"Late %d"}' >/dev/null
 run gcal-pull --changes
 is "$(wc -l <"$OUT" | tr -d ' ')" 1300 "1,300 new events come in as 1,300 changes"
-ok "... and fold the journal into a new mirror file" jq_ok 'has("journal") | not' "$(ls "$SYNC"/*/state.json)"
+ok "... and fold the delta into a new mirror file" jq_ok 'has("delta") | not' "$(ls "$SYNC"/*/state.json)"
 run gcal-pull
 jq -r .id "$OUT" | sort >"$T/ours"
 emu_ctl GET "/_emu/calendars/$CAL/events" | jq -r 'select(.status != "cancelled") | .id' | sort >"$T/google"
@@ -83,9 +97,10 @@ is "$(wc -l <"$T/ours" | tr -d ' ')" 7298 "... all 7,298 of them"
 # files: the next pull, even one with nothing to do, removes them
 d=$(dirname "$(ls "$SYNC"/*/state.json)")
 echo 'x	{}' >"$d/mirror.999"
-echo 'x	{}' >"$d/journal.77"
+echo 'x	{}' >"$d/delta.77"
+echo 'x	{}' >"$d/journal.78"
 run gcal-pull --changes
-ok "files of a killed run are removed by the next pull" test ! -e "$d/mirror.999" -a ! -e "$d/journal.77"
+ok "files of a killed run are removed by the next pull" test ! -e "$d/mirror.999" -a ! -e "$d/delta.77" -a ! -e "$d/journal.78"
 
 # --- a failure in the middle of paging -----------------------------------
 state=$(ls "$SYNC"/*/state.json)

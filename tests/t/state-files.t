@@ -86,12 +86,12 @@ intact && pass "... and does not write through the link" || fail "... and does n
 plant "$SYNC/mirror.$((gen + 2))"
 run gcal-pull -p good --full
 intact && pass "... nor through one planted as the next mirror.N" || fail "... nor through one planted as the next mirror.N"
-for j in 1 2 3; do plant "$SYNC/journal.$j"; done
-# a change, so the next pull writes a journal
+for j in 1 2 3; do plant "$SYNC/delta.$j"; done
+# a change, so the next pull writes a delta file
 printf '%s\n' '{"op":"insert","target":"remote","id":"planted0002","event":{"summary":"y","start":{"dateTime":"2026-11-24T10:00:00+01:00"},"end":{"dateTime":"2026-11-24T11:00:00+01:00"}}}' >"$T/ev2.ndjson"
 run_in "$T/ev2.ndjson" gcal-push -p good
 run gcal-pull -p good --changes
-intact && pass "... nor as journal.N" || fail "... nor as journal.N"
+intact && pass "... nor as delta.N" || fail "... nor as delta.N"
 run gcal-pull -p good
 is "$rc" 0 "pulls still work afterwards"
 ok "... and see both events" eval 'has planted0001 "$OUT" && has planted0002 "$OUT"'

@@ -87,14 +87,23 @@ is "$rc" 0 "a run after edits on both sides exits 0"
 is "$(remote_summaries)" "$WANT" "Google has both sides' edits"
 is "$(local_summaries)" "$WANT" "the booking system too"
 
+# the mutation points, listed by $GCAL_STOP_TRACE: gcal-sync's own only
+setup trace
+GCAL_STOP_TRACE=$DIR/trace sync
+is "$rc" 0 "a traced run exits 0"
+is "$(tr '\n' , <"$DIR/trace")" "gcal-sync sync journal,gcal-sync sync google,gcal-sync sync local,gcal-sync sync base,gcal-sync sync journal," \
+	"... and lists its mutation points, none of its children's"
+
 # --- stopped at each stop point of gcal-sync, and inside gcal-push -------
-for stop in sync-1 sync-2 sync-3 sync-4 push-0 push-1 push-2; do
+# gcal-sync's points here: the journal, the writes to Google, the local
+# changes, the base, the journal again (killed there: 137)
+for stop in sync-1 sync-2 sync-3 sync-4 sync-5 push-0 push-1 push-2; do
 	setup "$stop"
 	case $stop in
-	push-*) GCAL_PUSH_STOP_AFTER=${stop#push-} sync ;;
-	*) GCAL_SYNC_STOP_AFTER=${stop#sync-} sync ;;
+	push-*) GCAL_PUSH_STOP_AFTER=${stop#push-} sync; want=75 ;;
+	*) GCAL_STOP_AFTER=${stop#sync-} sync; want=137 ;;
 	esac
-	is "$rc" 75 "$stop: the interrupted run exits 75"
+	is "$rc" "$want" "$stop: the interrupted run exits $want"
 	# The next changes come before the next run, to the events the
 	# stopped run may have written: they must not be lost.
 	edit_local 'if .appointment_id == "A1" then .summary = "Cut and dry A1, later" else . end'
@@ -113,8 +122,8 @@ done
 setup fold
 GCAL_PUSH_STOP_AFTER=1 sync
 is "$rc" 75 "fold: stopped inside gcal-push"
-GCAL_SYNC_STOP_AFTER=1 sync
-is "$rc" 75 "fold: the next run stopped once it took the journal in"
+GCAL_STOP_AFTER=1 sync
+is "$rc" 137 "fold: the next run stopped once it took the journal into the base"
 sync
 is "$rc" 0 "fold: the third run exits 0"
 is "$(remote_summaries)" "$WANT" "fold: Google converges"
@@ -251,8 +260,8 @@ is "$(remote_summaries)" "" "... Google has none of them"
 setup doubt
 sync
 emu_ctl DELETE "/_emu/calendars/$CAL/events/$(remote_id 'Trim A3')" >/dev/null
-GCAL_SYNC_STOP_AFTER=1 sync
-is "$rc" 75 "doubt: stopped with a local delete under way"
+GCAL_STOP_AFTER=1 sync
+is "$rc" 137 "doubt: stopped with a local delete under way"
 run gcal-sync --local-cmd true -k .appointment_id --state "$DIR/state"
 is "$rc" 3 "doubt: an empty export then stops"
 sync

@@ -1,0 +1,319 @@
+/* sync_apply: the writes of a sync (see sync_apply.h). */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "http.h"
+#include "json.h"
+#include "state.h"
+#include "stop.h"
+#include "sync.h"
+#include "sync_apply.h"
+#include "sync_child.h"
+#include "sync_plan.h"
+#include "util.h"
+
+/* Guests left out of the comparison stay as Google has them. */
+static jv
+restore_attendees(struct sync *sy, jv rec, struct sync_ent *e)
+{
+	jv ev;
+
+	if (!sy->omit_attendees)
+		return rec;
+	ev = json_get(rec, "event");
+	if (jv_get_kind(ev) != JV_KIND_OBJECT) {
+		jv_free(ev);
+		return rec;
+	}
+	ev = jv_object_delete(ev, jv_string("attendees"));
+	if (strcmp(json_str(rec, "op"), "update") == 0 &&
+	    jv_get_kind(e->attendees) == JV_KIND_ARRAY)
+		ev = jv_object_set(ev, jv_string("attendees"), jv_copy(e->attendees));
+	return jv_object_set(rec, jv_string("event"), ev);
+}
+
+static void
+settle(struct sync *sy, struct sync_ent *e, jv ev)
+{
+	free(e->newbase);
+	e->newbase = jv_get_kind(ev) == JV_KIND_OBJECT ? json_dump(sync_view(sy, ev)) :
+	    (jv_free(ev), NULL);
+	e->settled = 1;
+}
+
+/* An instance of a recurring event is written as an exception of its
+ * series, never as an event of its own (Calendar API, "Recurring
+ * events": modify an instance with update, by its instance id; delete
+ * cancels it): an "insert" of one Google has not listed as an
+ * exception yet is an update of that instance, a cancelled one a delete,
+ * each with the etag of the instance as it is now. */
+static jv
+instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
+{
+	jv ev = json_get(rec, "event");
+	const char *op = json_str(rec, "op"), *st = json_str(ev, "status");
+	int cancel = st && strcmp(st, SYNC_CANCELLED_INSTANCE) == 0;
+	struct http_response resp;
+	char *path, *ecal, *eid;
+
+	if (jv_get_kind(ev) != JV_KIND_OBJECT || !sync_is_instance(ev) || *rc) {
+		jv_free(ev);
+		return rec;
+	}
+	if (strcmp(op, "insert") == 0 && sy->calendar) {
+		if (*api == NULL && (*api = calendar_open(state_profile(), rc)) ==
+		    NULL) {
+			jv_free(ev);
+			return rec;
+		}
+		ecal = url_escape(sy->calendar);
+		eid = url_escape(json_str(rec, "id"));
+		path = xasprintf("/calendar/v3/calendars/%s/events/%s", ecal, eid);
+		if (calendar_call(*api, "GET", path, jv_invalid(), NULL, &resp) == 0 &&
+		    resp.status == 200 && json_str(resp.json, "etag")) {
+			rec = json_set_str(rec, "etag", json_str(resp.json, "etag"));
+			rec = json_set_str(rec, "op", "update");
+			op = "update";
+		}
+		http_response_free(&resp);
+		free(path);
+		free(ecal);
+		free(eid);
+	}
+	if (cancel && strcmp(op, "update") == 0) {
+		rec = json_set_str(rec, "op", "delete");
+		rec = jv_object_delete(rec, jv_string("event"));
+	}
+	jv_free(ev);
+	return rec;
+}
+
+/* The changes for Google, as gcal-push reads them, to path: their
+ * number; 0 and *rc set when the instances among them could not be
+ * looked up. */
+static size_t
+push_input(struct sync *sy, const struct sync_plan *p, const char *path,
+    int *rc)
+{
+	FILE *fp = sync_create(path);
+	struct calendar_api *api = NULL;
+	struct sync_ent *e;
+	size_t i, n = 0;
+	jv rec;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(json_str(p->v[i], "target"), "remote") != 0)
+			continue;
+		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+		/* gcal-push echoes string keys only: ours come back by id */
+		rec = jv_object_delete(jv_copy(p->v[i]), jv_string("key"));
+		rec = instance_write(sy, &api, restore_attendees(sy, rec, e), rc);
+		json_print(fp, sync_unview_record(rec));
+		n++;
+	}
+	sync_finish(fp, path);
+	if (api)
+		calendar_close(api);
+	return *rc ? 0 : n;
+}
+
+/* gcal-push's results at path: each confirmed change is agreed, and
+ * printed with its key. */
+static void
+push_results(struct sync *sy, const char *path, int *partial)
+{
+	struct ndjson_reader *r;
+	struct sync_ent *e;
+	const char *id, *st;
+	jv rec;
+
+	if ((r = ndjson_open(path)) == NULL)
+		err(EX_SOFTWARE, "'%s'", path);
+	while (ndjson_read(r, &rec) == 1) {
+		id = json_str(rec, "id");
+		st = json_str(rec, "status");
+		if (id == NULL || st == NULL || (e = sync_ent(sy, id, 0)) == NULL) {
+			jv_free(rec);
+			continue;
+		}
+		/* a cancelled instance is what a delete of one leaves */
+		if (strcmp(st, "ok") == 0)
+			settle(sy, e, strcmp(json_str(rec, "op"), "delete") != 0 ?
+			    json_get(rec, "event") : jv_copy(e->want));
+		else
+			*partial = 1;
+		json_print(stdout, sync_with_key(rec, e));
+	}
+	ndjson_close(r);
+}
+
+int
+sync_push_remote(struct sync *sy, const struct sync_plan *p,
+    const char *profile, int *partial)
+{
+	char *in = sync_run_path(sy, "to-google");
+	char *out = sync_run_path(sy, "results");
+	char *argv[16] = {"gcal-push", "-q", "-p", (char *)profile,
+	    "--send-updates", "none"};
+	int argc = 6, rc = 0;
+	size_t n;
+
+	n = push_input(sy, p, in, &rc);
+	if (sy->push_batch) {
+		argv[argc++] = "--batch";
+		argv[argc++] = (char *)sy->push_batch;
+	}
+	if (sy->push_rate) {
+		argv[argc++] = "--rate";
+		argv[argc++] = (char *)sy->push_rate;
+	}
+	if (verbose)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+	if (rc != 0) {
+		/* the instances could not be looked up: nothing is sent */
+		warnx("Google's side cannot be written now (%d): the next run "
+		    "tries again", rc);
+	} else if (n > 0) {
+		rc = sync_child_run(sy, argv, in, out);
+		push_results(sy, out, partial);
+		stop_point("sync google");
+		if (rc == 1)
+			*partial = 1;
+		if (rc <= 1)
+			rc = 0;
+	}
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* What --apply-cmd said it applied (a result stream at path): each ok
+ * is settled; their number, or 0 (and *rc set) for a bad stream. */
+static size_t
+apply_results(struct sync *sy, const char *path, int *rc)
+{
+	struct ndjson_reader *r;
+	struct sync_ent *e;
+	size_t results = 0;
+	const char *id, *st;
+	int got;
+	jv rec;
+
+	if ((r = ndjson_open(path)) == NULL)
+		return 0;
+	while ((got = ndjson_read(r, &rec)) == 1) {
+		results++;
+		id = json_str(rec, "id");
+		if ((e = sync_ent(sy, id ? id : "", 0)) != NULL &&
+		    e->intent == 1 + SYNC_LOCAL &&
+		    (st = json_str(rec, "status")) && strcmp(st, "ok") == 0)
+			settle(sy, e, jv_copy(e->want));
+		jv_free(rec);
+	}
+	if (got == -1) {
+		warnx("--apply-cmd: %s", ndjson_error(r));
+		results = 0;
+		*rc = *rc ? *rc : EX_DATAERR;
+	}
+	ndjson_close(r);
+	return results;
+}
+
+/* Every local change is applied: the command said so by its status. */
+static void
+settle_local(struct sync *sy, const struct sync_plan *p)
+{
+	struct sync_ent *e;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(json_str(p->v[i], "target"), "local") == 0) {
+			e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+			settle(sy, e, jv_copy(e->want));
+		}
+}
+
+/* A result record for each local change; rc is the apply command's. */
+static void
+apply_report(struct sync *sy, const struct sync_plan *p, int rc, int *partial)
+{
+	struct sync_ent *e;
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(json_str(p->v[i], "target"), "local") != 0)
+			continue;
+		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+		rec = json_set_str(json_set_str(json_set_str(json_set_str(
+		    jv_object(), "op", json_str(p->v[i], "op")), "id", e->id),
+		    "target", "local"), "status", e->settled ? "ok" : "failed");
+		if (!e->settled) {
+			rec = json_set_str(rec, "reason", rc ? "the apply command "
+			    "failed" : "not confirmed by the apply command");
+			*partial = 1;
+		} else if (jv_get_kind(e->want) == JV_KIND_OBJECT)
+			rec = jv_object_set(rec, jv_string("event"),
+			    sync_unview(jv_copy(e->want)));
+		json_print(stdout, sync_with_key(rec, e));
+	}
+}
+
+void
+sync_apply_local(struct sync *sy, const struct sync_plan *p, const char *cmd,
+    int *partial)
+{
+	char *in = sync_run_path(sy, "to-local");
+	char *out = sync_run_path(sy, "applied");
+	FILE *fp = sync_create(in);
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(json_str(p->v[i], "target"), "local") != 0)
+			continue;
+		json_print(cmd ? fp : stdout, sync_unview_record(
+		    restore_attendees(sy, jv_copy(p->v[i]),
+		    sync_ent(sy, json_str(p->v[i], "id"), 0))));
+		n++;
+	}
+	sync_finish(fp, in);
+	if (cmd != NULL && n > 0) {
+		rc = sync_child_shell(sy, cmd, in, out);
+		/* a result stream says which it applied; else the status
+		 * says all */
+		if (apply_results(sy, out, &rc) == 0 && rc == 0)
+			settle_local(sy, p);
+		apply_report(sy, p, rc, partial);
+		if (rc)
+			warnx("--apply-cmd exited %d: its changes are offered "
+			    "again next run", rc);
+	}
+	if (n > 0)
+		stop_point("sync local");
+	free(in);
+	free(out);
+}
+
+void
+sync_settle_unchanged(struct sync *sy)
+{
+	struct sync_ent *e;
+	size_t i;
+
+	for (i = 0; i < sy->n; i++) {
+		e = sy->v[i];
+		if (!e->changed && !e->settled) {
+			free(e->newbase);
+			e->newbase = e->remote ? xstrdup(e->remote) : NULL;
+			e->settled = 1;
+		}
+	}
+}

@@ -1,0 +1,232 @@
+/* sync_base: the base, its journal and state.json (see sync_base.h). */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "json.h"
+#include "lines.h"
+#include "state.h"
+#include "stop.h"
+#include "sync.h"
+#include "sync_base.h"
+#include "util.h"
+
+/* state.json: the calendar and owner the base is of; its format version
+ * (which covers base.ndjson and journal.ndjson) is state_read_kind's. */
+int
+sync_base_check(struct sync *sy, int dry)
+{
+	char *path = xasprintf("%s/state.json", sy->dir), *why;
+	jv st = state_read_kind(path, STATE_SYNC), v;
+	const char *cal;
+	int rc = 0;
+
+	if (!jv_is_valid(st)) {
+		if (errno == ENOTSUP) {
+			/* a newer gcal's base: not damage (state.h) */
+			why = state_error(path, st);
+			st = jv_invalid();
+			warnx("%s", why);
+			free(why);
+			rc = EX_CONFIG;
+		} else if (errno != ENOENT) {
+			warnx("'%s': damaged: remove the directory to sync afresh",
+			    path);
+			rc = EX_CONFIG;
+		} else if (!dry) {
+			v = json_set_str(jv_object(), "owner", sy->owner);
+			if (sy->calendar)
+				v = json_set_str(v, "calendar", sy->calendar);
+			if (state_write_kind(path, STATE_SYNC, v) == -1)
+				err(EX_CANTCREAT, "'%s'", path);
+			stop_point("sync state.json");
+		}
+		jv_free(st);
+		free(path);
+		return rc;
+	}
+	if ((cal = json_str(st, "calendar")) != NULL && sy->calendar &&
+	    strcmp(cal, sy->calendar) != 0) {
+		warnx("'%s': the base of calendar '%s', and the profile now "
+		    "uses '%s': give another --state, or remove it to sync "
+		    "afresh", sy->dir, cal, sy->calendar);
+		rc = EX_CONFIG;
+	} else if (json_str(st, "owner") && strcmp(json_str(st, "owner"),
+	    sy->owner) != 0) {
+		warnx("'%s': the base of owner '%s', not '%s'", sy->dir,
+		    json_str(st, "owner"), sy->owner);
+		rc = EX_CONFIG;
+	}
+	jv_free(st);
+	free(path);
+	return rc;
+}
+
+int
+sync_base_read(struct sync *sy)
+{
+	char *path = xasprintf("%s/base.ndjson", sy->dir), *id;
+	struct lines in;
+	const char *s;
+	size_t i, len;
+	jv ev;
+
+	if (lines_load(&in, path) == -1) {
+		free(path);
+		if (errno == ENOENT)
+			return 0;
+		warn("'%s'", sy->dir);
+		return EX_NOINPUT;
+	}
+	sy->base_on_disk = 1;
+	for (i = 0; i < in.n; i++) {
+		/* ours, written as one event a line: the id is in the bytes */
+		if ((s = json_top_string(in.v[i].p, in.v[i].len, "id", &len)) != NULL &&
+		    len > 0) {
+			id = xstrndup(s, len);
+		} else {
+			ev = json_parse(in.v[i].p, in.v[i].len);
+			if (jv_get_kind(ev) != JV_KIND_OBJECT || json_str(ev, "id") ==
+			    NULL || *json_str(ev, "id") == '\0') {
+				warnx("'%s' line %zu: not an event with an id: the base "
+				    "is damaged", in.name, in.v[i].lineno);
+				jv_free(ev);
+				lines_free(&in);
+				free(path);
+				return EX_DATAERR;
+			}
+			id = xstrdup(json_str(ev, "id"));
+			jv_free(ev);
+		}
+		struct sync_ent *e = sync_ent(sy, id, 1);
+
+		free(e->base);
+		e->base = xstrndup(in.v[i].p, in.v[i].len);
+		sy->base_read++;
+		free(id);
+	}
+	lines_free(&in);
+	free(path);
+	return 0;
+}
+
+/* The base, atomically: a file of lines, each the event both sides held. */
+void
+sync_base_write(struct sync *sy, int final)
+{
+	struct buf b = {0};
+	char *path;
+	size_t i;
+	const char *s;
+	int same = final;
+
+	/* a run that changed nothing writes nothing (and syncs no disk) */
+	for (i = 0; i < sy->n && same; i++) {
+		const char *was = sy->v[i]->base, *now = sy->v[i]->settled ?
+		    sy->v[i]->newbase : was;
+
+		same = was == now || (was && now && strcmp(was, now) == 0);
+	}
+	if (same && sy->base_on_disk)
+		return;
+	path = xasprintf("%s/base.ndjson", sy->dir);
+	for (i = 0; i < sy->n; i++) {
+		s = final ? (sy->v[i]->settled ? sy->v[i]->newbase :
+		    sy->v[i]->base) : sy->v[i]->base;
+		if (s) {
+			buf_adds(&b, s);
+			buf_addc(&b, '\n');
+		}
+	}
+	if (state_write(path, b.data ? b.data : "", b.len) == -1)
+		err(EX_CANTCREAT, "'%s'", path);
+	stop_point("sync base");
+	buf_free(&b);
+	free(path);
+}
+
+/* The journal: the writes under way, each with what it makes its side
+ * hold. Written before any of them is made; a write whose side holds
+ * what it says (seen by the next run) is agreed, whatever became of the
+ * run that made it. Only those not confirmed stay after a run. */
+void
+sync_journal_write(struct sync *sy, int only_open)
+{
+	struct buf b = {0};
+	char *path = xasprintf("%s/journal.ndjson", sy->dir);
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < sy->n; i++) {
+		struct sync_ent *e = sy->v[i];
+
+		if (!e->intent || (only_open && e->settled))
+			continue;
+		rec = json_set_str(jv_object(), "id", e->id);
+		rec = json_set_str(rec, "side", e->intent == 1 + SYNC_LOCAL ?
+		    "local" : "remote");
+		rec = jv_object_set(rec, jv_string("want"), jv_copy(e->want));
+		json_dump_buf(&b, rec);
+		buf_addc(&b, '\n');
+	}
+	if (b.len == 0) {
+		if (state_remove(path) == -1)
+			err(EX_CANTCREAT, "'%s'", path);
+	} else if (state_write(path, b.data, b.len) == -1)
+		err(EX_CANTCREAT, "'%s'", path);
+	stop_point("sync journal");
+	buf_free(&b);
+	free(path);
+}
+
+/* The writes of a run that ended before it could record them: each that
+ * its side shows is agreed now. Idempotent (the journal only goes after
+ * the base that holds it is written). */
+int
+sync_journal_fold(struct sync *sy, int *folded)
+{
+	char *path = xasprintf("%s/journal.ndjson", sy->dir);
+	struct ndjson_reader *r = ndjson_open(path);
+	const char *id, *side;
+	char *want;
+	struct sync_ent *e;
+	int got, loc;
+	jv rec, w;
+
+	*folded = 0;
+	if (r == NULL) {
+		free(path);
+		return errno == ENOENT ? 0 : EX_NOINPUT;
+	}
+	while ((got = ndjson_read(r, &rec)) == 1) {
+		id = json_str(rec, "id");
+		side = json_str(rec, "side");
+		if (id == NULL || side == NULL) {
+			jv_free(rec);
+			continue;
+		}
+		loc = strcmp(side, "local") == 0;
+		e = sync_ent(sy, id, 1);
+		w = json_get(rec, "want");
+		want = jv_get_kind(w) == JV_KIND_OBJECT ? json_dump(sync_view(sy, w)) :
+		    (jv_free(w), NULL);
+		if (want == NULL ? (loc ? e->local : e->remote) == NULL :
+		    sync_same_text(loc ? e->local : e->remote, want)) {
+			/* Google's own copy (with its etag) where it has one */
+			free(e->base);
+			e->base = want == NULL ? NULL : xstrdup(!loc && e->remote ?
+			    e->remote : want);
+			(*folded)++;
+		}
+		free(want);
+		jv_free(rec);
+	}
+	/* a torn last line is a write that was never begun */
+	ndjson_close(r);
+	free(path);
+	return 0;
+}

@@ -1,0 +1,276 @@
+/* sync_plan: the three-way decision of a sync (see sync_plan.h). */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "diff.h"
+#include "json.h"
+#include "sync.h"
+#include "sync_child.h"
+#include "sync_plan.h"
+#include "util.h"
+
+/* Write the lines of one set (which: 0 local, 1 remote, 2 base). */
+static char *
+write_set(struct sync *sy, const char *name, int which)
+{
+	char *path = sync_run_path(sy, name);
+	FILE *fp = sync_create(path);
+	size_t i;
+	const char *s;
+
+	for (i = 0; i < sy->n; i++) {
+		s = which == 0 ? sy->v[i]->local : which == 1 ?
+		    sy->v[i]->remote : sy->v[i]->base;
+		if (s)
+			fprintf(fp, "%s\n", s);
+	}
+	sync_finish(fp, path);
+	return path;
+}
+
+/* A series Google deleted that this run brings back (the local side
+ * changed it, and wins): its exceptions come back with it, so they are
+ * not deleted locally now; the next run sees what Google has. */
+static void
+keep_restored_instances(struct sync_plan *p)
+{
+	const char *id, *m;
+	size_t i, k, n, len;
+	jv ev, rec;
+	int series;
+
+	for (i = 0; i < p->n; i++) {
+		ev = json_get(p->v[i], "event");
+		rec = json_get(ev, "recurrence");
+		series = jv_get_kind(rec) == JV_KIND_ARRAY;
+		jv_free(rec);
+		jv_free(ev);
+		if (!series || strcmp(json_str(p->v[i], "target"), "remote") != 0 ||
+		    strcmp(json_str(p->v[i], "op"), "insert") != 0)
+			continue;
+		m = json_str(p->v[i], "id");
+		len = strlen(m);
+		for (k = 0, n = 0; k < p->n; k++) {
+			id = json_str(p->v[k], "id");
+			if (strcmp(json_str(p->v[k], "target"), "local") == 0 &&
+			    strcmp(json_str(p->v[k], "op"), "delete") == 0 &&
+			    strncmp(id, m, len) == 0 && id[len] == '_') {
+				jv_free(p->v[k]);
+				p->count[SYNC_LOCAL][DIFF_DELETES]--;
+				continue;
+			}
+			p->v[n++] = p->v[k];
+		}
+		if (n < p->n) {
+			p->n = n;
+			i = (size_t)-1; /* the indexes moved: look again */
+		}
+	}
+}
+
+static void
+read_plan(struct sync *sy, const char *path, struct sync_plan *p)
+{
+	struct ndjson_reader *r = ndjson_open(path);
+	const char *target, *op;
+	struct sync_ent *e;
+	int got, k;
+	jv rec;
+
+	if (r == NULL)
+		err(EX_SOFTWARE, "'%s'", path);
+	while ((got = ndjson_read(r, &rec)) == 1) {
+		target = json_str(rec, "target");
+		op = json_str(rec, "op");
+		e = sync_ent(sy, json_str(rec, "id"), 1);
+		e->changed = 1;
+		rec = sync_with_key(jv_object_delete(rec, jv_string("key")), e);
+		if ((k = diff_op_index(op)) == DIFF_CONFLICTS)
+			p->conflicts++;
+		else if (k >= 0)
+			p->count[strcmp(target, "local") == 0][k]++;
+		p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
+		p->v[p->n++] = rec;
+	}
+	if (got == -1)
+		errx(EX_SOFTWARE, "%s", ndjson_error(r));
+	ndjson_close(r);
+	keep_restored_instances(p);
+}
+
+int
+sync_plan_capped(struct sync *sy, const struct sync_plan *p,
+    const struct sync_cap *cap)
+{
+	static const char *const where[] = {"in Google", "locally"};
+	int has_side[2] = {0, 0}, s;
+	long long limit;
+	size_t n, nbase = 0, i;
+
+	for (i = 0; i < sy->n; i++) {
+		nbase += sy->v[i]->base != NULL;
+		has_side[SYNC_LOCAL] |= sy->v[i]->local != NULL;
+		has_side[SYNC_REMOTE] |= sy->v[i]->remote != NULL;
+	}
+	limit = cap->pct ? (long long)nbase * cap->max_delete / 100 :
+	    cap->max_delete;
+	for (s = 0; s < 2 && !cap->allow_all; s++) {
+		/* An export (or a calendar) that came back empty is in doubt
+		 * as a whole: nothing of the run is made, not even the changes
+		 * for that side (found by the model test: Google's versions
+		 * overwrote local edits the empty export hid). */
+		if (sy->base_read > 0 && !has_side[s == 0 ? SYNC_LOCAL : SYNC_REMOTE]) {
+			warnx("stopped before any write: %s has no events at all, "
+			    "and the base has %zu; --allow-delete-all if that is "
+			    "so", s == 0 ? "the local side" : "Google", sy->base_read);
+			return 1;
+		}
+		n = p->count[s][DIFF_DELETES];
+		if (n == 0)
+			continue;
+		if (n >= nbase) {
+			warnx("stopped before any write: the run would delete all "
+			    "%zu events %s (an empty or cut-short export?); "
+			    "--allow-delete-all to let it", nbase, where[s]);
+			return 1;
+		}
+		if ((long long)n > limit) {
+			warnx("stopped before any write: the run would delete %zu of "
+			    "the %zu events %s, more than --max-delete %lld%s allows",
+			    n, nbase, where[s], cap->max_delete, cap->pct ? "%" : "");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static jv
+parsed_or_null(struct sync *sy, const char *s)
+{
+	return s ? sync_view(sy, json_parse(s, strlen(s))) : jv_null();
+}
+
+/* A conflict --prefer settled: said in a record of its own, so that the
+ * version that lost is never lost silently. */
+void
+sync_plan_print_settled(struct sync *sy, const struct sync_plan *p, FILE *fp)
+{
+	const char *target;
+	struct sync_ent *e;
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(json_str(p->v[i], "op"), "conflict") == 0)
+			continue;
+		target = json_str(p->v[i], "target");
+		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+		if (e->base ? sync_same_text(e->local, e->base) ||
+		    sync_same_text(e->remote, e->base) : !(e->local && e->remote))
+			continue;
+		rec = json_set_str(jv_object(), "op", "conflict");
+		rec = json_set_str(rec, "id", e->id);
+		rec = json_set_str(rec, "target", "both");
+		rec = json_set_str(rec, "status", "settled");
+		rec = json_set_str(rec, "winner", strcmp(target, "remote") == 0 ?
+		    "local" : "remote");
+		rec = json_set_str(rec, "reason", e->base == NULL ?
+		    "created on both sides" : e->local == NULL ?
+		    "deleted locally, changed remotely" : e->remote == NULL ?
+		    "changed locally, deleted remotely" : "changed on both sides");
+		rec = jv_object_set(rec, jv_string("local"), parsed_or_null(sy, e->local));
+		rec = jv_object_set(rec, jv_string("remote"),
+		    parsed_or_null(sy, e->remote));
+		rec = jv_object_set(rec, jv_string("base"), parsed_or_null(sy, e->base));
+		json_print(fp, sync_unview_record(sync_with_key(rec, e)));
+	}
+}
+
+/* For a human at a terminal: what changes on each side, and conflicts. */
+void
+sync_plan_summary(const struct sync_plan *p, const char *what)
+{
+	static const char *const ops[] = {"insert", "update", "delete"};
+	static const char *const sides[] = {"Google", "local"};
+	int s, k, any;
+
+	for (s = 0; s < 2; s++) {
+		fprintf(stderr, "%s %s:", what, sides[s]);
+		for (k = 0, any = 0; k < 3; k++)
+			if (p->count[s][k]) {
+				fprintf(stderr, "%s %zu %s%s", any ? "," : "",
+				    p->count[s][k], ops[k], p->count[s][k] == 1 ?
+				    "" : "s");
+				any = 1;
+			}
+		fprintf(stderr, "%s\n", any ? "" : " nothing");
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(json_str(p->v[i], "op"), "conflict") == 0)
+			fprintf(stderr, "conflict: event '%s': %s\n",
+			    json_str(p->v[i], "id"), json_str(p->v[i], "reason"));
+}
+
+void
+sync_plan_make(struct sync *sy, const struct diff_options *d,
+    struct sync_plan *p)
+{
+	size_t counts[DIFF_NCOUNTS];
+	const char *paths[3];
+	char *lpath, *rpath, *bpath, *cpath;
+	FILE *fp;
+
+	memset(p, 0, sizeof(*p));
+	paths[0] = lpath = write_set(sy, "local", 0);
+	paths[1] = rpath = write_set(sy, "remote", 1);
+	paths[2] = bpath = write_set(sy, "base", 2);
+	cpath = sync_run_path(sy, "changes");
+	fp = sync_create(cpath);
+	diff_sets(paths, 3, d, fp, counts);
+	sync_finish(fp, cpath);
+	read_plan(sy, cpath, p);
+	free(lpath);
+	free(rpath);
+	free(bpath);
+	free(cpath);
+}
+
+void
+sync_plan_free(struct sync_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		jv_free(p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+void
+sync_plan_intents(struct sync *sy, const struct sync_plan *p, FILE *fp)
+{
+	struct sync_ent *e;
+	const char *target;
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < p->n; i++) {
+		rec = p->v[i];
+		target = json_str(rec, "target");
+		e = sync_ent(sy, json_str(rec, "id"), 0);
+		if (strcmp(json_str(rec, "op"), "conflict") == 0) {
+			json_print(fp, sync_unview_record(jv_copy(rec)));
+			continue;
+		}
+		e->intent = 1 + (strcmp(target, "local") == 0 ? SYNC_LOCAL :
+		    SYNC_REMOTE);
+		jv_free(e->want);
+		e->want = strcmp(json_str(rec, "op"), "delete") == 0 ? jv_null() :
+		    sync_view(sy, json_get(rec, "event"));
+	}
+}

@@ -1,0 +1,21 @@
+/* sync_read: the two sides of a sync taken in: the local records, each
+ * given its identity (its id, or one made from its key), and the events
+ * gcal-pull printed that are the link's. */
+#ifndef GCAL_SYNC_READ_H
+#define GCAL_SYNC_READ_H
+
+struct sync;
+
+/* The local records at path ("-": stdin), called name in messages,
+ * whole and checked: 0, or EX_NOINPUT, EX_DATAERR with a message (then
+ * nothing is taken). */
+int sync_read_local(struct sync *sy, const char *path, const char *name);
+/* What gcal-pull printed to path: 0, or EX_UNAVAILABLE with a message. */
+int sync_read_remote(struct sync *sy, const char *path);
+/* Google's side as the base has it (--push-only). */
+void sync_remote_from_base(struct sync *sy);
+/* Instances of series the sync holds, and events the local side holds
+ * by their Google id, are the link's: marked as its own. */
+void sync_adopt_instances(struct sync *sy);
+
+#endif
