@@ -10,7 +10,6 @@
 #include "json.h"
 #include "lines.h"
 #include "state.h"
-#include "stop.h"
 #include "sync.h"
 #include "sync_base.h"
 #include "util.h"
@@ -43,7 +42,6 @@ sync_base_check(struct sync *sy, int dry)
 				v = json_set_str(v, "calendar", sy->calendar);
 			if (state_write_kind(path, STATE_SYNC, v) == -1)
 				err(EX_CANTCREAT, "'%s'", path);
-			stop_point("sync state.json");
 		}
 		jv_free(st);
 		free(path);
@@ -144,7 +142,6 @@ sync_base_write(struct sync *sy, int final)
 	}
 	if (state_write(path, b.data ? b.data : "", b.len) == -1)
 		err(EX_CANTCREAT, "'%s'", path);
-	stop_point("sync base");
 	buf_free(&b);
 	free(path);
 }
@@ -178,7 +175,6 @@ sync_journal_write(struct sync *sy, int only_open)
 			err(EX_CANTCREAT, "'%s'", path);
 	} else if (state_write(path, b.data, b.len) == -1)
 		err(EX_CANTCREAT, "'%s'", path);
-	stop_point("sync journal");
 	buf_free(&b);
 	free(path);
 }
