@@ -18,10 +18,14 @@ GRAPH_MEMU=${GRAPH_MEMU:-$GRAPH_LIB_DIR/emulator/memu.py}
 GRAPH_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0001
 GRAPH_CONF_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0002
 
-# _graph_stop_all - the trap: this library's emulator, and lib-emu.sh's when loaded
+# _graph_stop_all - the trap: this library's emulator, then lib-emu.sh's
+# emu_stop and lib.sh's cleanup_t when they are loaded (graph_start's trap
+# replaces theirs).  A trap set later over this one (emu_start after
+# graph_start) does not leak memu: it runs with --exit-with-parent.
 _graph_stop_all() {
 	graph_stop
 	command -v emu_stop >/dev/null 2>&1 && emu_stop
+	command -v cleanup_t >/dev/null 2>&1 && cleanup_t
 	return 0
 }
 
@@ -35,7 +39,7 @@ graph_start() {
 	fi
 	_graph_portfile=$_graph_dir/memu.port
 	rm -f "$_graph_portfile"
-	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" "$@" \
+	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" --exit-with-parent "$@" \
 		>"$_graph_dir/memu.log" 2>&1 &
 	GRAPH_PID=$!
 	export GRAPH_PID

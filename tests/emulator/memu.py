@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import memu_batch as mbatch  # noqa: E402
 import memu_control as mctl  # noqa: E402
-import memu_events as mev  # noqa: E402
+import memu_graph as mg  # noqa: E402
 import memu_oauth as oauth  # noqa: E402
 from emu_core import Resp  # noqa: E402
 from gemu import Req  # noqa: E402  (the generic request object)
@@ -81,9 +81,9 @@ def graph(req):
     if wait:
         req.user = mbox
         return throttle_resp(wait)
-    r = mev.api(ST, req, segs)
+    r = mg.api(ST, req, segs)
     if r is None:
-        return mev.no_route(req)
+        return mg.no_route(req)
     return r
 
 
@@ -309,6 +309,12 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+def watch_parent(ppid, stop):
+    while os.getppid() == ppid:
+        time.sleep(0.3)
+    stop()
+
+
 def main(argv=None):
     global ST
     ap = argparse.ArgumentParser(description='local Microsoft identity + Graph emulator')
@@ -316,6 +322,9 @@ def main(argv=None):
     ap.add_argument('--port-file')
     ap.add_argument('--latency-ms', type=int, default=0)
     ap.add_argument('--token-lifetime', type=int, default=3599)
+    ap.add_argument('--exit-with-parent', action='store_true',
+                    help='stop when the process that started memu ends (a test killed, '
+                    'or another EXIT trap set over lib-graph.sh\'s)')
     args = ap.parse_args(argv)
     ST = State(token_lifetime=args.token_lifetime, latency_ms=args.latency_ms)
     srv = Server(('127.0.0.1', args.port), Handler)
@@ -332,6 +341,8 @@ def main(argv=None):
         threading.Thread(target=srv.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.exit_with_parent:
+        threading.Thread(target=watch_parent, args=(os.getppid(), stop), daemon=True).start()
     try:
         srv.serve_forever(poll_interval=0.2)
     finally:

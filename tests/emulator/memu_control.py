@@ -16,7 +16,8 @@ from memu_core import MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, jr
 
 CONFIG = ('token_lifetime', 'latency_ms', 'consent', 'consent_user', 'require_pkce',
           'old_refresh_valid', 'code_lifetime', 'device_interval', 'device_expires',
-          'secret_marker', 'throttle', 'concurrency_limit', 'batch_order', 'page_size')
+          'secret_marker', 'throttle', 'concurrency_limit', 'batch_order', 'batch_parallel',
+          'page_size')
 
 
 class _Ctx:

@@ -268,6 +268,7 @@ class State:
         self.throttle = None            # {"limit":N,"window_s":S}
         self.concurrency_limit = 4
         self.batch_order = 'reverse'
+        self.batch_parallel = 4
         self.page_size = 10
         self.clients = OrderedDict()
         self.users = OrderedDict()

@@ -11,6 +11,7 @@ import hashlib
 from collections import OrderedDict
 
 import memu_events as mev
+import memu_graph as mg
 from memu_core import ApiError, change_key, fail, gerr, jresp, now, parse_offset_time
 
 DAYS = ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday')
@@ -260,7 +261,7 @@ def view(ctx, cal, tail, path):
         return None
     ws, we = window(ctx)
     items = in_view(ctx, cal, ws, we)
-    return mev.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]), path,
+    return mg.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]), path,
                     "users('%s')/calendarView" % ctx.user.id)
 
 
@@ -270,7 +271,7 @@ def instances(ctx, ev):
         items = []
     else:
         items = in_view(ctx, ev.cal, ws, we, only=[ev])
-    return mev.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]),
+    return mg.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]),
                     'me/events/%s/instances' % master_id(ctx, ev),
                     "users('%s')/events('%s')/instances" % (ctx.user.id, master_id(ctx, ev)))
 
@@ -289,8 +290,8 @@ def snapshot(items):
 def gone(code):
     # Synchronization reset ("Use delta query", "Get incremental changes to
     # events in a calendar view"): 410 Gone, a full round must start again
-    msgs = {'syncStateNotFound': 'The sync state generation is not found. Please restart the '
-            'sync without a state token.',
+    msgs = {'syncStateNotFound': 'The sync state generation is not found. The delta token is '
+            'expired and data must be synchronized again.',
             'resyncRequired': 'Resync required. Replace any local references to the items '
             'with those of a new full synchronization.'}
     return ApiError(gerr(410, code, msgs.get(code, msgs['syncStateNotFound'])))

@@ -284,5 +284,78 @@ graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null
 S=$(curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" "$(cat "$W/link")")
 is "$S $(code)" "410 resyncRequired" "an invalidated delta token: 410 resyncRequired"
 
+# ---- $batch ---------------------------------------------------------------------------
+bj() { curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary "$1" "$U/v1.0/\$batch"; }
+reqs() { jq -nc --argjson n "$1" '{requests: [range($n) | {id: "r\(.)", method: "GET", url: "/me"}]}'; }
+S=$(bj "$(reqs 3)")
+is "$S $(jq -r '[.responses[]|.id + ":" + (.status|tostring)]|sort|join(",")' "$W/body")" "200 r0:200,r1:200,r2:200" "\$batch of 3: 200, a response per id"
+is "$(jq -r '.responses[0].headers["Content-Type"]|test("application/json")' "$W/body") $(jq -r '[.responses[].body.userPrincipalName]|unique|join(",")' "$W/body")" "true alice@contoso.com" "inner responses carry headers and body"
+is "$(jq -r '[.responses[].id]|join(",")' "$W/body")" "r2,r1,r0" "responses in another order than the requests (batch_order reverse)"
+is "$(bj "$(reqs 20)") $(jq -r '.responses|length' "$W/body")" "200 20" "20 requests are allowed"
+is "$(bj "$(reqs 21)") $(code)" "400 BadRequest" "21 requests: 400"
+is "$(bj '{"requests":[{"id":"a","method":"GET","url":"/me"},{"id":"A","method":"GET","url":"/me"}]}') $(code)" "400 BadRequest" "ids are unique, case-insensitively"
+is "$(bj '{"requests":[{"id":"a","method":"POST","url":"/me/events","body":{"subject":"x"}}]}') $(code)" "400 BadRequest" "a body without Content-Type: 400"
+S=$(bj "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/me/calendars/$BOOK/events\",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":{\"subject\":\"bad\",\"start\":{\"dateTime\":\"2026-04-10T09:00:00\",\"timeZone\":\"Nowhere\"},\"end\":{\"dateTime\":\"2026-04-10T10:00:00\",\"timeZone\":\"UTC\"}}},{\"id\":\"2\",\"dependsOn\":[\"1\"],\"method\":\"GET\",\"url\":\"/me\"},{\"id\":\"3\",\"method\":\"PATCH\",\"url\":\"/me/events/$B\",\"headers\":{\"Content-Type\":\"application/json\",\"If-Match\":\"W/\\\"stale\\\"\"},\"body\":{\"subject\":\"x\"}}]}")
+is "$S $(jq -r '[.responses[]|.id + ":" + (.status|tostring) + ":" + (.body.error.code // "")]|sort|join(",")' "$W/body")" \
+	"200 1:400:TimeZoneNotSupportedException,2:424:FailedDependency,3:412:ErrorIrresolvableConflict" "inner errors: 400, 424 for a failed dependency, 412 on a stale If-Match"
+graph_ctl POST /_emu/faults '{"batch_part":true,"path":"^/v1.0/me$","status":429,"retry_after":7,"times":1}' >/dev/null
+S=$(bj "$(reqs 2)")
+is "$(jq -r '[.responses[]|select(.status==429)|.headers["Retry-After"] + " " + .body.error.code]|join(",")' "$W/body")" "7 TooManyRequests" "a throttled request inside a batch: 429 with Retry-After"
+is "$(graph_log_count POST '^/v1\.0/\$batch$')" 7 "each \$batch is logged once, refused ones too"
+is "$(curl -sS "$U/_emu/log" | jq -s '[.[]|select(.path=="/v1.0/$batch")][-1]|[.batch_parts, (.parts|length), .parts[0].path]|@tsv' -r)" "$(printf '2\t2\t/v1.0/me')" "the log shows a batch's parts"
+
+# ---- throttling and faults ------------------------------------------------------------------
+graph_ctl POST /_emu/config '{"throttle":{"limit":3,"window_s":60}}' >/dev/null
+graph_ctl POST /_emu/log/clear >/dev/null
+for i in 1 2 3; do g GET me >/dev/null; done
+S=$(g GET me)
+is "$S $(code) $(hdr Retry-After)" "429 ApplicationThrottled 60" "beyond the mailbox's window: 429 with Retry-After"
+AT_BOB=$(graph_access bob@contoso.com)
+is "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AT_BOB" "$U/v1.0/me")" 200 "another mailbox is not throttled"
+graph_ctl POST /_emu/clock '{"advance_s":61}' >/dev/null
+is "$(g GET me)" 200 "the window passes"
+graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
+graph_ctl POST /_emu/config '{"throttle":null,"latency_ms":300}' >/dev/null
+PIDS=
+for i in 1 2 3 4 5 6; do curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AT" "$U/v1.0/me" >"$W/par$i" & PIDS="$PIDS $!"; done
+wait $PIDS
+is "$(cat "$W"/par* | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" "200:4 429:2 " "more than 4 requests in flight for one mailbox: 429 (MailboxConcurrency)"
+graph_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","status":503,"retry_after":2}' >/dev/null
+is "$(g GET me) $(code) $(hdr Retry-After)" "503 serviceNotAvailable 2" "a 503 fault with Retry-After"
+is "$(g GET me)" 200 "a fault with times 1 fires once"
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"drop_before"}' >/dev/null
+g GET me >/dev/null 2>&1; ok $([ $? != 0 ] && echo 0 || echo 1) "drop_before: the connection closes without an answer"
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"invalid_json"}' >/dev/null
+S=$(g GET me)
+if jq . "$W/body" >/dev/null 2>&1; then J=valid; else J=invalid; fi
+is "$S $J" "200 invalid" "invalid_json: 200 with half a body"
+graph_ctl POST /_emu/faults '{"path":"/token$","status":500,"times":1}' >/dev/null
+S=$(token common -d grant_type=refresh_token -d client_id=$CID -d refresh_token=x)
+is "$S" 500 "faults apply to the identity endpoints too"
+is "$(curl -sS "$U/_emu/log" | jq -s -r '[.[]|select(.path=="/v1.0/me")][-1]|[(.service_ms|type), .user]|@tsv')" "$(printf 'number\talice@contoso.com')" "the log has service_ms and the mailbox"
+graph_ctl GET /_emu/secrets | jq -e --arg t "$AT" 'index($t) != null' >/dev/null
+ok $? "/_emu/secrets lists the tokens handed out"
+
+# a batch while 3 other requests of the mailbox are in flight: one slot left
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me/calendar$","action":"delay","delay_ms":1500,"times":3}' >/dev/null
+PIDS=
+for i in 1 2 3; do curl -sS -o /dev/null -H "Authorization: Bearer $AT" "$U/v1.0/me/calendar" & PIDS="$PIDS $!"; done
+sleep 0.4
+S=$(bj "$(reqs 4)")
+wait $PIDS
+is "$S $(jq -r '[.responses[].status]|sort|map(tostring)|join(",")' "$W/body")" "200 200,429,429,429" "a batch's requests count against the mailbox's 4 in flight"
+graph_ctl DELETE /_emu/faults >/dev/null
+
+# ---- lib-graph.sh with lib-emu.sh: both emulators stop ----------------------------------------
+for order in "graph_start; emu_start" "emu_start; graph_start"; do
+	PIDS=$(sh -c ". tests/lib-emu.sh; . tests/lib-graph.sh; TMPDIR_T=; $order >/dev/null 2>&1; echo \$EMU_PID \$GRAPH_PID")
+	sleep 1
+	ALIVE=0
+	# a zombie (no init reaping it in a container) has ended too
+	for p in $PIDS; do case $(ps -o stat= -p "$p" 2>/dev/null) in ""|Z*) ;; *) ALIVE=$((ALIVE + 1));; esac; done
+	is "$(echo $PIDS | wc -w | tr -d ' ') $ALIVE" "2 0" "$order: both emulators stop when the test ends"
+done
+
 echo "1..$T"
 [ "$FAILED" = 0 ]
