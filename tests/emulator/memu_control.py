@@ -221,7 +221,7 @@ def _data(st, segs, m, body):
             mev.move_event(st, ev, find_cal(st, body['calendar']))
             return jresp(200, mev.render(ctx, ev))
         if len(segs) == 2 and m == 'GET':
-            r = mev.render(ctx, ev)
+            r = OrderedDict(mev.render(ctx, ev))
             r['immutableId'] = ev.iid
             r['singleValueExtendedProperties'] = [{'id': k, 'value': v}
                                                   for k, v in ev.ext.items()]

@@ -277,7 +277,20 @@ def fmt_time(ctx, naive, tzn, all_day):
 
 
 def render(ctx, ev, occ=None):
-    """The event resource in Graph's property order; occ: an occurrence or exception."""
+    """The event resource in Graph's property order; occ: an occurrence or exception.
+    Single events and masters are cached per changeKey and view (a full
+    delta of 10,000 events otherwise spends seconds here); callers must not
+    change what it returns."""
+    if occ is not None:
+        return _render(ctx, ev, occ)
+    key = (ev.ck, ev.rid, ctx.tzname, ctx.immutable, tuple(ctx.select or ()),
+           None if ctx.expand_ids is None else tuple(ctx.expand_ids))
+    if ev.rcache is None or ev.rcache[0] != key:
+        ev.rcache = (key, _render(ctx, ev, None))
+    return ev.rcache[1]
+
+
+def _render(ctx, ev, occ):
     r = ev.r
     o = OrderedDict()
     ck = occ['ck'] if occ else ev.ck

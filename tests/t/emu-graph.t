@@ -284,6 +284,51 @@ graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null
 S=$(curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" "$(cat "$W/link")")
 is "$S $(code)" "410 resyncRequired" "an invalidated delta token: 410 resyncRequired"
 
+# ---- recurrence patterns (instances) ------------------------------------------------------
+series() { # PATTERN RANGE START -> the dates of its instances in 2026-2029
+	gj POST "me/calendars/$BOOK/events" "{\"subject\":\"S\",\"start\":{\"dateTime\":\"$3T09:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":\"$3T10:00:00\",\"timeZone\":\"UTC\"},\"recurrence\":{\"pattern\":$1,\"range\":$2}}" >/dev/null
+	_sid=$(jq -r .id "$W/body")
+	[ "$_sid" != null ] || { jq -c . "$W/body" >&2; return 1; }
+	g GET "me/events/$_sid/instances?startDateTime=2026-01-01T00:00:00Z&endDateTime=2030-01-01T00:00:00Z&\$top=100" >/dev/null
+	jq -r '[.value[].start.dateTime[0:10]]|join(",")' "$W/body"
+}
+is "$(series '{"type":"daily","interval":2}' '{"type":"endDate","startDate":"2026-04-01","endDate":"2026-04-07"}' 2026-04-01)" \
+	"2026-04-01,2026-04-03,2026-04-05,2026-04-07" "daily, interval 2, range endDate (inclusive)"
+is "$(series '{"type":"weekly","interval":2,"daysOfWeek":["monday","friday"],"firstDayOfWeek":"sunday"}' '{"type":"numbered","startDate":"2026-04-06","numberOfOccurrences":4}' 2026-04-06)" \
+	"2026-04-06,2026-04-10,2026-04-20,2026-04-24" "weekly, every 2 weeks on Monday and Friday, numbered"
+is "$(series '{"type":"absoluteMonthly","interval":1,"dayOfMonth":31}' '{"type":"numbered","startDate":"2026-01-31","numberOfOccurrences":4}' 2026-01-31)" \
+	"2026-01-31,2026-02-28,2026-03-31,2026-04-30" "absoluteMonthly on the 31st: the last day of shorter months (Outlook)"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["friday"],"index":"last"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":3}' 2026-01-30)" \
+	"2026-01-30,2026-02-27,2026-03-27" "relativeMonthly, the last Friday"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["monday","tuesday","wednesday","thursday","friday"],"index":"first"}' '{"type":"numbered","startDate":"2026-08-01","numberOfOccurrences":2}' 2026-08-03)" \
+	"2026-08-03,2026-09-01" "relativeMonthly, the first weekday"
+is "$(series '{"type":"absoluteYearly","interval":1,"month":2,"dayOfMonth":29}' '{"type":"numbered","startDate":"2028-02-29","numberOfOccurrences":2}' 2028-02-29)" \
+	"2028-02-29,2029-02-28" "absoluteYearly on 29 February"
+is "$(series '{"type":"relativeYearly","interval":1,"month":9,"daysOfWeek":["monday"],"index":"first"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":2}' 2026-09-07)" \
+	"2026-09-07,2027-09-06" "relativeYearly, the first Monday of September"
+N=$(series '{"type":"daily","interval":1}' '{"type":"noEnd","startDate":"2029-12-30"}' 2029-12-30)
+is "$N" "2029-12-30,2029-12-31" "noEnd: bounded by the window"
+is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 ErrorInvalidRequest" "weekly without daysOfWeek: 400"
+
+# all-day events and the window moving out
+S=$(gj POST "me/calendars/$BOOK/events" '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-04-20T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"W. Europe Standard Time"}}')
+HOL=$(jq -r .id "$W/body")
+is "$S $(jq -r '.start.dateTime + " " + .end.dateTime + " " + .start.timeZone' "$W/body")" "201 2026-04-20T00:00:00.0000000 2026-04-21T00:00:00.0000000 UTC" "an all-day event: midnight to midnight"
+S=$(g GET "me/events/$HOL" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body")" "2026-04-20T00:00:00.0000000 Tokyo Standard Time" "... still at midnight in another zone"
+is "$(gj POST me/events '{"subject":"x","isAllDay":true,"start":{"dateTime":"2026-04-20T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"UTC"}}') $(code)" \
+	"400 ErrorInvalidRequest" "an all-day event not at midnight: 400"
+graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
+delta_round "$U/v1.0/me/calendars/$BOOK/calendarView/delta?$WIN" >/dev/null
+LINK=$(cat "$W/link")
+gj PATCH "me/events/$A" '{"start":{"dateTime":"2026-07-01T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-07-01T10:00:00","timeZone":"UTC"}}' >/dev/null
+g DELETE "me/events/$SM" >/dev/null
+graph_ctl PATCH "/_emu/events/$HOL" '{"subject":"Holiday (Outlook edit)"}' >/dev/null
+delta_round "$LINK" >/dev/null
+is "$(jq -rs '[.[]|select(."@removed")|.id]|length' "$W/round") $(jq -rs --arg a "$A" '[.[]|select(.id == $a)|has("@removed")]|join(",")' "$W/round") $(jq -rs '[.[]|select(.subject)|.subject]|join(",")' "$W/round")" \
+	"4 true Holiday (Outlook edit)" "delta: an event moved out of the window and a deleted series' occurrences are @removed; an Outlook edit comes"
+
 # ---- $batch ---------------------------------------------------------------------------
 bj() { curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary "$1" "$U/v1.0/\$batch"; }
 reqs() { jq -nc --argjson n "$1" '{requests: [range($n) | {id: "r\(.)", method: "GET", url: "/me"}]}'; }
