@@ -379,7 +379,9 @@ def device_grant(st, f, c):
     st.secret(dc)
     d = st.devices.get(dc)
     if d is None or d['client_id'] != c['client_id']:
-        aad(400, 'bad_verification_code', 70000, "The provided value for the input parameter "
+        # error-codes reference: "AADSTS70018 BadVerificationCode - Invalid
+        # verification code ... for device code flow"
+        aad(400, 'bad_verification_code', 70018, "The provided value for the input parameter "
             "'device_code' is not valid.")
     t = now()
     last, d['last'] = d['last'], t
@@ -387,8 +389,9 @@ def device_grant(st, f, c):
         aad(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, '
             'please retry with a new valid code or use an existing refresh token.')
     if t > d['exp']:
-        aad(400, 'expired_token', 70020, 'The provided value for the input parameter '
-            "'device_code' is not valid. This device code has expired.")
+        # "AADSTS70019 CodeExpired - Verification code expired"
+        aad(400, 'expired_token', 70019, 'Verification code expired. The provided value for '
+            "the input parameter 'device_code' is not valid. This device code has expired.")
     if d['state'] == 'declined':
         aad(400, 'authorization_declined', 70000, 'The user has declined to authorize the '
             'request.')

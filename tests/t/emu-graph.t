@@ -124,6 +124,13 @@ S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode 
 is "$S $(aad)" "400 invalid_grant 50173 AADSTS50173" "a revoked grant: AADSTS50173"
 graph_ctl POST /_emu/config '{"old_refresh_valid":true}' >/dev/null
 
+# secret_marker: every secret handed out carries it (tests/t/canary.t's method)
+graph_ctl POST /_emu/config '{"secret_marker":"CANARYzz"}' >/dev/null
+R=$(std_authz common); CODE=$(qarg "$R" code)
+redeem common "$CODE" >/dev/null
+is "$(printf %s "$CODE" | grep -c CANARYzz) $(jq -r '[.access_token, .refresh_token]|map(test("CANARYzz"))|all' "$W/tok")" "1 true" "secret_marker in codes, access and refresh tokens"
+graph_ctl POST /_emu/config '{"secret_marker":""}' >/dev/null
+
 # ---- device code --------------------------------------------------------------
 graph_ctl POST /_emu/config '{"device_interval":1}' >/dev/null
 dcode() { curl -sS -o "$W/dc" -w '%{http_code}' "$U/organizations/oauth2/v2.0/devicecode" -d client_id=$CID --data-urlencode "scope=$SC"; }
@@ -147,7 +154,7 @@ graph_ctl POST /_emu/device/decline "{\"user_code\":\"$UC\"}" >/dev/null
 is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 authorization_declined" "a declined device code: authorization_declined"
 dcode >/dev/null; DC=$(jq -r .device_code "$W/dc")
 graph_ctl POST /_emu/clock '{"advance_s":901}' >/dev/null
-is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 expired_token" "a device code past expires_in: expired_token"
+is "$(poll "$DC") $(aad)" "400 expired_token 70019 AADSTS70019" "a device code past expires_in: expired_token (AADSTS70019)"
 graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
 
 # ---- Graph: bearer, /me, calendars ------------------------------------------------
