@@ -26,6 +26,7 @@ class _Ctx:
     def __init__(self, st, user):
         self.st, self.user = st, user
         self.tzname = None
+        self.body_type = None
         self.immutable = False
         self.select = None
         self.expand_ids = None

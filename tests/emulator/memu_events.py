@@ -44,6 +44,46 @@ def strip_html(s):
         .replace('&amp;', '&')
 
 
+# Exchange stores a text body as HTML and answers HTML unless asked
+# (Prefer: outlook.body-content-type="text"), as real events show:
+# '<html><head><meta name="Generator" content="Microsoft Exchange Server">
+# <!-- converted from text --> ...'
+TEXT_HTML = ('<html><head>\r\n<meta name="Generator" content="Microsoft Exchange Server">\r\n'
+             '<!-- converted from text -->\r\n<style><!-- .EmailQuote { margin-left: 1pt; '
+             'padding-left: 4pt; border-left: #800000 2px solid; } --></style></head>\r\n'
+             '<body>\r\n<font size="2"><span style="font-size:11pt;"><div class="PlainText">'
+             '%s</div></span></font>\r\n</body>\r\n</html>\r\n')
+HTML_WRAP = ('<html><head>\r\n<meta http-equiv="Content-Type" content="text/html; '
+             'charset=utf-8">\r\n</head>\r\n<body>\r\n%s\r\n</body>\r\n</html>\r\n')
+
+
+def html_to_text(h):
+    t = re.sub(r'(?is)<(head|script|style)\b.*?</\1>', '', h or '')
+    t = re.sub(r'(?i)<br\s*/?>|</p>|</div>', '\n', t)
+    t = re.sub(r'<[^>]+>', '', t)
+    t = re.sub(r'\r\n?', '\n', t)
+    t = t.replace('&nbsp;', ' ').replace('&lt;', '<').replace('&gt;', '>') \
+        .replace('&quot;', '"').replace('&#39;', "'").replace('&amp;', '&')
+    return re.sub(r'\n{3,}', '\n\n', t).strip('\n')
+
+
+def body_view(ctx, b):
+    """The body as answered: HTML (Exchange's wrapping) unless text is preferred."""
+    ct, content = b.get('contentType', 'text'), b.get('content') or ''
+    want = ctx.body_type or 'html'
+    if want == 'text':
+        return OrderedDict(contentType='text',
+                           content=content if ct == 'text' else html_to_text(content))
+    if ct == 'html':
+        if not content or re.match(r'(?is)\s*(<!doctype[^>]*>\s*)?<html', content):
+            return OrderedDict(contentType='html', content=content)
+        return OrderedDict(contentType='html', content=HTML_WRAP % content)
+    if not content:
+        return OrderedDict(contentType='html', content='')
+    esc = content.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    return OrderedDict(contentType='html', content=TEXT_HTML % esc.replace('\n', '<br>\r\n'))
+
+
 def bad_value(prop, v):
     fail(400, 'RequestBodyRead', "Cannot convert the literal '%s' to the expected type "
          "'%s'." % (v, prop))
@@ -283,7 +323,7 @@ def render(ctx, ev, occ=None):
     change what it returns."""
     if occ is not None:
         return _render(ctx, ev, occ)
-    key = (ev.ck, ev.rid, ctx.tzname, ctx.immutable, tuple(ctx.select or ()),
+    key = (ev.ck, ev.rid, ctx.tzname, ctx.body_type, ctx.immutable, tuple(ctx.select or ()),
            None if ctx.expand_ids is None else tuple(ctx.expand_ids))
     if ev.rcache is None or ev.rcache[0] != key:
         ev.rcache = (key, _render(ctx, ev, None))
@@ -318,8 +358,7 @@ def _render(ctx, ev, occ):
     o['webLink'] = 'https://outlook.office365.com/owa/?itemid=%s&exvsurl=1&path=/calendar/item' \
         % urllib.parse.quote(o['id'], safe='')
     o['responseStatus'] = OrderedDict(response='organizer', time='0001-01-01T00:00:00Z')
-    for k in ('body',):
-        o[k] = (over or {}).get(k, r[k])
+    o['body'] = body_view(ctx, (over or {}).get('body', r['body']))
     allday = o['isAllDay']
     s, e = (occ['start'], occ['end']) if occ else (ev.start, ev.end)
     o['start'] = fmt_time(ctx, s, ev.stz, allday)

@@ -28,6 +28,11 @@ class Ctx:
         if tzv and zone(tzv) is not None:
             self.tzname = tzv
             self.applied.append('outlook.timezone="%s"' % tzv)
+        self.body_type = None
+        bt = pref.get('outlook.body-content-type', '').lower()
+        if bt in ('text', 'html'):
+            self.body_type = bt
+            self.applied.append('outlook.body-content-type="%s"' % bt)
         self.immutable = pref.get('idtype', '').lower() == 'immutableid'
         if self.immutable:
             self.applied.append('IdType="ImmutableId"')

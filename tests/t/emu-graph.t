@@ -226,6 +226,12 @@ is "$(gj POST me/events '{"subject":"tz","start":{"dateTime":"2026-03-02T09:00:0
 S=$(g GET "me/events/$E1" -H 'Prefer: outlook.timezone="Pacific Standard Time"')
 is "$S $(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body") $(hdr Preference-Applied)" \
 	"200 2026-03-02T00:00:00.0000000 Pacific Standard Time outlook.timezone=\"Pacific Standard Time\"" "Prefer outlook.timezone: times in that zone, Preference-Applied"
+S=$(g GET "me/events/$E1")
+is "$(jq -r '.body.contentType + " " + (.body.content|startswith("<html><head>") and contains("<p>Agenda</p>")|tostring)' "$W/body")" "html true" "an HTML body comes back wrapped as Exchange stores it"
+gj PATCH "me/events/$E1" '{"body":{"contentType":"text","content":"line 1\nline <2> & 3"}}' >/dev/null
+is "$(jq -r '.body.contentType + " " + (.body.content|contains("converted from text") and contains("line 1<br>\r\nline &lt;2&gt; &amp; 3")|tostring)' "$W/body")" "html true" "a text body is answered as HTML (converted from text)"
+S=$(g GET "me/events/$E1" -H 'Prefer: outlook.body-content-type="text"')
+is "$(jq -c .body "$W/body") $(hdr Preference-Applied)" '{"contentType":"text","content":"line 1\nline <2> & 3"} outlook.body-content-type="text"' "Prefer outlook.body-content-type=\"text\": the text back"
 S=$(g GET "me/events/$E1" -H 'Prefer: IdType="ImmutableId"')
 IMM=$(jq -r .id "$W/body")
 [ "$S" = 200 ] && [ "$IMM" != "$E1" ]
