@@ -102,6 +102,8 @@ def dispatch(req):
             return oauth.token(ST, req, tenant)
         if ep == 'devicecode' and m == 'POST':
             return oauth.devicecode(ST, req, tenant)
+        if ep in ('token', 'devicecode') and m != 'OPTIONS':
+            return oauth.not_post(req)
     return Resp(404, '<html><body>404 Not Found</body></html>\n', ctype='text/html')
 
 

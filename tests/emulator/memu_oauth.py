@@ -252,8 +252,23 @@ def mint(st, user, client_id, scopes, with_refresh=None, family=None):
     return r
 
 
+def form(req):
+    """The form of a token or devicecode POST.  The identity platform reads
+    application/x-www-form-urlencoded only: a JSON body carries nothing."""
+    ct = (req.headers.get('Content-Type') or '').lower()
+    if 'json' in ct or 'multipart' in ct:
+        return {}
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(
+        req.body.decode('utf-8', 'replace'), keep_blank_values=True).items()}
+
+
+def not_post(req):
+    return jresp(400, aad_body('invalid_request', 900561, "The endpoint only accepts POST, "
+                               "OPTIONS requests. Received a %s request." % req.method))
+
+
 def token(st, req, tenant):
-    f = req.form()
+    f = form(req)
     try:
         admits = tenant_users(st, tenant)
         gt = f.get('grant_type')
@@ -350,7 +365,7 @@ def refresh_grant(st, f, c):
 
 # ---------------------------------------------------------------------------
 def devicecode(st, req, tenant):
-    f = req.form()
+    f = form(req)
     try:
         tenant_users(st, tenant)
         c = check_client(st, f, at_token=False)
@@ -426,7 +441,7 @@ def request_secret(req):
     a = req.headers.get('Authorization') or ''
     if a.lower().startswith('bearer '):
         return a[7:]
-    f = req.form()
+    f = form(req)
     for k in ('refresh_token', 'code', 'device_code', 'client_secret'):
         if f.get(k):
             return f[k]

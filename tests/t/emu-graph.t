@@ -106,6 +106,11 @@ is "$S $(jq -r .error "$W/tok")" "400 unsupported_grant_type" "an unsupported gr
 S=$(token common -d grant_type=refresh_token -d refresh_token=x)
 is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "no client_id: AADSTS900144"
 
+S=$(token common -H 'Content-Type: application/json' -d "{\"grant_type\":\"refresh_token\",\"client_id\":\"$CID\",\"refresh_token\":\"x\"}")
+is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "a JSON body is not read (form only)"
+S=$(curl -sS -o "$W/tok" -w '%{http_code}' "$U/common/oauth2/v2.0/token")
+is "$S $(aad)" "400 invalid_request 900561 AADSTS900561" "GET on the token endpoint: AADSTS900561"
+
 # refresh tokens rotate
 RT1=$(jq -r .refresh_token "$W/tok1")
 S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode "refresh_token=$RT1")
