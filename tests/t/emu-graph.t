@@ -393,6 +393,11 @@ graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"invalid_json"}' >/de
 S=$(g GET me)
 if jq . "$W/body" >/dev/null 2>&1; then J=valid; else J=invalid; fi
 is "$S $J" "200 invalid" "invalid_json: 200 with half a body"
+graph_ctl POST /_emu/faults '{"path":"calendarView/delta","action":"answer","times":2,"body":{"value":[],"@odata.nextLink":"http://127.0.0.1:1/v1.0/me/calendarView/delta?$skiptoken=loop{seq}"}}' >/dev/null
+A1=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+A2=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+[ "$A1" != "$A2" ] && case $A1 in *skiptoken=loop*) true;; *) false;; esac
+ok $? "action answer: the body given, {seq} new on each answer (an endless chain of pages)"
 graph_ctl POST /_emu/faults '{"path":"/token$","status":500,"times":1}' >/dev/null
 S=$(token common -d grant_type=refresh_token -d client_id=$CID -d refresh_token=x)
 is "$S" 500 "faults apply to the identity endpoints too"
