@@ -162,6 +162,8 @@ graph_ctl POST /_emu/clock '{"advance_s":901}' >/dev/null
 is "$(poll "$DC") $(aad)" "400 expired_token 70019 AADSTS70019" "a device code past expires_in: expired_token (AADSTS70019)"
 graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
 
+is "$(graph_login bob@contoso.com '' organizations | jq -r '(.access_token|length > 0|tostring) + " " + (.refresh_token|length > 0|tostring)')" "true true" "lib-graph.sh graph_login: the PKCE flow with curl"
+
 # ---- Graph: bearer, /me, calendars ------------------------------------------------
 AT=$(graph_access)
 g() { # METHOD PATH [curl args...]
