@@ -349,6 +349,16 @@ delta_round "$LINK" >/dev/null
 is "$(jq -rs '[.[]|select(."@removed")|.id]|length' "$W/round") $(jq -rs --arg a "$A" '[.[]|select(.id == $a)|has("@removed")]|join(",")' "$W/round") $(jq -rs '[.[]|select(.subject)|.subject]|join(",")' "$W/round")" \
 	"4 true Holiday (Outlook edit)" "delta: an event moved out of the window and a deleted series' occurrences are @removed; an Outlook edit comes"
 
+# a recorded calendar loaded verbatim (ids, changeKeys, zones kept)
+REC='[{"id":"AAMkADrecorded1AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gA==","createdDateTime":"2026-03-07T10:25:29.5732546Z","lastModifiedDateTime":"2026-03-07T10:25:29.6573241Z","originalStartTimeZone":"Tokyo Standard Time","originalEndTimeZone":"Tokyo Standard Time","iCalUId":"040000008200E00074C5B7101A82E00800000000FB7128DC464BD401","subject":"Recorded","type":"singleInstance","isAllDay":false,"body":{"contentType":"html","content":"<html><body>x</body></html>"},"start":{"dateTime":"2026-04-15T01:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-15T02:00:00.0000000","timeZone":"UTC"}},{"id":"AAMkADrecorded2AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gB==","originalStartTimeZone":"UTC","originalEndTimeZone":"UTC","subject":"Series","type":"seriesMaster","start":{"dateTime":"2026-04-13T08:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-13T08:30:00.0000000","timeZone":"UTC"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-04-13","numberOfOccurrences":3}}},{"id":"AAMkADrecorded3AAA=","type":"exception","seriesMasterId":"AAMkADrecorded2AAA=","originalStart":"2026-04-14T08:00:00Z","subject":"Series (moved)","start":{"dateTime":"2026-04-14T09:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-14T09:30:00.0000000","timeZone":"UTC"}}]'
+is "$(graph_ctl POST "/_emu/calendars/$BOOK/load" "$REC" | jq -r .loaded)" 3 "/_emu/calendars/{id}/load takes a recording"
+S=$(g GET "me/events/AAMkADrecorded1AAA=" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$S $(jq -r '[."@odata.etag", .start.dateTime, .originalStartTimeZone, .iCalUId, .createdDateTime]|@tsv' "$W/body")" \
+	"200 $(printf 'W/"BfXylo4WykyAenTZICXL5AABk4B1gA=="\t2026-04-15T10:00:00.0000000\tTokyo Standard Time\t040000008200E00074C5B7101A82E00800000000FB7128DC464BD401\t2026-03-07T10:25:29.5732540Z')" "a loaded event keeps its id, etag, zone, iCalUId, times"
+g GET "me/events/AAMkADrecorded2AAA=/instances?startDateTime=2026-04-13T00:00:00Z&endDateTime=2026-04-20T00:00:00Z" >/dev/null
+is "$(jq -r '[.value[]|.type + " " + .start.dateTime[11:16] + " " + .subject]|join(",")' "$W/body")" \
+	"occurrence 08:00 Series,exception 09:00 Series (moved),occurrence 08:00 Series" "a loaded series with its recorded exception"
+
 # ---- $batch ---------------------------------------------------------------------------
 bj() { curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary "$1" "$U/v1.0/\$batch"; }
 reqs() { jq -nc --argjson n "$1" '{requests: [range($n) | {id: "r\(.)", method: "GET", url: "/me"}]}'; }
