@@ -416,8 +416,15 @@ def lookup(ctx, eid, cal=None):
 
 
 def item(ctx, ev, occ, status=200):
-    r = render(ctx, ev, occ)
-    return ctx.ok(status, r)
+    """One event as its own answer: @odata.context first; a create's 201 has Location."""
+    o = OrderedDict([('@odata.context', "https://graph.microsoft.com/v1.0/$metadata#users('%s')"
+                      "/events/$entity" % ctx.user.id)])
+    o.update(render(ctx, ev, occ))
+    resp = ctx.ok(status, o)
+    if status == 201:
+        resp.headers.append(('Location', "https://graph.microsoft.com/v1.0/Users('%s')/Events('%s')"
+                             % (ctx.user.id, o['id'])))
+    return resp
 
 
 def events(ctx, rest):

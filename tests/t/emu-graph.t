@@ -212,6 +212,7 @@ E1=$(jq -r .id "$W/body") ET1=$(jq -r '."@odata.etag"' "$W/body") CK1=$(jq -r .c
 is "$S $(jq -r '[.type, .start.dateTime, .start.timeZone, .originalStartTimeZone, .bodyPreview, .location.displayName, .attendees[0].status.response, (has("singleValueExtendedProperties"))]|@tsv' "$W/body")" \
 	"201 $(printf 'singleInstance\t2026-03-02T08:00:00.0000000\tUTC\tW. Europe Standard Time\tAgenda\tRoom 1\tnone\tfalse')" "POST /me/events: times in UTC, original zone kept, preview, attendees"
 is "$ET1" "W/\"$CK1\"" "@odata.etag is W/\"changeKey\""
+is "$(jq -r '."@odata.context"|test("/events/\\$entity$")' "$W/body") $(hdr Location | grep -c "/Events('")" "true 1" "a created event: @odata.context and Location"
 S=$(gj POST me/events "$EV")
 is "$S $(jq -r .id "$W/body")" "201 $E1" "a POST repeating a transactionId returns the same event"
 is "$(g GET 'me/events?$top=50') $(jq -r '.value|length' "$W/body")" "200 1" "... and makes no duplicate"
