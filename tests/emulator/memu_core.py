@@ -159,6 +159,16 @@ def fail(status, code, message, headers=None):
     raise ApiError(gerr(status, code, message, headers))
 
 
+ID_SHAPE = re.compile(r'[A-Za-z0-9+/_=-]{16,}')
+
+
+def check_id(i):
+    """400 ErrorInvalidIdMalformed for what cannot be an Exchange id (not base64,
+    too short: a mangled or made-up id), before any 404 of a well-formed one."""
+    if not ID_SHAPE.fullmatch(i):
+        fail(400, 'ErrorInvalidIdMalformed', 'Id is malformed.')
+
+
 def not_found():
     fail(404, 'ErrorItemNotFound', 'The specified object was not found in the store.')
 

@@ -12,8 +12,8 @@ from collections import OrderedDict
 
 import memu_graph as mg
 import memu_view
-from memu_core import (UTC, ApiError, Event, change_key, fail, graph_time, iso_utc, not_found,
-                       now, parse_local, rest_id, zone)
+from memu_core import (UTC, ApiError, Event, change_key, check_id, fail, graph_time, iso_utc,
+                       not_found, now, parse_local, rest_id, zone)
 
 ENUMS = {'importance': ('low', 'normal', 'high'),
          'sensitivity': ('normal', 'personal', 'private', 'confidential'),
@@ -405,10 +405,10 @@ def list_events(ctx, cals, path):
 
 def lookup(ctx, eid, cal=None):
     """(Event, occurrence or None) for an id of either id type; 404 when unknown."""
-
     ev = ctx.st.by_id.get(eid)
     occ = None
     if ev is None:
+        check_id(eid)
         ev, occ = memu_view.find_occurrence(ctx, eid)
     if ev is None or ev.cal.owner is not ctx.user or (cal is not None and ev.cal is not cal):
         not_found()

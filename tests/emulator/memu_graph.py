@@ -11,7 +11,7 @@ from collections import OrderedDict
 import memu_events as mev
 import memu_oauth as oauth
 import memu_view
-from memu_core import change_key, fail, gerr, jresp, not_found, now, parse_prefer, zone
+from memu_core import change_key, check_id, fail, gerr, jresp, not_found, now, parse_prefer, zone
 
 WWW_AUTH = ('WWW-Authenticate', 'Bearer realm="", authorization_uri="https://login.'
             'microsoftonline.com/common/oauth2/authorize", client_id="%s"' % oauth.GRAPH_APP)
@@ -191,6 +191,7 @@ def calendars(ctx, rest):
             for ev in c.events.values():
                 st.by_id.pop(ev.rid, None)
                 st.by_id.pop(ev.iid, None)
+            c.delta_epoch += 1     # its delta tokens end with it
             del u.calendars[c.id]
             return ctx.ok(204, b'')
     return None
@@ -201,6 +202,7 @@ def resolve_cal(ctx, rest):
         return ctx.user.default
     c = ctx.user.calendars.get(rest[1])
     if c is None:
+        check_id(rest[1])
         not_found()
     return c
 

@@ -203,7 +203,9 @@ BOOK=$(jq -r .id "$W/body")
 is "$S $(jq -r '[.name, .isDefaultCalendar]|@tsv' "$W/body")" "201 $(printf 'Bookings\tfalse')" "POST /me/calendars creates a calendar"
 is "$(gj POST me/calendars '{"name":"bookings"}') $(code)" "409 ErrorFolderExists" "a second calendar of the same name: 409"
 is "$(g GET "me/calendars/$BOOK") $(jq -r .name "$W/body")" "200 Bookings" "GET one calendar"
-is "$(g GET me/calendars/AAMkAGnope) $(code)" "404 ErrorItemNotFound" "an unknown calendar: 404 ErrorItemNotFound"
+is "$(g GET me/calendars/AAMkAGI2AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEGAAA=) $(code)" "404 ErrorItemNotFound" "an unknown calendar: 404 ErrorItemNotFound"
+is "$(g GET me/calendars/nope) $(code)" "400 ErrorInvalidIdMalformed" "a malformed calendar id: 400 ErrorInvalidIdMalformed"
+is "$(g GET 'me/events/AAMk%20not%20an%20id') $(code)" "400 ErrorInvalidIdMalformed" "a malformed event id: 400 ErrorInvalidIdMalformed"
 
 # ---- events CRUD --------------------------------------------------------------------
 EV='{"subject":"Kick-off","body":{"contentType":"html","content":"<p>Agenda</p>"},"start":{"dateTime":"2026-03-02T09:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-03-02T10:00:00","timeZone":"W. Europe Standard Time"},"location":{"displayName":"Room 1"},"attendees":[{"emailAddress":{"address":"bob@contoso.com","name":"Bob"},"type":"required"}],"transactionId":"gcal-txn-0001","singleValueExtendedProperties":[{"id":"String {66f5a359-4659-4830-9070-00047ec6ac6e} Name gcalKey","value":"k-0001"}]}'
