@@ -300,6 +300,7 @@ def gone(code):
 
 def delta(ctx, cal, path):
     st, q = ctx.st, ctx.req.q1
+    ctx.select = None   # "$select is not supported" in a calendar view's delta: ignored
     if '$skiptoken' in q:
         t = st.pages.get(q['$skiptoken'])
         if t is None or t['pg']['cal'].delta_epoch != t['pg']['epoch']:
@@ -349,7 +350,6 @@ def delta_page(ctx, pg, pos):
                                    'we': pg['we'], 'snap': pg['snap']})
         out['@odata.deltaLink'] = ctx.base + pg['path'] + '?$deltatoken=' + tok
     out['value'] = [x if isinstance(x, dict) else mev.render(ctx, x[0], x[1]) for x in chunk]
-    h = ctx.headers()
     if ctx.maxpage:
-        h.append(('Preference-Applied', 'odata.maxpagesize=%d' % ctx.maxpage))
-    return jresp(200, out, h)
+        ctx.applied.append('odata.maxpagesize=%d' % ctx.maxpage)
+    return jresp(200, out, ctx.headers())   # one Preference-Applied for all

@@ -285,6 +285,9 @@ is "$N $(jq -rs '[.[]|.subject + ":" + .type]|sort|join(",")' "$W/round")" \
 	"3 $(printf 'A:singleInstance,B:singleInstance,C:singleInstance,Standup:occurrence,Standup:occurrence,Standup:occurrence,Standup:occurrence')" "delta round 1: 3 pages of at most 3, occurrences not the master"
 is "$(jq -rs '[.[]|select(.type=="occurrence")|(.seriesMasterId == $m) and (.originalStart|test("Z$"))]|all' --arg m "$SM" "$W/round")" true "occurrences carry seriesMasterId and originalStart"
 grep -q 'deltatoken=' "$W/link"; ok $? "the last page carries @odata.deltaLink with \$deltatoken"
+S=$(curl -sS -o "$W/body" -D "$W/hdr" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Prefer: odata.maxpagesize=2, IdType="ImmutableId"' "$U/v1.0/me/calendars/$BOOK/calendarView/delta?$WIN&\$select=subject")
+is "$S $(grep -ci '^Preference-Applied:' "$W/hdr") $(hdr Preference-Applied) $(jq -r '.value[0]|has("start")' "$W/body")" \
+	'200 1 IdType="ImmutableId", odata.maxpagesize=2 true' "delta: one Preference-Applied naming both; \$select not applied (unsupported in delta)"
 LINK=$(cat "$W/link")
 N=$(delta_round "$LINK")
 is "$N $(wc -l <"$W/round" | tr -d ' ')" "1 0" "delta round 2 with no change: nothing"
