@@ -114,7 +114,16 @@ def aware(naive, tzn):
 
 
 def apply_fields(st, ev, b, create):
-    """Check body b against the event type and merge it into ev (PATCH semantics)."""
+    """Check body b against the event type and merge it into ev (PATCH semantics);
+    a value of the wrong JSON type is Graph's 400 RequestBodyRead."""
+    try:
+        _apply_fields(st, ev, b, create)
+    except (ValueError, TypeError, AttributeError, KeyError) as e:
+        fail(400, 'RequestBodyRead', 'Cannot read the request body as a microsoft.graph.event: '
+             '%s.' % e)
+
+
+def _apply_fields(st, ev, b, create):
     for k in b:
         if k in READ_ONLY or k.endswith('@odata.type'):
             continue

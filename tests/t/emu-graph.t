@@ -231,6 +231,7 @@ is "$(gj PATCH "me/events/$E1" '{"subject":"lost"}' -H "If-Match: $ET1") $(code)
 is "$(g DELETE "me/events/$E1" -H "If-Match: $ET1") $(code)" "412 ErrorIrresolvableConflict" "DELETE with a stale etag: 412"
 is "$(gj PATCH "me/events/$E1" '{"frobnicate":1}') $(code)" "400 RequestBodyRead" "an unknown property: 400 RequestBodyRead"
 is "$(gj PATCH "me/events/$E1" '{"showAs":"sleeping"}') $(code)" "400 RequestBodyRead" "a bad enum value: 400"
+is "$(gj PATCH "me/events/$E1" '{"location":"Room 2","attendees":{"a":1}}') $(code)" "400 RequestBodyRead" "a value of the wrong JSON type: 400, not a 500"
 is "$(gj POST me/events '{"subject":"tz","start":{"dateTime":"2026-03-02T09:00:00","timeZone":"Mars/Olympus"},"end":{"dateTime":"2026-03-02T10:00:00","timeZone":"UTC"}}') $(code)" \
 	"400 TimeZoneNotSupportedException" "an unknown time zone: 400 TimeZoneNotSupportedException"
 S=$(g GET "me/events/$E1" -H 'Prefer: outlook.timezone="Pacific Standard Time"')
