@@ -5,6 +5,7 @@ Prefer header", "Paging Microsoft Graph data in your app" and "Microsoft
 Graph error responses and resource types".
 """
 import re
+import traceback
 import urllib.parse
 from collections import OrderedDict
 
@@ -179,6 +180,9 @@ def calendars(ctx, rest):
             auth(st, ctx.req, 'write')
             b = body_json(ctx.req)
             if 'name' in b:
+                if not isinstance(b['name'], str) or not b['name'].strip():
+                    fail(400, 'ErrorInvalidParameter', "The value of the parameter 'Name' is "
+                         'empty.')
                 c.name = b['name']
             if 'color' in b:
                 c.color = b['color']
@@ -255,10 +259,21 @@ def api(st, req, segs):
                               '/'.join(['me'] + rest[:view_at + 1]))
     if head == 'events' or (head == 'calendar' and len(rest) > 1 and rest[1] == 'events') or \
             (head == 'calendars' and len(rest) > 2 and rest[2] == 'events'):
-        return mev.events(ctx, rest)
+        return _body_checked(mev.events, ctx, rest)
     if head in ('calendars', 'calendar'):
-        return calendars(ctx, rest)
+        return _body_checked(calendars, ctx, rest)
     return None
+
+
+def _body_checked(fn, ctx, rest):
+    """fn(ctx, rest), a request body's value of the wrong JSON type being
+    400 RequestBodyRead (the traceback goes to memu's log, in case it is
+    memu's own bug)."""
+    try:
+        return fn(ctx, rest)
+    except (ValueError, TypeError, AttributeError) as e:
+        traceback.print_exc()
+        fail(400, 'RequestBodyRead', 'Cannot read the request body: %s.' % e)
 
 
 def no_route(req):

@@ -300,6 +300,8 @@ OCC2=$(jq -r '.value[1].id' "$W/body") OCC3=$(jq -r '.value[2].id' "$W/body")
 is "$(jq -r '[.value[].type]|join(",")' "$W/body")" "occurrence,occurrence,occurrence,occurrence" "instances of the series"
 gj PATCH "me/events/$OCC2" '{"subject":"Standup (late)","start":{"dateTime":"2026-04-09T10:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-09T10:15:00","timeZone":"W. Europe Standard Time"}}' >/dev/null
 is "$(jq -r '.type + " " + .subject' "$W/body")" "exception Standup (late)" "PATCH of an occurrence makes an exception"
+is "$(gj PATCH "me/events/$OCC2" '{"attendees":"bob"}') $(code)" "400 RequestBodyRead" "an occurrence PATCH with a wrong type: 400"
+is "$(gj PATCH "me/calendars/$BOOK" '{"name":["x"]}') $(code)" "400 ErrorInvalidParameter" "a calendar name that is not a string: 400"
 is "$(g DELETE "me/events/$OCC3")" 204 "DELETE of an occurrence"
 N=$(delta_round "$LINK")
 is "$(jq -rs '[.[]|if ."@removed" then "removed:" + .id else .subject + ":" + .type end]|sort|join(",")' "$W/round")" \
