@@ -29,6 +29,7 @@ READ_ONLY = ('@odata.etag', '@odata.context', '@odata.type', 'id', 'createdDateT
              'type', 'webLink', 'onlineMeetingUrl', 'isDraft', 'responseStatus', 'onlineMeeting',
              'originalStart', 'occurrenceId', 'calendar@odata.navigationLink',
              'calendar@odata.associationLink')
+DAYS = ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday')
 PAT_TYPES = ('daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly',
              'relativeYearly')
 EXT_ID = re.compile(r'(String|Integer|Boolean|SystemTime|Double|Binary|Currency|Short|Long|'
@@ -204,6 +205,22 @@ def check_recurrence(ev, rec):
     if p['type'] in ('weekly', 'relativeMonthly', 'relativeYearly') and not p.get('daysOfWeek'):
         fail(400, 'ErrorInvalidRequest', "Your request can't be completed. daysOfWeek is "
              'required for this pattern type.')
+    days = p.get('daysOfWeek') or []
+    if not isinstance(days, list) or any(not isinstance(d, str) or d.lower() not in DAYS
+                                         for d in days) or \
+            str(p.get('firstDayOfWeek', 'sunday')).lower() not in DAYS or \
+            str(p.get('index', 'first')).lower() not in ('first', 'second', 'third', 'fourth',
+                                                          'last'):
+        fail(400, 'RequestBodyRead', 'Requested value was not found: daysOfWeek, '
+             'firstDayOfWeek and index take day names and first...fourth, last.')
+    for k, lo, hi in (('interval', 1, 99), ('month', 0, 12), ('dayOfMonth', 0, 31)):
+        v = p.get(k, lo)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            fail(400, 'ErrorInvalidRequest', "Your request can't be completed. The recurrence "
+                 "pattern's %s must be a number from %d to %d." % (k, lo, hi))
+    if p['type'] in ('absoluteYearly', 'relativeYearly') and not p.get('month'):
+        fail(400, 'ErrorInvalidRequest', "Your request can't be completed. A yearly pattern "
+             'needs a month.')
     if int(p.get('interval') or 0) < 1:
         fail(400, 'ErrorInvalidRequest', "Your request can't be completed. The recurrence "
              'interval must be at least 1.')

@@ -339,6 +339,10 @@ N=$(series '{"type":"daily","interval":1}' '{"type":"noEnd","startDate":"2029-12
 is "$N" "2029-12-30,2029-12-31" "noEnd: bounded by the window"
 is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
 	"400 ErrorInvalidRequest" "weekly without daysOfWeek: 400"
+is "$(gj PATCH "me/events/$SM" '{"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["funday"]},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 RequestBodyRead" "an unknown day name: 400, the series unchanged"
+is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"absoluteYearly","interval":1,"dayOfMonth":6},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 ErrorInvalidRequest" "a yearly pattern without its month: 400"
 
 # all-day events and the window moving out
 S=$(gj POST "me/calendars/$BOOK/events" '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-04-20T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"W. Europe Standard Time"}}')
