@@ -27,10 +27,10 @@ emu_start() {
 		>"$_emu_dir/gemu.log" 2>&1 &
 	EMU_PID=$!
 	export EMU_PID
-	trap 'emu_stop' EXIT
-	trap 'emu_stop; exit 129' HUP
-	trap 'emu_stop; exit 130' INT
-	trap 'emu_stop; exit 143' TERM
+	trap '_emu_exit' EXIT
+	trap '_emu_exit; exit 129' HUP
+	trap '_emu_exit; exit 130' INT
+	trap '_emu_exit; exit 143' TERM
 	_emu_i=0
 	while [ ! -s "$_emu_portfile" ]; do
 		_emu_i=$((_emu_i + 1))
@@ -51,6 +51,12 @@ emu_start() {
 		[ "$_emu_i" -gt 100 ] && { echo "emu_start: emulator not answering" >&2; return 1; }
 		sleep 0.05
 	done
+}
+
+# On exit: the emulator, and the test's own directory when tests/lib.sh
+# made one (its cleanup_t would otherwise be replaced by our trap).
+_emu_exit() {
+	if command -v cleanup_t >/dev/null 2>&1; then cleanup_t; else emu_stop; fi
 }
 
 emu_stop() {
