@@ -7,7 +7,7 @@
 
 #include "events.h"
 #include "json.h"
-#include "jwt.h"
+#include "digest.h"
 #include "util.h"
 #include "zone.h"
 

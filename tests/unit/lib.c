@@ -9,6 +9,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "digest.h"
 #include "jwt.h"
 #include "mirror.h"
 #include "state.h"
