@@ -9,7 +9,9 @@
 #include "json.h"
 #include "jwt.h"
 #include "loopback.h"
+#include "msauth.h"
 #include "oauth.h"
+#include "provider.h"
 #include "state.h"
 #include "util.h"
 
@@ -415,6 +417,9 @@ refresh(const char *profile, jv prof, jv old, jv *tokens)
 		    "gcal-auth login -p %s", profile, profile);
 		return EX_NOPERM;
 	}
+	if (provider_of(prof) == PROVIDER_MICROSOFT)
+		return msauth_refresh(profile, prof,
+		    json_str(old, "refresh_token"), tokens);
 	path = state_path(STATE_CONFIG, profile, "client_secret.json");
 	rc = oauth_client_read(path, &client);
 	free(path);
@@ -450,6 +455,12 @@ oauth_token(const char *profile, int force, char **token)
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		goto out;
 	account = json_str(prof, "account");
+	if (provider_of(prof) == -1) {
+		warnx("profile '%s': its profile.json names a provider this "
+		    "gcal does not know", profile);
+		rc = EX_CONFIG;
+		goto out;
+	}
 	if (json_str(prof, "revoked_at") != NULL) {
 		warnx("profile '%s' (%s) was unlinked on %s%s%s%s: the link is "
 		    "gone; link again: gcal-auth login -p %s", profile,
@@ -572,7 +583,8 @@ oauth_grant_siblings(const char *profile, jv prof)
 		if (strcmp(*p, profile) == 0)
 			continue;
 		o = state_profile_read(*p);
-		kind = json_str(o, "kind");
+		kind = provider_of(o) == PROVIDER_GOOGLE ? json_str(o, "kind") :
+		    "microsoft";
 		/* Google's grant is the account's consent to the client: every
 		 * refresh token of it dies with any one of them */
 		if (jv_is_valid(o) && (kind == NULL || strcmp(kind, "oauth") == 0) &&
