@@ -1,5 +1,5 @@
-/* gcal-revoke: revoke a profile's grant at Google and forget it locally.
- * See gcal-revoke(1). */
+/* gcal-revoke: revoke a profile's grant at Google (a Microsoft link's
+ * only locally) and forget it locally. See gcal-revoke(1). */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "provider.h"
 #include "state.h"
 #include "util.h"
 #include "watch.h"
@@ -95,6 +96,39 @@ revoke_service_account(const char *profile, jv prof)
 	return rc;
 }
 
+/* Microsoft offers a public client no revocation (no RFC 7009
+ * endpoint); ending every refresh token of a user (Graph's
+ * revokeSignInSessions) needs User.RevokeSessions.All, beyond this
+ * link's scopes. So the link is forgotten here, and said so. */
+static int
+revoke_microsoft(const char *profile, jv prof, int keep_state)
+{
+	char when[32];
+	jv out;
+	int rc;
+
+	if ((rc = forget_state(profile, keep_state)) != 0)
+		return rc;
+	time_rfc3339(now_s(), when);
+	if (json_str(prof, "revoked_at") == NULL &&
+	    (rc = oauth_mark_revoked(profile, NULL, when)) != 0)
+		return rc;
+	note("profile '%s': its tokens are forgotten here; Microsoft lets no "
+	    "client revoke them: to end the app's access, remove it at "
+	    "https://myapps.microsoft.com (work or school) or "
+	    "https://account.live.com/consent/Manage (personal)", profile);
+	out = json_set_str(jv_object(), "profile", profile);
+	out = jv_object_set(out, jv_string("account"), json_get(prof, "account"));
+	out = json_set_str(out, "kind", "oauth");
+	out = json_set_str(out, "provider", "microsoft");
+	out = jv_object_set(out, jv_string("revoked"), jv_false());
+	out = jv_object_set(out, jv_string("forgotten"), jv_true());
+	out = jv_object_set(out, jv_string("state_kept"), jv_bool(keep_state));
+	out = jv_object_set(out, jv_string("also_revoked"), jv_array());
+	json_print(stdout, out);
+	return 0;
+}
+
 static int
 unlink_profile(const char *profile, int keep_state)
 {
@@ -105,6 +139,11 @@ unlink_profile(const char *profile, int keep_state)
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
+	if (provider_of(prof) == PROVIDER_MICROSOFT) {
+		rc = revoke_microsoft(profile, prof, keep_state);
+		jv_free(prof);
+		return rc;
+	}
 	/* while the grant still lets us, Google stops notifying (gcal-watch);
 	 * a dead grant cannot stop them: they expire by themselves */
 	if ((rc = watch_stop_all(NULL, profile, 0)) == EX_NOPERM)
