@@ -383,8 +383,9 @@ match_name(jv cal, void *arg)
 
 /* Exchange refuses a second calendar of the same name (409
  * ErrorFolderExists): so a name that is not there before the first
- * attempt and is there after a lost answer is the calendar this run
- * made. Sent once per attempt, the list asked after each lost one. */
+ * attempt and is there after a lost answer (or a 409) is the calendar
+ * this run made. Sent once per attempt, the list asked after each lost
+ * one. */
 static int
 graph_create(const char *profile, const char *name, jv *cal)
 {
@@ -414,12 +415,13 @@ graph_create(const char *profile, const char *name, jv *cal)
 			*cal = graph_calendar(jv_copy(resp.json));
 			break;
 		}
-		if (rc == 0 && !http_retryable(&resp) && (resp.status != 409 ||
-		    attempt == 1)) {
+		if (rc == 0 && !http_retryable(&resp) && resp.status != 409) {
 			rc = graph_failure(&resp, "creating the calendar");
 			break;
 		}
-		/* lost, retryable, or 409 after a lost one: made already? */
+		/* lost, retryable, or 409 (libcurl itself sends a request
+		 * again when a reused connection dies before the answer, so
+		 * even a first attempt can meet the calendar it made) */
 		if ((rc = graph_list(profile, match_name, &f)) != 0)
 			break;
 		if (jv_is_valid(f.found)) {
