@@ -92,56 +92,6 @@ scope_string(const struct args *a, int openid)
 	return buf_take(&b);
 }
 
-static int
-save_client(const char *profile, jv client, int as_default)
-{
-	jv file = jv_object_set(jv_object(), jv_string("installed"),
-	    jv_copy(client));
-	char *path = state_path(STATE_CONFIG, profile, "client_secret.json");
-	int rc = 0;
-
-	if (state_write_json(path, jv_copy(file)) == -1) {
-		warn("'%s'", path);
-		rc = EX_SOFTWARE;
-	}
-	free(path);
-	if (rc == 0 && as_default) {
-		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
-		if (state_write_json(path, jv_copy(file)) == -1) {
-			warn("'%s'", path);
-			rc = EX_SOFTWARE;
-		}
-		free(path);
-	}
-	jv_free(file);
-	return rc;
-}
-
-static int
-load_client(const struct args *a, const char *profile, jv *client)
-{
-	char *path;
-	int rc;
-
-	if (a->client_secret)
-		return oauth_client_read(a->client_secret, client);
-	path = state_path(STATE_CONFIG, profile, "client_secret.json");
-	if (access(path, F_OK) != 0) {
-		free(path);
-		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
-	}
-	if (access(path, F_OK) != 0) {
-		warnx("no OAuth client: download the JSON of a \"Desktop app\" "
-		    "client from Google Cloud console and pass it with "
-		    "--client-secret FILE");
-		free(path);
-		return EX_CONFIG;
-	}
-	rc = oauth_client_read(path, client);
-	free(path);
-	return rc == EX_NOINPUT ? EX_CONFIG : rc;
-}
-
 /* Write the new profile.json of a link and print the link; consumes
  * prof. */
 static int
@@ -205,7 +155,7 @@ login_google(const struct args *a, const char *profile, struct grant *g)
 		    "microsoft");
 		return EX_USAGE;
 	}
-	if ((rc = load_client(a, profile, &g->client)) != 0)
+	if ((rc = link_load_client(a->client_secret, profile, &g->client)) != 0)
 		return rc;
 	scopes = scope_string(a, 1);
 	l.client = g->client;
@@ -329,7 +279,7 @@ cmd_login(const struct args *a, const char *profile)
 	if (rc != 0)
 		goto out;
 	link_replace(profile, old, provider, g.account);
-	if ((provider == PROVIDER_GOOGLE && (rc = save_client(profile, g.client,
+	if ((provider == PROVIDER_GOOGLE && (rc = link_save_client(profile, g.client,
 	    a->client_secret != NULL)) != 0) ||
 	    (rc = oauth_save_tokens(profile, jv_copy(g.tokens))) != 0)
 		goto out;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "link.h"
@@ -124,4 +125,54 @@ link_replace(const char *profile, jv old, int provider,
 	dir = state_path(STATE_STATE, profile, "sync");
 	state_remove_tree(dir, NULL);
 	free(dir);
+}
+
+int
+link_save_client(const char *profile, jv client, int as_default)
+{
+	jv file = jv_object_set(jv_object(), jv_string("installed"),
+	    jv_copy(client));
+	char *path = state_path(STATE_CONFIG, profile, "client_secret.json");
+	int rc = 0;
+
+	if (state_write_json(path, jv_copy(file)) == -1) {
+		warn("'%s'", path);
+		rc = EX_SOFTWARE;
+	}
+	free(path);
+	if (rc == 0 && as_default) {
+		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
+		if (state_write_json(path, jv_copy(file)) == -1) {
+			warn("'%s'", path);
+			rc = EX_SOFTWARE;
+		}
+		free(path);
+	}
+	jv_free(file);
+	return rc;
+}
+
+int
+link_load_client(const char *file, const char *profile, jv *client)
+{
+	char *path;
+	int rc;
+
+	if (file)
+		return oauth_client_read(file, client);
+	path = state_path(STATE_CONFIG, profile, "client_secret.json");
+	if (access(path, F_OK) != 0) {
+		free(path);
+		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
+	}
+	if (access(path, F_OK) != 0) {
+		warnx("no OAuth client: download the JSON of a \"Desktop app\" "
+		    "client from Google Cloud console and pass it with "
+		    "--client-secret FILE");
+		free(path);
+		return EX_CONFIG;
+	}
+	rc = oauth_client_read(path, client);
+	free(path);
+	return rc == EX_NOINPUT ? EX_CONFIG : rc;
 }

@@ -1,6 +1,6 @@
 /* link: a profile's link as gcal-auth shows and replaces it: the view of
- * its profile.json and tokens for status and list, and what a new login
- * does to the link it takes the place of. */
+ * its profile.json and tokens for status and list, what a new login does
+ * to the link it takes the place of, and the OAuth client it keeps. */
 #ifndef GCAL_LINK_H
 #define GCAL_LINK_H
 
@@ -25,5 +25,12 @@ int link_same(jv old, int provider, const char *account);
  * revocation a public client may use (gcal-revoke(1)). */
 void link_replace(const char *profile, jv old, int provider,
     const char *account);
+
+/* Keep a Google link's OAuth client (client_secret.json) in profile,
+ * and as the default of every later login when as_default. */
+int link_save_client(const char *profile, jv client, int as_default);
+/* The OAuth client of a Google login: file when given, else the
+ * profile's, else the default one; 78 when there is none. */
+int link_load_client(const char *file, const char *profile, jv *client);
 
 #endif

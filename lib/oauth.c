@@ -444,6 +444,20 @@ refresh(const char *profile, jv prof, jv old, jv *tokens)
 	return rc;
 }
 
+static int
+unlinked(const char *profile, jv prof)
+{
+	const char *account = json_str(prof, "account");
+	const char *with = json_str(prof, "revoked_with");
+
+	warnx("profile '%s' (%s) was unlinked on %s%s%s%s: the link is gone; "
+	    "link again: gcal-auth login -p %s", profile, account ? account :
+	    "unknown account", json_str(prof, "revoked_at"), with ? " (its "
+	    "grant was revoked with profile '" : "", with ? with : "",
+	    with ? "')" : "", profile);
+	return EX_NOPERM;
+}
+
 int
 oauth_token(const char *profile, int force, char **token)
 {
@@ -462,15 +476,7 @@ oauth_token(const char *profile, int force, char **token)
 		goto out;
 	}
 	if (json_str(prof, "revoked_at") != NULL) {
-		warnx("profile '%s' (%s) was unlinked on %s%s%s%s: the link is "
-		    "gone; link again: gcal-auth login -p %s", profile,
-		    account ? account : "unknown account",
-		    json_str(prof, "revoked_at"),
-		    json_str(prof, "revoked_with") ? " (its grant was revoked "
-		    "with profile '" : "", json_str(prof, "revoked_with") ?
-		    json_str(prof, "revoked_with") : "",
-		    json_str(prof, "revoked_with") ? "')" : "", profile);
-		rc = EX_NOPERM;
+		rc = unlinked(profile, prof);
 		goto out;
 	}
 	t = state_read_json(path);
