@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "grant.h"
 #include "http.h"
 #include "json.h"
 #include "link.h"
@@ -272,7 +273,7 @@ cmd_login(const struct args *a, const char *profile)
 		    "Microsoft" : "Google", g.account, a->account);
 		if (provider == PROVIDER_GOOGLE &&
 		    json_str(g.tokens, "refresh_token") &&
-		    oauth_revoke(json_str(g.tokens, "refresh_token"), &already) == 0)
+		    grant_revoke(json_str(g.tokens, "refresh_token"), &already) == 0)
 			note("the grant of %s was revoked again", g.account);
 		rc = EX_NOPERM;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "grant.h"
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
@@ -111,7 +112,7 @@ revoke_microsoft(const char *profile, jv prof, int keep_state)
 		return rc;
 	time_rfc3339(now_s(), when);
 	if (json_str(prof, "revoked_at") == NULL &&
-	    (rc = oauth_mark_revoked(profile, NULL, when)) != 0)
+	    (rc = grant_mark_revoked(profile, NULL, when)) != 0)
 		return rc;
 	note("profile '%s': its tokens are forgotten here; Microsoft lets no "
 	    "client revoke them: to end the app's access, remove it at "
@@ -161,7 +162,7 @@ mark_siblings(const char *profile, char **siblings, const char *when,
 	int rc = 0;
 
 	for (p = siblings; *p; p++) {
-		if (oauth_mark_revoked(*p, profile, when) != 0)
+		if (grant_mark_revoked(*p, profile, when) != 0)
 			rc = EX_SOFTWARE;
 		*also = jv_array_append(*also, jv_string(*p));
 	}
@@ -187,7 +188,7 @@ revoke_google(const char *profile, jv prof, int keep_state)
 
 	if ((rc = read_tokens(profile, &t)) != 0)
 		return rc;
-	siblings = oauth_grant_siblings(profile, prof);
+	siblings = grant_siblings(profile, prof);
 	if (siblings[0]) {
 		names = sibling_names(siblings);
 		/* said before acting: the user may want to stop here */
@@ -205,7 +206,7 @@ revoke_google(const char *profile, jv prof, int keep_state)
 	if (token == NULL)
 		token = json_str(t, "access_token");
 	had_token = token != NULL;
-	if (token && (rc = oauth_revoke(token, &already)) != 0) {
+	if (token && (rc = grant_revoke(token, &already)) != 0) {
 		/* keep everything: the link still works, try again later */
 		jv_free(t);
 		state_free_list(siblings);
@@ -220,7 +221,7 @@ revoke_google(const char *profile, jv prof, int keep_state)
 		jv_free(also);
 		return rc2;
 	}
-	if (json_str(prof, "revoked_at") == NULL && oauth_mark_revoked(profile,
+	if (json_str(prof, "revoked_at") == NULL && grant_mark_revoked(profile,
 	    NULL, when) != 0)
 		rc = EX_SOFTWARE;
 	if (!had_token)

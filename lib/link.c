@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grant.h"
 #include "json.h"
 #include "link.h"
 #include "mirror.h"
@@ -108,15 +109,15 @@ link_replace(const char *profile, jv old, int provider,
 	path = state_path(STATE_STATE, profile, "token.json");
 	t = state_read_json(path);
 	if (provider_of(old) == PROVIDER_GOOGLE && json_str(t, "refresh_token") &&
-	    oauth_revoke(json_str(t, "refresh_token"), &already) == 0) {
+	    grant_revoke(json_str(t, "refresh_token"), &already) == 0) {
 		note("profile '%s': revoked the grant of %s, which this login "
 		    "replaces", profile, old_account);
 		/* the grant was theirs too */
-		siblings = oauth_grant_siblings(profile, old);
+		siblings = grant_siblings(profile, old);
 		time_rfc3339(now_s(), when);
 		for (p = siblings; *p; p++) {
 			note("profile '%s' shared that grant: marked revoked", *p);
-			oauth_mark_revoked(*p, profile, when);
+			grant_mark_revoked(*p, profile, when);
 		}
 		state_free_list(siblings);
 	}
