@@ -113,6 +113,12 @@ is "$(wc -l <"$OUT")" 2 "... prints alice's 2 calendars, over 2 pages of 1"
 is "$(graph_log_count GET '^/v1\.0/me/calendars$')" 2 "... following @odata.nextLink to the last page"
 ok "... shaped as calendarList entries, the default one primary" jq_ok -se '.[0].summary == "Calendar" and .[0].primary == true and .[1].summary == "Team" and (.[1] | has("primary") | not) and all(.accessRole == "owner")' "$OUT"
 graph_ctl POST /_emu/config '{"page_size":10}' >/dev/null
+GCAL_RECORD=$T/fix.ndjson gcal-auth calendars -p ms >"$T/cal1" 2>>"$W/stderr"
+run env -u GCAL_GRAPH_ENDPOINT GCAL_REPLAY="$T/fix.ndjson" gcal-auth calendars -p ms
+is "$rc" 0 "calendars replayed from a recorded fixture, with no network, exits 0"
+ok "... printing what the recording printed" cmp -s "$T/cal1" "$OUT"
+ok "... the fixture names Graph's own host" has '"url":"https://graph.microsoft.com/v1.0/me/calendars' "$T/fix.ndjson"
+cat "$T/fix.ndjson" >>"$W/stdout"
 team=$(jq -r 'select(.summary == "Team") | .id' "$OUT")
 
 run gcal-auth use -p ms "$team"
