@@ -30,7 +30,7 @@ import memu_control as mctl  # noqa: E402
 import memu_graph as mg  # noqa: E402
 import memu_oauth as oauth  # noqa: E402
 from emu_core import Resp  # noqa: E402
-from gemu import Req  # noqa: E402  (the generic request object)
+from gemu import Req, answer_resp  # noqa: E402  (generic request object, odd answers)
 from memu_core import (LOCK, ApiError, State, fault_error, gerr, iso_utc,  # noqa: E402
                        now, request_id)
 
@@ -102,6 +102,8 @@ def dispatch(req):
             return oauth.token(ST, req, tenant)
         if ep == 'devicecode' and m == 'POST':
             return oauth.devicecode(ST, req, tenant)
+        if ep in ('token', 'devicecode') and m != 'OPTIONS':
+            return oauth.not_post(req)
     return Resp(404, '<html><body>404 Not Found</body></html>\n', ctype='text/html')
 
 
@@ -214,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header('request-id', rid)
             self.send_header('client-request-id', crid or rid)
             self.send_header('x-ms-ags-diagnostic', '{"ServerInfo":{"DataCenter":"Local"}}')
+            self.send_header('OData-Version', '4.0')
         if not any(k.lower() == 'cache-control' for k, _ in hdrs):
             self.send_header('Cache-Control', 'private')
         length = len(body) + (100 if truncate else 0)
@@ -278,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
                 f = dict(f, message=f['message'].replace('{token}', oauth.request_secret(req)))
             resp = fault_resp(f)
         elif action == 'answer':
-            resp = Resp(int(f.get('status', 200)), json.dumps(f.get('body'), ensure_ascii=False))
+            resp = answer_resp(f)   # body as given, each "{seq}" a new number
         else:
             with LOCK:
                 try:

@@ -159,6 +159,16 @@ def fail(status, code, message, headers=None):
     raise ApiError(gerr(status, code, message, headers))
 
 
+ID_SHAPE = re.compile(r'[A-Za-z0-9+/_=-]{16,}')
+
+
+def check_id(i):
+    """400 ErrorInvalidIdMalformed for what cannot be an Exchange id (not base64,
+    too short: a mangled or made-up id), before any 404 of a well-formed one."""
+    if not ID_SHAPE.fullmatch(i):
+        fail(400, 'ErrorInvalidIdMalformed', 'Id is malformed.')
+
+
 def not_found():
     fail(404, 'ErrorItemNotFound', 'The specified object was not found in the store.')
 
@@ -228,7 +238,7 @@ class Calendar:
 class Event:
     """One stored item: a single instance or a series master (with its exceptions)."""
     __slots__ = ('key', 'rid', 'iid', 'r', 'ext', 'cal', 'exceptions', 'cancelled_occ',
-                 'seq', 'txn', 'start', 'end', 'stz', 'etz', 'created', 'modified', 'ck')
+                 'seq', 'txn', 'start', 'end', 'stz', 'etz', 'created', 'modified', 'ck', 'rcache')
 
     def __init__(self, cal):
         self.key = secrets.token_hex(8)
@@ -245,6 +255,7 @@ class Event:
         self.stz = self.etz = 'UTC'
         self.created = self.modified = now()
         self.ck = change_key()
+        self.rcache = None
 
 
 class State:

@@ -12,8 +12,8 @@ from collections import OrderedDict
 
 import memu_graph as mg
 import memu_view
-from memu_core import (UTC, ApiError, Event, change_key, fail, graph_time, iso_utc, not_found,
-                       now, parse_local, rest_id, zone)
+from memu_core import (UTC, ApiError, Event, change_key, check_id, fail, graph_time, iso_utc,
+                       not_found, now, parse_local, rest_id, zone)
 
 ENUMS = {'importance': ('low', 'normal', 'high'),
          'sensitivity': ('normal', 'personal', 'private', 'confidential'),
@@ -29,6 +29,7 @@ READ_ONLY = ('@odata.etag', '@odata.context', '@odata.type', 'id', 'createdDateT
              'type', 'webLink', 'onlineMeetingUrl', 'isDraft', 'responseStatus', 'onlineMeeting',
              'originalStart', 'occurrenceId', 'calendar@odata.navigationLink',
              'calendar@odata.associationLink')
+DAYS = ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday')
 PAT_TYPES = ('daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly',
              'relativeYearly')
 EXT_ID = re.compile(r'(String|Integer|Boolean|SystemTime|Double|Binary|Currency|Short|Long|'
@@ -42,6 +43,46 @@ def strip_html(s):
     t = re.sub(r'\s+', ' ', t).strip()
     return t.replace('&nbsp;', ' ').replace('&lt;', '<').replace('&gt;', '>') \
         .replace('&amp;', '&')
+
+
+# Exchange stores a text body as HTML and answers HTML unless asked
+# (Prefer: outlook.body-content-type="text"), as real events show:
+# '<html><head><meta name="Generator" content="Microsoft Exchange Server">
+# <!-- converted from text --> ...'
+TEXT_HTML = ('<html><head>\r\n<meta name="Generator" content="Microsoft Exchange Server">\r\n'
+             '<!-- converted from text -->\r\n<style><!-- .EmailQuote { margin-left: 1pt; '
+             'padding-left: 4pt; border-left: #800000 2px solid; } --></style></head>\r\n'
+             '<body>\r\n<font size="2"><span style="font-size:11pt;"><div class="PlainText">'
+             '%s</div></span></font>\r\n</body>\r\n</html>\r\n')
+HTML_WRAP = ('<html><head>\r\n<meta http-equiv="Content-Type" content="text/html; '
+             'charset=utf-8">\r\n</head>\r\n<body>\r\n%s\r\n</body>\r\n</html>\r\n')
+
+
+def html_to_text(h):
+    t = re.sub(r'(?is)<(head|script|style)\b.*?</\1>', '', h or '')
+    t = re.sub(r'(?i)<br\s*/?>|</p>|</div>', '\n', t)
+    t = re.sub(r'<[^>]+>', '', t)
+    t = re.sub(r'\r\n?', '\n', t)
+    t = t.replace('&nbsp;', ' ').replace('&lt;', '<').replace('&gt;', '>') \
+        .replace('&quot;', '"').replace('&#39;', "'").replace('&amp;', '&')
+    return re.sub(r'\n{3,}', '\n\n', t).strip('\n')
+
+
+def body_view(ctx, b):
+    """The body as answered: HTML (Exchange's wrapping) unless text is preferred."""
+    ct, content = b.get('contentType', 'text'), b.get('content') or ''
+    want = ctx.body_type or 'html'
+    if want == 'text':
+        return OrderedDict(contentType='text',
+                           content=content if ct == 'text' else html_to_text(content))
+    if ct == 'html':
+        if not content or re.match(r'(?is)\s*(<!doctype[^>]*>\s*)?<html', content):
+            return OrderedDict(contentType='html', content=content)
+        return OrderedDict(contentType='html', content=HTML_WRAP % content)
+    if not content:
+        return OrderedDict(contentType='html', content='')
+    esc = content.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    return OrderedDict(contentType='html', content=TEXT_HTML % esc.replace('\n', '<br>\r\n'))
 
 
 def bad_value(prop, v):
@@ -74,7 +115,16 @@ def aware(naive, tzn):
 
 
 def apply_fields(st, ev, b, create):
-    """Check body b against the event type and merge it into ev (PATCH semantics)."""
+    """Check body b against the event type and merge it into ev (PATCH semantics);
+    a value of the wrong JSON type is Graph's 400 RequestBodyRead."""
+    try:
+        _apply_fields(st, ev, b, create)
+    except (ValueError, TypeError, AttributeError, KeyError) as e:
+        fail(400, 'RequestBodyRead', 'Cannot read the request body as a microsoft.graph.event: '
+             '%s.' % e)
+
+
+def _apply_fields(st, ev, b, create):
     for k in b:
         if k in READ_ONLY or k.endswith('@odata.type'):
             continue
@@ -155,6 +205,22 @@ def check_recurrence(ev, rec):
     if p['type'] in ('weekly', 'relativeMonthly', 'relativeYearly') and not p.get('daysOfWeek'):
         fail(400, 'ErrorInvalidRequest', "Your request can't be completed. daysOfWeek is "
              'required for this pattern type.')
+    days = p.get('daysOfWeek') or []
+    if not isinstance(days, list) or any(not isinstance(d, str) or d.lower() not in DAYS
+                                         for d in days) or \
+            str(p.get('firstDayOfWeek', 'sunday')).lower() not in DAYS or \
+            str(p.get('index', 'first')).lower() not in ('first', 'second', 'third', 'fourth',
+                                                          'last'):
+        fail(400, 'RequestBodyRead', 'Requested value was not found: daysOfWeek, '
+             'firstDayOfWeek and index take day names and first...fourth, last.')
+    for k, lo, hi in (('interval', 1, 99), ('month', 0, 12), ('dayOfMonth', 0, 31)):
+        v = p.get(k, lo)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            fail(400, 'ErrorInvalidRequest', "Your request can't be completed. The recurrence "
+                 "pattern's %s must be a number from %d to %d." % (k, lo, hi))
+    if p['type'] in ('absoluteYearly', 'relativeYearly') and not p.get('month'):
+        fail(400, 'ErrorInvalidRequest', "Your request can't be completed. A yearly pattern "
+             'needs a month.')
     if int(p.get('interval') or 0) < 1:
         fail(400, 'ErrorInvalidRequest', "Your request can't be completed. The recurrence "
              'interval must be at least 1.')
@@ -277,7 +343,20 @@ def fmt_time(ctx, naive, tzn, all_day):
 
 
 def render(ctx, ev, occ=None):
-    """The event resource in Graph's property order; occ: an occurrence or exception."""
+    """The event resource in Graph's property order; occ: an occurrence or exception.
+    Single events and masters are cached per changeKey and view (a full
+    delta of 10,000 events otherwise spends seconds here); callers must not
+    change what it returns."""
+    if occ is not None:
+        return _render(ctx, ev, occ)
+    key = (ev.ck, ev.rid, ctx.tzname, ctx.body_type, ctx.immutable, tuple(ctx.select or ()),
+           None if ctx.expand_ids is None else tuple(ctx.expand_ids))
+    if ev.rcache is None or ev.rcache[0] != key:
+        ev.rcache = (key, _render(ctx, ev, None))
+    return ev.rcache[1]
+
+
+def _render(ctx, ev, occ):
     r = ev.r
     o = OrderedDict()
     ck = occ['ck'] if occ else ev.ck
@@ -305,8 +384,7 @@ def render(ctx, ev, occ=None):
     o['webLink'] = 'https://outlook.office365.com/owa/?itemid=%s&exvsurl=1&path=/calendar/item' \
         % urllib.parse.quote(o['id'], safe='')
     o['responseStatus'] = OrderedDict(response='organizer', time='0001-01-01T00:00:00Z')
-    for k in ('body',):
-        o[k] = (over or {}).get(k, r[k])
+    o['body'] = body_view(ctx, (over or {}).get('body', r['body']))
     allday = o['isAllDay']
     s, e = (occ['start'], occ['end']) if occ else (ev.start, ev.end)
     o['start'] = fmt_time(ctx, s, ev.stz, allday)
@@ -353,10 +431,10 @@ def list_events(ctx, cals, path):
 
 def lookup(ctx, eid, cal=None):
     """(Event, occurrence or None) for an id of either id type; 404 when unknown."""
-
     ev = ctx.st.by_id.get(eid)
     occ = None
     if ev is None:
+        check_id(eid)
         ev, occ = memu_view.find_occurrence(ctx, eid)
     if ev is None or ev.cal.owner is not ctx.user or (cal is not None and ev.cal is not cal):
         not_found()
@@ -364,8 +442,15 @@ def lookup(ctx, eid, cal=None):
 
 
 def item(ctx, ev, occ, status=200):
-    r = render(ctx, ev, occ)
-    return ctx.ok(status, r)
+    """One event as its own answer: @odata.context first; a create's 201 has Location."""
+    o = OrderedDict([('@odata.context', "https://graph.microsoft.com/v1.0/$metadata#users('%s')"
+                      "/events/$entity" % ctx.user.id)])
+    o.update(render(ctx, ev, occ))
+    resp = ctx.ok(status, o)
+    if status == 201:
+        resp.headers.append(('Location', "https://graph.microsoft.com/v1.0/Users('%s')/Events('%s')"
+                             % (ctx.user.id, o['id'])))
+    return resp
 
 
 def events(ctx, rest):

@@ -5,13 +5,14 @@ Prefer header", "Paging Microsoft Graph data in your app" and "Microsoft
 Graph error responses and resource types".
 """
 import re
+import traceback
 import urllib.parse
 from collections import OrderedDict
 
 import memu_events as mev
 import memu_oauth as oauth
 import memu_view
-from memu_core import change_key, fail, gerr, jresp, not_found, now, parse_prefer, zone
+from memu_core import change_key, check_id, fail, gerr, jresp, not_found, now, parse_prefer, zone
 
 WWW_AUTH = ('WWW-Authenticate', 'Bearer realm="", authorization_uri="https://login.'
             'microsoftonline.com/common/oauth2/authorize", client_id="%s"' % oauth.GRAPH_APP)
@@ -28,6 +29,11 @@ class Ctx:
         if tzv and zone(tzv) is not None:
             self.tzname = tzv
             self.applied.append('outlook.timezone="%s"' % tzv)
+        self.body_type = None
+        bt = pref.get('outlook.body-content-type', '').lower()
+        if bt in ('text', 'html'):
+            self.body_type = bt
+            self.applied.append('outlook.body-content-type="%s"' % bt)
         self.immutable = pref.get('idtype', '').lower() == 'immutableid'
         if self.immutable:
             self.applied.append('IdType="ImmutableId"')
@@ -174,6 +180,9 @@ def calendars(ctx, rest):
             auth(st, ctx.req, 'write')
             b = body_json(ctx.req)
             if 'name' in b:
+                if not isinstance(b['name'], str) or not b['name'].strip():
+                    fail(400, 'ErrorInvalidParameter', "The value of the parameter 'Name' is "
+                         'empty.')
                 c.name = b['name']
             if 'color' in b:
                 c.color = b['color']
@@ -186,6 +195,7 @@ def calendars(ctx, rest):
             for ev in c.events.values():
                 st.by_id.pop(ev.rid, None)
                 st.by_id.pop(ev.iid, None)
+            c.delta_epoch += 1     # its delta tokens end with it
             del u.calendars[c.id]
             return ctx.ok(204, b'')
     return None
@@ -196,6 +206,7 @@ def resolve_cal(ctx, rest):
         return ctx.user.default
     c = ctx.user.calendars.get(rest[1])
     if c is None:
+        check_id(rest[1])
         not_found()
     return c
 
@@ -248,10 +259,21 @@ def api(st, req, segs):
                               '/'.join(['me'] + rest[:view_at + 1]))
     if head == 'events' or (head == 'calendar' and len(rest) > 1 and rest[1] == 'events') or \
             (head == 'calendars' and len(rest) > 2 and rest[2] == 'events'):
-        return mev.events(ctx, rest)
+        return _body_checked(mev.events, ctx, rest)
     if head in ('calendars', 'calendar'):
-        return calendars(ctx, rest)
+        return _body_checked(calendars, ctx, rest)
     return None
+
+
+def _body_checked(fn, ctx, rest):
+    """fn(ctx, rest), a request body's value of the wrong JSON type being
+    400 RequestBodyRead (the traceback goes to memu's log, in case it is
+    memu's own bug)."""
+    try:
+        return fn(ctx, rest)
+    except (ValueError, TypeError, AttributeError) as e:
+        traceback.print_exc()
+        fail(400, 'RequestBodyRead', 'Cannot read the request body: %s.' % e)
 
 
 def no_route(req):

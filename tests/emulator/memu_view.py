@@ -82,10 +82,11 @@ def _candidates(kind, p, start, iv, days):
             y += 1
     while steps < MAX_STEPS and y < 9999:
         if kind.startswith('absolute'):
-            try:
-                yield dt.date(y, m, int(p.get('dayOfMonth') or start.day))
-            except ValueError:
-                pass     # no such day in this month: skipped
+            # Outlook: "Some months have fewer than 31 days. For these
+            # months, the occurrence will fall on the last day of the
+            # month." (unlike RRULE's BYMONTHDAY, which skips them)
+            last = (dt.date(*_add_months(y, m, 1), 1) - dt.timedelta(days=1)).day
+            yield dt.date(y, m, min(int(p.get('dayOfMonth') or start.day), last))
         else:
             cand = _month_days(y, m, days)
             i = INDEX.get((p.get('index') or 'first').lower(), 0)
@@ -299,6 +300,7 @@ def gone(code):
 
 def delta(ctx, cal, path):
     st, q = ctx.st, ctx.req.q1
+    ctx.select = None   # "$select is not supported" in a calendar view's delta: ignored
     if '$skiptoken' in q:
         t = st.pages.get(q['$skiptoken'])
         if t is None or t['pg']['cal'].delta_epoch != t['pg']['epoch']:
@@ -320,7 +322,7 @@ def delta(ctx, cal, path):
     for _, ev, o in items:
         k = ev.key + '/' + o['key'] if o else ev.key
         if old.get(k, (None,))[0] != snap[k][0]:
-            entries.append(mev.render(ctx, ev, o))
+            entries.append((ev, o))   # rendered when its page is asked for
     for k, v in old.items():
         if k not in snap:
             entries.append(OrderedDict([('@odata.type', '#microsoft.graph.event'),
@@ -347,8 +349,7 @@ def delta_page(ctx, pg, pos):
         tok = st.cache(st.deltas, {'cal': pg['cal'], 'epoch': pg['epoch'], 'ws': pg['ws'],
                                    'we': pg['we'], 'snap': pg['snap']})
         out['@odata.deltaLink'] = ctx.base + pg['path'] + '?$deltatoken=' + tok
-    out['value'] = chunk
-    h = ctx.headers()
+    out['value'] = [x if isinstance(x, dict) else mev.render(ctx, x[0], x[1]) for x in chunk]
     if ctx.maxpage:
-        h.append(('Preference-Applied', 'odata.maxpagesize=%d' % ctx.maxpage))
-    return jresp(200, out, h)
+        ctx.applied.append('odata.maxpagesize=%d' % ctx.maxpage)
+    return jresp(200, out, ctx.headers())   # one Preference-Applied for all

@@ -106,6 +106,11 @@ is "$S $(jq -r .error "$W/tok")" "400 unsupported_grant_type" "an unsupported gr
 S=$(token common -d grant_type=refresh_token -d refresh_token=x)
 is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "no client_id: AADSTS900144"
 
+S=$(token common -H 'Content-Type: application/json' -d "{\"grant_type\":\"refresh_token\",\"client_id\":\"$CID\",\"refresh_token\":\"x\"}")
+is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "a JSON body is not read (form only)"
+S=$(curl -sS -o "$W/tok" -w '%{http_code}' "$U/common/oauth2/v2.0/token")
+is "$S $(aad)" "400 invalid_request 900561 AADSTS900561" "GET on the token endpoint: AADSTS900561"
+
 # refresh tokens rotate
 RT1=$(jq -r .refresh_token "$W/tok1")
 S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode "refresh_token=$RT1")
@@ -123,6 +128,13 @@ graph_ctl POST /_emu/refresh/revoke '{"user":"alice@contoso.com"}' >/dev/null
 S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode "refresh_token=$RT3")
 is "$S $(aad)" "400 invalid_grant 50173 AADSTS50173" "a revoked grant: AADSTS50173"
 graph_ctl POST /_emu/config '{"old_refresh_valid":true}' >/dev/null
+
+# secret_marker: every secret handed out carries it (tests/t/canary.t's method)
+graph_ctl POST /_emu/config '{"secret_marker":"CANARYzz"}' >/dev/null
+R=$(std_authz common); CODE=$(qarg "$R" code)
+redeem common "$CODE" >/dev/null
+is "$(printf %s "$CODE" | grep -c CANARYzz) $(jq -r '[.access_token, .refresh_token]|map(test("CANARYzz"))|all' "$W/tok")" "1 true" "secret_marker in codes, access and refresh tokens"
+graph_ctl POST /_emu/config '{"secret_marker":""}' >/dev/null
 
 # ---- device code --------------------------------------------------------------
 graph_ctl POST /_emu/config '{"device_interval":1}' >/dev/null
@@ -147,8 +159,10 @@ graph_ctl POST /_emu/device/decline "{\"user_code\":\"$UC\"}" >/dev/null
 is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 authorization_declined" "a declined device code: authorization_declined"
 dcode >/dev/null; DC=$(jq -r .device_code "$W/dc")
 graph_ctl POST /_emu/clock '{"advance_s":901}' >/dev/null
-is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 expired_token" "a device code past expires_in: expired_token"
+is "$(poll "$DC") $(aad)" "400 expired_token 70019 AADSTS70019" "a device code past expires_in: expired_token (AADSTS70019)"
 graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
+
+is "$(graph_login bob@contoso.com '' organizations | jq -r '(.access_token|length > 0|tostring) + " " + (.refresh_token|length > 0|tostring)')" "true true" "lib-graph.sh graph_login: the PKCE flow with curl"
 
 # ---- Graph: bearer, /me, calendars ------------------------------------------------
 AT=$(graph_access)
@@ -189,7 +203,9 @@ BOOK=$(jq -r .id "$W/body")
 is "$S $(jq -r '[.name, .isDefaultCalendar]|@tsv' "$W/body")" "201 $(printf 'Bookings\tfalse')" "POST /me/calendars creates a calendar"
 is "$(gj POST me/calendars '{"name":"bookings"}') $(code)" "409 ErrorFolderExists" "a second calendar of the same name: 409"
 is "$(g GET "me/calendars/$BOOK") $(jq -r .name "$W/body")" "200 Bookings" "GET one calendar"
-is "$(g GET me/calendars/AAMkAGnope) $(code)" "404 ErrorItemNotFound" "an unknown calendar: 404 ErrorItemNotFound"
+is "$(g GET me/calendars/AAMkAGI2AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEGAAA=) $(code)" "404 ErrorItemNotFound" "an unknown calendar: 404 ErrorItemNotFound"
+is "$(g GET me/calendars/nope) $(code)" "400 ErrorInvalidIdMalformed" "a malformed calendar id: 400 ErrorInvalidIdMalformed"
+is "$(g GET 'me/events/AAMk%20not%20an%20id') $(code)" "400 ErrorInvalidIdMalformed" "a malformed event id: 400 ErrorInvalidIdMalformed"
 
 # ---- events CRUD --------------------------------------------------------------------
 EV='{"subject":"Kick-off","body":{"contentType":"html","content":"<p>Agenda</p>"},"start":{"dateTime":"2026-03-02T09:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-03-02T10:00:00","timeZone":"W. Europe Standard Time"},"location":{"displayName":"Room 1"},"attendees":[{"emailAddress":{"address":"bob@contoso.com","name":"Bob"},"type":"required"}],"transactionId":"gcal-txn-0001","singleValueExtendedProperties":[{"id":"String {66f5a359-4659-4830-9070-00047ec6ac6e} Name gcalKey","value":"k-0001"}]}'
@@ -198,6 +214,7 @@ E1=$(jq -r .id "$W/body") ET1=$(jq -r '."@odata.etag"' "$W/body") CK1=$(jq -r .c
 is "$S $(jq -r '[.type, .start.dateTime, .start.timeZone, .originalStartTimeZone, .bodyPreview, .location.displayName, .attendees[0].status.response, (has("singleValueExtendedProperties"))]|@tsv' "$W/body")" \
 	"201 $(printf 'singleInstance\t2026-03-02T08:00:00.0000000\tUTC\tW. Europe Standard Time\tAgenda\tRoom 1\tnone\tfalse')" "POST /me/events: times in UTC, original zone kept, preview, attendees"
 is "$ET1" "W/\"$CK1\"" "@odata.etag is W/\"changeKey\""
+is "$(jq -r '."@odata.context"|test("/events/\\$entity$")' "$W/body") $(hdr Location | grep -c "/Events('")" "true 1" "a created event: @odata.context and Location"
 S=$(gj POST me/events "$EV")
 is "$S $(jq -r .id "$W/body")" "201 $E1" "a POST repeating a transactionId returns the same event"
 is "$(g GET 'me/events?$top=50') $(jq -r '.value|length' "$W/body")" "200 1" "... and makes no duplicate"
@@ -214,11 +231,18 @@ is "$(gj PATCH "me/events/$E1" '{"subject":"lost"}' -H "If-Match: $ET1") $(code)
 is "$(g DELETE "me/events/$E1" -H "If-Match: $ET1") $(code)" "412 ErrorIrresolvableConflict" "DELETE with a stale etag: 412"
 is "$(gj PATCH "me/events/$E1" '{"frobnicate":1}') $(code)" "400 RequestBodyRead" "an unknown property: 400 RequestBodyRead"
 is "$(gj PATCH "me/events/$E1" '{"showAs":"sleeping"}') $(code)" "400 RequestBodyRead" "a bad enum value: 400"
+is "$(gj PATCH "me/events/$E1" '{"location":"Room 2","attendees":{"a":1}}') $(code)" "400 RequestBodyRead" "a value of the wrong JSON type: 400, not a 500"
 is "$(gj POST me/events '{"subject":"tz","start":{"dateTime":"2026-03-02T09:00:00","timeZone":"Mars/Olympus"},"end":{"dateTime":"2026-03-02T10:00:00","timeZone":"UTC"}}') $(code)" \
 	"400 TimeZoneNotSupportedException" "an unknown time zone: 400 TimeZoneNotSupportedException"
 S=$(g GET "me/events/$E1" -H 'Prefer: outlook.timezone="Pacific Standard Time"')
 is "$S $(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body") $(hdr Preference-Applied)" \
 	"200 2026-03-02T00:00:00.0000000 Pacific Standard Time outlook.timezone=\"Pacific Standard Time\"" "Prefer outlook.timezone: times in that zone, Preference-Applied"
+S=$(g GET "me/events/$E1")
+is "$(jq -r '.body.contentType + " " + (.body.content|startswith("<html><head>") and contains("<p>Agenda</p>")|tostring)' "$W/body")" "html true" "an HTML body comes back wrapped as Exchange stores it"
+gj PATCH "me/events/$E1" '{"body":{"contentType":"text","content":"line 1\nline <2> & 3"}}' >/dev/null
+is "$(jq -r '.body.contentType + " " + (.body.content|contains("converted from text") and contains("line 1<br>\r\nline &lt;2&gt; &amp; 3")|tostring)' "$W/body")" "html true" "a text body is answered as HTML (converted from text)"
+S=$(g GET "me/events/$E1" -H 'Prefer: outlook.body-content-type="text"')
+is "$(jq -c .body "$W/body") $(hdr Preference-Applied)" '{"contentType":"text","content":"line 1\nline <2> & 3"} outlook.body-content-type="text"' "Prefer outlook.body-content-type=\"text\": the text back"
 S=$(g GET "me/events/$E1" -H 'Prefer: IdType="ImmutableId"')
 IMM=$(jq -r .id "$W/body")
 [ "$S" = 200 ] && [ "$IMM" != "$E1" ]
@@ -262,6 +286,9 @@ is "$N $(jq -rs '[.[]|.subject + ":" + .type]|sort|join(",")' "$W/round")" \
 	"3 $(printf 'A:singleInstance,B:singleInstance,C:singleInstance,Standup:occurrence,Standup:occurrence,Standup:occurrence,Standup:occurrence')" "delta round 1: 3 pages of at most 3, occurrences not the master"
 is "$(jq -rs '[.[]|select(.type=="occurrence")|(.seriesMasterId == $m) and (.originalStart|test("Z$"))]|all' --arg m "$SM" "$W/round")" true "occurrences carry seriesMasterId and originalStart"
 grep -q 'deltatoken=' "$W/link"; ok $? "the last page carries @odata.deltaLink with \$deltatoken"
+S=$(curl -sS -o "$W/body" -D "$W/hdr" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Prefer: odata.maxpagesize=2, IdType="ImmutableId"' "$U/v1.0/me/calendars/$BOOK/calendarView/delta?$WIN&\$select=subject")
+is "$S $(grep -ci '^Preference-Applied:' "$W/hdr") $(hdr Preference-Applied) $(jq -r '.value[0]|has("start")' "$W/body")" \
+	'200 1 IdType="ImmutableId", odata.maxpagesize=2 true' "delta: one Preference-Applied naming both; \$select not applied (unsupported in delta)"
 LINK=$(cat "$W/link")
 N=$(delta_round "$LINK")
 is "$N $(wc -l <"$W/round" | tr -d ' ')" "1 0" "delta round 2 with no change: nothing"
@@ -273,6 +300,8 @@ OCC2=$(jq -r '.value[1].id' "$W/body") OCC3=$(jq -r '.value[2].id' "$W/body")
 is "$(jq -r '[.value[].type]|join(",")' "$W/body")" "occurrence,occurrence,occurrence,occurrence" "instances of the series"
 gj PATCH "me/events/$OCC2" '{"subject":"Standup (late)","start":{"dateTime":"2026-04-09T10:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-09T10:15:00","timeZone":"W. Europe Standard Time"}}' >/dev/null
 is "$(jq -r '.type + " " + .subject' "$W/body")" "exception Standup (late)" "PATCH of an occurrence makes an exception"
+is "$(gj PATCH "me/events/$OCC2" '{"attendees":"bob"}') $(code)" "400 RequestBodyRead" "an occurrence PATCH with a wrong type: 400"
+is "$(gj PATCH "me/calendars/$BOOK" '{"name":["x"]}') $(code)" "400 ErrorInvalidParameter" "a calendar name that is not a string: 400"
 is "$(g DELETE "me/events/$OCC3")" 204 "DELETE of an occurrence"
 N=$(delta_round "$LINK")
 is "$(jq -rs '[.[]|if ."@removed" then "removed:" + .id else .subject + ":" + .type end]|sort|join(",")' "$W/round")" \
@@ -283,6 +312,65 @@ is "$S $(code)" "410 syncStateNotFound" "an unknown delta token: 410 syncStateNo
 graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null
 S=$(curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" "$(cat "$W/link")")
 is "$S $(code)" "410 resyncRequired" "an invalidated delta token: 410 resyncRequired"
+
+# ---- recurrence patterns (instances) ------------------------------------------------------
+series() { # PATTERN RANGE START -> the dates of its instances in 2026-2029
+	gj POST "me/calendars/$BOOK/events" "{\"subject\":\"S\",\"start\":{\"dateTime\":\"$3T09:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":\"$3T10:00:00\",\"timeZone\":\"UTC\"},\"recurrence\":{\"pattern\":$1,\"range\":$2}}" >/dev/null
+	_sid=$(jq -r .id "$W/body")
+	[ "$_sid" != null ] || { jq -c . "$W/body" >&2; return 1; }
+	g GET "me/events/$_sid/instances?startDateTime=2026-01-01T00:00:00Z&endDateTime=2030-01-01T00:00:00Z&\$top=100" >/dev/null
+	jq -r '[.value[].start.dateTime[0:10]]|join(",")' "$W/body"
+}
+is "$(series '{"type":"daily","interval":2}' '{"type":"endDate","startDate":"2026-04-01","endDate":"2026-04-07"}' 2026-04-01)" \
+	"2026-04-01,2026-04-03,2026-04-05,2026-04-07" "daily, interval 2, range endDate (inclusive)"
+is "$(series '{"type":"weekly","interval":2,"daysOfWeek":["monday","friday"],"firstDayOfWeek":"sunday"}' '{"type":"numbered","startDate":"2026-04-06","numberOfOccurrences":4}' 2026-04-06)" \
+	"2026-04-06,2026-04-10,2026-04-20,2026-04-24" "weekly, every 2 weeks on Monday and Friday, numbered"
+is "$(series '{"type":"absoluteMonthly","interval":1,"dayOfMonth":31}' '{"type":"numbered","startDate":"2026-01-31","numberOfOccurrences":4}' 2026-01-31)" \
+	"2026-01-31,2026-02-28,2026-03-31,2026-04-30" "absoluteMonthly on the 31st: the last day of shorter months (Outlook)"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["friday"],"index":"last"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":3}' 2026-01-30)" \
+	"2026-01-30,2026-02-27,2026-03-27" "relativeMonthly, the last Friday"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["monday","tuesday","wednesday","thursday","friday"],"index":"first"}' '{"type":"numbered","startDate":"2026-08-01","numberOfOccurrences":2}' 2026-08-03)" \
+	"2026-08-03,2026-09-01" "relativeMonthly, the first weekday"
+is "$(series '{"type":"absoluteYearly","interval":1,"month":2,"dayOfMonth":29}' '{"type":"numbered","startDate":"2028-02-29","numberOfOccurrences":2}' 2028-02-29)" \
+	"2028-02-29,2029-02-28" "absoluteYearly on 29 February"
+is "$(series '{"type":"relativeYearly","interval":1,"month":9,"daysOfWeek":["monday"],"index":"first"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":2}' 2026-09-07)" \
+	"2026-09-07,2027-09-06" "relativeYearly, the first Monday of September"
+N=$(series '{"type":"daily","interval":1}' '{"type":"noEnd","startDate":"2029-12-30"}' 2029-12-30)
+is "$N" "2029-12-30,2029-12-31" "noEnd: bounded by the window"
+is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 ErrorInvalidRequest" "weekly without daysOfWeek: 400"
+is "$(gj PATCH "me/events/$SM" '{"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["funday"]},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 RequestBodyRead" "an unknown day name: 400, the series unchanged"
+is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"absoluteYearly","interval":1,"dayOfMonth":6},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 ErrorInvalidRequest" "a yearly pattern without its month: 400"
+
+# all-day events and the window moving out
+S=$(gj POST "me/calendars/$BOOK/events" '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-04-20T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"W. Europe Standard Time"}}')
+HOL=$(jq -r .id "$W/body")
+is "$S $(jq -r '.start.dateTime + " " + .end.dateTime + " " + .start.timeZone' "$W/body")" "201 2026-04-20T00:00:00.0000000 2026-04-21T00:00:00.0000000 UTC" "an all-day event: midnight to midnight"
+S=$(g GET "me/events/$HOL" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body")" "2026-04-20T00:00:00.0000000 Tokyo Standard Time" "... still at midnight in another zone"
+is "$(gj POST me/events '{"subject":"x","isAllDay":true,"start":{"dateTime":"2026-04-20T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"UTC"}}') $(code)" \
+	"400 ErrorInvalidRequest" "an all-day event not at midnight: 400"
+graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
+delta_round "$U/v1.0/me/calendars/$BOOK/calendarView/delta?$WIN" >/dev/null
+LINK=$(cat "$W/link")
+gj PATCH "me/events/$A" '{"start":{"dateTime":"2026-07-01T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-07-01T10:00:00","timeZone":"UTC"}}' >/dev/null
+g DELETE "me/events/$SM" >/dev/null
+graph_ctl PATCH "/_emu/events/$HOL" '{"subject":"Holiday (Outlook edit)"}' >/dev/null
+delta_round "$LINK" >/dev/null
+is "$(jq -rs '[.[]|select(."@removed")|.id]|length' "$W/round") $(jq -rs --arg a "$A" '[.[]|select(.id == $a)|has("@removed")]|join(",")' "$W/round") $(jq -rs '[.[]|select(.subject)|.subject]|join(",")' "$W/round")" \
+	"4 true Holiday (Outlook edit)" "delta: an event moved out of the window and a deleted series' occurrences are @removed; an Outlook edit comes"
+
+# a recorded calendar loaded verbatim (ids, changeKeys, zones kept)
+REC='[{"id":"AAMkADrecorded1AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gA==","createdDateTime":"2026-03-07T10:25:29.5732546Z","lastModifiedDateTime":"2026-03-07T10:25:29.6573241Z","originalStartTimeZone":"Tokyo Standard Time","originalEndTimeZone":"Tokyo Standard Time","iCalUId":"040000008200E00074C5B7101A82E00800000000FB7128DC464BD401","subject":"Recorded","type":"singleInstance","isAllDay":false,"body":{"contentType":"html","content":"<html><body>x</body></html>"},"start":{"dateTime":"2026-04-15T01:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-15T02:00:00.0000000","timeZone":"UTC"}},{"id":"AAMkADrecorded2AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gB==","originalStartTimeZone":"UTC","originalEndTimeZone":"UTC","subject":"Series","type":"seriesMaster","start":{"dateTime":"2026-04-13T08:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-13T08:30:00.0000000","timeZone":"UTC"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-04-13","numberOfOccurrences":3}}},{"id":"AAMkADrecorded3AAA=","type":"exception","seriesMasterId":"AAMkADrecorded2AAA=","originalStart":"2026-04-14T08:00:00Z","subject":"Series (moved)","start":{"dateTime":"2026-04-14T09:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-14T09:30:00.0000000","timeZone":"UTC"}}]'
+is "$(graph_ctl POST "/_emu/calendars/$BOOK/load" "$REC" | jq -r .loaded)" 3 "/_emu/calendars/{id}/load takes a recording"
+S=$(g GET "me/events/AAMkADrecorded1AAA=" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$S $(jq -r '[."@odata.etag", .start.dateTime, .originalStartTimeZone, .iCalUId, .createdDateTime]|@tsv' "$W/body")" \
+	"200 $(printf 'W/"BfXylo4WykyAenTZICXL5AABk4B1gA=="\t2026-04-15T10:00:00.0000000\tTokyo Standard Time\t040000008200E00074C5B7101A82E00800000000FB7128DC464BD401\t2026-03-07T10:25:29.5732540Z')" "a loaded event keeps its id, etag, zone, iCalUId, times"
+g GET "me/events/AAMkADrecorded2AAA=/instances?startDateTime=2026-04-13T00:00:00Z&endDateTime=2026-04-20T00:00:00Z" >/dev/null
+is "$(jq -r '[.value[]|.type + " " + .start.dateTime[11:16] + " " + .subject]|join(",")' "$W/body")" \
+	"occurrence 08:00 Series,exception 09:00 Series (moved),occurrence 08:00 Series" "a loaded series with its recorded exception"
 
 # ---- $batch ---------------------------------------------------------------------------
 bj() { curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary "$1" "$U/v1.0/\$batch"; }
@@ -330,6 +418,11 @@ graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"invalid_json"}' >/de
 S=$(g GET me)
 if jq . "$W/body" >/dev/null 2>&1; then J=valid; else J=invalid; fi
 is "$S $J" "200 invalid" "invalid_json: 200 with half a body"
+graph_ctl POST /_emu/faults '{"path":"calendarView/delta","action":"answer","times":2,"body":{"value":[],"@odata.nextLink":"http://127.0.0.1:1/v1.0/me/calendarView/delta?$skiptoken=loop{seq}"}}' >/dev/null
+A1=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+A2=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+[ "$A1" != "$A2" ] && case $A1 in *skiptoken=loop*) true;; *) false;; esac
+ok $? "action answer: the body given, {seq} new on each answer (an endless chain of pages)"
 graph_ctl POST /_emu/faults '{"path":"/token$","status":500,"times":1}' >/dev/null
 S=$(token common -d grant_type=refresh_token -d client_id=$CID -d refresh_token=x)
 is "$S" 500 "faults apply to the identity endpoints too"
