@@ -50,6 +50,7 @@ LIBOBJS += state_lock child
 LIBOBJS += event_time event_norm
 LIBOBJS += ndjson jsonscan jsondump jqprog sort
 LIBOBJS += sync sync_base sync_read sync_plan sync_child sync_apply diff_rules mirror_delta
+LIBOBJS += digest form browser loopback msauth grant scopes linkcal link
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

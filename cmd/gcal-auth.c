@@ -1,5 +1,5 @@
-/* gcal-auth: link a Google account to a profile, keep its tokens, choose
- * its calendar. See gcal-auth(1). */
+/* gcal-auth: link a Google or Microsoft account to a profile, keep its
+ * tokens, choose its calendar. See gcal-auth(1). */
 #include <err.h>
 #include <getopt.h>
 #include <errno.h>
@@ -9,27 +9,35 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "calendar.h"
 #include "cli.h"
+#include "grant.h"
 #include "http.h"
 #include "json.h"
-#include "mirror.h"
+#include "link.h"
+#include "linkcal.h"
+#include "msauth.h"
 #include "oauth.h"
+#include "provider.h"
+#include "scopes.h"
 #include "state.h"
 #include "util.h"
 
 enum {
 	OPT_CLIENT_SECRET = CLI_FIRST_LONG, OPT_NO_BROWSER, OPT_TIMEOUT,
 	OPT_ACCOUNT, OPT_KEY, OPT_SUBJECT, OPT_CHECK, OPT_CREATE, OPT_REFRESH,
-	OPT_TIME_ZONE,
+	OPT_TIME_ZONE, OPT_PROVIDER, OPT_CLIENT_ID, OPT_TENANT, OPT_DEVICE,
 };
 
 static const struct cli_option options[] = {
 	{"profile", 'p', "PROFILE", NULL, "the link to act on (default: $GCAL_PROFILE or 'default')"},
 	{"scope", 's', "SCOPE", "login service-account", "a scope to ask for, e.g. calendar.readonly (repeatable; default: calendar)"},
+	{"provider", OPT_PROVIDER, "NAME", "login", "google (the default) or microsoft"},
 	{"client-secret", OPT_CLIENT_SECRET, "FILE", "login", "the OAuth client JSON of a \"Desktop app\" (kept for later logins)"},
+	{"client-id", OPT_CLIENT_ID, "ID", "login", "Microsoft: the Application (client) ID of a public client"},
+	{"tenant", OPT_TENANT, "TENANT", "login", "Microsoft: common (default), organizations, consumers, or a tenant id"},
+	{"device", OPT_DEVICE, NULL, "login", "Microsoft: sign in with a code on another device"},
 	{"no-browser", OPT_NO_BROWSER, NULL, "login", "print the consent address instead of opening a browser"},
-	{"account", OPT_ACCOUNT, "EMAIL", "login", "suggest this Google account on the consent page"},
+	{"account", OPT_ACCOUNT, "EMAIL", "login", "suggest this account on the consent page, and link only it"},
 	{"timeout", OPT_TIMEOUT, "SECONDS", "login", "how long to wait for consent (default: 300)"},
 	{"key", OPT_KEY, "FILE", "service-account", "the service account's JSON key file"},
 	{"subject", OPT_SUBJECT, "EMAIL", "service-account", "the Workspace user to act as (domain-wide delegation)"},
@@ -41,19 +49,7 @@ static const struct cli_option options[] = {
 	CLI_COMMON_OPTIONS,
 };
 
-static const char *const synopsis[] = {
-	"login [-p PROFILE] [--scope SCOPE]... [--client-secret FILE] [--no-browser] [--account EMAIL] [--timeout SECONDS]",
-	"service-account [-p PROFILE] --key FILE --subject EMAIL [--scope SCOPE]...",
-	"token [-p PROFILE] [--refresh]",
-	"status [-p PROFILE] [--check]",
-	"calendars [-p PROFILE]",
-	"use [-p PROFILE] CALENDAR_ID | --create NAME [--time-zone TZ]",
-	"list",
-	NULL,
-};
-
 struct args {
-	const char *cmd;
 	char **scopes;
 	size_t nscopes;
 	const char *client_secret;
@@ -62,6 +58,10 @@ struct args {
 	const char *subject;
 	const char *create;
 	const char *time_zone;
+	const char *provider;
+	const char *client_id;
+	const char *tenant;
+	int device;
 	int no_browser;
 	int timeout;
 	int check;
@@ -93,126 +93,6 @@ scope_string(const struct args *a, int openid)
 	return buf_take(&b);
 }
 
-/* The scopes Google granted, as an array; the user may have unticked some
- * on the consent page. */
-static jv
-granted_scopes(jv tokens, const char *asked)
-{
-	const char *g = json_str(tokens, "scope");
-	jv out = jv_array();
-	char *copy = xstrdup(g ? g : asked), *w, *save = NULL;
-
-	for (save = copy; (w = str_word(&save, " ")) != NULL;)
-		out = jv_array_append(out, jv_string(w));
-	free(copy);
-	return jv_sort(out, jv_copy(out));
-}
-
-static int
-has_scope(jv granted, const char *scope)
-{
-	int i, n = jv_array_length(jv_copy(granted)), yes = 0;
-	jv s;
-
-	for (i = 0; i < n && !yes; i++) {
-		s = jv_array_get(jv_copy(granted), i);
-		yes = strcmp(jv_string_value(s), scope) == 0;
-		jv_free(s);
-	}
-	return yes;
-}
-
-static int
-save_client(const char *profile, jv client, int as_default)
-{
-	jv file = jv_object_set(jv_object(), jv_string("installed"),
-	    jv_copy(client));
-	char *path = state_path(STATE_CONFIG, profile, "client_secret.json");
-	int rc = 0;
-
-	if (state_write_json(path, jv_copy(file)) == -1) {
-		warn("'%s'", path);
-		rc = EX_SOFTWARE;
-	}
-	free(path);
-	if (rc == 0 && as_default) {
-		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
-		if (state_write_json(path, jv_copy(file)) == -1) {
-			warn("'%s'", path);
-			rc = EX_SOFTWARE;
-		}
-		free(path);
-	}
-	jv_free(file);
-	return rc;
-}
-
-static int
-load_client(const struct args *a, const char *profile, jv *client)
-{
-	char *path;
-	int rc;
-
-	if (a->client_secret)
-		return oauth_client_read(a->client_secret, client);
-	path = state_path(STATE_CONFIG, profile, "client_secret.json");
-	if (access(path, F_OK) != 0) {
-		free(path);
-		path = state_path(STATE_CONFIG, NULL, "client_secret.json");
-	}
-	if (access(path, F_OK) != 0) {
-		warnx("no OAuth client: download the JSON of a \"Desktop app\" "
-		    "client from Google Cloud console and pass it with "
-		    "--client-secret FILE");
-		free(path);
-		return EX_CONFIG;
-	}
-	rc = oauth_client_read(path, client);
-	free(path);
-	return rc == EX_NOINPUT ? EX_CONFIG : rc;
-}
-
-static jv
-profile_view(const char *profile, jv prof)
-{
-	jv v = jv_object(), t;
-	long long exp;
-	char when[32], *path, *why;
-	const char *keys[] = {"kind", "account", "calendar", "calendar_summary",
-	    "linked_at", "revoked_at", "revoked_with", NULL};
-	char *last = mirror_last_pull(profile);
-	size_t i;
-
-	v = json_set_str(v, "profile", profile);
-	for (i = 0; keys[i]; i++)
-		v = jv_object_set(v, jv_string(keys[i]), json_get(prof, keys[i]));
-	v = jv_object_set(v, jv_string("scopes"), json_get(prof, "scopes"));
-	v = jv_object_set(v, jv_string("linked"),
-	    jv_bool(json_str(prof, "revoked_at") == NULL));
-	/* when gcal-pull last brought any calendar of the link up to date */
-	v = jv_object_set(v, jv_string("last_sync"), last ? jv_string(last) :
-	    jv_null());
-	free(last);
-	/* a damaged token file is shown, not taken for a missing one */
-	path = state_path(STATE_STATE, profile, "token.json");
-	t = state_read_json(path);
-	if (!jv_is_valid(t) && errno != ENOENT) {
-		why = state_error(path, t);
-		v = json_set_str(v, "damaged", why);
-		v = jv_object_set(v, jv_string("linked"), jv_false());
-		free(why);
-	} else
-		jv_free(t);
-	free(path);
-	exp = oauth_token_expiry(profile);
-	if (exp > 0) {
-		time_rfc3339(exp, when);
-		v = json_set_str(v, "token_expires", when);
-	} else
-		v = jv_object_set(v, jv_string("token_expires"), jv_null());
-	return v;
-}
-
 /* Write the new profile.json of a link and print the link; consumes
  * prof. */
 static int
@@ -224,130 +104,194 @@ save_profile(const char *profile, jv prof)
 		warn("profile '%s'", profile);
 		rc = EX_SOFTWARE;
 	} else
-		json_print(stdout, profile_view(profile, prof));
+		json_print(stdout, link_view(profile, prof));
 	jv_free(prof);
 	return rc;
 }
 
-/* Forget what belonged to an old link of the profile (its sync state),
- * after revoking its grant when another account takes its place. */
-static void
-replace_old_link(const char *profile, jv old, const char *account)
-{
-	char *path, *dir, **siblings, **p, when[32];
-	const char *old_account = json_str(old, "account");
-	jv t;
-	int already;
+/* What a login got: the token answer, the account, the granted scopes. */
+struct grant {
+	jv tokens;
+	jv granted;
+	char *account;
+	jv client;      /* Google's client, to keep; Microsoft: invalid */
+};
 
-	if (old_account == NULL || strcmp(old_account, account) == 0)
-		return;
-	path = state_path(STATE_STATE, profile, "token.json");
-	t = state_read_json(path);
-	if (json_str(t, "refresh_token") &&
-	    oauth_revoke(json_str(t, "refresh_token"), &already) == 0) {
-		note("profile '%s': revoked the grant of %s, which this login "
-		    "replaces", profile, old_account);
-		/* the grant was theirs too */
-		siblings = oauth_grant_siblings(profile, old);
-		time_rfc3339(now_s(), when);
-		for (p = siblings; *p; p++) {
-			note("profile '%s' shared that grant: marked revoked", *p);
-			oauth_mark_revoked(*p, profile, when);
-		}
-		state_free_list(siblings);
-	}
-	jv_free(t);
-	free(path);
-	dir = state_path(STATE_STATE, profile, "sync");
-	state_remove_tree(dir, NULL);
-	free(dir);
-}
-
+/* Each scope asked for must be granted: the user may untick some. */
 static int
-cmd_login(const struct args *a, const char *profile)
+check_granted(const struct args *a, struct grant *g, const char *asked,
+    const char *who)
 {
-	struct oauth_login l = {0};
-	char *scopes, *email = NULL, *want;
-	jv client = jv_invalid(), tokens = jv_invalid(), old, prof, granted;
-	char when[32];
+	char *want;
 	size_t i;
-	int rc, lock, already;
+	int rc = 0;
 
-	if ((rc = load_client(a, profile, &client)) != 0)
-		return rc;
-	if ((lock = state_lock(profile, "lock", 5, &rc)) == -1) {
-		jv_free(client);
-		return rc;
-	}
-	scopes = scope_string(a, 1);
-	l.client = client;
-	l.scopes = scopes;
-	l.login_hint = a->account;
-	l.no_browser = a->no_browser;
-	l.timeout = a->timeout;
-	if ((rc = oauth_login(&l, &tokens)) != 0)
-		goto out;
-	granted = granted_scopes(tokens, scopes);
+	g->granted = scopes_granted(g->tokens, asked);
 	for (i = 0; i < (a->nscopes ? a->nscopes : 1); i++) {
-		want = oauth_scope(a->nscopes ? a->scopes[i] : "calendar");
-		if (!has_scope(granted, want)) {
-			warnx("Google did not grant '%s' (was it unticked on the "
-			    "consent page?); nothing was linked", want);
+		want = *who == 'G' ? oauth_scope(a->nscopes ? a->scopes[i] :
+		    "calendar") : xstrdup(a->nscopes ? a->scopes[i] :
+		    "Calendars.ReadWrite");
+		if (!scopes_has(g->granted, want)) {
+			warnx("%s did not grant '%s' (was it unticked on the "
+			    "consent page?); nothing was linked", who, want);
 			rc = EX_NOPERM;
 		}
 		free(want);
 	}
-	if (rc == 0 && json_str(tokens, "refresh_token") == NULL)
-		note("Google sent no refresh token: the link lasts only as long "
-		    "as this access token");
-	if (rc == 0)
-		rc = oauth_account(tokens, &email);
-	/* The answer on the loopback may come from whoever read the consent
-	 * address and consented first (login CSRF): the account asked for
-	 * is the account linked, or nothing is. */
-	if (rc == 0 && a->account && strcasecmp(email, a->account) != 0) {
-		warnx("Google linked the account %s, not %s as asked "
-		    "(--account): nothing was linked", email, a->account);
-		if (json_str(tokens, "refresh_token") &&
-		    oauth_revoke(json_str(tokens, "refresh_token"), &already) == 0)
-			note("the grant of %s was revoked again", email);
-		rc = EX_NOPERM;
-	}
-	if (rc != 0) {
-		jv_free(granted);
-		goto out;
-	}
+	if (rc == 0 && json_str(g->tokens, "refresh_token") == NULL)
+		note("%s sent no refresh token: the link lasts only as long "
+		    "as this access token", who);
+	return rc;
+}
 
-	old = state_profile_read(profile);
-	replace_old_link(profile, old, email);
-	if ((rc = save_client(profile, client, a->client_secret != NULL)) != 0 ||
-	    (rc = oauth_save_tokens(profile, jv_copy(tokens))) != 0) {
-		jv_free(old);
-		jv_free(granted);
-		goto out;
+static int
+login_google(const struct args *a, const char *profile, struct grant *g)
+{
+	struct oauth_login l = {0};
+	char *scopes;
+	int rc;
+
+	if (a->client_id || a->tenant || a->device) {
+		warnx("--client-id, --tenant and --device go with --provider "
+		    "microsoft");
+		return EX_USAGE;
 	}
+	if ((rc = link_load_client(a->client_secret, profile, &g->client)) != 0)
+		return rc;
+	scopes = scope_string(a, 1);
+	l.client = g->client;
+	l.scopes = scopes;
+	l.login_hint = a->account;
+	l.no_browser = a->no_browser;
+	l.timeout = a->timeout;
+	if ((rc = oauth_login(&l, &g->tokens)) == 0 &&
+	    (rc = check_granted(a, g, scopes, "Google")) == 0)
+		rc = oauth_account(g->tokens, &g->account);
+	free(scopes);
+	return rc;
+}
+
+/* The client and tenant of a Microsoft login: the options, else those
+ * of the profile's link being renewed. */
+static int
+login_microsoft(const struct args *a, jv old, struct grant *g)
+{
+	struct msauth_login l = {0};
+	struct buf b = {0};
+	size_t i;
+	int rc, renew = jv_get_kind(old) == JV_KIND_OBJECT &&
+	    provider_of(old) == PROVIDER_MICROSOFT;
+
+	if (a->client_secret) {
+		warnx("--client-secret: a Microsoft link is a public client, "
+		    "with no secret");
+		return EX_USAGE;
+	}
+	l.client_id = a->client_id ? a->client_id : renew ?
+	    json_str(old, "client_id") : NULL;
+	l.tenant = a->tenant ? a->tenant : renew && json_str(old, "tenant") ?
+	    json_str(old, "tenant") : "common";
+	if (l.client_id == NULL) {
+		warnx("login --provider microsoft needs --client-id ID (the "
+		    "Application (client) ID of an app registration)");
+		return EX_USAGE;
+	}
+	if (!msauth_valid_tenant(l.tenant)) {
+		warnx("--tenant '%s': not common, organizations, consumers, a "
+		    "tenant id or a domain", l.tenant);
+		return EX_USAGE;
+	}
+	for (i = 0; i < a->nscopes; i++)
+		buf_printf(&b, "%s ", a->scopes[i]);
+	buf_adds(&b, a->nscopes ? "offline_access User.Read" : MSAUTH_SCOPES);
+	l.scopes = b.data;
+	l.login_hint = a->account;
+	l.device = a->device;
+	l.no_browser = a->no_browser;
+	l.timeout = a->timeout;
+	if ((rc = msauth_login(&l, &g->tokens)) == 0 &&
+	    (rc = check_granted(a, g, b.data, "Microsoft")) == 0)
+		rc = msauth_account(json_str(g->tokens, "access_token"),
+		    &g->account);
+	buf_free(&b);
+	g->client = json_set_str(json_set_str(jv_object(), "client_id",
+	    l.client_id), "tenant", l.tenant);
+	return rc;
+}
+
+/* The profile.json of a new link; the same account keeps its calendar. */
+static jv
+new_profile(int provider, const struct grant *g, jv old)
+{
+	char when[32];
+	jv prof = json_set_str(jv_object(), "kind", "oauth");
+
 	time_rfc3339(now_s(), when);
-	prof = json_set_str(jv_object(), "kind", "oauth");
-	prof = json_set_str(prof, "account", email);
-	prof = jv_object_set(prof, jv_string("scopes"), granted);
-	prof = json_set_str(prof, "client_id", json_str(client, "client_id"));
+	if (provider == PROVIDER_MICROSOFT) {
+		prof = json_set_str(prof, "provider", "microsoft");
+		prof = json_set_str(prof, "tenant", json_str(g->client, "tenant"));
+	}
+	prof = json_set_str(prof, "account", g->account);
+	prof = jv_object_set(prof, jv_string("scopes"), jv_copy(g->granted));
+	prof = json_set_str(prof, "client_id", json_str(g->client, "client_id"));
 	prof = json_set_str(prof, "linked_at", when);
-	/* the same account keeps its chosen calendar */
-	if (json_str(old, "account") && strcmp(json_str(old, "account"), email) == 0 &&
-	    json_str(old, "calendar")) {
+	if (link_same(old, provider, g->account) && json_str(old, "calendar")) {
 		prof = jv_object_set(prof, jv_string("calendar"),
 		    json_get(old, "calendar"));
 		prof = jv_object_set(prof, jv_string("calendar_summary"),
 		    json_get(old, "calendar_summary"));
 	}
-	jv_free(old);
-	rc = save_profile(profile, prof);
+	return prof;
+}
+
+static int
+cmd_login(const struct args *a, const char *profile)
+{
+	struct grant g = {jv_invalid(), jv_invalid(), NULL, jv_invalid()};
+	jv old;
+	int rc, lock, already, provider = PROVIDER_GOOGLE;
+
+	if (a->provider && (provider = provider_parse(a->provider)) == -1) {
+		warnx("--provider '%s': not google or microsoft", a->provider);
+		return EX_USAGE;
+	}
+	if ((lock = state_lock(profile, "lock", 5, &rc)) == -1)
+		return rc;
+	old = state_profile_read(profile);
+	/* a login again keeps the provider of the link it renews */
+	if (a->provider == NULL && jv_get_kind(old) == JV_KIND_OBJECT &&
+	    provider_of(old) == PROVIDER_MICROSOFT)
+		provider = PROVIDER_MICROSOFT;
+	rc = provider == PROVIDER_MICROSOFT ? login_microsoft(a, old, &g) :
+	    login_google(a, profile, &g);
+	/* The answer on the loopback may come from whoever read the consent
+	 * address and consented first (login CSRF): the account asked for
+	 * is the account linked, or nothing is. */
+	if (rc == 0 && a->account && strcasecmp(g.account, a->account) != 0) {
+		warnx("%s linked the account %s, not %s as asked (--account): "
+		    "nothing was linked", provider == PROVIDER_MICROSOFT ?
+		    "Microsoft" : "Google", g.account, a->account);
+		if (provider == PROVIDER_GOOGLE &&
+		    json_str(g.tokens, "refresh_token") &&
+		    grant_revoke(json_str(g.tokens, "refresh_token"), &already) == 0)
+			note("the grant of %s was revoked again", g.account);
+		rc = EX_NOPERM;
+	}
+	if (rc != 0)
+		goto out;
+	link_replace(profile, old, provider, g.account);
+	if ((provider == PROVIDER_GOOGLE && (rc = link_save_client(profile, g.client,
+	    a->client_secret != NULL)) != 0) ||
+	    (rc = oauth_save_tokens(profile, jv_copy(g.tokens))) != 0)
+		goto out;
+	rc = save_profile(profile, new_profile(provider, &g, old));
 out:
 	state_unlock(lock);
-	free(scopes);
-	free(email);
-	jv_free(client);
-	jv_free(tokens);
+	free(g.account);
+	jv_free(g.client);
+	jv_free(g.tokens);
+	jv_free(g.granted);
+	jv_free(old);
 	return rc;
 }
 
@@ -398,7 +342,7 @@ cmd_service_account(const struct args *a, const char *profile)
 		prof = json_set_str(prof, "client_email",
 		    json_str(key, "client_email"));
 		prof = jv_object_set(prof, jv_string("scopes"),
-		    granted_scopes(tokens, scopes));
+		    scopes_granted(tokens, scopes));
 		prof = json_set_str(prof, "linked_at", when);
 		rc = save_profile(profile, prof);
 	}
@@ -424,31 +368,6 @@ cmd_token(const struct args *a, const char *profile)
 }
 
 static int
-check_link(const char *profile, jv *view)
-{
-	struct calendar_api *api;
-	struct http_response resp;
-	char *token;
-	int rc;
-
-	/* A refresh proves the grant; a read proves the scopes. */
-	if ((rc = oauth_token(profile, 1, &token)) != 0)
-		return rc;
-	free_secret(token);
-	if ((api = calendar_open(profile, &rc)) == NULL)
-		return rc;
-	rc = calendar_call(api, "GET", "/calendar/v3/users/me/calendarList?maxResults=1",
-	    jv_invalid(), NULL, &resp);
-	if (rc == 0 && resp.status != 200)
-		rc = calendar_failure(&resp, "checking the link");
-	http_response_free(&resp);
-	calendar_close(api);
-	if (rc == 0)
-		*view = json_set_str(*view, "check", "ok");
-	return rc;
-}
-
-static int
 cmd_status(const struct args *a, const char *profile)
 {
 	jv prof, view;
@@ -458,16 +377,18 @@ cmd_status(const struct args *a, const char *profile)
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
-	view = profile_view(profile, prof);
+	view = link_view(profile, prof);
 	if (a->check) {
 		if (json_str(prof, "revoked_at")) {
 			warnx("profile '%s' was unlinked on %s", profile,
 			    json_str(prof, "revoked_at"));
 			rc = EX_NOPERM;
-		} else if ((rc = check_link(profile, &view)) == 0 &&
-		    (exp = oauth_token_expiry(profile)) > 0) {
-			time_rfc3339(exp, when);
-			view = json_set_str(view, "token_expires", when);
+		} else if ((rc = linkcal_check(profile, prof)) == 0) {
+			view = json_set_str(view, "check", "ok");
+			if ((exp = oauth_token_expiry(profile)) > 0) {
+				time_rfc3339(exp, when);
+				view = json_set_str(view, "token_expires", when);
+			}
 		}
 		if (rc != 0)
 			view = json_set_str(view, "check", "failed");
@@ -489,137 +410,23 @@ print_item(jv item, void *arg)
 }
 
 static int
-cmd_calendars(const char *profile)
+cmd_calendars(const struct args *a, const char *profile)
 {
-	struct calendar_api *api;
+	jv prof;
 	int rc;
 
-	if ((api = calendar_open(profile, &rc)) == NULL)
+	(void)a;
+	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
-	rc = calendar_list(api, "/calendar/v3/users/me/calendarList?maxResults=250",
-	    "listing calendars", print_item, NULL, NULL);
-	calendar_close(api);
-	return rc;
-}
-
-struct find_mark {
-	const char *summary;
-	const char *mark;
-	jv found;
-};
-
-static int
-match_mark(jv item, void *arg)
-{
-	struct find_mark *f = arg;
-	const char *s = json_str(item, "summary"), *d = json_str(item,
-	    "description");
-
-	char *text;
-
-	/* items are borrowed from pages other threads free: keep text */
-	if (!jv_is_valid(f->found) && s && d && strcmp(s, f->summary) == 0 &&
-	    strstr(d, f->mark) != NULL) {
-		text = json_dump(jv_copy(item));
-		f->found = json_parse(text, strlen(text));
-		free(text);
-	}
-	return 0;
-}
-
-/* calendars.insert is not idempotent (RFC 9110 9.2.2) and Google lets
- * no client choose a calendar's id: an answer lost after Google acted,
- * retried blindly, makes a second calendar. So the insert carries a mark
- * of this run in its description, is sent once per attempt, and after a
- * lost or retryable answer calendarList is searched for the mark before
- * the next attempt. 0 with Google's answer (or the found calendar as a
- * 200) in resp, or an exit status said. */
-static int
-create_calendar(struct calendar_api *api, const char *profile,
-    const struct args *a, struct http_response *resp)
-{
-	struct http_request req = {
-		.method = "POST", .host = HOST_WWW, .path = "/calendar/v3/calendars",
-		.content_type = "application/json", .want_json = 1, .no_retry = 1,
-	};
-	char *mark, *desc, *body, *token = NULL;
-	struct find_mark f = {a->create, NULL, jv_invalid()};
-	int attempt, max = http_max_retries(), rc, lost, refreshed = 0;
-	jv b;
-
-	mark = xasprintf("%08x%08x", arc4random(), arc4random());
-	f.mark = mark;
-	desc = xasprintf("Made by gcal-auth for profile %s (mark %s)", profile,
-	    mark);
-	b = json_set_str(json_set_str(jv_object(), "summary", a->create),
-	    "description", desc);
-	if (a->time_zone)
-		b = json_set_str(b, "timeZone", a->time_zone);
-	body = json_dump(b);
-	req.body = body;
-	req.body_len = strlen(body);
-	if ((rc = oauth_token(profile, 0, &token)) != 0)
-		goto out;
-	for (attempt = 1;; attempt++) {
-		req.bearer = token;
-		rc = http_do(&req, resp);
-		if (rc == 0 && resp->status == 401 && !refreshed) {
-			/* refused before acting: a new token, the same attempt */
-			http_response_free(resp);
-			free_secret(token);
-			token = NULL;
-			refreshed = 1;
-			attempt--;
-			if ((rc = oauth_token(profile, 1, &token)) != 0)
-				goto out;
-			continue;
-		}
-		lost = rc != 0 || http_retryable(resp);
-		if (!lost)
-			break;
-		if (rc != 0 && verbose)
-			warnx("%s: looking for the calendar before trying again",
-			    http_error());
-		/* did Google act before the answer was lost? */
-		if ((rc = calendar_list(api, "/calendar/v3/users/me/calendarList?"
-		    "maxResults=250&showHidden=true", "looking for the created "
-		    "calendar", match_mark, &f, NULL)) != 0)
-			goto out;
-		if (jv_is_valid(f.found)) {
-			http_response_free(resp);
-			memset(resp, 0, sizeof(*resp));
-			resp->status = 200;
-			resp->json = f.found;
-			f.found = jv_invalid();
-			break;
-		}
-		if (attempt > max) {
-			if (resp->status == 0) {
-				warnx("creating the calendar: %s", http_error());
-				rc = EX_TEMPFAIL;
-			}
-			break; /* a retryable answer is judged by the caller */
-		}
-		usleep((useconds_t)http_backoff_ms(attempt, resp->status ?
-		    resp->retry_after : -1) * 1000);
-		http_response_free(resp);
-	}
-out:
-	free_secret(token);
-	jv_free(f.found);
-	free(body);
-	free(desc);
-	free(mark);
+	rc = linkcal_list(profile, prof, print_item, NULL);
+	jv_free(prof);
 	return rc;
 }
 
 static int
 cmd_use(const struct args *a, const char *profile)
 {
-	struct calendar_api *api;
-	struct http_response resp;
 	jv prof, cal = jv_invalid();
-	char *id = NULL, *path;
 	int rc, lock;
 
 	if ((a->create == NULL) == (a->noperands != 1)) {
@@ -632,40 +439,13 @@ cmd_use(const struct args *a, const char *profile)
 	}
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
-	if ((api = calendar_open(profile, &rc)) == NULL) {
-		jv_free(prof);
-		return rc;
+	rc = a->create ? linkcal_create(profile, prof, a->create, a->time_zone,
+	    &cal) : linkcal_get(profile, prof, a->operands[0], &cal);
+	if (rc == 0 && json_str(cal, "id") == NULL) {
+		warnx("the answer names no calendar id");
+		rc = EX_UNAVAILABLE;
 	}
-	if (a->create) {
-		rc = create_calendar(api, profile, a, &resp);
-		if (rc == 0 && resp.status != 200)
-			rc = calendar_failure(&resp, "creating the calendar");
-	} else {
-		id = url_escape(a->operands[0]);
-		path = xasprintf("/calendar/v3/users/me/calendarList/%s", id);
-		rc = calendar_call(api, "GET", path, jv_invalid(), NULL, &resp);
-		free(path);
-		if (rc == 0 && resp.status == 404) {
-			warnx("no calendar '%s' in the account %s", a->operands[0],
-			    json_str(prof, "account") ? json_str(prof, "account") :
-			    "of this profile");
-			rc = EX_DATAERR;
-		} else if (rc == 0 && resp.status != 200)
-			rc = calendar_failure(&resp, "reading the calendar");
-	}
-	if (rc == 0)
-		cal = jv_copy(resp.json);
-	http_response_free(&resp);
-	calendar_close(api);
-	free(id);
-	if (rc != 0 || json_str(cal, "id") == NULL) {
-		if (rc == 0) {
-			warnx("Google's answer names no calendar id");
-			rc = EX_UNAVAILABLE;
-		}
-		goto out;
-	}
-	if ((lock = state_lock(profile, "lock", 30, &rc)) == -1)
+	if (rc != 0 || (lock = state_lock(profile, "lock", 30, &rc)) == -1)
 		goto out;
 	jv_free(prof);
 	prof = state_profile_read(profile);
@@ -690,120 +470,101 @@ out:
 }
 
 static int
-cmd_list(void)
+cmd_list(const struct args *a, const char *profile)
 {
-	char **names = state_profiles(), **p, *path, *why;
-	jv prof, v;
-	int rc = 0;
+	char **names = state_profiles(), **p;
+	int rc = 0, r;
 
-	for (p = names; *p; p++) {
-		prof = state_profile_read(*p);
-		if (jv_is_valid(prof)) {
-			v = profile_view(*p, prof);
-			if (json_str(v, "damaged"))
-				rc = EX_CONFIG;
-			json_print(stdout, v);
-			jv_free(prof);
-			continue;
-		}
-		/* shown as damaged, never left out (it would read as gone) */
-		path = state_path(STATE_CONFIG, *p, "profile.json");
-		why = state_error(path, prof);
-		warnx("profile '%s' is damaged: %s", *p, why);
-		v = json_set_str(jv_object(), "profile", *p);
-		v = json_set_str(v, "damaged", why);
-		v = jv_object_set(v, jv_string("linked"), jv_false());
-		json_print(stdout, v);
-		free(why);
-		free(path);
-		rc = EX_CONFIG;
-	}
+	(void)a;
+	(void)profile;
+	for (p = names; *p; p++)
+		if ((r = link_print(*p)) != 0)
+			rc = r;
 	state_free_list(names);
 	return rc;
+}
+
+static const struct subcommand {
+	const char *name;
+	int (*run)(const struct args *, const char *profile);
+	const char *usage;
+} subcommands[] = {
+	{"login", cmd_login, "login [-p PROFILE] [--provider google|microsoft] [--scope SCOPE]... [--client-secret FILE] [--client-id ID] [--tenant TENANT] [--device] [--no-browser] [--account EMAIL] [--timeout SECONDS]"},
+	{"service-account", cmd_service_account, "service-account [-p PROFILE] --key FILE --subject EMAIL [--scope SCOPE]..."},
+	{"token", cmd_token, "token [-p PROFILE] [--refresh]"},
+	{"status", cmd_status, "status [-p PROFILE] [--check]"},
+	{"calendars", cmd_calendars, "calendars [-p PROFILE]"},
+	{"use", cmd_use, "use [-p PROFILE] CALENDAR_ID | --create NAME [--time-zone TZ]"},
+	{"list", cmd_list, "list"},
+};
+#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void
+set_option(struct args *a, int key, const char *arg)
+{
+	switch (key) {
+	case 's':
+		a->scopes = xreallocarray(a->scopes, a->nscopes + 1,
+		    sizeof(*a->scopes));
+		a->scopes[a->nscopes++] = (char *)arg;
+		break;
+	case OPT_CLIENT_SECRET: a->client_secret = arg; break;
+	case OPT_NO_BROWSER: a->no_browser = 1; break;
+	case OPT_ACCOUNT: a->account = arg; break;
+	case OPT_TIMEOUT:
+		a->timeout = (int)cli_number("--timeout", arg, 1, 86400);
+		break;
+	case OPT_KEY: a->key = arg; break;
+	case OPT_SUBJECT: a->subject = arg; break;
+	case OPT_REFRESH: a->refresh = 1; break;
+	case OPT_CHECK: a->check = 1; break;
+	case OPT_CREATE: a->create = arg; break;
+	case OPT_TIME_ZONE: a->time_zone = arg; break;
+	case OPT_PROVIDER: a->provider = arg; break;
+	case OPT_CLIENT_ID: a->client_id = arg; break;
+	case OPT_TENANT: a->tenant = arg; break;
+	case OPT_DEVICE: a->device = 1; break;
+	}
 }
 
 int
 main(int argc, char *argv[])
 {
+	static const char *names[NSUB + 1], *synopsis[NSUB + 1];
 	struct args a = {.timeout = 300};
+	const struct subcommand *sub;
 	struct cli *c;
-	const char *arg;
+	const char *arg, *cmd;
 	int key, rc;
+	size_t i;
 
-	static const char *const cmds[] = {"login", "service-account", "token",
-	    "status", "calendars", "use", "list", NULL};
-
+	for (i = 0; i < NSUB; i++) {
+		names[i] = subcommands[i].name;
+		synopsis[i] = subcommands[i].usage;
+	}
 	cli_synopsis = synopsis;
 	/* options before the subcommand, then the subcommand's own */
-	a.cmd = cli_subcommand(options, cmds, &argc, &argv);
+	cmd = cli_subcommand(options, names, &argc, &argv);
+	for (sub = subcommands; strcmp(sub->name, cmd) != 0; sub++)
+		;
 	c = cli_new(options, 0);
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
-		cli_check_cmd(c, key, a.cmd);
-		switch (key) {
-		case 'p':
+		cli_check_cmd(c, key, cmd);
+		if (key == 'p')
 			state_set_profile(arg);
-			break;
-		case 's':
-			a.scopes = xreallocarray(a.scopes, a.nscopes + 1,
-			    sizeof(*a.scopes));
-			a.scopes[a.nscopes++] = (char *)arg;
-			break;
-		case OPT_CLIENT_SECRET:
-			a.client_secret = arg;
-			break;
-		case OPT_NO_BROWSER:
-			a.no_browser = 1;
-			break;
-		case OPT_ACCOUNT:
-			a.account = arg;
-			break;
-		case OPT_TIMEOUT:
-			a.timeout = (int)cli_number("--timeout", arg, 1, 86400);
-			break;
-		case OPT_KEY:
-			a.key = arg;
-			break;
-		case OPT_SUBJECT:
-			a.subject = arg;
-			break;
-		case OPT_REFRESH:
-			a.refresh = 1;
-			break;
-		case OPT_CHECK:
-			a.check = 1;
-			break;
-		case OPT_CREATE:
-			a.create = arg;
-			break;
-		case OPT_TIME_ZONE:
-			a.time_zone = arg;
-			break;
-		}
+		else
+			set_option(&a, key, arg);
 	}
 	cli_free(c);
 	a.operands = argv + optind;
 	a.noperands = argc - optind;
-	if (a.noperands > 0 && strcmp(a.cmd, "use") != 0) {
-		warnx("'%s' takes no operands ('%s')", a.cmd, a.operands[0]);
+	if (a.noperands > 0 && strcmp(cmd, "use") != 0) {
+		warnx("'%s' takes no operands ('%s')", cmd, a.operands[0]);
 		return EX_USAGE;
 	}
-	if (strcmp(a.cmd, "list") != 0)
+	if (strcmp(cmd, "list") != 0)
 		http_check_env();
-
-	if (strcmp(a.cmd, "login") == 0)
-		rc = cmd_login(&a, state_profile());
-	else if (strcmp(a.cmd, "service-account") == 0)
-		rc = cmd_service_account(&a, state_profile());
-	else if (strcmp(a.cmd, "token") == 0)
-		rc = cmd_token(&a, state_profile());
-	else if (strcmp(a.cmd, "status") == 0)
-		rc = cmd_status(&a, state_profile());
-	else if (strcmp(a.cmd, "calendars") == 0)
-		rc = cmd_calendars(state_profile());
-	else if (strcmp(a.cmd, "use") == 0)
-		rc = cmd_use(&a, state_profile());
-	else
-		rc = cmd_list();
+	rc = sub->run(&a, state_profile());
 	free(a.scopes);
 	http_cleanup();
 	return finish_stdout(rc);

@@ -1,5 +1,5 @@
-/* gcal-revoke: revoke a profile's grant at Google and forget it locally.
- * See gcal-revoke(1). */
+/* gcal-revoke: revoke a profile's grant at Google (a Microsoft link's
+ * only locally) and forget it locally. See gcal-revoke(1). */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "grant.h"
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "provider.h"
 #include "state.h"
 #include "stop.h"
 #include "util.h"
@@ -96,47 +98,98 @@ revoke_service_account(const char *profile, jv prof)
 	return rc;
 }
 
+/* Microsoft offers a public client no revocation (no RFC 7009
+ * endpoint); ending every refresh token of a user (Graph's
+ * revokeSignInSessions) needs User.RevokeSessions.All, beyond this
+ * link's scopes. So the link is forgotten here, and said so. */
 static int
-unlink_profile(const char *profile, int keep_state)
+revoke_microsoft(const char *profile, jv prof, int keep_state)
 {
-	jv prof, t, out, also;
-	const char *kind, *account, *token;
-	char *path, *why, *names, **siblings, **p, when[32];
-	int rc = 0, rc2, already = 0, had_token;
+	char when[32];
+	jv out;
+	int rc;
 
-	if ((rc = state_profile_load(profile, &prof)) != 0)
+	if ((rc = forget_state(profile, keep_state)) != 0)
 		return rc;
-	/* while the grant still lets us, Google stops notifying (gcal-watch);
-	 * a dead grant cannot stop them: they expire by themselves */
-	if ((rc = watch_stop_all(NULL, profile, 0)) == EX_NOPERM)
-		rc = watch_stop_all(NULL, profile, 1);
-	if (rc != 0 && rc != EX_CONFIG) {
-		jv_free(prof);
+	time_rfc3339(now_s(), when);
+	if (json_str(prof, "revoked_at") == NULL &&
+	    (rc = grant_mark_revoked(profile, NULL, when)) != 0)
 		return rc;
-	}
-	rc = 0;
-	kind = json_str(prof, "kind");
-	if (kind && strcmp(kind, "service_account") == 0) {
-		rc = revoke_service_account(profile, prof);
-		jv_free(prof);
-		return rc;
-	}
-	account = json_str(prof, "account");
-	path = state_path(STATE_STATE, profile, "token.json");
-	t = state_read_json(path);
-	if (!jv_is_valid(t) && errno != ENOENT) {
-		/* damaged is not gone: the grant may live on at Google */
-		why = state_error(path, t);
+	note("profile '%s': its tokens are forgotten here; Microsoft lets no "
+	    "client revoke them: to end the app's access, remove it at "
+	    "https://myapps.microsoft.com (work or school) or "
+	    "https://account.live.com/consent/Manage (personal)", profile);
+	out = json_set_str(jv_object(), "profile", profile);
+	out = jv_object_set(out, jv_string("account"), json_get(prof, "account"));
+	out = json_set_str(out, "kind", "oauth");
+	out = json_set_str(out, "provider", "microsoft");
+	out = jv_object_set(out, jv_string("revoked"), jv_false());
+	out = jv_object_set(out, jv_string("forgotten"), jv_true());
+	out = jv_object_set(out, jv_string("state_kept"), jv_bool(keep_state));
+	out = jv_object_set(out, jv_string("also_revoked"), jv_array());
+	json_print(stdout, out);
+	return 0;
+}
+
+/* The profile's token.json (an object, or invalid when there is none):
+ * 0, or 78 when it is damaged (the grant may live on at Google). */
+static int
+read_tokens(const char *profile, jv *t)
+{
+	char *path = state_path(STATE_STATE, profile, "token.json"), *why;
+	int rc = 0;
+
+	*t = state_read_json(path);
+	if (!jv_is_valid(*t) && errno != ENOENT) {
+		why = state_error(path, *t);
+		*t = jv_invalid();
 		warnx("profile '%s': its token file is damaged: %s: nothing was "
 		    "revoked (restore it, or revoke the access at "
 		    "https://myaccount.google.com/permissions)", profile, why);
 		free(why);
-		free(path);
-		jv_free(prof);
-		return EX_CONFIG;
+		rc = EX_CONFIG;
 	}
 	free(path);
-	siblings = oauth_grant_siblings(profile, prof);
+	return rc;
+}
+
+/* Mark the profiles that shared the grant revoked by profile; their
+ * names are appended to *also. */
+static int
+mark_siblings(const char *profile, char **siblings, const char *when,
+    jv *also)
+{
+	char **p, *names;
+	int rc = 0;
+
+	for (p = siblings; *p; p++) {
+		if (grant_mark_revoked(*p, profile, when) != 0)
+			rc = EX_SOFTWARE;
+		*also = jv_array_append(*also, jv_string(*p));
+	}
+	if (siblings[0]) {
+		names = sibling_names(siblings);
+		note("profile%s %s marked revoked: %s the same grant",
+		    siblings[1] ? "s" : "", names, siblings[1] ? "they shared" :
+		    "it shared");
+		free(names);
+	}
+	return rc;
+}
+
+/* Revoke a Google grant: every profile sharing it is marked, the
+ * profile's state forgotten. */
+static int
+revoke_google(const char *profile, jv prof, int keep_state)
+{
+	const char *account = json_str(prof, "account"), *token;
+	char *names, **siblings, when[32];
+	int rc, rc2, already = 0, had_token;
+	jv t, out, also;
+
+	if ((rc = read_tokens(profile, &t)) != 0)
+		return rc;
+	siblings = grant_siblings(profile, prof);
 	if (siblings[0]) {
 		names = sibling_names(siblings);
 		/* said before acting: the user may want to stop here */
@@ -146,18 +199,17 @@ unlink_profile(const char *profile, int keep_state)
 		free(names);
 	}
 	/* The refresh token stands for the whole grant: revoking it ends
-	 * every access token of the grant too (Google's OAuth guide). */
-	/* their own placeholders in traces and fixtures */
+	 * every access token of the grant too (Google's OAuth guide). Their
+	 * own placeholders in traces and fixtures. */
 	http_secret(json_str(t, "refresh_token"), "REFRESH_TOKEN");
 	http_secret(json_str(t, "access_token"), "ACCESS_TOKEN");
 	token = json_str(t, "refresh_token");
 	if (token == NULL)
 		token = json_str(t, "access_token");
 	had_token = token != NULL;
-	if (token && (rc = oauth_revoke(token, &already)) != 0) {
+	if (token && (rc = grant_revoke(token, &already)) != 0) {
 		/* keep everything: the link still works, try again later */
 		jv_free(t);
-		jv_free(prof);
 		state_free_list(siblings);
 		return rc;
 	}
@@ -165,31 +217,15 @@ unlink_profile(const char *profile, int keep_state)
 	stop_point("revoke"); /* Google forgot the grant, we not yet */
 	time_rfc3339(now_s(), when);
 	also = jv_array();
-	for (p = siblings; *p; p++) {
-		if (oauth_mark_revoked(*p, profile, when) != 0)
-			rc = EX_SOFTWARE;
-		also = jv_array_append(also, jv_string(*p));
-	}
-	if (siblings[0]) {
-		names = sibling_names(siblings);
-		note("profile%s %s marked revoked: %s the same grant",
-		    siblings[1] ? "s" : "", names, siblings[1] ? "they shared" :
-		    "it shared");
-		free(names);
-	}
+	rc = mark_siblings(profile, siblings, when, &also);
 	state_free_list(siblings);
 	if ((rc2 = forget_state(profile, keep_state)) != 0) {
-		jv_free(prof);
 		jv_free(also);
 		return rc2;
 	}
-	if (json_str(prof, "revoked_at") == NULL) {
-		prof = json_set_str(prof, "revoked_at", when);
-		if (state_profile_write(profile, jv_copy(prof)) == -1) {
-			warn("profile '%s'", profile);
-			rc = EX_SOFTWARE;
-		}
-	}
+	if (json_str(prof, "revoked_at") == NULL && grant_mark_revoked(profile,
+	    NULL, when) != 0)
+		rc = EX_SOFTWARE;
 	if (!had_token)
 		note("profile '%s' had no grant left to revoke", profile);
 	else if (already)
@@ -204,6 +240,32 @@ unlink_profile(const char *profile, int keep_state)
 	out = jv_object_set(out, jv_string("state_kept"), jv_bool(keep_state));
 	out = jv_object_set(out, jv_string("also_revoked"), also);
 	json_print(stdout, out);
+	return rc;
+}
+
+static int
+unlink_profile(const char *profile, int keep_state)
+{
+	const char *kind;
+	jv prof;
+	int rc;
+
+	if ((rc = state_profile_load(profile, &prof)) != 0)
+		return rc;
+	kind = json_str(prof, "kind");
+	if (provider_of(prof) == PROVIDER_MICROSOFT)
+		rc = revoke_microsoft(profile, prof, keep_state);
+	else {
+		/* while the grant still lets us, Google stops notifying
+		 * (gcal-watch); a dead grant cannot stop them: they expire
+		 * by themselves */
+		if ((rc = watch_stop_all(NULL, profile, 0)) == EX_NOPERM)
+			rc = watch_stop_all(NULL, profile, 1);
+		if (rc == 0 || rc == EX_CONFIG)
+			rc = kind && strcmp(kind, "service_account") == 0 ?
+			    revoke_service_account(profile, prof) :
+			    revoke_google(profile, prof, keep_state);
+	}
 	jv_free(prof);
 	return rc;
 }

@@ -21,9 +21,13 @@ complete -c gcal-auth -l version -d 'Show the version'
 # login, service-account
 complete -c gcal-auth -n '__fish_seen_subcommand_from login service-account' -s s -l scope -x -a 'calendar calendar.readonly calendar.events calendar.events.readonly calendar.app.created' -d 'A scope to ask for'
 # login
+complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l provider -x -a 'google microsoft' -d 'google (the default) or microsoft'
 complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l client-secret -r -F -d 'OAuth client JSON of a Desktop app'
+complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l client-id -x -d 'Microsoft: Application (client) ID'
+complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l tenant -x -a 'common organizations consumers' -d 'Microsoft: who may sign in'
+complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l device -d 'Microsoft: sign in with a code on another device'
 complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l no-browser -d 'Print the consent address'
-complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l account -x -d 'Suggest this Google account'
+complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l account -x -d 'Suggest this account, link only it'
 complete -c gcal-auth -n '__fish_seen_subcommand_from login' -l timeout -x -d 'Seconds to wait for consent'
 # service-account
 complete -c gcal-auth -n '__fish_seen_subcommand_from service-account' -l key -r -F -d 'Service account JSON key file'

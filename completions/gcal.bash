@@ -140,7 +140,7 @@ _gcal_auth()
 	local global='-v --verbose -q --quiet -h --help --version'
 
 	_gcal_init
-	_gcal_subcommand '-p --profile -s --scope --client-secret --account --timeout --key --subject --create --time-zone'
+	_gcal_subcommand '-p --profile -s --scope --provider --client-secret --client-id --tenant --account --timeout --key --subject --create --time-zone'
 
 	_gcal_profile_arg && return
 	case $opt in
@@ -158,14 +158,20 @@ _gcal_auth()
 			compopt -o filenames 2>/dev/null
 		fi
 		return ;;
-	--account|--timeout|--subject|--create)
+	--provider)
+		COMPREPLY=($(compgen -W 'google microsoft' -- "$cur"))
+		return ;;
+	--tenant)
+		COMPREPLY=($(compgen -W 'common organizations consumers' -- "$cur"))
+		return ;;
+	--account|--timeout|--subject|--create|--client-id)
 		return ;;
 	esac
 
 	_gcal_no_subcommand "$subs" "$global" && return
 	[[ $cur == -* ]] || return
 	case $sub in
-	login) opts='-s --scope --client-secret --no-browser --account --timeout' ;;
+	login) opts='-s --scope --provider --client-secret --client-id --tenant --device --no-browser --account --timeout' ;;
 	service-account) opts='-s --scope --key --subject' ;;
 	token) opts='--refresh' ;;
 	status) opts='--check' ;;

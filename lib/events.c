@@ -5,7 +5,7 @@
 
 #include "events.h"
 #include "json.h"
-#include "jwt.h"
+#include "digest.h"
 #include "util.h"
 
 /* The id of the n bytes of b (the owner, a newline, the key's text). */

@@ -50,7 +50,7 @@ base64url_decode(const char *s, size_t *len)
 	const char *c;
 
 	for (; *s && *s != '='; s++) {
-		if ((c = strchr(b64url, *s)) == NULL || *s == '\0') {
+		if ((c = strchr(b64url, *s)) == NULL) {
 			buf_free(&b);
 			return NULL;
 		}
@@ -63,15 +63,6 @@ base64url_decode(const char *s, size_t *len)
 	}
 	*len = b.len;
 	return buf_take(&b);
-}
-
-void
-sha256(const void *p, size_t n, unsigned char out[32])
-{
-	unsigned int len = 32;
-
-	if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL))
-		errx(EX_SOFTWARE, "SHA-256 failed");
 }
 
 static char *

@@ -1,6 +1,6 @@
-/* jwt: base64url, SHA-256 and RS256-signed JSON Web Tokens (RFC 7515,
- * RFC 7519), for service-account assertions and PKCE. The only module that
- * uses libcrypto. */
+/* jwt: base64url and RS256-signed JSON Web Tokens (RFC 7515, RFC 7519),
+ * for service-account assertions and PKCE. With digest.c, the only
+ * modules that use libcrypto. */
 #ifndef GCAL_JWT_H
 #define GCAL_JWT_H
 
@@ -12,8 +12,6 @@ char *base64url(const void *p, size_t n);
 /* Decode unpadded base64url into a NUL-terminated buffer (*len set);
  * NULL on bad input. The caller's. */
 char *base64url_decode(const char *s, size_t *len);
-/* SHA-256 of n bytes into out[32]. */
-void sha256(const void *p, size_t n, unsigned char out[32]);
 /* "header.claims.signature" signed with the PEM private key (PKCS#8 or
  * PKCS#1); consumes header and claims. NULL with *why (the caller's) on a
  * bad key. The result is a secret and the caller's. */

@@ -11,6 +11,8 @@
 
 #include <jv.h>
 
+#include "http.h"
+
 #define SCOPE_PREFIX "https://www.googleapis.com/auth/"
 #define TOKEN_URI "https://oauth2.googleapis.com/token"
 
@@ -63,18 +65,9 @@ int oauth_token(const char *profile, int force, char **token);
 /* When the profile's access token expires (epoch seconds), or 0. */
 long long oauth_token_expiry(const char *profile);
 
-/* Revoke token at Google. *already is set when Google answered that it
- * was already revoked or unknown (which is success too). */
-int oauth_revoke(const char *token, int *already);
-
-/* The other live OAuth profiles linked with the same account and client
- * as prof (profile's, borrowed): revoking any token of the grant ends
- * them all (Google revokes the grant, not the one token). Sorted,
- * NULL-terminated; free with state_free_list. */
-char **oauth_grant_siblings(const char *profile, jv prof);
-/* Mark profile revoked at when (revoked_at, and revoked_with naming the
- * profile whose revocation ended it, when by is given) and remove its
- * tokens; its sync state stays. 0 or an exit status, said. */
-int oauth_mark_revoked(const char *profile, const char *by, const char *when);
+/* An exit status and a one-line message ("what: Google answered STATUS
+ * REASON: MESSAGE (request)") for a failed request of an OAuth endpoint:
+ * 75 when retryable, else as http_response_exit. */
+int oauth_failure(const struct http_response *resp, const char *what);
 
 #endif

@@ -111,6 +111,7 @@ static const struct {
 	{"id_token", "ID_TOKEN"},
 	{"code", "AUTH_CODE"},
 	{"code_verifier", "CODE_VERIFIER"},
+	{"device_code", "DEVICE_CODE"},
 	{"assertion", "JWT_ASSERTION"},
 	{"token", "TOKEN"},
 };

@@ -197,6 +197,28 @@ go 77 gcal-revoke -vv -p shop
 nofaults
 go 0 gcal-revoke -vv -p shop
 go 0 gcal-revoke -vv -p sa
+
+# --- Microsoft: memu marks its tokens, codes and device codes the same way ---
+GRAPH_LIB_SRC=$TOP/tests/lib-graph.sh
+. "$TOP/tests/lib-graph.sh"
+graph_start >/dev/null || echo "# graph emulator did not start"
+graph_ctl POST /_emu/config "{\"secret_marker\":\"$MARK\",\"device_interval\":1}" >/dev/null
+go 0 gcal-auth -vv login -p ms --provider microsoft --client-id "$GRAPH_CLIENT_ID"
+go 0 gcal-auth -vv status -p ms --check
+go 0 gcal-auth -vv calendars -p ms
+go 0 gcal-auth -vv use -p ms --create Canary
+graph_ctl POST /_emu/tokens/expire '{}' >/dev/null
+go 0 gcal-auth -vv calendars -p ms
+gcal-auth login -p msdev --provider microsoft --client-id "$GRAPH_CLIENT_ID" --device \
+	>"$W/dev.out" 2>"$W/dev.err" &
+dev=$!
+sleep 1.5
+graph_ctl POST /_emu/device/approve "{\"user_code\":\"$(sed -n 's/.* the code \([A-Z0-9]*\)$/\1/p' "$W/dev.err")\"}" >/dev/null
+wait "$dev" || { echo "# the device login failed"; bad=$((bad + 1)); }
+graph_ctl POST /_emu/refresh/revoke '{}' >/dev/null
+go 77 gcal-auth -vv token -p ms --refresh
+go 0 gcal-revoke -vv -p ms
+graph_ctl GET /_emu/secrets | jq -r '.[]' >"$T/graph-secrets"
 unset GCAL_RECORD
 
 is "$bad" 0 "every error path was driven, with the exit status it should have"
@@ -209,6 +231,7 @@ ok "the fixture was written" test -s "$W/record.ndjson"
 
 # --- the search -------------------------------------------------------------------------
 emu_ctl GET /_emu/secrets | jq -r '.[]' >"$T/secret-list"
+cat "$T/graph-secrets" >>"$T/secret-list"
 {
 	echo "$MARK"
 	echo "$CSECRET"

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "jwt.h"
 #include "util.h"
 #include "tap.h"
