@@ -439,7 +439,7 @@ body_program(const char *body, const char *body_file)
 	return prog;
 }
 
-/* Over 80 lines for its switch: one case per option of the table. */
+/* Long: over 80 lines for its switch, one case per option of the table. */
 int
 main(int argc, char *argv[])
 {

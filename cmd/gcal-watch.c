@@ -100,6 +100,40 @@ print_channel(const char *profile, jv ch, int renewed, int stopped)
 	json_print(stdout, out);
 }
 
+/* Stop every channel of chs but the first (replaced, now or by an earlier
+ * run), keep in *v those that could not be stopped, save it, and print
+ * the live one. */
+static int
+stop_replaced(struct calendar_api *api, const char *profile, jv *v, jv chs,
+    int renewed)
+{
+	jv left = jv_array(), ch;
+	int r, rc = 0, stopped = 0;
+
+	jv_array_foreach(chs, i, c) {
+		if (i == 0)
+			left = jv_array_append(left, c);
+		else if ((r = watch_stop_channel(api, c)) == 0) {
+			stopped++;
+			jv_free(c);
+		} else {
+			left = jv_array_append(left, c);
+			if (rc == 0)
+				rc = r;
+		}
+	}
+	*v = jv_object_set(*v, jv_string("channels"), jv_copy(left));
+	if ((r = watch_save(profile, jv_copy(*v))) != 0 && rc == 0)
+		rc = r;
+	if (jv_array_length(jv_copy(left)) > 0) {
+		ch = jv_array_get(jv_copy(left), 0);
+		print_channel(profile, ch, renewed, stopped);
+		jv_free(ch);
+	}
+	jv_free(left);
+	return rc;
+}
+
 /* start and renew: make sure the link has a live channel on its calendar
  * at its address, replaced before it expires: watch again first, then
  * stop the old one, so one of them is always live (push guide, "Renew
@@ -110,8 +144,8 @@ renew(const struct args *a, const char *profile, int is_start)
 	struct calendar_api *api = NULL;
 	const char *chosen, *calendar, *address;
 	long long now = now_s() * 1000, exp, life, margin, ttl;
-	jv prof, v, chs, cur, ch, left;
-	int rc, r, need, moved, stopped = 0, renewed = 0;
+	jv prof, v, chs, cur, ch;
+	int rc, r, need, moved, renewed = 0;
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
@@ -171,29 +205,8 @@ renew(const struct args *a, const char *profile, int is_start)
 		}
 		jv_free(ch);
 	}
-	/* stop the ones replaced, now or by an earlier run */
-	left = jv_array();
-	jv_array_foreach(chs, i, c) {
-		if (i == 0)
-			left = jv_array_append(left, c);
-		else if ((r = watch_stop_channel(api, c)) == 0) {
-			stopped++;
-			jv_free(c);
-		} else {
-			left = jv_array_append(left, c);
-			if (rc == 0)
-				rc = r;
-		}
-	}
-	v = jv_object_set(v, jv_string("channels"), jv_copy(left));
-	if ((r = watch_save(profile, jv_copy(v))) != 0 && rc == 0)
+	if ((r = stop_replaced(api, profile, &v, chs, renewed)) != 0 && rc == 0)
 		rc = r;
-	if (jv_array_length(jv_copy(left)) > 0) {
-		ch = jv_array_get(jv_copy(left), 0);
-		print_channel(profile, ch, renewed, stopped);
-		jv_free(ch);
-	}
-	jv_free(left);
 out:
 	calendar_close(api);
 	jv_free(cur);
@@ -322,6 +335,65 @@ scan_dirty(const char *dir, struct link *links, size_t n)
 	closedir(d);
 }
 
+/* The links run serves: the -p profiles, else every profile (*all, to be
+ * freed with state_free_list). NULL when there is none, said. */
+static struct link *
+links_for(const struct args *a, size_t *n, char ***all)
+{
+	struct link *links;
+	size_t i;
+
+	*all = NULL;
+	if (a->nprofiles > 0) {
+		*n = a->nprofiles;
+		links = xcalloc(*n, sizeof(*links));
+		for (i = 0; i < *n; i++)
+			links[i].profile = a->profiles[i];
+		return links;
+	}
+	*all = state_profiles();
+	for (*n = 0; (*all)[*n]; (*n)++)
+		;
+	if (*n == 0) {
+		warnx("no profiles to run (gcal-auth login makes one)");
+		state_free_list(*all);
+		*all = NULL;
+		return NULL;
+	}
+	links = xcalloc(*n, sizeof(*links));
+	for (i = 0; i < *n; i++)
+		links[i].profile = (*all)[i];
+	return links;
+}
+
+/* Pull each notified link that is past --min-interval; the wait (ms)
+ * until the next one that is not, if sooner than wait. */
+static long long
+pull_notified(const struct args *a, char **cmd, struct link *links, size_t n,
+    long long wait)
+{
+	long long now = now_ms(), t;
+	size_t i;
+
+	for (i = 0; i < n && !stopping; i++) {
+		if (!links[i].dirty)
+			continue;
+		t = links[i].last_pull + a->min_interval * 1000;
+		if (links[i].last_pull && t > now) {
+			wait = t - now < wait ? t - now : wait;
+			continue;
+		}
+		/* take the mark before the pull: what is notified during the
+		 * pull marks the link again */
+		if (watch_take_dirty(links[i].profile) == 1) {
+			job(cmd, &links[i], "push");
+			links[i].next_safety = now_ms() + jittered(a->safety * 1000);
+		}
+		now = now_ms();
+	}
+	return wait;
+}
+
 static int
 run(const struct args *a, char **cmd)
 {
@@ -330,26 +402,10 @@ run(const struct args *a, char **cmd)
 	struct pollfd pfd = {.fd = -1, .events = POLLIN};
 	char **all = NULL, *dir, evbuf[4096];
 	size_t n, i, best;
-	long long now, wait, t;
+	long long now, wait;
 
-	if (a->nprofiles > 0) {
-		n = a->nprofiles;
-		links = xcalloc(n, sizeof(*links));
-		for (i = 0; i < n; i++)
-			links[i].profile = a->profiles[i];
-	} else {
-		all = state_profiles();
-		for (n = 0; all[n]; n++)
-			;
-		if (n == 0) {
-			warnx("no profiles to run (gcal-auth login makes one)");
-			state_free_list(all);
-			return EX_CONFIG;
-		}
-		links = xcalloc(n, sizeof(*links));
-		for (i = 0; i < n; i++)
-			links[i].profile = all[i];
-	}
+	if ((links = links_for(a, &n, &all)) == NULL)
+		return EX_CONFIG;
 	if ((dir = watch_push_path("dirty", NULL)) == NULL ||
 	    state_mkdir(dir) == -1) {
 		warn("'%s'", dir ? dir : "$GCAL_PUSH_DIR");
@@ -374,26 +430,9 @@ run(const struct args *a, char **cmd)
 		links[i].next_safety = now;
 	while (!stopping) {
 		scan_dirty(dir, links, n);
-		now = now_ms();
-		wait = 3600 * 1000;
 		/* notified links first */
-		for (i = 0; i < n && !stopping; i++) {
-			if (!links[i].dirty)
-				continue;
-			t = links[i].last_pull + a->min_interval * 1000;
-			if (links[i].last_pull && t > now) {
-				wait = t - now < wait ? t - now : wait;
-				continue;
-			}
-			/* take the mark before the pull: what is notified
-			 * during the pull marks the link again */
-			if (watch_take_dirty(links[i].profile) == 1) {
-				job(cmd, &links[i], "push");
-				links[i].next_safety = now_ms() +
-				    jittered(a->safety * 1000);
-			}
-			now = now_ms();
-		}
+		wait = pull_notified(a, cmd, links, n, 3600 * 1000);
+		now = now_ms();
 		if (stopping)
 			break;
 		/* then one safety poll that is due, and look again */
@@ -425,52 +464,60 @@ run(const struct args *a, char **cmd)
 	return 0;
 }
 
+/* The subcommand and the options, into a. */
+static void
+parse_args(int *argc, char ***argv, struct args *a)
+{
+	static const char *const cmds[] = {"start", "renew", "stop", "status",
+	    "run", NULL};
+	struct cli *c;
+	const char *arg;
+	int key;
+
+	a->cmd = cli_subcommand(options, cmds, argc, argv);
+	/* run: the command's own options are not ours */
+	c = cli_new(options, strcmp(a->cmd, "run") == 0);
+	while ((key = cli_next(c, *argc, *argv, &arg)) != -1) {
+		cli_check_cmd(c, key, a->cmd);
+		switch (key) {
+		case 'p':
+			state_set_profile(arg);
+			a->profiles = xreallocarray(a->profiles, a->nprofiles + 1,
+			    sizeof(*a->profiles));
+			a->profiles[a->nprofiles++] = xstrdup(arg);
+			break;
+		case 'c':
+			a->calendar = arg;
+			break;
+		case OPT_ADDRESS:
+			a->address = arg;
+			break;
+		case OPT_TTL:
+			a->ttl = cli_number("--ttl", arg, 1, 31 * 86400);
+			break;
+		case OPT_MARGIN:
+			a->margin = cli_number("--margin", arg, 0, 31 * 86400);
+			break;
+		case OPT_SAFETY:
+			a->safety = cli_number("--safety-poll", arg, 1, 7 * 86400);
+			break;
+		case OPT_MIN_INTERVAL:
+			a->min_interval = cli_number("--min-interval", arg, 0, 86400);
+			break;
+		}
+	}
+	cli_free(c);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct args a = {.ttl = 0, .margin = -1, .safety = 3600,
 	    .min_interval = 1};
-	struct cli *c;
-	const char *arg;
-	int key, rc, lock;
-
-	static const char *const cmds[] = {"start", "renew", "stop", "status",
-	    "run", NULL};
+	int rc, lock;
 
 	cli_synopsis = synopsis;
-	a.cmd = cli_subcommand(options, cmds, &argc, &argv);
-	/* run: the command's own options are not ours */
-	c = cli_new(options, strcmp(a.cmd, "run") == 0);
-	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
-		cli_check_cmd(c, key, a.cmd);
-		switch (key) {
-		case 'p':
-			state_set_profile(arg);
-			a.profiles = xreallocarray(a.profiles, a.nprofiles + 1,
-			    sizeof(*a.profiles));
-			a.profiles[a.nprofiles++] = xstrdup(arg);
-			break;
-		case 'c':
-			a.calendar = arg;
-			break;
-		case OPT_ADDRESS:
-			a.address = arg;
-			break;
-		case OPT_TTL:
-			a.ttl = cli_number("--ttl", arg, 1, 31 * 86400);
-			break;
-		case OPT_MARGIN:
-			a.margin = cli_number("--margin", arg, 0, 31 * 86400);
-			break;
-		case OPT_SAFETY:
-			a.safety = cli_number("--safety-poll", arg, 1, 7 * 86400);
-			break;
-		case OPT_MIN_INTERVAL:
-			a.min_interval = cli_number("--min-interval", arg, 0, 86400);
-			break;
-		}
-	}
-	cli_free(c);
+	parse_args(&argc, &argv, &a);
 	if (strcmp(a.cmd, "run") == 0) {
 		if (optind >= argc) {
 			warnx("run: give the command to run for each link");
