@@ -248,7 +248,7 @@ unlink_profile(const char *profile, int keep_state)
 {
 	const char *kind;
 	jv prof;
-	int rc;
+	int rc, wl;
 
 	if ((rc = state_profile_load(profile, &prof)) != 0)
 		return rc;
@@ -259,8 +259,15 @@ unlink_profile(const char *profile, int keep_state)
 		/* while the grant still lets us, Google stops notifying
 		 * (gcal-watch); a dead grant cannot stop them: they expire
 		 * by themselves */
+		/* one change of a link's channels at a time: a gcal-watch
+		 * renew must not make a channel we never hear of */
+		if ((wl = state_lock(profile, "watch.lock", 60, &rc)) == -1) {
+			jv_free(prof);
+			return rc;
+		}
 		if ((rc = watch_stop_all(NULL, profile, 0)) == EX_NOPERM)
 			rc = watch_stop_all(NULL, profile, 1);
+		state_unlock(wl);
 		if (rc == 0 || rc == EX_CONFIG)
 			rc = kind && strcmp(kind, "service_account") == 0 ?
 			    revoke_service_account(profile, prof) :

@@ -88,6 +88,20 @@ is "$(jq -r .linked "$OUT")" false "status shows it revoked"
 run gcal-auth token -p other
 is "$rc" 0 "the other account's profile still works"
 
+# a gcal-watch that holds the link's channels: revoke waits, then gives up
+link_account w
+( flock 9; touch "$T/held"; sleep 3 ) 9>>"$XDG_STATE_HOME/gcal/w/watch.lock" &
+HOLDER=$!
+i=0; while [ ! -e "$T/held" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.02; done
+run env GCAL_LOCK_TIMEOUT=0 gcal-revoke -p w
+is "$rc" 75 "revoke while gcal-watch changes the link's channels: try later (75)"
+ok "... saying the lock is busy" has "watch.lock" "$ERR"
+run gcal-auth status -p w
+is "$(jq -r .linked "$OUT")" true "... and the link is still linked"
+wait "$HOLDER"
+run gcal-revoke -p w
+is "$rc" 0 "once it is free, revoke goes on"
+
 run gcal-revoke -p nobody
 is "$rc" 78 "revoke of an unknown profile exits 78"
 run gcal-revoke extra
