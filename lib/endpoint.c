@@ -71,11 +71,16 @@ endpoint_problem(const char *u, int query_ok, int *loopback, int *https)
 	if (*p == '[') {
 		if (inet_pton(AF_INET6, host, &a6) != 1)
 			return "has an IPv6 address that does not parse";
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+		/* ::1, or 127.0.0.0/8 mapped (::ffff:127.0.0.1) */
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 		he++;
 	} else
+		/* inet_aton, not inet_pton: the resolver takes 127.1 and
+		 * 2130706433 for 127.0.0.1 too */
 		*loopback = strcasecmp(host, "localhost") == 0 ||
-		    (inet_pton(AF_INET, host, &a4) == 1 &&
+		    strcasecmp(host, "localhost.") == 0 ||
+		    (inet_aton(host, &a4) != 0 &&
 		    (ntohl(a4.s_addr) >> 24) == 127);
 	if (he < p + n) {
 		if (*he != ':')

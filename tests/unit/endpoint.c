@@ -22,6 +22,17 @@ test_problem(void)
 	    "[::1] is loopback");
 	ok(endpoint_problem("http://LocalHost/", 0, &lo, &https) == NULL && lo,
 	    "localhost, any case, is loopback");
+	ok(endpoint_problem("http://127.1:8080", 0, &lo, &https) == NULL && lo,
+	    "127.1 (127.0.0.1 to the resolver) is loopback");
+	ok(endpoint_problem("http://2130706433/", 0, &lo, &https) == NULL && lo,
+	    "127.0.0.1 as one number is loopback");
+	ok(endpoint_problem("http://[::ffff:127.0.0.1]:80", 0, &lo, &https) ==
+	    NULL && lo, "IPv4-mapped 127.0.0.1 is loopback");
+	ok(endpoint_problem("http://[::ffff:10.0.0.1]/", 0, &lo, &https) == NULL &&
+	    !lo, "IPv4-mapped 10.0.0.1 is not");
+	ok(endpoint_problem("http://128.0.0.1/", 0, &lo, &https) == NULL && !lo &&
+	    endpoint_problem("http://127.0.0.1.example.com/", 0, &lo, &https) ==
+	    NULL && !lo, "128.0.0.1 and a name that starts 127.0.0.1. are not");
 	ok(endpoint_problem("ftp://example.com", 0, &lo, &https) != NULL,
 	    "another scheme is refused");
 	ok(endpoint_problem("https://u:p@example.com", 0, &lo, &https) != NULL &&
