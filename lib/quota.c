@@ -1,0 +1,640 @@
+/* quota: see quota.h.
+ *
+ * The table is a file of fixed-size entries, one per user or project
+ * (keyed by a 64-bit hash of its name), mapped shared by every process
+ * and changed only under flock(2) on it (and, between the threads of a
+ * process, under one mutex). It is a rate table, not a record: it is
+ * written in place, never fsync'ed, and losing it costs one minute of
+ * pacing at most. Each entry counts calls in SLOTS slots of 5 s; a slot is cleared once it is SLOTS slots old, so a call counts
+ * for at least 60 s (at most 65 s: a steady stream gets 92% of the
+ * quota, a burst all of it).
+ *
+ * A visit to the table spends for both keys of a request at once, and
+ * grants the process a lease of more calls than asked for a project
+ * (LEASE_SHARE of its minute) valid until the slot ends, so that most
+ * requests of a fleet run spend from memory; quota_reserve does the same
+ * for many users at once. Leased calls not spent when their slot ends are
+ * lost (they were counted). */
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "lines.h"
+#include "quota.h"
+#include "state.h"
+#include "util.h"
+#include "zone.h"
+
+#define SLOTS 13 /* slots of a twelfth of a minute: 5 s */
+#define ENTRIES 16384
+#define PROBES 64
+#define LEASE_SHARE 200 /* a project lease: 1/200 of its minute */
+#define SLOW_MAX 16
+#define QUOTA_MAGIC "gcalqta"
+#define QUOTA_VERSION 1
+
+struct entry {
+	uint64_t key;        /* 0: never used */
+	int64_t last;        /* the slot (epoch ms / slot_ms) last written */
+	uint32_t n[SLOTS];   /* calls spent, by slot modulo SLOTS */
+	uint32_t slow_div;   /* the minute is divided by this ... */
+	int64_t slow_until;  /* ... until then (epoch ms) */
+	int64_t stop_until;  /* writes stopped until then (epoch s) */
+	uint64_t told_user;  /* the last user of a project told to slow */
+	int64_t told_at;     /* ... when (epoch ms) */
+};
+
+struct table {
+	char magic[8];
+	uint32_t version;
+	uint32_t entries;
+	uint32_t slots;
+	struct entry e[ENTRIES];
+};
+
+struct lease {
+	int64_t slot;
+	long n;
+};
+
+/* A project's lease, for every handle of the process. */
+struct project {
+	uint64_t key;
+	struct lease lease;
+	struct project *next;
+};
+
+struct quota {
+	uint64_t user, project;
+	long user_limit, project_limit;
+	int cost;
+	long requests;
+	struct lease lease; /* the user's */
+	struct project *proj;
+	struct http_pacer pacer;
+};
+
+/* The process's view of the table; everything below under mu. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct table *tab;
+static int tab_fd = -1;
+static int shards = 1;
+static long long minute_ms = 60000; /* $GCAL_QUOTA_MINUTE_MS, for tests */
+static long long slot_ms = 5000;
+static long visits;
+static int full_warned;
+static struct project *projects;
+
+void
+quota_set_shards(int k)
+{
+	shards = k > 0 ? k : 1;
+}
+
+static long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+key_of(char kind, const char *name)
+{
+	struct buf b = {0};
+	uint64_t h;
+
+	buf_addc(&b, kind);
+	buf_addc(&b, ':');
+	buf_adds(&b, name ? name : "");
+	h = lines_hash(b.data, b.len);
+	buf_free(&b);
+	return h ? h : 1;
+}
+
+static long
+limit_env(const char *name, long def)
+{
+	const char *s = getenv(name), *errstr;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		v = def;
+	else if ((v = (long)strtonum(s, 1, 100000000, &errstr)), errstr)
+		errx(EX_USAGE, "$%s: '%s' is %s", name, s, errstr);
+	v /= shards;
+	return v > 0 ? v : 1;
+}
+
+/* Map the table once per process; exits 78 for a file of another shape. */
+static int
+table_open(void)
+{
+	char *path = state_path(STATE_STATE, NULL, "quota");
+	struct table head;
+	struct stat st;
+	ssize_t got;
+	void *m;
+
+	if (tab != NULL) {
+		free(path);
+		return 0;
+	}
+	if (state_mkdir_for(path) == -1 || (tab_fd = open(path, O_RDWR |
+	    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		warn("'%s'", path);
+		free(path);
+		return -1;
+	}
+	flock(tab_fd, LOCK_EX);
+	if (fstat(tab_fd, &st) == 0 && st.st_size == 0) {
+		memset(&head, 0, offsetof(struct table, e));
+		memcpy(head.magic, QUOTA_MAGIC, sizeof(head.magic));
+		head.version = QUOTA_VERSION;
+		head.entries = ENTRIES;
+		head.slots = SLOTS;
+		if (ftruncate(tab_fd, sizeof(struct table)) == -1 ||
+		    pwrite(tab_fd, &head, offsetof(struct table, e), 0) == -1)
+			err(EX_SOFTWARE, "'%s'", path);
+	}
+	got = pread(tab_fd, &head, offsetof(struct table, e), 0);
+	if (got != (ssize_t)offsetof(struct table, e) ||
+	    memcmp(head.magic, QUOTA_MAGIC, sizeof(head.magic)) != 0)
+		errx(EX_CONFIG, "'%s': damaged: not a quota table (remove it: "
+		    "it holds the last minute's pacing only)", path);
+	if (head.version != QUOTA_VERSION)
+		errx(EX_CONFIG, "'%s': version %u, this gcal knows %d", path,
+		    head.version, QUOTA_VERSION);
+	if (head.entries != ENTRIES || head.slots != SLOTS || fstat(tab_fd, &st) == -1 ||
+	    st.st_size != (off_t)sizeof(struct table))
+		errx(EX_CONFIG, "'%s': damaged: the wrong size", path);
+	m = mmap(NULL, sizeof(struct table), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    tab_fd, 0);
+	if (m == MAP_FAILED)
+		err(EX_SOFTWARE, "'%s'", path);
+	flock(tab_fd, LOCK_UN);
+	tab = m;
+	free(path);
+	return 0;
+}
+
+/* Bring e to slot cur: clear the slots that left the minute. */
+static void
+advance(struct entry *e, int64_t cur)
+{
+	int64_t i, k = cur - e->last;
+
+	if (k <= 0)
+		return; /* the clock went back: spend in the last slot */
+	for (i = 1; i <= k && i <= SLOTS; i++)
+		e->n[(e->last + i) % SLOTS] = 0;
+	e->last = cur;
+}
+
+static long
+used(const struct entry *e)
+{
+	long u = 0;
+	int i;
+
+	for (i = 0; i < SLOTS; i++)
+		u += e->n[i];
+	return u;
+}
+
+static int
+idle(const struct entry *e, int64_t cur, long long ms)
+{
+	return cur - e->last >= SLOTS && e->slow_until <= ms &&
+	    e->stop_until * 1000 <= ms;
+}
+
+/* The entry of key, made when missing; NULL when the table is full. */
+static struct entry *
+find(uint64_t key, int64_t cur, long long ms)
+{
+	struct entry *e, *reuse = NULL;
+	size_t i, at = key & (ENTRIES - 1);
+
+	for (i = 0; i < PROBES; i++) {
+		e = &tab->e[(at + i) & (ENTRIES - 1)];
+		if (e->key == key)
+			break;
+		if (e->key == 0 || (reuse == NULL && idle(e, cur, ms))) {
+			if (reuse == NULL)
+				reuse = e;
+			if (e->key == 0)
+				break;
+		}
+		e = NULL;
+	}
+	if (i == PROBES || e == NULL || e->key != key) {
+		if ((e = reuse) == NULL) {
+			if (!full_warned++)
+				warnx("the quota table is full: some requests are "
+				    "not paced");
+			return NULL;
+		}
+		memset(e, 0, sizeof(*e));
+		e->key = key;
+		e->last = cur;
+	}
+	advance(e, cur);
+	return e;
+}
+
+static long
+room(const struct entry *e, long limit, long long ms)
+{
+	if (e->slow_until > ms && e->slow_div > 1)
+		limit /= e->slow_div;
+	if (limit < 1)
+		limit = 1;
+	return limit - used(e);
+}
+
+static void
+spend(struct entry *e, int64_t cur, long n)
+{
+	e->n[cur % SLOTS] += (uint32_t)n;
+}
+
+static void
+lock_table(void)
+{
+	visits++;
+	while (flock(tab_fd, LOCK_EX) == -1 && errno == EINTR)
+		;
+}
+
+static void
+unlock_table(void)
+{
+	flock(tab_fd, LOCK_UN);
+}
+
+static long
+leased(struct lease *l, int64_t cur)
+{
+	if (l->slot != cur) {
+		l->slot = cur;
+		l->n = 0;
+	}
+	return l->n;
+}
+
+/* Take n calls: from the leases, else from the table. 0, or the ms to
+ * wait before asking again. Under mu. */
+static long
+try_take(struct quota *q, long n)
+{
+	long long ms = wall_ms();
+	int64_t cur = ms / slot_ms;
+	long need_u = n - leased(&q->lease, cur), need_p, more, ru, rp;
+	struct entry *eu, *ep;
+
+	if (need_u < 0)
+		need_u = 0;
+	need_p = n - leased(&q->proj->lease, cur);
+	if (need_p < 0)
+		need_p = 0;
+	if (need_u > 0 || need_p > 0) {
+		lock_table();
+		eu = find(q->user, cur, ms);
+		ep = find(q->project, cur, ms);
+		ru = eu ? room(eu, q->user_limit, ms) : need_u;
+		rp = ep ? room(ep, q->project_limit, ms) : need_p;
+		/* a request larger than a whole minute waits for an empty one */
+		if ((ru < need_u && (eu == NULL || used(eu) > 0)) ||
+		    (rp < need_p && (ep == NULL || used(ep) > 0))) {
+			unlock_table();
+			return (long)((cur + 1) * slot_ms - ms) + 1;
+		}
+		more = q->project_limit / LEASE_SHARE;
+		if (need_p > 0 && more > rp - need_p)
+			more = rp - need_p > 0 ? rp - need_p : 0;
+		if (need_p == 0)
+			more = 0;
+		if (eu)
+			spend(eu, cur, need_u);
+		if (ep)
+			spend(ep, cur, need_p + more);
+		unlock_table();
+		q->lease.n += need_u;
+		q->proj->lease.n += need_p + more;
+	}
+	q->lease.n -= n;
+	q->proj->lease.n -= n;
+	q->requests += n;
+	return 0;
+}
+
+void
+quota_take(struct quota *q, int n)
+{
+	long wait;
+
+	if (q == NULL)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		wait = try_take(q, n);
+		pthread_mutex_unlock(&mu);
+		if (wait == 0)
+			return;
+		if (verbose)
+			warnx("quota: the minute is spent: waiting %ld ms", wait);
+		usleep((useconds_t)wait * 1000);
+	}
+}
+
+void
+quota_reserve(struct quota *const *qs, size_t n)
+{
+	long long ms;
+	int64_t cur;
+	struct entry *e;
+	size_t i;
+	long r;
+
+	if (n == 0 || qs[0] == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	ms = wall_ms();
+	cur = ms / slot_ms;
+	lock_table();
+	for (i = 0; i < n; i++) {
+		if (leased(&qs[i]->lease, cur) > 0 ||
+		    (e = find(qs[i]->user, cur, ms)) == NULL ||
+		    room(e, qs[i]->user_limit, ms) < 1)
+			continue;
+		spend(e, cur, 1);
+		qs[i]->lease.n++;
+		/* the project's share, if it has room for it */
+		if (leased(&qs[i]->proj->lease, cur) > 0)
+			continue;
+		if ((e = find(qs[i]->project, cur, ms)) == NULL)
+			continue;
+		r = room(e, qs[i]->project_limit, ms);
+		if (r > (long)(n - i))
+			r = (long)(n - i);
+		if (r > 0) {
+			spend(e, cur, r);
+			qs[i]->proj->lease.n += r;
+		}
+	}
+	unlock_table();
+	pthread_mutex_unlock(&mu);
+}
+
+/* error.errors[0].reason of a Google error body, borrowed. */
+static const char *
+reason_of(jv body)
+{
+	jv e, errs, first;
+	const char *r = NULL;
+
+	if (jv_get_kind(body) != JV_KIND_OBJECT)
+		return NULL;
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		errs = jv_object_get(jv_copy(e), jv_string("errors"));
+		if (jv_get_kind(errs) == JV_KIND_ARRAY &&
+		    jv_array_length(jv_copy(errs)) > 0) {
+			first = jv_array_get(jv_copy(errs), 0);
+			/* the string lives in body, which the caller holds */
+			r = json_str(first, "reason");
+			jv_free(first);
+		}
+		jv_free(errs);
+	}
+	jv_free(e);
+	return r;
+}
+
+/* The end of Google's day: the next midnight, Pacific time (the quota
+ * page's daily limits reset then). */
+static long long
+day_end(long long now)
+{
+	long off;
+	long long t;
+
+	if (zone_offset("America/Los_Angeles", now, &off) == -1)
+		off = -8 * 3600;
+	t = ((now + off) / 86400 + 1) * 86400;
+	if (zone_local_to_utc("America/Los_Angeles", t, &t) == -1)
+		t -= off;
+	return t;
+}
+
+/* Halve the minute of e for a minute, again for each answer that says
+ * so (answers of one batch, within a slot, count once). */
+static void
+slow(struct entry *e, long long ms)
+{
+	if (e->slow_until > ms && e->slow_until - minute_ms + slot_ms > ms)
+		return;
+	e->slow_div = e->slow_until > ms && e->slow_div >= 2 ?
+	    (e->slow_div * 2 > SLOW_MAX ? SLOW_MAX : e->slow_div * 2) : 2;
+	e->slow_until = ms + minute_ms;
+}
+
+void
+quota_answer(struct quota *q, long status, jv body)
+{
+	const char *reason;
+	struct entry *eu, *ep;
+	long long ms = wall_ms();
+	int64_t cur = ms / slot_ms;
+	int rate, daily, project_daily;
+
+	if (q == NULL || (status != 403 && status != 429))
+		return;
+	reason = reason_of(body);
+	daily = reason && strcmp(reason, "quotaExceeded") == 0;
+	project_daily = reason && strcmp(reason, "dailyLimitExceeded") == 0;
+	rate = status == 429 || (reason && (strcmp(reason,
+	    "rateLimitExceeded") == 0 || strcmp(reason,
+	    "userRateLimitExceeded") == 0));
+	if (!rate && !daily && !project_daily)
+		return;
+	pthread_mutex_lock(&mu);
+	lock_table();
+	eu = find(q->user, cur, ms);
+	ep = find(q->project, cur, ms);
+	if (daily && eu)
+		eu->stop_until = day_end(ms / 1000);
+	if (project_daily && ep)
+		ep->stop_until = day_end(ms / 1000);
+	if (rate && eu)
+		slow(eu, ms);
+	/* the project's minute is spent when two of its users are told */
+	if (rate && ep) {
+		if (ep->told_user != q->user && ep->told_at > ms - minute_ms)
+			slow(ep, ms);
+		ep->told_user = q->user;
+		ep->told_at = ms;
+	}
+	unlock_table();
+	/* what the process leased is no longer to be trusted */
+	q->lease.n = 0;
+	q->proj->lease.n = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+int
+quota_stopped(struct quota *q, long long *until)
+{
+	long long ms = wall_ms(), t = 0;
+	int64_t cur = ms / slot_ms;
+	struct entry *e;
+
+	if (q == NULL)
+		return 0;
+	pthread_mutex_lock(&mu);
+	lock_table();
+	if ((e = find(q->user, cur, ms)) != NULL && e->stop_until * 1000 > ms)
+		t = e->stop_until;
+	if ((e = find(q->project, cur, ms)) != NULL && e->stop_until * 1000 > ms &&
+	    e->stop_until > t)
+		t = e->stop_until;
+	unlock_table();
+	pthread_mutex_unlock(&mu);
+	if (t && until)
+		*until = t;
+	return t != 0;
+}
+
+static void
+pacer_before(void *arg)
+{
+	struct quota *q = arg;
+
+	quota_take(q, q->cost);
+}
+
+static void
+pacer_after(void *arg, long status, jv body)
+{
+	quota_answer(arg, status, body);
+}
+
+/* The project of a profile: its OAuth client, or a service account's
+ * project (the domain of its client_email). */
+static const char *
+project_of(jv prof)
+{
+	const char *s = json_str(prof, "client_id");
+
+	if (s == NULL && (s = json_str(prof, "client_email")) != NULL &&
+	    strchr(s, '@'))
+		s = strchr(s, '@') + 1;
+	return s;
+}
+
+struct quota *
+quota_open(jv prof)
+{
+	const char *off = getenv("GCAL_QUOTA"), *user, *env, *errstr;
+	struct quota *q;
+	struct project *p;
+	uint64_t pk;
+
+	if (off && strcmp(off, "off") == 0)
+		return NULL;
+	if ((env = getenv("GCAL_QUOTA_MINUTE_MS")) != NULL && *env) {
+		minute_ms = strtonum(env, 120, 60000, &errstr);
+		if (errstr)
+			errx(EX_USAGE, "$GCAL_QUOTA_MINUTE_MS: '%s' is %s", env,
+			    errstr);
+		slot_ms = minute_ms / (SLOTS - 1);
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->user_limit = limit_env("GCAL_QUOTA_USER", 600);
+	q->project_limit = limit_env("GCAL_QUOTA_PROJECT", 10000);
+	/* a service account acts as its subject (gcal-auth: "account") */
+	if ((user = json_str(prof, "subject")) == NULL)
+		user = json_str(prof, "account");
+	q->user = key_of('u', user);
+	pk = key_of('p', project_of(prof));
+	q->project = pk;
+	q->cost = 1;
+	q->pacer.before = pacer_before;
+	q->pacer.after = pacer_after;
+	q->pacer.arg = q;
+	pthread_mutex_lock(&mu);
+	if (table_open() == -1) {
+		pthread_mutex_unlock(&mu);
+		free(q);
+		return NULL;
+	}
+	for (p = projects; p && p->key != pk; p = p->next)
+		;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->key = pk;
+		p->next = projects;
+		projects = p;
+	}
+	q->proj = p;
+	pthread_mutex_unlock(&mu);
+	return q;
+}
+
+void
+quota_close(struct quota *q)
+{
+	free(q);
+}
+
+const struct http_pacer *
+quota_pacer(struct quota *q)
+{
+	return q ? &q->pacer : NULL;
+}
+
+void
+quota_set_cost(struct quota *q, int n)
+{
+	if (q)
+		q->cost = n > 0 ? n : 1;
+}
+
+void
+quota_limit_user(struct quota *q, long n)
+{
+	if (q && n > 0 && n < q->user_limit)
+		q->user_limit = n;
+}
+
+long
+quota_requests(const struct quota *q)
+{
+	return q ? q->requests : 0;
+}
+
+long
+quota_table_visits(void)
+{
+	long v;
+
+	pthread_mutex_lock(&mu);
+	v = visits;
+	pthread_mutex_unlock(&mu);
+	return v;
+}
