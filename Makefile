@@ -35,7 +35,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
-PROGS += gcal-watch gcal-notify
+PROGS += gcal-watch gcal-notify gcal-run
 LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch provider stop readahead pull quota run
 MAN1 = $(PROGS:%=man/%.1)

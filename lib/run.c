@@ -51,11 +51,13 @@ run_record_read(const char *profile, struct run_record *r)
 	if (!jv_is_valid(o) || (when = json_str(o, "when")) == NULL ||
 	    time_parse(when, NULL, &r->when) == -1 ||
 	    num(o, "status", -1) < 0) {
-		why = jv_is_valid(o) ? xstrdup("no \"when\" time or \"status\" "
-		    "number") : state_error(path, o);
+		if (jv_is_valid(o)) {
+			why = xstrdup("no \"when\" time or \"status\" number");
+			jv_free(o);
+		} else
+			why = state_error(path, o); /* consumes o */
 		warnx("profile '%s': its last run is damaged: %s", profile, why);
 		free(why);
-		jv_free(o);
 		free(path);
 		return -1;
 	}

@@ -1,0 +1,641 @@
+/* gcal-run: run one job for many links, bounded, inside Google's quotas,
+ * on a jittered schedule with backoff; and report each link's last run.
+ * See gcal-run(1). Pulls run in this process (lib/pull.c, in worker
+ * threads); the other jobs are a child process per link. */
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "http.h"
+#include "json.h"
+#include "pull.h"
+#include "quota.h"
+#include "run.h"
+#include "state.h"
+#include "util.h"
+
+extern char **environ;
+
+#define RUNS "pull sync forward-apply exec"
+#define DEFAULT_JOBS 4
+#define MAX_JOBS 256
+/* Links whose quota is reserved in one visit to the table. */
+#define RESERVE 64
+
+enum {
+	OPT_SHARD = CLI_FIRST_LONG, OPT_PROFILES, OPT_FILTER, OPT_EVERY,
+	OPT_JITTER, OPT_PROMETHEUS,
+};
+
+static const struct cli_option options[] = {
+	{"jobs", 'j', "N", RUNS, "links at a time, 1 to 256 (default: 4)"},
+	{"shard", OPT_SHARD, "I/K", NULL, "only the links of shard I of K, 0 <= I < K"},
+	{"profiles", OPT_PROFILES, "A,B,...", RUNS, "only these profiles (default: all)"},
+	{"filter", OPT_FILTER, "JQ", RUNS, "only the profiles whose gcal-auth list record JQ selects"},
+	{"every", OPT_EVERY, "DURATION", RUNS, "only links whose last run is older (N[smhd])"},
+	{"jitter", OPT_JITTER, "PCT", RUNS, "spread --every by up to PCT% a link, 0 to 50 (default: 25)"},
+	{"prometheus", OPT_PROMETHEUS, NULL, "status", "the status in Prometheus text format"},
+	{"verbose", 'v', NULL, NULL, "say which links are skipped and why; trace HTTP (twice: bodies)"},
+	CLI_COMMON_OPTIONS,
+};
+
+static const char *const synopsis[] = {
+	"[-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT] pull | sync | forward-apply | exec CMD [ARG...]",
+	"status [--prometheus] [--shard I/K]",
+	NULL,
+};
+
+struct link {
+	char *name;
+	struct run_record last;
+	char fp[64];
+	struct quota *quota;
+	long long start_s;  /* wall clock, for the record */
+	long long start_ms; /* monotonic, for the duration */
+	pid_t pid;
+	int status;
+	long requests, changes;
+};
+
+struct fleet {
+	const char *job;
+	char **argv;         /* a child job's program and arguments */
+	struct link **due;
+	size_t ndue;
+	size_t next;         /* the next link a worker takes */
+	pthread_mutex_t lock;
+	int jobs;
+	int shard, shards;
+	struct run_schedule sched;
+	int status;          /* the worst so far */
+};
+
+/* --- choosing the links ------------------------------------------------ */
+
+static int
+parse_shard(const char *s, int *i, int *k)
+{
+	const char *slash = strchr(s, '/'), *errstr;
+	char *left;
+
+	if (slash == NULL)
+		return -1;
+	left = xstrndup(s, (size_t)(slash - s));
+	*i = (int)strtonum(left, 0, 100000, &errstr);
+	free(left);
+	if (errstr)
+		return -1;
+	*k = (int)strtonum(slash + 1, 1, 100000, &errstr);
+	return errstr || *i >= *k ? -1 : 0;
+}
+
+static int
+listed(const char *name, char *const *list)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The names of --profiles A,B,...; every one must exist (else 78). */
+static char **
+named_profiles(const char *arg, char **all, int *rc)
+{
+	char **v = NULL, *s = xstrdup(arg), *p = s, *comma;
+	size_t n = 0;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		if (*p && !listed(p, all)) {
+			warnx("--profiles: no profile '%s'", p);
+			*rc = EX_CONFIG;
+		} else if (*p) {
+			v = xreallocarray(v, n + 2, sizeof(*v));
+			v[n++] = xstrdup(p);
+			v[n] = NULL;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	free(s);
+	return v;
+}
+
+/* The profiles of gcal-auth list that the jq program selects (an output
+ * that is neither false nor null), NULL-terminated. */
+static char **
+filtered(const char *program, int *rc)
+{
+	struct jqprog *jq;
+	char *why, **v = NULL;
+	struct ndjson_reader *r;
+	size_t n = 0;
+	FILE *fp;
+	jv rec, out;
+	int got, keep, st;
+
+	if ((jq = jqprog_new(program, &why)) == NULL)
+		errx(EX_USAGE, "--filter: %s", why);
+	/* the records a user sees: the filter means what it says there */
+	if ((fp = popen("gcal-auth list", "r")) == NULL)
+		err(EX_OSERR, "gcal-auth list");
+	why = xasprintf("/dev/fd/%d", fileno(fp));
+	r = ndjson_open(why);
+	free(why);
+	if (r == NULL)
+		err(EX_OSERR, "gcal-auth list");
+	while ((got = ndjson_read(r, &rec)) == 1) {
+		keep = 0;
+		jqprog_start(jq, jv_copy(rec));
+		while ((st = jqprog_next(jq, &out)) == 1) {
+			jv_kind k = jv_get_kind(out);
+
+			keep |= k != JV_KIND_FALSE && k != JV_KIND_NULL;
+			jv_free(out);
+		}
+		if (st == -1) {
+			why = json_error_text(out);
+			warnx("--filter: profile '%s': %s", json_str(rec, "profile"),
+			    why);
+			free(why);
+			*rc = EX_DATAERR;
+		}
+		if (keep && json_str(rec, "profile")) {
+			v = xreallocarray(v, n + 2, sizeof(*v));
+			v[n++] = xstrdup(json_str(rec, "profile"));
+			v[n] = NULL;
+		}
+		jv_free(rec);
+	}
+	if (got == -1)
+		errx(EX_UNAVAILABLE, "gcal-auth list: %s", ndjson_error(r));
+	ndjson_close(r);
+	st = pclose(fp);
+	/* 78: some profile is damaged, which list shows; others are listed */
+	if (st == -1 || !WIFEXITED(st) || (WEXITSTATUS(st) != 0 &&
+	    WEXITSTATUS(st) != EX_CONFIG))
+		errx(EX_UNAVAILABLE, "gcal-auth list failed");
+	jqprog_free(jq);
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+/* The links to consider, in name order. */
+static char **
+chosen(const char *profiles, const char *filter, int shard, int shards,
+    int *rc)
+{
+	char **all = state_profiles(), **named = NULL, **sel = NULL, **p;
+	size_t n = 0;
+
+	if (profiles)
+		named = named_profiles(profiles, all, rc);
+	if (filter)
+		sel = filtered(filter, rc);
+	for (p = all; *p; p++) {
+		if ((profiles && !listed(*p, named)) ||
+		    (filter && !listed(*p, sel)) ||
+		    !run_in_shard(*p, shard, shards)) {
+			free(*p);
+			continue;
+		}
+		all[n++] = *p;
+	}
+	all[n] = NULL;
+	state_free_list(named);
+	state_free_list(sel);
+	return all;
+}
+
+/* --- running ----------------------------------------------------------- */
+
+static void
+finish(struct fleet *f, struct link *l)
+{
+	struct run_record r = l->last;
+
+	r.when = l->start_s;
+	strlcpy(r.job, f->job, sizeof(r.job));
+	r.failures = l->status == EX_TEMPFAIL ? l->last.failures + 1 : 0;
+	r.status = l->status;
+	r.requests = l->requests;
+	r.changes = l->changes;
+	r.duration_ms = now_ms() - l->start_ms;
+	run_link_print(l->name, r.link);
+	if (run_record_write(l->name, &r) == -1)
+		l->status = run_worse(l->status, EX_SOFTWARE);
+	pthread_mutex_lock(&f->lock);
+	f->status = run_worse(f->status, l->status);
+	pthread_mutex_unlock(&f->lock);
+}
+
+struct out_arg {
+	const char *profile;
+	struct buf line;
+};
+
+/* An event of a link, tagged with the link's profile. */
+static void
+print_tagged(void *arg, const char *json, size_t len)
+{
+	struct out_arg *o = arg;
+	jv ev = json_parse(json, len);
+
+	buf_reset(&o->line);
+	json_dump_buf(&o->line, json_set_str(ev, "profile", o->profile));
+	buf_addc(&o->line, '\n');
+	flockfile(stdout);
+	fwrite(o->line.data, 1, o->line.len, stdout);
+	funlockfile(stdout);
+}
+
+static void
+pull_one(struct fleet *f, struct link *l)
+{
+	struct out_arg o = {.profile = l->name};
+	struct pull_options po = {.profile = l->name, .changes = 1,
+	    .from = LLONG_MIN, .to = LLONG_MAX, .record = print_tagged,
+	    .arg = &o, .pacer = quota_pacer(l->quota)};
+	struct pull_stats st = {0};
+
+	l->start_s = now_s();
+	l->start_ms = now_ms();
+	l->status = pull_run(&po, &st);
+	l->requests = quota_requests(l->quota);
+	l->changes = st.changes;
+	buf_free(&o.line);
+	finish(f, l);
+}
+
+static void *
+pull_worker(void *arg)
+{
+	struct fleet *f = arg;
+	struct quota **qs;
+	size_t i, k, n;
+
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		i = f->next++;
+		pthread_mutex_unlock(&f->lock);
+		if (i >= f->ndue)
+			break;
+		if (i % RESERVE == 0) {
+			/* one visit to the quota table for the next links */
+			n = f->ndue - i < RESERVE ? f->ndue - i : RESERVE;
+			qs = xcalloc(n, sizeof(*qs));
+			for (k = 0; k < n; k++)
+				qs[k] = f->due[i + k]->quota;
+			quota_reserve(qs, n);
+			free(qs);
+		}
+		pull_one(f, f->due[i]);
+	}
+	return NULL;
+}
+
+static void
+run_pulls(struct fleet *f)
+{
+	pthread_t th[MAX_JOBS];
+	int i, n = f->jobs < (int)f->ndue ? f->jobs : (int)f->ndue;
+	jv prof;
+
+	for (size_t k = 0; k < f->ndue; k++) {
+		if (state_profile_load(f->due[k]->name, &prof) == 0)
+			f->due[k]->quota = quota_open(prof);
+		jv_free(prof);
+	}
+	if (n <= 1) {
+		pull_worker(f);
+		return;
+	}
+	http_shared_begin(n);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, pull_worker, f) != 0)
+			errx(EX_OSERR, "cannot start a thread");
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	http_shared_end();
+}
+
+static pid_t
+spawn(struct fleet *f, struct link *l)
+{
+	char **env, *mine = xasprintf("GCAL_PROFILE=%s", l->name);
+	size_t n, k;
+	pid_t pid;
+	int e;
+
+	for (n = 0; environ[n]; n++)
+		;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (n = k = 0; environ[n]; n++)
+		if (strncmp(environ[n], "GCAL_PROFILE=", 13) != 0)
+			env[k++] = environ[n];
+	env[k] = mine;
+	l->start_s = now_s();
+	l->start_ms = now_ms();
+	if ((e = posix_spawnp(&pid, f->argv[0], NULL, NULL, f->argv, env)) != 0) {
+		warnx("profile '%s': cannot run '%s': %s", l->name, f->argv[0],
+		    strerror(e));
+		pid = -1;
+	}
+	free(env);
+	free(mine);
+	return pid;
+}
+
+/* A child job for each link, at most f->jobs at once. */
+static void
+run_children(struct fleet *f)
+{
+	size_t next = 0, i;
+	int running = 0, st;
+	pid_t pid;
+
+	while (next < f->ndue || running > 0) {
+		while (running < f->jobs && next < f->ndue) {
+			struct link *l = f->due[next++];
+
+			if ((l->pid = spawn(f, l)) == -1) {
+				l->status = EX_UNAVAILABLE;
+				finish(f, l);
+			} else
+				running++;
+		}
+		if (running == 0)
+			continue;
+		if ((pid = waitpid(-1, &st, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(EX_OSERR, "waitpid");
+		}
+		for (i = 0; i < next && f->due[i]->pid != pid; i++)
+			;
+		if (i == next)
+			continue;
+		running--;
+		f->due[i]->pid = 0;
+		f->due[i]->status = WIFEXITED(st) ? WEXITSTATUS(st) :
+		    128 + WTERMSIG(st);
+		finish(f, f->due[i]);
+	}
+}
+
+/* Which links are due now; the others are skipped (and reported, when
+ * they need a human). */
+static void
+pick_due(struct fleet *f, char **names)
+{
+	long long now = now_s() * 1000;
+	enum run_health h;
+	struct link *l;
+	char **p;
+
+	for (p = names; *p; p++) {
+		l = xcalloc(1, sizeof(*l));
+		l->name = *p;
+		l->requests = l->changes = -1;
+		if (run_record_read(*p, &l->last) == -1) {
+			/* damaged: said; the run replaces it */
+			f->status = run_worse(f->status, EX_CONFIG);
+			memset(&l->last, 0, sizeof(l->last));
+		}
+		run_link_print(*p, l->fp);
+		h = run_health_of(&l->last, l->fp);
+		if (h == RUN_HUMAN) {
+			warnx("profile '%s': skipped: its last run ended %d; link "
+			    "it again (gcal-auth login -p %s)", *p, l->last.status, *p);
+			f->status = run_worse(f->status, l->last.status);
+		} else if (run_next_due(*p, &l->last, &f->sched, l->fp) <= now) {
+			f->due = xreallocarray(f->due, f->ndue + 1, sizeof(*f->due));
+			f->due[f->ndue++] = l;
+			continue;
+		} else if (verbose)
+			warnx("profile '%s': not due yet", *p);
+		free(l);
+	}
+}
+
+/* --- status ------------------------------------------------------------ */
+
+static void
+prom_line(const char *metric, const char *profile, const char *job,
+    double v)
+{
+	/* profile names are letters, digits and -_. : nothing to escape */
+	printf("%s{profile=\"%s\",job=\"%s\"} %.15g\n", metric, profile,
+	    job, v);
+}
+
+static const char *const prom_help[][3] = {
+	{"gcal_run_last_status", "gauge", "exit status of the link's last run"},
+	{"gcal_run_last_run_timestamp_seconds", "gauge", "when the link's last run started"},
+	{"gcal_run_last_duration_seconds", "gauge", "how long the link's last run took"},
+	{"gcal_run_last_requests", "gauge", "requests of the link's last run"},
+	{"gcal_run_last_changes", "gauge", "changes the link's last run saw"},
+	{"gcal_run_failures", "gauge", "runs in a row that ended 75"},
+	{"gcal_run_needs_human", "gauge", "1 when the link is skipped until linked again"},
+};
+
+static void
+prom_record(const char *name, const struct run_record *r, enum run_health h)
+{
+	const char *job = r->when ? r->job : "";
+	double v[7] = {r->status, (double)r->when, r->duration_ms / 1000.0,
+	    (double)r->requests, (double)r->changes, r->failures, h == RUN_HUMAN};
+	size_t i;
+
+	for (i = 0; i < 7; i++) {
+		if (r->when == 0 && i != 6)
+			continue;
+		if ((i == 3 && r->requests < 0) || (i == 4 && r->changes < 0))
+			continue;
+		prom_line(prom_help[i][0], name, job, v[i]);
+	}
+}
+
+static int
+status(char **names, int prometheus)
+{
+	struct run_record r;
+	size_t counts[RUN_FAILING + 1] = {0}, i;
+	enum run_health h;
+	char fp[64], **p;
+	int rc = 0, term = !prometheus && isatty(STDOUT_FILENO);
+	jv o;
+
+	for (i = 0; prometheus && i < 7; i++)
+		printf("# HELP %s %s\n# TYPE %s %s\n", prom_help[i][0],
+		    prom_help[i][2], prom_help[i][0], prom_help[i][1]);
+	for (p = names; *p; p++) {
+		if (run_record_read(*p, &r) == -1) {
+			rc = EX_CONFIG;
+			continue;
+		}
+		run_link_print(*p, fp);
+		h = run_health_of(&r, fp);
+		counts[h]++;
+		if (prometheus)
+			prom_record(*p, &r, h);
+		else if (term && h != RUN_OK && h != RUN_NEVER)
+			printf("%-24s %-12s %s, exit %d\n", *p, run_health_name(h),
+			    r.job, r.status);
+		else if (!term) {
+			o = run_record_json(*p, &r);
+			json_print(stdout, json_set_str(o, "health",
+			    run_health_name(h)));
+		}
+	}
+	if (term)
+		printf("%zu links: %zu ok, %zu backing off, %zu to link again, "
+		    "%zu at the daily limit, %zu failing, %zu never run\n",
+		    (size_t)(p - names), counts[RUN_OK], counts[RUN_BACKOFF],
+		    counts[RUN_HUMAN], counts[RUN_DAILY], counts[RUN_FAILING],
+		    counts[RUN_NEVER]);
+	return rc;
+}
+
+/* --- main -------------------------------------------------------------- */
+
+static char **
+job_argv(const char *job, int argc, char **argv)
+{
+	char **v = xcalloc((size_t)argc + 2, sizeof(*v));
+	int i, k = 0;
+
+	if (strcmp(job, "sync") == 0)
+		v[k++] = "gcal-sync";
+	else if (strcmp(job, "forward-apply") == 0)
+		v[k++] = "forward-apply";
+	for (i = 0; i < argc; i++)
+		v[k++] = argv[i];
+	return v;
+}
+
+static int
+usage_error(const char *msg, const char *what)
+{
+	warnx(msg, what);
+	fprintf(stderr, "Try 'gcal-run --help'.\n");
+	return EX_USAGE;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fleet f = {.jobs = DEFAULT_JOBS, .shards = 1,
+	    .sched = {.jitter_pct = 25}, .lock = PTHREAD_MUTEX_INITIALIZER};
+	const char *arg, *profiles = NULL, *filter = NULL;
+	int key, keys[64], nkeys = 0, i, prometheus = 0, rc = 0;
+	struct cli *c;
+	char **names;
+	size_t k;
+
+	cli_synopsis = synopsis;
+	for (int pass = 0; pass < 2; pass++) {
+		c = cli_new(options, pass == 0);
+		while ((key = cli_next(c, argc, argv, &arg)) != -1) {
+			if (nkeys < 64)
+				keys[nkeys++] = key;
+			switch (key) {
+			case 'j':
+				f.jobs = (int)cli_number("-j", arg, 1, MAX_JOBS);
+				break;
+			case OPT_SHARD:
+				if (parse_shard(arg, &f.shard, &f.shards) == -1)
+					return usage_error("--shard '%s': not I/K with "
+					    "0 <= I < K", arg);
+				break;
+			case OPT_PROFILES:
+				profiles = arg;
+				break;
+			case OPT_FILTER:
+				filter = arg;
+				break;
+			case OPT_EVERY:
+				if ((f.sched.every_ms = run_parse_duration(arg)) == -1)
+					return usage_error("--every '%s': not a duration "
+					    "(N, Ns, Nm, Nh or Nd)", arg);
+				break;
+			case OPT_JITTER:
+				f.sched.jitter_pct = (int)cli_number("--jitter", arg, 0, 50);
+				break;
+			case OPT_PROMETHEUS:
+				prometheus = 1;
+				break;
+			}
+		}
+		if (pass == 0 && optind >= argc)
+			return usage_error("%s", "no job: pull, sync, forward-apply, "
+			    "exec CMD or status");
+		cli_free(c);
+		if (pass == 1) {
+			cli_no_operands(argc, argv);
+			break;
+		}
+		f.job = argv[optind];
+		if (strcmp(f.job, "status") != 0)
+			break;
+		/* status takes its options after it */
+		argc -= optind;
+		argv += optind;
+		optind = 0;
+	}
+	if (strcmp(f.job, "pull") && strcmp(f.job, "sync") &&
+	    strcmp(f.job, "forward-apply") && strcmp(f.job, "exec") &&
+	    strcmp(f.job, "status"))
+		return usage_error("unknown job '%s'", f.job);
+	for (i = 0; i < nkeys; i++)
+		cli_check_cmd(c = cli_new(options, 0), keys[i], f.job), cli_free(c);
+	if (strcmp(f.job, "status") != 0) {
+		argc -= optind + 1;
+		argv += optind + 1;
+		if (strcmp(f.job, "exec") == 0 && argc == 0)
+			return usage_error("%s", "exec needs a command");
+		if (strcmp(f.job, "pull") == 0 && argc > 0)
+			return usage_error("unexpected operand '%s'", argv[0]);
+		f.argv = job_argv(f.job, argc, argv);
+	}
+	http_check_env();
+	quota_set_shards(f.shards);
+	names = chosen(profiles, filter, f.shard, f.shards, &rc);
+	if (strcmp(f.job, "status") == 0) {
+		rc = status(names, prometheus);
+		state_free_list(names);
+		return finish_stdout(rc);
+	}
+	f.status = rc;
+	pick_due(&f, names);
+	if (strcmp(f.job, "pull") == 0)
+		run_pulls(&f);
+	else
+		run_children(&f);
+	if (!quiet && f.ndue > 0)
+		note("%s: %zu %s run", f.job, f.ndue, plural((long long)f.ndue,
+		    "link", "links"));
+	for (k = 0; k < f.ndue; k++) {
+		quota_close(f.due[k]->quota);
+		free(f.due[k]);
+	}
+	free(f.due);
+	free(f.argv);
+	state_free_list(names);
+	http_cleanup();
+	return finish_stdout(f.status);
+}
