@@ -337,17 +337,21 @@ static pid_t
 spawn(struct fleet *f, struct link *l)
 {
 	char **env, *mine = xasprintf("GCAL_PROFILE=%s", l->name);
+	char *share = xasprintf("GCAL_QUOTA_SHARDS=%d", f->shards);
 	size_t n, k;
 	pid_t pid;
 	int e;
 
 	for (n = 0; environ[n]; n++)
 		;
-	env = xcalloc(n + 2, sizeof(*env));
+	env = xcalloc(n + 3, sizeof(*env));
 	for (n = k = 0; environ[n]; n++)
-		if (strncmp(environ[n], "GCAL_PROFILE=", 13) != 0)
+		if (strncmp(environ[n], "GCAL_PROFILE=", 13) != 0 &&
+		    strncmp(environ[n], "GCAL_QUOTA_SHARDS=", 18) != 0)
 			env[k++] = environ[n];
-	env[k] = mine;
+	env[k++] = mine;
+	/* the child's governor spends this shard's share too */
+	env[k] = share;
 	l->start_s = now_s();
 	l->start_ms = now_ms();
 	if ((e = posix_spawnp(&pid, f->argv[0], NULL, NULL, f->argv, env)) != 0) {
@@ -357,6 +361,7 @@ spawn(struct fleet *f, struct link *l)
 	}
 	free(env);
 	free(mine);
+	free(share);
 	return pid;
 }
 

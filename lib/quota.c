@@ -90,7 +90,7 @@ struct quota {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct table *tab;
 static int tab_fd = -1;
-static int shards = 1;
+static int shards; /* 0: $GCAL_QUOTA_SHARDS, else 1 */
 static long long minute_ms = 60000; /* $GCAL_QUOTA_MINUTE_MS, for tests */
 static long long slot_ms = 5000;
 static long visits;
@@ -564,6 +564,14 @@ quota_open(jv prof)
 			    errstr);
 		slot_ms = minute_ms / (SLOTS - 1);
 	}
+	if (shards == 0 && (env = getenv("GCAL_QUOTA_SHARDS")) != NULL && *env) {
+		/* a child of gcal-run --shard I/K */
+		shards = (int)strtonum(env, 1, 100000, &errstr);
+		if (errstr)
+			errx(EX_USAGE, "$GCAL_QUOTA_SHARDS: '%s' is %s", env, errstr);
+	}
+	if (shards == 0)
+		shards = 1;
 	q = xcalloc(1, sizeof(*q));
 	q->user_limit = limit_env("GCAL_QUOTA_USER", 600);
 	q->project_limit = limit_env("GCAL_QUOTA_PROJECT", 10000);

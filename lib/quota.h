@@ -24,7 +24,8 @@
 struct quota;
 
 /* This process is one of k shards: it spends 1/k of each minute. Call
- * before quota_open. */
+ * before quota_open; else $GCAL_QUOTA_SHARDS says (gcal-run sets it for
+ * its children), else 1. */
 void quota_set_shards(int k);
 
 /* The governor for the acting user and project of a profile.json
