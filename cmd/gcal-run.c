@@ -20,6 +20,7 @@
 #include "pull.h"
 #include "quota.h"
 #include "run.h"
+#include "run_status.h"
 #include "state.h"
 #include "util.h"
 
@@ -38,8 +39,8 @@ enum {
 
 static const struct cli_option options[] = {
 	{"jobs", 'j', "N", RUNS, "links at a time, 1 to 256 (default: 4)"},
-	{"shard", OPT_SHARD, "I/K", NULL, "only the links of shard I of K, 0 <= I < K"},
-	{"profiles", OPT_PROFILES, "A,B,...", RUNS, "only these profiles (default: all)"},
+	{"shard", OPT_SHARD, "SHARD", NULL, "only the links of shard I/K, 0 <= I < K"},
+	{"profiles", OPT_PROFILES, "NAMES", RUNS, "only these profiles, A,B,... (default: all)"},
 	{"filter", OPT_FILTER, "JQ", RUNS, "only the profiles whose gcal-auth list record JQ selects"},
 	{"every", OPT_EVERY, "DURATION", RUNS, "only links whose last run is older (N[smhd])"},
 	{"jitter", OPT_JITTER, "PCT", RUNS, "spread --every by up to PCT% a link, 0 to 50 (default: 25)"},
@@ -49,7 +50,10 @@ static const struct cli_option options[] = {
 };
 
 static const char *const synopsis[] = {
-	"[-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT] pull | sync | forward-apply | exec CMD [ARG...]",
+	"pull [-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT]",
+	"sync [-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT] [ARG...]",
+	"forward-apply [-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT] [ARG...]",
+	"exec [-j N] [--shard I/K] [--profiles A,B,...] [--filter JQ] [--every DURATION] [--jitter PCT] CMD [ARG...]",
 	"status [--prometheus] [--shard I/K]",
 	NULL,
 };
@@ -437,85 +441,6 @@ pick_due(struct fleet *f, char **names)
 	}
 }
 
-/* --- status ------------------------------------------------------------ */
-
-static void
-prom_line(const char *metric, const char *profile, const char *job,
-    double v)
-{
-	/* profile names are letters, digits and -_. : nothing to escape */
-	printf("%s{profile=\"%s\",job=\"%s\"} %.15g\n", metric, profile,
-	    job, v);
-}
-
-static const char *const prom_help[][3] = {
-	{"gcal_run_last_status", "gauge", "exit status of the link's last run"},
-	{"gcal_run_last_run_timestamp_seconds", "gauge", "when the link's last run started"},
-	{"gcal_run_last_duration_seconds", "gauge", "how long the link's last run took"},
-	{"gcal_run_last_requests", "gauge", "requests of the link's last run"},
-	{"gcal_run_last_changes", "gauge", "changes the link's last run saw"},
-	{"gcal_run_failures", "gauge", "runs in a row that ended 75"},
-	{"gcal_run_needs_human", "gauge", "1 when the link is skipped until linked again"},
-};
-
-static void
-prom_record(const char *name, const struct run_record *r, enum run_health h)
-{
-	const char *job = r->when ? r->job : "";
-	double v[7] = {r->status, (double)r->when, r->duration_ms / 1000.0,
-	    (double)r->requests, (double)r->changes, r->failures, h == RUN_HUMAN};
-	size_t i;
-
-	for (i = 0; i < 7; i++) {
-		if (r->when == 0 && i != 6)
-			continue;
-		if ((i == 3 && r->requests < 0) || (i == 4 && r->changes < 0))
-			continue;
-		prom_line(prom_help[i][0], name, job, v[i]);
-	}
-}
-
-static int
-status(char **names, int prometheus)
-{
-	struct run_record r;
-	size_t counts[RUN_FAILING + 1] = {0}, i;
-	enum run_health h;
-	char fp[64], **p;
-	int rc = 0, term = !prometheus && isatty(STDOUT_FILENO);
-	jv o;
-
-	for (i = 0; prometheus && i < 7; i++)
-		printf("# HELP %s %s\n# TYPE %s %s\n", prom_help[i][0],
-		    prom_help[i][2], prom_help[i][0], prom_help[i][1]);
-	for (p = names; *p; p++) {
-		if (run_record_read(*p, &r) == -1) {
-			rc = EX_CONFIG;
-			continue;
-		}
-		run_link_print(*p, fp);
-		h = run_health_of(&r, fp);
-		counts[h]++;
-		if (prometheus)
-			prom_record(*p, &r, h);
-		else if (term && h != RUN_OK && h != RUN_NEVER)
-			printf("%-24s %-12s %s, exit %d\n", *p, run_health_name(h),
-			    r.job, r.status);
-		else if (!term) {
-			o = run_record_json(*p, &r);
-			json_print(stdout, json_set_str(o, "health",
-			    run_health_name(h)));
-		}
-	}
-	if (term)
-		printf("%zu links: %zu ok, %zu backing off, %zu to link again, "
-		    "%zu at the daily limit, %zu failing, %zu never run\n",
-		    (size_t)(p - names), counts[RUN_OK], counts[RUN_BACKOFF],
-		    counts[RUN_HUMAN], counts[RUN_DAILY], counts[RUN_FAILING],
-		    counts[RUN_NEVER]);
-	return rc;
-}
-
 /* --- main -------------------------------------------------------------- */
 
 static char **
@@ -541,88 +466,111 @@ usage_error(const char *msg, const char *what)
 	return EX_USAGE;
 }
 
-int
-main(int argc, char *argv[])
+struct args {
+	const char *profiles, *filter;
+	int prometheus;
+};
+
+static int
+is_job(const char *s)
 {
-	struct fleet f = {.jobs = DEFAULT_JOBS, .shards = 1,
-	    .sched = {.jitter_pct = 25}, .lock = PTHREAD_MUTEX_INITIALIZER};
-	const char *arg, *profiles = NULL, *filter = NULL;
-	int key, keys[64], nkeys = 0, i, prometheus = 0, rc = 0;
+	return strcmp(s, "pull") == 0 || strcmp(s, "sync") == 0 ||
+	    strcmp(s, "forward-apply") == 0 || strcmp(s, "exec") == 0 ||
+	    strcmp(s, "status") == 0;
+}
+
+/* Options before the job and after it (exec: up to its command), each
+ * checked against the job; f->argv for a child job. */
+static int
+parse_args(struct fleet *f, struct args *a, int argc, char **argv)
+{
+	int key, keys[64], nkeys = 0, pass, i;
+	const char *arg;
 	struct cli *c;
-	char **names;
-	size_t k;
 
 	cli_synopsis = synopsis;
-	for (int pass = 0; pass < 2; pass++) {
-		c = cli_new(options, pass == 0);
+	for (pass = 0; pass < 2; pass++) {
+		c = cli_new(options, pass == 0 || strcmp(f->job, "exec") == 0);
 		while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 			if (nkeys < 64)
 				keys[nkeys++] = key;
 			switch (key) {
 			case 'j':
-				f.jobs = (int)cli_number("-j", arg, 1, MAX_JOBS);
+				f->jobs = (int)cli_number("-j", arg, 1, MAX_JOBS);
 				break;
 			case OPT_SHARD:
-				if (parse_shard(arg, &f.shard, &f.shards) == -1)
+				if (parse_shard(arg, &f->shard, &f->shards) == -1)
 					return usage_error("--shard '%s': not I/K with "
 					    "0 <= I < K", arg);
 				break;
 			case OPT_PROFILES:
-				profiles = arg;
+				a->profiles = arg;
 				break;
 			case OPT_FILTER:
-				filter = arg;
+				a->filter = arg;
 				break;
 			case OPT_EVERY:
-				if ((f.sched.every_ms = run_parse_duration(arg)) == -1)
+				if ((f->sched.every_ms = run_parse_duration(arg)) == -1)
 					return usage_error("--every '%s': not a duration "
 					    "(N, Ns, Nm, Nh or Nd)", arg);
 				break;
 			case OPT_JITTER:
-				f.sched.jitter_pct = (int)cli_number("--jitter", arg, 0, 50);
+				f->sched.jitter_pct = (int)cli_number("--jitter", arg, 0, 50);
 				break;
 			case OPT_PROMETHEUS:
-				prometheus = 1;
+				a->prometheus = 1;
 				break;
 			}
 		}
-		if (pass == 0 && optind >= argc)
+		cli_free(c);
+		if (pass == 1)
+			break;
+		if (optind >= argc)
 			return usage_error("%s", "no job: pull, sync, forward-apply, "
 			    "exec CMD or status");
-		cli_free(c);
-		if (pass == 1) {
-			cli_no_operands(argc, argv);
-			break;
-		}
-		f.job = argv[optind];
-		if (strcmp(f.job, "status") != 0)
-			break;
-		/* status takes its options after it */
+		f->job = argv[optind];
+		if (!is_job(f->job))
+			return usage_error("unknown job '%s'", f->job);
+		/* the job's own options follow it */
 		argc -= optind;
 		argv += optind;
 		optind = 0;
 	}
-	if (strcmp(f.job, "pull") && strcmp(f.job, "sync") &&
-	    strcmp(f.job, "forward-apply") && strcmp(f.job, "exec") &&
-	    strcmp(f.job, "status"))
-		return usage_error("unknown job '%s'", f.job);
+	c = cli_new(options, 0);
 	for (i = 0; i < nkeys; i++)
-		cli_check_cmd(c = cli_new(options, 0), keys[i], f.job), cli_free(c);
-	if (strcmp(f.job, "status") != 0) {
-		argc -= optind + 1;
-		argv += optind + 1;
-		if (strcmp(f.job, "exec") == 0 && argc == 0)
-			return usage_error("%s", "exec needs a command");
-		if (strcmp(f.job, "pull") == 0 && argc > 0)
-			return usage_error("unexpected operand '%s'", argv[0]);
-		f.argv = job_argv(f.job, argc, argv);
-	}
+		cli_check_cmd(c, keys[i], f->job);
+	cli_free(c);
+	argc -= optind;
+	argv += optind;
+	if (strcmp(f->job, "exec") == 0 && argc == 0)
+		return usage_error("%s", "exec needs a command");
+	if ((strcmp(f->job, "pull") == 0 || strcmp(f->job, "status") == 0) &&
+	    argc > 0)
+		return usage_error("unexpected operand '%s'", argv[0]);
+	f->argv = job_argv(f->job, argc, argv);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fleet f = {.jobs = DEFAULT_JOBS, .shards = 1,
+	    .sched = {.jitter_pct = 25}, .lock = PTHREAD_MUTEX_INITIALIZER};
+	struct args a = {0};
+	char **names;
+	size_t k;
+	int rc = 0;
+
+	if ((rc = parse_args(&f, &a, argc, argv)) != 0)
+		return rc;
 	http_check_env();
 	quota_set_shards(f.shards);
-	names = chosen(profiles, filter, f.shard, f.shards, &rc);
+	names = chosen(a.profiles, a.filter, f.shard, f.shards, &rc);
 	if (strcmp(f.job, "status") == 0) {
-		rc = status(names, prometheus);
+		rc = run_status_print(names, a.prometheus ? RUN_STATUS_PROMETHEUS :
+		    isatty(STDOUT_FILENO) ? RUN_STATUS_SUMMARY : RUN_STATUS_NDJSON);
 		state_free_list(names);
+		free(f.argv);
 		return finish_stdout(rc);
 	}
 	f.status = rc;
@@ -631,7 +579,7 @@ main(int argc, char *argv[])
 		run_pulls(&f);
 	else
 		run_children(&f);
-	if (!quiet && f.ndue > 0)
+	if (f.ndue > 0)
 		note("%s: %zu %s run", f.job, f.ndue, plural((long long)f.ndue,
 		    "link", "links"));
 	for (k = 0; k < f.ndue; k++) {
