@@ -32,7 +32,7 @@ WINDOW = 60.0
 
 def reset(st):
     st.qacct = {'users': {}, 'projects': {}, 'refused_rate': 0, 'refused_daily': 0,
-                'requests': 0, 'first': None, 'last': None, 'writes': {}}
+                'requests': 0, 'first': None, 'last': None, 'writes': {}, 'connections': 0}
     st.qconf = {'project_per_minute': None, 'daily_writes_per_user': None}
 
 
@@ -68,6 +68,12 @@ def seen(st, a):
     A['last'] = t
     A['users'].setdefault(a['user'] or '-', Window()).add(t)
     A['projects'].setdefault(project_of(a), Window()).add(t)
+
+
+def connection(st):
+    """A TCP connection accepted (make bench: how many a fleet opens)."""
+    with emu_core.LOCK:
+        st.qacct['connections'] += 1
 
 
 def refused_rate(st):
@@ -111,6 +117,7 @@ def counts(st):
         'peak_per_minute_project': {k: w.peak for k, w in projects.items()},
         'refused_rate': A['refused_rate'],
         'refused_daily': A['refused_daily'],
+        'connections': A['connections'],
     }
 
 

@@ -381,6 +381,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        emu_quota.connection(ST)
     server_version = 'ESF'
     sys_version = ''
 
