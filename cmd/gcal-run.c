@@ -63,6 +63,7 @@ struct link {
 	struct run_record last;
 	char fp[64];
 	struct quota *quota;
+	jv prof;            /* profile.json, while it is pulled */
 	long long start_s;  /* wall clock, for the record */
 	long long start_ms; /* monotonic, for the duration */
 	pid_t pid;
@@ -239,7 +240,11 @@ finish(struct fleet *f, struct link *l)
 	r.requests = l->requests;
 	r.changes = l->changes;
 	r.duration_ms = now_ms() - l->start_ms;
-	run_link_print(l->name, r.link);
+	/* what relinking is told by: only a link that needs it keeps it */
+	if (l->status == EX_NOPERM || l->status == EX_CONFIG)
+		run_link_print(l->name, r.link);
+	else
+		r.link[0] = '\0';
 	if (run_record_write(l->name, &r) == -1)
 		l->status = run_worse(l->status, EX_SOFTWARE);
 	pthread_mutex_lock(&f->lock);
@@ -271,7 +276,8 @@ static void
 pull_one(struct fleet *f, struct link *l)
 {
 	struct out_arg o = {.profile = l->name};
-	struct pull_options po = {.profile = l->name, .changes = 1,
+	struct pull_options po = {.profile = l->name, .prof = l->prof,
+	    .changes = 1,
 	    .from = LLONG_MIN, .to = LLONG_MAX, .record = print_tagged,
 	    .arg = &o, .pacer = quota_pacer(l->quota)};
 	struct pull_stats st = {0};
@@ -281,6 +287,8 @@ pull_one(struct fleet *f, struct link *l)
 	l->status = pull_run(&po, &st);
 	l->requests = quota_requests(l->quota);
 	l->changes = st.changes;
+	jv_free(l->prof);
+	l->prof = jv_invalid();
 	buf_free(&o.line);
 	finish(f, l);
 }
@@ -295,11 +303,9 @@ pull_worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&f->lock);
 		i = f->next++;
-		pthread_mutex_unlock(&f->lock);
-		if (i >= f->ndue)
-			break;
-		if (i % RESERVE == 0) {
-			/* one visit to the quota table for the next links */
+		if (i < f->ndue && i % RESERVE == 0) {
+			/* one visit to the quota table for the next links, before
+			 * any of them starts */
 			n = f->ndue - i < RESERVE ? f->ndue - i : RESERVE;
 			qs = xcalloc(n, sizeof(*qs));
 			for (k = 0; k < n; k++)
@@ -307,6 +313,9 @@ pull_worker(void *arg)
 			quota_reserve(qs, n);
 			free(qs);
 		}
+		pthread_mutex_unlock(&f->lock);
+		if (i >= f->ndue)
+			break;
 		pull_one(f, f->due[i]);
 	}
 	return NULL;
@@ -320,9 +329,13 @@ run_pulls(struct fleet *f)
 	jv prof;
 
 	for (size_t k = 0; k < f->ndue; k++) {
-		if (state_profile_load(f->due[k]->name, &prof) == 0)
+		if (state_profile_load(f->due[k]->name, &prof) == 0) {
 			f->due[k]->quota = quota_open(prof);
-		jv_free(prof);
+			f->due[k]->prof = prof;
+		} else {
+			jv_free(prof);
+			f->due[k]->prof = jv_invalid();
+		}
 	}
 	if (n <= 1) {
 		pull_worker(f);
@@ -341,7 +354,7 @@ static pid_t
 spawn(struct fleet *f, struct link *l)
 {
 	char **env, *mine = xasprintf("GCAL_PROFILE=%s", l->name);
-	char *share = xasprintf("GCAL_QUOTA_SHARDS=%d", f->shards);
+	char *share = xasprintf("GCAL_QUOTA_SHARD=%d/%d", f->shard, f->shards);
 	size_t n, k;
 	pid_t pid;
 	int e;
@@ -351,7 +364,7 @@ spawn(struct fleet *f, struct link *l)
 	env = xcalloc(n + 3, sizeof(*env));
 	for (n = k = 0; environ[n]; n++)
 		if (strncmp(environ[n], "GCAL_PROFILE=", 13) != 0 &&
-		    strncmp(environ[n], "GCAL_QUOTA_SHARDS=", 18) != 0)
+		    strncmp(environ[n], "GCAL_QUOTA_SHARD=", 17) != 0)
 			env[k++] = environ[n];
 	env[k++] = mine;
 	/* the child's governor spends this shard's share too */
@@ -425,7 +438,9 @@ pick_due(struct fleet *f, char **names)
 			f->status = run_worse(f->status, EX_CONFIG);
 			memset(&l->last, 0, sizeof(l->last));
 		}
-		run_link_print(*p, l->fp);
+		if (l->last.when && (l->last.status == EX_NOPERM ||
+		    l->last.status == EX_CONFIG))
+			run_link_print(*p, l->fp);
 		h = run_health_of(&l->last, l->fp);
 		if (h == RUN_HUMAN) {
 			warnx("profile '%s': skipped: its last run ended %d; link "
@@ -564,7 +579,7 @@ main(int argc, char *argv[])
 	if ((rc = parse_args(&f, &a, argc, argv)) != 0)
 		return rc;
 	http_check_env();
-	quota_set_shards(f.shards);
+	quota_set_shard(f.shard, f.shards);
 	names = chosen(a.profiles, a.filter, f.shard, f.shards, &rc);
 	if (strcmp(f.job, "status") == 0) {
 		rc = run_status_print(names, a.prometheus ? RUN_STATUS_PROMETHEUS :

@@ -9,7 +9,11 @@
  * for at least 60 s (at most 65 s: a steady stream gets 92% of the
  * quota, a burst all of it).
  *
- * A visit to the table spends for both keys of a request at once, and
+ * A shard of gcal-run --shard I/K spends from two more keys, the user's
+ * and the project's of shard I, limited to 1/K: K shards on one host
+ * share the host's minutes, K hosts each their own.
+ *
+ * A visit to the table spends for every key of a request at once, and
  * grants the process a lease of more calls than asked for a project
  * (LEASE_SHARE of its minute) valid until the slot ends, so that most
  * requests of a fleet run spend from memory; quota_reserve does the same
@@ -76,13 +80,23 @@ struct project {
 	struct project *next;
 };
 
+/* A minute a request spends from: the user's or the project's, whole
+ * or a shard's share of it. */
+struct bucket {
+	uint64_t key;
+	long limit;
+	int project;
+	struct lease *lease; /* the handle's (a user), or the process's */
+};
+
+enum { USER, PROJECT, USER_SHARD, PROJECT_SHARD, BUCKETS };
+
 struct quota {
-	uint64_t user, project;
-	long user_limit, project_limit;
+	struct bucket b[BUCKETS];
+	int nb;
 	int cost;
 	long requests;
-	struct lease lease; /* the user's */
-	struct project *proj;
+	struct lease user_lease[2];
 	struct http_pacer pacer;
 };
 
@@ -90,7 +104,7 @@ struct quota {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct table *tab;
 static int tab_fd = -1;
-static int shards; /* 0: $GCAL_QUOTA_SHARDS, else 1 */
+static int shard, shards; /* shards 0: $GCAL_QUOTA_SHARD, else 1 */
 static long long minute_ms = 60000; /* $GCAL_QUOTA_MINUTE_MS, for tests */
 static long long slot_ms = 5000;
 static long visits;
@@ -98,8 +112,9 @@ static int full_warned;
 static struct project *projects;
 
 void
-quota_set_shards(int k)
+quota_set_shard(int i, int k)
 {
+	shard = i;
 	shards = k > 0 ? k : 1;
 }
 
@@ -136,8 +151,7 @@ limit_env(const char *name, long def)
 		v = def;
 	else if ((v = (long)strtonum(s, 1, 100000000, &errstr)), errstr)
 		errx(EX_USAGE, "$%s: '%s' is %s", name, s, errstr);
-	v /= shards;
-	return v > 0 ? v : 1;
+	return v;
 }
 
 /* Map the table once per process; exits 78 for a file of another shape. */
@@ -287,14 +301,29 @@ unlock_table(void)
 	flock(tab_fd, LOCK_UN);
 }
 
+/* What lease l holds for slot cur (nothing once its slot is over). */
 static long
-leased(struct lease *l, int64_t cur)
+leased(const struct lease *l, int64_t cur)
 {
-	if (l->slot != cur) {
-		l->slot = cur;
-		l->n = 0;
+	return l->slot == cur ? l->n : 0;
+}
+
+/* Bring lease l to slot cur, under the table's lock: calls leased in an
+ * earlier slot of e and not spent go back to it (they never left). */
+static void
+settle(struct entry *e, struct lease *l, int64_t cur)
+{
+	uint32_t *c;
+
+	if (l->slot == cur)
+		return;
+	if (e && l->n > 0 && cur - l->slot < SLOTS && l->slot <= e->last &&
+	    e->last - l->slot < SLOTS) {
+		c = &e->n[l->slot % SLOTS];
+		*c -= *c < (uint32_t)l->n ? *c : (uint32_t)l->n;
 	}
-	return l->n;
+	l->slot = cur;
+	l->n = 0;
 }
 
 /* Take n calls: from the leases, else from the table. 0, or the ms to
@@ -304,41 +333,41 @@ try_take(struct quota *q, long n)
 {
 	long long ms = wall_ms();
 	int64_t cur = ms / slot_ms;
-	long need_u = n - leased(&q->lease, cur), need_p, more, ru, rp;
-	struct entry *eu, *ep;
+	struct entry *e[BUCKETS];
+	long need[BUCKETS], more;
+	int i, short_ = 0;
 
-	if (need_u < 0)
-		need_u = 0;
-	need_p = n - leased(&q->proj->lease, cur);
-	if (need_p < 0)
-		need_p = 0;
-	if (need_u > 0 || need_p > 0) {
+	for (i = 0; i < q->nb; i++)
+		short_ |= leased(q->b[i].lease, cur) < n;
+	if (short_) {
 		lock_table();
-		eu = find(q->user, cur, ms);
-		ep = find(q->project, cur, ms);
-		ru = eu ? room(eu, q->user_limit, ms) : need_u;
-		rp = ep ? room(ep, q->project_limit, ms) : need_p;
-		/* a request larger than a whole minute waits for an empty one */
-		if ((ru < need_u && (eu == NULL || used(eu) > 0)) ||
-		    (rp < need_p && (ep == NULL || used(ep) > 0))) {
-			unlock_table();
-			return (long)((cur + 1) * slot_ms - ms) + 1;
+		for (i = 0; i < q->nb; i++) {
+			e[i] = find(q->b[i].key, cur, ms);
+			settle(e[i], q->b[i].lease, cur);
+			need[i] = n > q->b[i].lease->n ? n - q->b[i].lease->n : 0;
+			/* a request larger than a whole minute waits for an
+			 * empty one */
+			if (e[i] && room(e[i], q->b[i].limit, ms) < need[i] &&
+			    used(e[i]) > 0) {
+				unlock_table();
+				return (long)((cur + 1) * slot_ms - ms) + 1;
+			}
 		}
-		more = q->project_limit / LEASE_SHARE;
-		if (need_p > 0 && more > rp - need_p)
-			more = rp - need_p > 0 ? rp - need_p : 0;
-		if (need_p == 0)
+		for (i = 0; i < q->nb; i++) {
 			more = 0;
-		if (eu)
-			spend(eu, cur, need_u);
-		if (ep)
-			spend(ep, cur, need_p + more);
+			if (q->b[i].project && need[i] > 0 && e[i]) {
+				more = room(e[i], q->b[i].limit, ms) - need[i];
+				if (more > q->b[i].limit / LEASE_SHARE)
+					more = q->b[i].limit / LEASE_SHARE;
+			}
+			if (e[i])
+				spend(e[i], cur, need[i] + more);
+			q->b[i].lease->n += need[i] + more;
+		}
 		unlock_table();
-		q->lease.n += need_u;
-		q->proj->lease.n += need_p + more;
 	}
-	q->lease.n -= n;
-	q->proj->lease.n -= n;
+	for (i = 0; i < q->nb; i++)
+		q->b[i].lease->n -= n;
 	q->requests += n;
 	return 0;
 }
@@ -365,11 +394,13 @@ quota_take(struct quota *q, int n)
 void
 quota_reserve(struct quota *const *qs, size_t n)
 {
+	struct bucket *b;
 	long long ms;
 	int64_t cur;
 	struct entry *e;
 	size_t i;
 	long r;
+	int k;
 
 	if (n == 0 || qs[0] == NULL)
 		return;
@@ -377,26 +408,23 @@ quota_reserve(struct quota *const *qs, size_t n)
 	ms = wall_ms();
 	cur = ms / slot_ms;
 	lock_table();
-	for (i = 0; i < n; i++) {
-		if (leased(&qs[i]->lease, cur) > 0 ||
-		    (e = find(qs[i]->user, cur, ms)) == NULL ||
-		    room(e, qs[i]->user_limit, ms) < 1)
-			continue;
-		spend(e, cur, 1);
-		qs[i]->lease.n++;
-		/* the project's share, if it has room for it */
-		if (leased(&qs[i]->proj->lease, cur) > 0)
-			continue;
-		if ((e = find(qs[i]->project, cur, ms)) == NULL)
-			continue;
-		r = room(e, qs[i]->project_limit, ms);
-		if (r > (long)(n - i))
-			r = (long)(n - i);
-		if (r > 0) {
-			spend(e, cur, r);
-			qs[i]->proj->lease.n += r;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < qs[i]->nb; k++) {
+			b = &qs[i]->b[k];
+			if ((e = find(b->key, cur, ms)) == NULL)
+				continue;
+			settle(e, b->lease, cur);
+			if (b->lease->n > 0)
+				continue;
+			/* a call of each user; the project's, once, for all */
+			r = b->project ? (long)(n - i) : 1;
+			if (r > room(e, b->limit, ms))
+				r = room(e, b->limit, ms);
+			if (r > 0) {
+				spend(e, cur, r);
+				b->lease->n += r;
+			}
 		}
-	}
 	unlock_table();
 	pthread_mutex_unlock(&mu);
 }
@@ -458,10 +486,10 @@ void
 quota_answer(struct quota *q, long status, jv body)
 {
 	const char *reason;
-	struct entry *eu, *ep;
+	struct entry *eu, *ep, *e;
 	long long ms = wall_ms();
 	int64_t cur = ms / slot_ms;
-	int rate, daily, project_daily;
+	int rate, daily, project_daily, i;
 
 	if (q == NULL || (status != 403 && status != 429))
 		return;
@@ -475,25 +503,30 @@ quota_answer(struct quota *q, long status, jv body)
 		return;
 	pthread_mutex_lock(&mu);
 	lock_table();
-	eu = find(q->user, cur, ms);
-	ep = find(q->project, cur, ms);
+	eu = find(q->b[USER].key, cur, ms);
+	ep = find(q->b[PROJECT].key, cur, ms);
 	if (daily && eu)
 		eu->stop_until = day_end(ms / 1000);
 	if (project_daily && ep)
 		ep->stop_until = day_end(ms / 1000);
-	if (rate && eu)
-		slow(eu, ms);
-	/* the project's minute is spent when two of its users are told */
-	if (rate && ep) {
-		if (ep->told_user != q->user && ep->told_at > ms - minute_ms)
-			slow(ep, ms);
-		ep->told_user = q->user;
-		ep->told_at = ms;
+	for (i = 0; rate && i < q->nb; i++) {
+		if ((e = find(q->b[i].key, cur, ms)) == NULL)
+			continue;
+		if (!q->b[i].project) {
+			slow(e, ms);
+			continue;
+		}
+		/* the project's minute is spent when two of its users are
+		 * told */
+		if (e->told_user != q->b[USER].key && e->told_at > ms - minute_ms)
+			slow(e, ms);
+		e->told_user = q->b[USER].key;
+		e->told_at = ms;
 	}
 	unlock_table();
 	/* what the process leased is no longer to be trusted */
-	q->lease.n = 0;
-	q->proj->lease.n = 0;
+	for (i = 0; i < q->nb; i++)
+		q->b[i].lease->n = 0;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -508,9 +541,11 @@ quota_stopped(struct quota *q, long long *until)
 		return 0;
 	pthread_mutex_lock(&mu);
 	lock_table();
-	if ((e = find(q->user, cur, ms)) != NULL && e->stop_until * 1000 > ms)
+	if ((e = find(q->b[USER].key, cur, ms)) != NULL &&
+	    e->stop_until * 1000 > ms)
 		t = e->stop_until;
-	if ((e = find(q->project, cur, ms)) != NULL && e->stop_until * 1000 > ms &&
+	if ((e = find(q->b[PROJECT].key, cur, ms)) != NULL &&
+	    e->stop_until * 1000 > ms &&
 	    e->stop_until > t)
 		t = e->stop_until;
 	unlock_table();
@@ -547,16 +582,30 @@ project_of(jv prof)
 	return s;
 }
 
-struct quota *
-quota_open(jv prof)
+/* The process's lease of a project's bucket. Under mu. */
+static struct lease *
+project_lease(uint64_t key)
 {
-	const char *off = getenv("GCAL_QUOTA"), *user, *env, *errstr;
-	struct quota *q;
 	struct project *p;
-	uint64_t pk;
 
-	if (off && strcmp(off, "off") == 0)
-		return NULL;
+	for (p = projects; p && p->key != key; p = p->next)
+		;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->key = key;
+		p->next = projects;
+		projects = p;
+	}
+	return &p->lease;
+}
+
+/* The settings of the environment, once a process. */
+static void
+read_env(void)
+{
+	const char *env, *errstr, *slash;
+	char *left;
+
 	if ((env = getenv("GCAL_QUOTA_MINUTE_MS")) != NULL && *env) {
 		minute_ms = strtonum(env, 120, 60000, &errstr);
 		if (errstr)
@@ -564,42 +613,76 @@ quota_open(jv prof)
 			    errstr);
 		slot_ms = minute_ms / (SLOTS - 1);
 	}
-	if (shards == 0 && (env = getenv("GCAL_QUOTA_SHARDS")) != NULL && *env) {
+	if (shards == 0 && (env = getenv("GCAL_QUOTA_SHARD")) != NULL && *env) {
 		/* a child of gcal-run --shard I/K */
-		shards = (int)strtonum(env, 1, 100000, &errstr);
-		if (errstr)
-			errx(EX_USAGE, "$GCAL_QUOTA_SHARDS: '%s' is %s", env, errstr);
+		if ((slash = strchr(env, '/')) == NULL)
+			errx(EX_USAGE, "$GCAL_QUOTA_SHARD: '%s' is not I/K", env);
+		left = xstrndup(env, (size_t)(slash - env));
+		shard = (int)strtonum(left, 0, 99999, &errstr);
+		free(left);
+		if (errstr == NULL)
+			shards = (int)strtonum(slash + 1, 1, 100000, &errstr);
+		if (errstr || shard >= shards)
+			errx(EX_USAGE, "$GCAL_QUOTA_SHARD: '%s' is not I/K", env);
 	}
 	if (shards == 0)
 		shards = 1;
+}
+
+static void
+bucket(struct quota *q, char kind, const char *name, long limit,
+    struct lease *lease)
+{
+	struct bucket *b = &q->b[q->nb];
+	struct buf k = {0};
+
+	buf_adds(&k, name ? name : "");
+	if (q->nb++ >= USER_SHARD) /* a shard's share: a key of its own */
+		buf_printf(&k, "#%d/%d", shard, shards);
+	b->key = key_of(kind, k.data);
+	b->limit = limit > 0 ? limit : 1;
+	b->project = kind == 'p';
+	b->lease = lease;
+	buf_free(&k);
+}
+
+struct quota *
+quota_open(jv prof)
+{
+	const char *off = getenv("GCAL_QUOTA"), *user;
+	long ulim, plim;
+	struct quota *q;
+
+	if (off && strcmp(off, "off") == 0)
+		return NULL;
+	pthread_mutex_lock(&mu);
+	read_env();
+	if (table_open() == -1) {
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
 	q = xcalloc(1, sizeof(*q));
-	q->user_limit = limit_env("GCAL_QUOTA_USER", 600);
-	q->project_limit = limit_env("GCAL_QUOTA_PROJECT", 10000);
+	ulim = limit_env("GCAL_QUOTA_USER", 600);
+	plim = limit_env("GCAL_QUOTA_PROJECT", 10000);
 	/* a service account acts as its subject (gcal-auth: "account") */
 	if ((user = json_str(prof, "subject")) == NULL)
 		user = json_str(prof, "account");
-	q->user = key_of('u', user);
-	pk = key_of('p', project_of(prof));
-	q->project = pk;
+	/* the host's whole minutes, which every process on it shares; and a
+	 * shard's share, which the shard's processes share, on this host or
+	 * the one it runs on */
+	bucket(q, 'u', user, ulim, &q->user_lease[0]);
+	bucket(q, 'p', project_of(prof), plim, NULL);
+	if (shards > 1) {
+		bucket(q, 'u', user, ulim / shards, &q->user_lease[1]);
+		bucket(q, 'p', project_of(prof), plim / shards, NULL);
+	}
+	q->b[PROJECT].lease = project_lease(q->b[PROJECT].key);
+	if (shards > 1)
+		q->b[PROJECT_SHARD].lease = project_lease(q->b[PROJECT_SHARD].key);
 	q->cost = 1;
 	q->pacer.before = pacer_before;
 	q->pacer.after = pacer_after;
 	q->pacer.arg = q;
-	pthread_mutex_lock(&mu);
-	if (table_open() == -1) {
-		pthread_mutex_unlock(&mu);
-		free(q);
-		return NULL;
-	}
-	for (p = projects; p && p->key != pk; p = p->next)
-		;
-	if (p == NULL) {
-		p = xcalloc(1, sizeof(*p));
-		p->key = pk;
-		p->next = projects;
-		projects = p;
-	}
-	q->proj = p;
 	pthread_mutex_unlock(&mu);
 	return q;
 }
@@ -626,8 +709,11 @@ quota_set_cost(struct quota *q, int n)
 void
 quota_limit_user(struct quota *q, long n)
 {
-	if (q && n > 0 && n < q->user_limit)
-		q->user_limit = n;
+	int i;
+
+	for (i = 0; q && n > 0 && i < q->nb; i++)
+		if (!q->b[i].project && n < q->b[i].limit)
+			q->b[i].limit = n;
 }
 
 long

@@ -23,10 +23,11 @@
 
 struct quota;
 
-/* This process is one of k shards: it spends 1/k of each minute. Call
- * before quota_open; else $GCAL_QUOTA_SHARDS says (gcal-run sets it for
- * its children), else 1. */
-void quota_set_shards(int k);
+/* This process is shard i of k: it spends from the host's minutes and
+ * from shard i's 1/k of them (its own keys in the table). Call before
+ * quota_open; else $GCAL_QUOTA_SHARD ("I/K") says (gcal-run sets it for
+ * its children), else one shard. */
+void quota_set_shard(int i, int k);
 
 /* The governor for the acting user and project of a profile.json
  * (borrowed). NULL when $GCAL_QUOTA is "off"; exits 78 when the table is
