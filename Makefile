@@ -37,7 +37,7 @@ LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -l
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
 PROGS += gcal-watch gcal-notify gcal-run
 LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
-LIBOBJS += watch provider stop readahead pull quota run run_status
+LIBOBJS += watch provider stop readahead pull quota quota_table run run_select run_status
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

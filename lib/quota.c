@@ -1,33 +1,19 @@
 /* quota: see quota.h.
  *
- * The table is a file of fixed-size entries, one per user or project
- * (keyed by a 64-bit hash of its name), mapped shared by every process
- * and changed only under flock(2) on it (and, between the threads of a
- * process, under one mutex). It is a rate table, not a record: it is
- * written in place, never fsync'ed, and losing it costs one minute of
- * pacing at most. Each entry counts calls in SLOTS slots of 5 s; a slot is cleared once it is SLOTS slots old, so a call counts
- * for at least 60 s (at most 65 s: a steady stream gets 92% of the
- * quota, a burst all of it).
+ * A request spends from its buckets: the user's and the project's whole
+ * minute on the host (quota_table.h), and for a shard of gcal-run
+ * --shard I/K the user's and the project's of shard I too, limited to
+ * 1/K: K shards on one host share the host's minutes, K hosts each keep
+ * to their share.
  *
- * A shard of gcal-run --shard I/K spends from two more keys, the user's
- * and the project's of shard I, limited to 1/K: K shards on one host
- * share the host's minutes, K hosts each their own.
- *
- * A visit to the table spends for every key of a request at once, and
+ * A visit to the table spends for every bucket of a request at once, and
  * grants the process a lease of more calls than asked for a project
  * (LEASE_SHARE of its minute) valid until the slot ends, so that most
  * requests of a fleet run spend from memory; quota_reserve does the same
- * for many users at once. Leased calls not spent when their slot ends are
- * lost (they were counted). */
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-
+ * for many users at once. Calls leased and not made go back to their
+ * slot at the next visit. */
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,36 +23,11 @@
 #include "json.h"
 #include "lines.h"
 #include "quota.h"
-#include "state.h"
+#include "quota_table.h"
 #include "util.h"
 #include "zone.h"
 
-#define SLOTS 13 /* slots of a twelfth of a minute: 5 s */
-#define ENTRIES 16384
-#define PROBES 64
 #define LEASE_SHARE 200 /* a project lease: 1/200 of its minute */
-#define SLOW_MAX 16
-#define QUOTA_MAGIC "gcalqta"
-#define QUOTA_VERSION 1
-
-struct entry {
-	uint64_t key;        /* 0: never used */
-	int64_t last;        /* the slot (epoch ms / slot_ms) last written */
-	uint32_t n[SLOTS];   /* calls spent, by slot modulo SLOTS */
-	uint32_t slow_div;   /* the minute is divided by this ... */
-	int64_t slow_until;  /* ... until then (epoch ms) */
-	int64_t stop_until;  /* writes stopped until then (epoch s) */
-	uint64_t told_user;  /* the last user of a project told to slow */
-	int64_t told_at;     /* ... when (epoch ms) */
-};
-
-struct table {
-	char magic[8];
-	uint32_t version;
-	uint32_t entries;
-	uint32_t slots;
-	struct entry e[ENTRIES];
-};
 
 struct lease {
 	int64_t slot;
@@ -102,13 +63,9 @@ struct quota {
 
 /* The process's view of the table; everything below under mu. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct table *tab;
-static int tab_fd = -1;
 static int shard, shards; /* shards 0: $GCAL_QUOTA_SHARD, else 1 */
 static long long minute_ms = 60000; /* $GCAL_QUOTA_MINUTE_MS, for tests */
 static long long slot_ms = 5000;
-static long visits;
-static int full_warned;
 static struct project *projects;
 
 void
@@ -154,153 +111,6 @@ limit_env(const char *name, long def)
 	return v;
 }
 
-/* Map the table once per process; exits 78 for a file of another shape. */
-static int
-table_open(void)
-{
-	char *path = state_path(STATE_STATE, NULL, "quota");
-	struct table head;
-	struct stat st;
-	ssize_t got;
-	void *m;
-
-	if (tab != NULL) {
-		free(path);
-		return 0;
-	}
-	if (state_mkdir_for(path) == -1 || (tab_fd = open(path, O_RDWR |
-	    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		warn("'%s'", path);
-		free(path);
-		return -1;
-	}
-	flock(tab_fd, LOCK_EX);
-	if (fstat(tab_fd, &st) == 0 && st.st_size == 0) {
-		memset(&head, 0, offsetof(struct table, e));
-		memcpy(head.magic, QUOTA_MAGIC, sizeof(head.magic));
-		head.version = QUOTA_VERSION;
-		head.entries = ENTRIES;
-		head.slots = SLOTS;
-		if (ftruncate(tab_fd, sizeof(struct table)) == -1 ||
-		    pwrite(tab_fd, &head, offsetof(struct table, e), 0) == -1)
-			err(EX_SOFTWARE, "'%s'", path);
-	}
-	got = pread(tab_fd, &head, offsetof(struct table, e), 0);
-	if (got != (ssize_t)offsetof(struct table, e) ||
-	    memcmp(head.magic, QUOTA_MAGIC, sizeof(head.magic)) != 0)
-		errx(EX_CONFIG, "'%s': damaged: not a quota table (remove it: "
-		    "it holds the last minute's pacing only)", path);
-	if (head.version != QUOTA_VERSION)
-		errx(EX_CONFIG, "'%s': version %u, this gcal knows %d", path,
-		    head.version, QUOTA_VERSION);
-	if (head.entries != ENTRIES || head.slots != SLOTS || fstat(tab_fd, &st) == -1 ||
-	    st.st_size != (off_t)sizeof(struct table))
-		errx(EX_CONFIG, "'%s': damaged: the wrong size", path);
-	m = mmap(NULL, sizeof(struct table), PROT_READ | PROT_WRITE, MAP_SHARED,
-	    tab_fd, 0);
-	if (m == MAP_FAILED)
-		err(EX_SOFTWARE, "'%s'", path);
-	flock(tab_fd, LOCK_UN);
-	tab = m;
-	free(path);
-	return 0;
-}
-
-/* Bring e to slot cur: clear the slots that left the minute. */
-static void
-advance(struct entry *e, int64_t cur)
-{
-	int64_t i, k = cur - e->last;
-
-	if (k <= 0)
-		return; /* the clock went back: spend in the last slot */
-	for (i = 1; i <= k && i <= SLOTS; i++)
-		e->n[(e->last + i) % SLOTS] = 0;
-	e->last = cur;
-}
-
-static long
-used(const struct entry *e)
-{
-	long u = 0;
-	int i;
-
-	for (i = 0; i < SLOTS; i++)
-		u += e->n[i];
-	return u;
-}
-
-static int
-idle(const struct entry *e, int64_t cur, long long ms)
-{
-	return cur - e->last >= SLOTS && e->slow_until <= ms &&
-	    e->stop_until * 1000 <= ms;
-}
-
-/* The entry of key, made when missing; NULL when the table is full. */
-static struct entry *
-find(uint64_t key, int64_t cur, long long ms)
-{
-	struct entry *e, *reuse = NULL;
-	size_t i, at = key & (ENTRIES - 1);
-
-	for (i = 0; i < PROBES; i++) {
-		e = &tab->e[(at + i) & (ENTRIES - 1)];
-		if (e->key == key)
-			break;
-		if (e->key == 0 || (reuse == NULL && idle(e, cur, ms))) {
-			if (reuse == NULL)
-				reuse = e;
-			if (e->key == 0)
-				break;
-		}
-		e = NULL;
-	}
-	if (i == PROBES || e == NULL || e->key != key) {
-		if ((e = reuse) == NULL) {
-			if (!full_warned++)
-				warnx("the quota table is full: some requests are "
-				    "not paced");
-			return NULL;
-		}
-		memset(e, 0, sizeof(*e));
-		e->key = key;
-		e->last = cur;
-	}
-	advance(e, cur);
-	return e;
-}
-
-static long
-room(const struct entry *e, long limit, long long ms)
-{
-	if (e->slow_until > ms && e->slow_div > 1)
-		limit /= e->slow_div;
-	if (limit < 1)
-		limit = 1;
-	return limit - used(e);
-}
-
-static void
-spend(struct entry *e, int64_t cur, long n)
-{
-	e->n[cur % SLOTS] += (uint32_t)n;
-}
-
-static void
-lock_table(void)
-{
-	visits++;
-	while (flock(tab_fd, LOCK_EX) == -1 && errno == EINTR)
-		;
-}
-
-static void
-unlock_table(void)
-{
-	flock(tab_fd, LOCK_UN);
-}
-
 /* What lease l holds for slot cur (nothing once its slot is over). */
 static long
 leased(const struct lease *l, int64_t cur)
@@ -311,17 +121,12 @@ leased(const struct lease *l, int64_t cur)
 /* Bring lease l to slot cur, under the table's lock: calls leased in an
  * earlier slot of e and not spent go back to it (they never left). */
 static void
-settle(struct entry *e, struct lease *l, int64_t cur)
+settle(struct qt_entry *e, struct lease *l, int64_t cur)
 {
-	uint32_t *c;
-
 	if (l->slot == cur)
 		return;
-	if (e && l->n > 0 && cur - l->slot < SLOTS && l->slot <= e->last &&
-	    e->last - l->slot < SLOTS) {
-		c = &e->n[l->slot % SLOTS];
-		*c -= *c < (uint32_t)l->n ? *c : (uint32_t)l->n;
-	}
+	if (e && l->n > 0)
+		qt_give_back(e, l->slot, cur, l->n);
 	l->slot = cur;
 	l->n = 0;
 }
@@ -333,38 +138,38 @@ try_take(struct quota *q, long n)
 {
 	long long ms = wall_ms();
 	int64_t cur = ms / slot_ms;
-	struct entry *e[BUCKETS];
+	struct qt_entry *e[BUCKETS];
 	long need[BUCKETS], more;
 	int i, short_ = 0;
 
 	for (i = 0; i < q->nb; i++)
 		short_ |= leased(q->b[i].lease, cur) < n;
 	if (short_) {
-		lock_table();
+		qt_lock();
 		for (i = 0; i < q->nb; i++) {
-			e[i] = find(q->b[i].key, cur, ms);
+			e[i] = qt_find(q->b[i].key, cur, ms);
 			settle(e[i], q->b[i].lease, cur);
 			need[i] = n > q->b[i].lease->n ? n - q->b[i].lease->n : 0;
 			/* a request larger than a whole minute waits for an
 			 * empty one */
-			if (e[i] && room(e[i], q->b[i].limit, ms) < need[i] &&
-			    used(e[i]) > 0) {
-				unlock_table();
+			if (e[i] && qt_room(e[i], q->b[i].limit, ms) < need[i] &&
+			    qt_used(e[i]) > 0) {
+				qt_unlock();
 				return (long)((cur + 1) * slot_ms - ms) + 1;
 			}
 		}
 		for (i = 0; i < q->nb; i++) {
 			more = 0;
 			if (q->b[i].project && need[i] > 0 && e[i]) {
-				more = room(e[i], q->b[i].limit, ms) - need[i];
+				more = qt_room(e[i], q->b[i].limit, ms) - need[i];
 				if (more > q->b[i].limit / LEASE_SHARE)
 					more = q->b[i].limit / LEASE_SHARE;
 			}
 			if (e[i])
-				spend(e[i], cur, need[i] + more);
+				qt_spend(e[i], cur, need[i] + more);
 			q->b[i].lease->n += need[i] + more;
 		}
-		unlock_table();
+		qt_unlock();
 	}
 	for (i = 0; i < q->nb; i++)
 		q->b[i].lease->n -= n;
@@ -397,7 +202,7 @@ quota_reserve(struct quota *const *qs, size_t n)
 	struct bucket *b;
 	long long ms;
 	int64_t cur;
-	struct entry *e;
+	struct qt_entry *e;
 	size_t i;
 	long r;
 	int k;
@@ -407,25 +212,25 @@ quota_reserve(struct quota *const *qs, size_t n)
 	pthread_mutex_lock(&mu);
 	ms = wall_ms();
 	cur = ms / slot_ms;
-	lock_table();
+	qt_lock();
 	for (i = 0; i < n; i++)
 		for (k = 0; k < qs[i]->nb; k++) {
 			b = &qs[i]->b[k];
-			if ((e = find(b->key, cur, ms)) == NULL)
+			if ((e = qt_find(b->key, cur, ms)) == NULL)
 				continue;
 			settle(e, b->lease, cur);
 			if (b->lease->n > 0)
 				continue;
 			/* a call of each user; the project's, once, for all */
 			r = b->project ? (long)(n - i) : 1;
-			if (r > room(e, b->limit, ms))
-				r = room(e, b->limit, ms);
+			if (r > qt_room(e, b->limit, ms))
+				r = qt_room(e, b->limit, ms);
 			if (r > 0) {
-				spend(e, cur, r);
+				qt_spend(e, cur, r);
 				b->lease->n += r;
 			}
 		}
-	unlock_table();
+	qt_unlock();
 	pthread_mutex_unlock(&mu);
 }
 
@@ -470,23 +275,11 @@ day_end(long long now)
 	return t;
 }
 
-/* Halve the minute of e for a minute, again for each answer that says
- * so (answers of one batch, within a slot, count once). */
-static void
-slow(struct entry *e, long long ms)
-{
-	if (e->slow_until > ms && e->slow_until - minute_ms + slot_ms > ms)
-		return;
-	e->slow_div = e->slow_until > ms && e->slow_div >= 2 ?
-	    (e->slow_div * 2 > SLOW_MAX ? SLOW_MAX : e->slow_div * 2) : 2;
-	e->slow_until = ms + minute_ms;
-}
-
 void
 quota_answer(struct quota *q, long status, jv body)
 {
 	const char *reason;
-	struct entry *eu, *ep, *e;
+	struct qt_entry *eu, *ep, *e;
 	long long ms = wall_ms();
 	int64_t cur = ms / slot_ms;
 	int rate, daily, project_daily, i;
@@ -502,28 +295,28 @@ quota_answer(struct quota *q, long status, jv body)
 	if (!rate && !daily && !project_daily)
 		return;
 	pthread_mutex_lock(&mu);
-	lock_table();
-	eu = find(q->b[USER].key, cur, ms);
-	ep = find(q->b[PROJECT].key, cur, ms);
+	qt_lock();
+	eu = qt_find(q->b[USER].key, cur, ms);
+	ep = qt_find(q->b[PROJECT].key, cur, ms);
 	if (daily && eu)
 		eu->stop_until = day_end(ms / 1000);
 	if (project_daily && ep)
 		ep->stop_until = day_end(ms / 1000);
 	for (i = 0; rate && i < q->nb; i++) {
-		if ((e = find(q->b[i].key, cur, ms)) == NULL)
+		if ((e = qt_find(q->b[i].key, cur, ms)) == NULL)
 			continue;
 		if (!q->b[i].project) {
-			slow(e, ms);
+			qt_slow(e, ms, minute_ms, slot_ms);
 			continue;
 		}
 		/* the project's minute is spent when two of its users are
 		 * told */
 		if (e->told_user != q->b[USER].key && e->told_at > ms - minute_ms)
-			slow(e, ms);
+			qt_slow(e, ms, minute_ms, slot_ms);
 		e->told_user = q->b[USER].key;
 		e->told_at = ms;
 	}
-	unlock_table();
+	qt_unlock();
 	/* what the process leased is no longer to be trusted */
 	for (i = 0; i < q->nb; i++)
 		q->b[i].lease->n = 0;
@@ -535,20 +328,20 @@ quota_stopped(struct quota *q, long long *until)
 {
 	long long ms = wall_ms(), t = 0;
 	int64_t cur = ms / slot_ms;
-	struct entry *e;
+	struct qt_entry *e;
 
 	if (q == NULL)
 		return 0;
 	pthread_mutex_lock(&mu);
-	lock_table();
-	if ((e = find(q->b[USER].key, cur, ms)) != NULL &&
+	qt_lock();
+	if ((e = qt_find(q->b[USER].key, cur, ms)) != NULL &&
 	    e->stop_until * 1000 > ms)
 		t = e->stop_until;
-	if ((e = find(q->b[PROJECT].key, cur, ms)) != NULL &&
+	if ((e = qt_find(q->b[PROJECT].key, cur, ms)) != NULL &&
 	    e->stop_until * 1000 > ms &&
 	    e->stop_until > t)
 		t = e->stop_until;
-	unlock_table();
+	qt_unlock();
 	pthread_mutex_unlock(&mu);
 	if (t && until)
 		*until = t;
@@ -657,7 +450,7 @@ quota_open(jv prof)
 		return NULL;
 	pthread_mutex_lock(&mu);
 	read_env();
-	if (table_open() == -1) {
+	if (qt_open() == -1) {
 		pthread_mutex_unlock(&mu);
 		return NULL;
 	}
@@ -728,7 +521,7 @@ quota_table_visits(void)
 	long v;
 
 	pthread_mutex_lock(&mu);
-	v = visits;
+	v = qt_visits();
 	pthread_mutex_unlock(&mu);
 	return v;
 }
