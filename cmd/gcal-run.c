@@ -392,9 +392,11 @@ parse_args(struct fleet *f, struct args *a, int argc, char **argv)
 				f->jobs = (int)cli_number("-j", arg, 1, MAX_JOBS);
 				break;
 			case OPT_SHARD:
-				if (parse_shard(arg, &f->shard, &f->shards) == -1)
+				if (parse_shard(arg, &f->shard, &f->shards) == -1) {
+					cli_free(c);
 					return usage_error("--shard '%s': not I/K with "
 					    "0 <= I < K", arg);
+				}
 				break;
 			case OPT_PROFILES:
 				a->profiles = arg;
@@ -403,9 +405,11 @@ parse_args(struct fleet *f, struct args *a, int argc, char **argv)
 				a->filter = arg;
 				break;
 			case OPT_EVERY:
-				if ((f->sched.every_ms = run_parse_duration(arg)) == -1)
+				if ((f->sched.every_ms = run_parse_duration(arg)) == -1) {
+					cli_free(c);
 					return usage_error("--every '%s': not a duration "
 					    "(N, Ns, Nm, Nh or Nd)", arg);
+				}
 				break;
 			case OPT_JITTER:
 				f->sched.jitter_pct = (int)cli_number("--jitter", arg, 0, 50);
