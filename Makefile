@@ -109,7 +109,7 @@ check: deps
 # into build-tsan/. Any data race fails the run: the program exits 66,
 # and its report in build-tsan/tsan/ fails the target even where a test
 # expected a failure.
-TSAN_TESTS = tests/unit.t tests/t/pull.t
+TSAN_TESTS = tests/unit.t tests/t/transport.t tests/t/pull.t
 tsan: deps
 	$(Q)$(MAKE) --no-print-directory TSAN=1 all units
 	$(Q)rm -rf build-tsan/tsan && mkdir -p build-tsan/tsan

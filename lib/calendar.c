@@ -327,69 +327,75 @@ page_check(jv page)
 	return bad ? why : NULL;
 }
 
+/* The whole page is judged before any of it is used, so that a bad
+ * answer leaves the caller's state as it was: its shape, a page token
+ * seen before, one page too many. 0 or EX_UNAVAILABLE (message printed). */
+static int
+page_judge(const struct lister *ls, jv page, struct tokens *seen, long pages,
+    long most)
+{
+	const char *bad, *next = json_str(page, "nextPageToken");
+
+	if ((bad = page_check(page)) != NULL)
+		warnx("%s: Google's answer (page %ld) is unusable: %s", ls->what,
+		    pages, bad);
+	else if (next && tokens_add(seen, next) == -1)
+		warnx("%s: Google's page %ld gives a page token it gave "
+		    "before: the pages would never end", ls->what, pages);
+	else if (next && pages >= most)
+		warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
+		    ls->what, most, plural(most, "page", "pages"));
+	else
+		return 0;
+	return EX_UNAVAILABLE;
+}
+
+/* fn for each item of a page, until one returns non-zero. */
+static int
+page_items(jv page, int (*fn)(jv item, void *arg), void *arg)
+{
+	jv items = json_get(page, "items"), item;
+	int i, n, rc = 0;
+
+	n = jv_get_kind(items) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(items)) : 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		item = jv_array_get(jv_copy(items), i);
+		rc = fn(item, arg);
+		jv_free(item);
+	}
+	jv_free(items);
+	return rc;
+}
+
 int
 calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct lister ls = {.api = api, .path = path, .what = what};
-	struct readahead *ra;
+	struct readahead *ra = readahead_start(fetch_raw, &ls);
 	struct tokens seen = {0};
 	struct page *pg = NULL;
-	const char *next, *bad;
+	const char *next;
 	char *token = NULL;
 	long pages = 0, most = max_pages();
-	jv items, item;
-	int rc = 0, i, n;
+	int rc;
 
-	ra = readahead_start(fetch_raw, &ls);
 	for (;;) {
 		pg = ra ? readahead_next(ra, pg) : get_page(&ls, token, 0);
-		if (pg == NULL) {
-			/* cannot be: the list ends with the last page read */
-			warnx("%s: the pages ended early", what);
-			rc = EX_SOFTWARE;
-			break;
-		}
-		if (pg->rc == PAGE_NOT_JSON) {
+		/* NULL cannot be: the list ends with the last page read */
+		if (pg == NULL || pg->rc == PAGE_NOT_JSON) {
 			/* once more, alone, with http's retries of bad JSON */
 			readahead_stop(ra);
 			ra = NULL;
 			page_free(pg);
 			pg = get_page(&ls, token, 0);
 		}
-		if ((rc = pg->rc) != 0)
+		if ((rc = pg->rc) != 0 ||
+		    (rc = page_judge(&ls, pg->resp.json, &seen, ++pages, most)) != 0)
 			break;
-		pages++;
-		/* The whole page is judged before any of it is used: a bad
-		 * answer leaves the caller's state as it was. */
-		if ((bad = page_check(pg->resp.json)) != NULL) {
-			warnx("%s: Google's answer (page %ld) is unusable: %s", what,
-			    pages, bad);
-			rc = EX_UNAVAILABLE;
-			break;
-		}
 		next = json_str(pg->resp.json, "nextPageToken");
-		if (next && tokens_add(&seen, next) == -1) {
-			warnx("%s: Google's page %ld gives a page token it gave "
-			    "before: the pages would never end", what, pages);
-			rc = EX_UNAVAILABLE;
-			break;
-		}
-		if (next && pages >= most) {
-			warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
-			    what, most, plural(most, "page", "pages"));
-			rc = EX_UNAVAILABLE;
-			break;
-		}
-		items = json_get(pg->resp.json, "items");
-		n = jv_get_kind(items) == JV_KIND_ARRAY ?
-		    jv_array_length(jv_copy(items)) : 0;
-		for (i = 0; i < n && rc == 0; i++) {
-			item = jv_array_get(jv_copy(items), i);
-			rc = fn(item, arg);
-			jv_free(item);
-		}
-		jv_free(items);
+		rc = page_items(pg->resp.json, fn, arg);
 		if (ra && !same_token(next, pg->next)) {
 			/* the fetcher went wrong: go on alone */
 			readahead_stop(ra);

@@ -89,15 +89,16 @@ void http_check_env(void);
 char *http_url_shown(const char *url);
 
 /* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
- * final answer in resp (any status: the caller judges it), or an exit
- * status when no answer came: EX_TEMPFAIL (timeouts, resets, 5xx/429 after
- * the last retry still fill resp and return 0), EX_UNAVAILABLE (cannot
- * connect, or GCAL_REPLAY has no recorded answer), EX_SOFTWARE. The reason
+ * final answer in resp (any status: the caller judges it; 5xx/429 after
+ * the last retry too), or an exit status when no answer came (retry.h
+ * maps them): EX_TEMPFAIL (cannot connect or resolve, timeouts, resets),
+ * EX_UNAVAILABLE (TLS refused, an answer past GCAL_MAX_BODY or not JSON,
+ * GCAL_REPLAY has no recorded answer), EX_USAGE (a bad URL). The reason
  * is in http_error(). resp is the caller's: free it with
  * http_response_free even on failure. */
 int http_do(const struct http_request *req, struct http_response *resp);
 void http_response_free(struct http_response *resp);
-/* Why the last http_do failed; borrowed. */
+/* Why this thread's last http_do failed; borrowed. */
 const char *http_error(void);
 
 /* Reason of a Google error body (error.errors[0].reason, else the OAuth

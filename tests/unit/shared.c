@@ -112,6 +112,10 @@ server_start(void)
 	pthread_detach(t);
 }
 
+/* An HTTP/2 server's page ({"ok":true}), when tests/t/transport.t runs
+ * this test with one: the workers ask it instead of the test's server. */
+static const char *h2_url;
+
 /* A worker: REQUESTS GETs, each answer checked; the count of good ones. */
 static void *
 worker(void *arg)
@@ -119,16 +123,19 @@ worker(void *arg)
 	intptr_t id = (intptr_t)arg, good = 0;
 	struct http_response resp;
 	char *url, *want;
+	const char *got;
 	int i;
 
 	for (i = 0; i < REQUESTS; i++) {
-		url = xasprintf("http://127.0.0.1:%d/w%ld/r%d", port, (long)id, i);
+		url = h2_url ? xasprintf("%s?w%ld-r%d", h2_url, (long)id, i) :
+		    xasprintf("http://127.0.0.1:%d/w%ld/r%d", port, (long)id, i);
 		want = xasprintf("/w%ld/r%d", (long)id, i);
 		struct http_request req = {.method = "GET", .host = HOST_URL,
 		    .path = url, .want_json = 1};
 		if (http_do(&req, &resp) == 0 && resp.status == 200 &&
-		    json_str(resp.json, "path") != NULL &&
-		    strcmp(json_str(resp.json, "path"), want) == 0)
+		    (h2_url ? jv_get_kind(resp.json) == JV_KIND_OBJECT :
+		    (got = json_str(resp.json, "path")) != NULL &&
+		    strcmp(got, want) == 0))
 			good++;
 		http_response_free(&resp);
 		free(url);
@@ -284,10 +291,41 @@ test_headers(void)
 	}
 }
 
+/* HTTP/2 (TLS): through the shared handle, every thread's requests are
+ * streams of one connection. */
+static void
+test_h2(void)
+{
+	long good, c0;
+
+	http_cleanup(); /* no connection left from before */
+	c0 = http_connection_count();
+	good = run_workers();
+	ok(good == THREADS * REQUESTS, "HTTP/2, %d threads on handles of their "
+	    "own: every answer right (%ld)", THREADS, good);
+	ok(http_connection_count() - c0 > 1, "... more than one connection "
+	    "(%ld)", http_connection_count() - c0);
+	http_cleanup();
+	c0 = http_connection_count();
+	http_shared_begin(THREADS);
+	good = run_workers();
+	http_shared_end();
+	ok(good == THREADS * REQUESTS, "HTTP/2 through the shared handle: "
+	    "every answer right (%ld)", good);
+	ok(http_connection_count() - c0 == 1, "... one connection, multiplexed "
+	    "(%ld)", http_connection_count() - c0);
+}
+
 int
 main(void)
 {
 	setenv("GCAL_RETRIES", "0", 1);
+	if ((h2_url = getenv("GCAL_TEST_H2_URL")) != NULL && *h2_url) {
+		test_h2();
+		http_cleanup();
+		return done_testing();
+	}
+	h2_url = NULL;
 	server_start();
 	test_headers();
 	test_own_handles();
