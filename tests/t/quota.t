@@ -128,6 +128,15 @@ run env GCAL_QUOTA_USER=20 gcal-run --shard "$s/2" --profiles alice exec gcal-pu
 is "$rc" 0 "gcal-run --shard I/2 exits 0"
 ok "... its child waits: a shard of 2 has 10 of the 20" has "quota: the minute is spent" "$ERR"
 
+# --- every program's calls are paced ---------------------------------------------
+sleep 2.5
+run env GCAL_QUOTA_USER=1 gcal-auth -p alice calendars
+is "$rc" 0 "gcal-auth calendars, a minute of one call: exits 0"
+run env GCAL_QUOTA_USER=1 gcal-auth -p alice calendars -v
+is "$rc" 0 "... run again at once: exits 0"
+ok "... but waits: a program with no governor of its own spends from the host's" \
+	has "quota: the minute is spent" "$ERR"
+
 # --- the table itself -----------------------------------------------------------
 printf 'not a quota table at all, but long enough to read its head\n' >"$TABLE"
 run gcal-pull -p alice
