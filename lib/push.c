@@ -470,12 +470,17 @@ push_all(struct push *p)
 		if (p->daily || (stopped = quota_stopped(p->quota, NULL)))
 			break;
 		if ((rc = send_batch(p, parts, k)) != 0) {
+			batch_clear(parts, k);
+			/* Google's daily limit refused the whole batch */
+			if ((stopped = quota_stopped(p->quota, NULL))) {
+				rc = 0;
+				break;
+			}
 			/* nothing more will get through now (77: the grant or
 			 * its scope, not the network) */
 			fail_rest(p, 0, rc == EX_NOPERM ? "unauthorized" :
 			    "unavailable");
 			p->fatal = rc;
-			batch_clear(parts, k);
 			rc = 0;
 			break;
 		}
