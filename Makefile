@@ -43,7 +43,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
-PROGS += gcal-watch gcal-notify
+PROGS += gcal-watch gcal-notify gcal-run
 LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch provider stop readahead
 LIBOBJS += state_lock child
@@ -51,6 +51,7 @@ LIBOBJS += event_time event_norm
 LIBOBJS += ndjson jsonscan jsondump jqprog sort
 LIBOBJS += sync sync_base sync_read sync_plan sync_child sync_apply diff_rules mirror_delta
 LIBOBJS += digest form browser loopback msauth grant scopes linkcal link
+LIBOBJS += pull quota quota_table run run_select run_status
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

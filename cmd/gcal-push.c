@@ -19,10 +19,6 @@
 #include "state.h"
 #include "util.h"
 
-/* Google counts about 600 requests a minute per user; each call of a
- * batch counts as one. Stay under it by default, in any 60 s (a sliding
- * window, lib/push.c), with room for a pull's reads in the same minute. */
-#define DEFAULT_RATE 500
 #define DEFAULT_BATCH 50
 
 enum {
@@ -37,7 +33,7 @@ static const struct cli_option options[] = {
 	{"allow-primary", OPT_ALLOW_PRIMARY, NULL, NULL, "allow writing to the account's primary calendar"},
 	{"send-updates", OPT_SEND_UPDATES, "WHO", NULL, "notify guests: all, externalOnly or none (default: none)"},
 	{"batch", OPT_BATCH, "N", NULL, "calls per batch request, 1 to 1000 (default: 50)"},
-	{"rate", OPT_RATE, "N", NULL, "at most N calls a minute (default: 500)"},
+	{"rate", OPT_RATE, "N", NULL, "at most N calls a minute (default: the quota governor's, 600)"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted (twice: bodies too)"},
 	CLI_COMMON_OPTIONS,
 };
@@ -292,12 +288,11 @@ dry_run(struct push *p)
 int
 main(int argc, char *argv[])
 {
-	struct push p = {.batch = DEFAULT_BATCH, .rate = DEFAULT_RATE,
-	    .window_ms = 60000, .stop_after = -1};
+	struct push p = {.batch = DEFAULT_BATCH, .stop_after = -1};
 	const char *arg, *send_updates = "none", *cal = NULL, *name, *env;
 	struct ndjson_reader *r;
 	struct cli *c;
-	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1;
+	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1, rate = 0;
 	size_t i;
 	jv rec, prof = jv_invalid();
 
@@ -327,7 +322,7 @@ main(int argc, char *argv[])
 			p.batch = (int)cli_number("--batch", arg, 1, BATCH_MAX);
 			break;
 		case OPT_RATE:
-			p.rate = (int)cli_number("--rate", arg, 1, 1000000);
+			rate = (int)cli_number("--rate", arg, 1, 1000000);
 			break;
 		}
 	}
@@ -340,8 +335,6 @@ main(int argc, char *argv[])
 	http_check_env();
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
-	if ((env = getenv("GCAL_PUSH_WINDOW_MS")) != NULL && *env)
-		p.window_ms = cli_number("$GCAL_PUSH_WINDOW_MS", env, 1, 60000);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
 	if (cal == NULL)
@@ -401,20 +394,21 @@ main(int argc, char *argv[])
 	}
 	if (p.stop_after == 0)
 		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
+	p.quota = quota_open(prof);
+	quota_limit_user(p.quota, rate);
+	if (rate > 0 && p.batch > rate)
+		p.batch = rate; /* a batch larger than the minute never fits */
 	rc = push_all(&p);
 	calendar_close(p.api);
+	quota_close(p.quota);
 	if (rc == 0)
-		/* gcal-push(1): 77 wins over 75, and 75 over 1 */
-		rc = p.dead ? EX_NOPERM : p.fatal ? p.fatal :
-		    p.temporary ? EX_TEMPFAIL : p.failed ? EXIT_PARTIAL : 0;
+		rc = push_status(&p);
 out:
 	state_unlock(lock);
 	ndjson_close(r);
 	for (i = 0; i < p.n; i++)
 		push_change_free(&p.v[i]);
 	free(p.v);
-	free(p.win_t);
-	free(p.win_n);
 	jv_free(prof);
 	http_cleanup();
 	return finish_stdout(rc);

@@ -7,12 +7,17 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "quota.h"
 #include "readahead.h"
+#include "state.h"
 #include "util.h"
 
 struct calendar_api {
 	char *profile;
 	char *token;
+	const struct http_pacer *pacer; /* or NULL */
+	int pacer_set;       /* by the caller: no governor of our own */
+	struct quota *quota; /* ours, opened at the first request */
 };
 
 struct calendar_api *
@@ -29,12 +34,35 @@ calendar_open(const char *profile, int *rc)
 }
 
 void
+calendar_set_pacer(struct calendar_api *api, const struct http_pacer *pacer)
+{
+	api->pacer = pacer;
+	api->pacer_set = 1;
+}
+
+/* Every program's requests spend from the host's quota governor: the
+ * profile's, unless the caller gave one. */
+static void
+govern(struct calendar_api *api)
+{
+	jv prof = state_profile_read(api->profile);
+
+	api->pacer_set = 1;
+	if (jv_is_valid(prof)) {
+		api->quota = quota_open(prof);
+		api->pacer = quota_pacer(api->quota);
+	}
+	jv_free(prof);
+}
+
+void
 calendar_close(struct calendar_api *api)
 {
 	if (api == NULL)
 		return;
 	free_secret(api->token);
 	free(api->profile);
+	quota_close(api->quota);
 	free(api);
 }
 
@@ -45,6 +73,9 @@ authorized(struct calendar_api *api, struct http_request *req,
 {
 	int rc, tries;
 
+	if (!api->pacer_set)
+		govern(api);
+	req->pacer = api->pacer;
 	for (tries = 0;; tries++) {
 		req->bearer = api->token;
 		rc = http_do(req, resp);
