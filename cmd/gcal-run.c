@@ -306,12 +306,18 @@ pick_due(struct fleet *f, char **names)
 	enum run_health h;
 	struct link *l;
 	char **p;
+	int rc;
 
 	for (p = names; *p; p++) {
 		l = xcalloc(1, sizeof(*l));
 		l->name = *p;
 		l->requests = l->changes = -1;
-		if (run_record_read(*p, &l->last) == -1) {
+		if ((rc = run_record_read(*p, &l->last)) == -2) {
+			/* a newer gcal's: said; neither run nor replaced */
+			f->status = run_worse(f->status, EX_CONFIG);
+			free(l);
+			continue;
+		} else if (rc == -1) {
 			/* damaged: said; the run replaces it */
 			f->status = run_worse(f->status, EX_CONFIG);
 			memset(&l->last, 0, sizeof(l->last));

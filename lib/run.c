@@ -51,15 +51,19 @@ run_record_read(const char *profile, struct run_record *r)
 	if (!jv_is_valid(o) || (when = json_str(o, "when")) == NULL ||
 	    time_parse(when, NULL, &r->when) == -1 ||
 	    num(o, "status", -1) < 0) {
+		int newer = !jv_is_valid(o) && errno == ENOTSUP;
+
 		if (jv_is_valid(o)) {
 			why = xstrdup("no \"when\" time or \"status\" number");
 			jv_free(o);
 		} else
 			why = state_error(path, o); /* consumes o */
-		warnx("profile '%s': its last run is damaged: %s", profile, why);
+		/* a newer gcal's record is not damage (state.h) */
+		warnx(newer ? "profile '%s': %s" :
+		    "profile '%s': its last run is damaged: %s", profile, why);
 		free(why);
 		free(path);
-		return -1;
+		return newer ? -2 : -1;
 	}
 	copy_str(r->job, sizeof(r->job), json_str(o, "job"));
 	copy_str(r->link, sizeof(r->link), json_str(o, "link"));

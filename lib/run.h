@@ -24,8 +24,9 @@ struct run_record {
 	char link[64];      /* the fingerprint of the link at that run */
 };
 
-/* The record of profile: 0 (r->when 0 when it never ran), or -1 with a
- * message when run.json is damaged. */
+/* The record of profile: 0 (r->when 0 when it never ran), or with a
+ * message -1 when run.json is damaged, -2 when a newer gcal wrote it
+ * (then it must be left as it is). */
 int run_record_read(const char *profile, struct run_record *r);
 /* Replace it atomically; 0 or -1 with a message. */
 int run_record_write(const char *profile, const struct run_record *r);

@@ -58,7 +58,7 @@ run_status_print(char *const *names, enum run_status_form form)
 		printf("# HELP %s %s\n# TYPE %s %s\n", prom_help[i][0],
 		    prom_help[i][2], prom_help[i][0], prom_help[i][1]);
 	for (p = names; *p; p++) {
-		if (run_record_read(*p, &r) == -1) {
+		if (run_record_read(*p, &r) < 0) {
 			rc = EX_CONFIG;
 			continue;
 		}

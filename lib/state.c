@@ -35,6 +35,7 @@ static const struct {
 	[STATE_CHANNEL] = {STATE_STATE, "*/channel.json", 1},
 	[STATE_RECEIVER] = {STATE_STATE, NULL, 1},
 	[STATE_SYNC] = {STATE_STATE, NULL, 1},
+	[STATE_RUN] = {STATE_STATE, "*/run.json", 1},
 };
 
 int

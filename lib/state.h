@@ -55,13 +55,14 @@ enum state_kind {
 	STATE_PROFILE,  /* CONFIG/PROFILE/profile.json */
 	STATE_TOKEN,    /* STATE/PROFILE/token.json */
 	STATE_MIRROR,   /* STATE/PROFILE/sync/CAL/state.json, and the
-	                 * mirror.N and journal.N files it names */
+	                 * mirror.N and delta.N files it names */
 	STATE_FORWARD,  /* forward-apply's state (STATE/PROFILE/forward/EXT.json
 	                 * or --state FILE) */
 	STATE_CHANNEL,  /* STATE/PROFILE/channel.json (gcal-watch) */
 	STATE_RECEIVER, /* PUSH/channels/ID, and its ID.seen */
 	STATE_SYNC,     /* gcal-sync's --state DIR/state.json, and the
 	                 * base.ndjson and journal.ndjson beside it */
+	STATE_RUN,      /* STATE/PROFILE/run.json (gcal-run's last run) */
 	STATE_KINDS
 };
 

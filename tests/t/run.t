@@ -157,5 +157,10 @@ run gcal-run --profiles alice pull
 is "$rc" 78 "a damaged run.json exits 78"
 ok "... naming the profile" has "profile 'alice': its last run is damaged" "$ERR"
 is "$(jq -r .status "$(RUNJSON alice)")" 0 "... and the run replaces it"
+echo '{"version":9,"when":"2026-12-01T00:00:00Z","status":0}' >"$(RUNJSON alice)"
+run gcal-run --profiles alice pull
+is "$rc" 78 "a run.json of a newer gcal exits 78"
+ok "... saying so" has "format version 9 is newer than this gcal knows" "$ERR"
+is "$(jq -r .version "$(RUNJSON alice)")" 9 "... and leaves it as it is"
 
 done_testing
