@@ -149,7 +149,7 @@ checks = [
      c["command"] == ["gcal-run"] and
      c["args"] == ["--shard", "$(JOB_COMPLETION_INDEX)/$(GCAL_SHARDS)", "pull"]),
     ("exit 75 is retried (Count or Ignore)", codes("Count") + codes("Ignore") == [75]),
-    ("exits 77 and 78 fail the Job", codes("FailJob") == [77, 78]),
+    ("exits 4 (daily quota), 77 and 78 fail the Job", codes("FailJob") == [4, 77, 78]),
     ("restartPolicy: Never, as podFailurePolicy needs", pod["restartPolicy"] == "Never"),
     ("XDG_STATE_HOME and XDG_CONFIG_HOME are on a mounted volume",
      all(any(env[x].startswith(m + "/") for m in mounts)
