@@ -25,8 +25,9 @@ finish() {
 	emu_stop
 	rm -rf "$work"
 }
-trap finish EXIT
 emu_start
+# after emu_start, whose own EXIT trap would replace ours
+trap finish EXIT
 st=0
 push_server_start "$work" "$BIN" "$GCAL_PUSH_DIR" || st=$?
 if [ "$st" = 2 ]; then
