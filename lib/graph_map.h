@@ -32,8 +32,4 @@ jv graph_from_record(jv rec);
  * resource: the writable ones); consumes g. */
 jv graph_write_body(jv g);
 
-/* Text of an HTML body: tags dropped, block ends as line breaks, entities
- * decoded, blank runs squeezed; the caller's. */
-char *graph_html_text(const char *html);
-
 #endif

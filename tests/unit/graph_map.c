@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph_html.h"
 #include "graph_map.h"
 #include "graph_rrule.h"
 #include "graph_zone.h"
