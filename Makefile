@@ -32,7 +32,7 @@ LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -l
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
 PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http jwt oauth calendar cli zone events mirror phone forward batch lines push diff
-LIBOBJS += watch provider stop
+LIBOBJS += watch provider stop pull
 LIBOBJS += graph_zone graph_rrule graph_html graph_map
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7

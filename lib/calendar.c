@@ -13,6 +13,7 @@
 struct calendar_api {
 	char *profile;
 	char *token;
+	const struct http_pacer *pacer; /* or NULL */
 };
 
 struct calendar_api *
@@ -26,6 +27,12 @@ calendar_open(const char *profile, int *rc)
 	}
 	api->profile = xstrdup(profile);
 	return api;
+}
+
+void
+calendar_set_pacer(struct calendar_api *api, const struct http_pacer *pacer)
+{
+	api->pacer = pacer;
 }
 
 void
@@ -45,6 +52,7 @@ authorized(struct calendar_api *api, struct http_request *req,
 {
 	int rc, tries;
 
+	req->pacer = api->pacer;
 	for (tries = 0;; tries++) {
 		req->bearer = api->token;
 		rc = http_do(req, resp);

@@ -15,6 +15,9 @@ struct calendar_api;
  * profile has no usable token. */
 struct calendar_api *calendar_open(const char *profile, int *rc);
 void calendar_close(struct calendar_api *api);
+/* Every request of api from now on tells pacer (borrowed; NULL: none). */
+void calendar_set_pacer(struct calendar_api *api,
+    const struct http_pacer *pacer);
 
 /* METHOD path (under https://www.googleapis.com) with an optional JSON
  * body (consumed; jv_invalid() for none) and If-Match etag. 0 with the

@@ -96,6 +96,16 @@ lines_load(struct lines *l, const char *path)
 }
 
 void
+lines_adopt(struct lines *l, char *data, size_t size, const char *name)
+{
+	memset(l, 0, sizeof(*l));
+	l->data = data;
+	l->size = size;
+	l->name = xstrdup(name);
+	index_lines(l);
+}
+
+void
 lines_free(struct lines *l)
 {
 	if (l->mapped)

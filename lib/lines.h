@@ -26,6 +26,9 @@ struct lines {
  * "\r" dropped). 0, or -1 with errno set. Free with lines_free. */
 int lines_load(struct lines *l, const char *path);
 void lines_free(struct lines *l);
+/* Index size bytes of data made with malloc(3), now l's (name for
+ * messages), as lines_load does a file. */
+void lines_adopt(struct lines *l, char *data, size_t size, const char *name);
 
 /* 64-bit FNV-1a of n bytes. */
 uint64_t lines_hash(const void *p, size_t n);
