@@ -502,6 +502,31 @@ same_json(jv a, jv b)
 	return jv_equal(jv_copy(a), jv_copy(b));
 }
 
+/* g with start and end in the event's own zones (originalStartTimeZone,
+ * originalEndTimeZone) whatever zone Graph answered in (we ask for UTC):
+ * the same instants, as a write would give them. */
+static jv
+own_zone(jv g, const char *which, const char *zkey)
+{
+	jv t = json_get(g, which);
+	const char *zone = json_str(g, zkey), *tz = json_str(t, "timeZone");
+	const char *dt = json_str(t, "dateTime"), *iana = graph_zone_iana(zone);
+	char text[48];
+	long long inst;
+
+	if (iana == NULL || tz == NULL || dt == NULL || strcmp(tz, zone) == 0 ||
+	    graph_zone_instant(dt, tz, &inst) == -1) {
+		jv_free(t);
+		return g;
+	}
+	if (is_true(g, "isAllDay"))
+		snprintf(text, sizeof(text), "%s", dt);
+	else
+		graph_zone_format(inst, iana, 1, text);
+	t = json_set_str(json_set_str(t, "dateTime", text), "timeZone", zone);
+	return set(g, which, t);
+}
+
 jv
 graph_to_record(jv g)
 {
@@ -512,6 +537,8 @@ graph_to_record(jv g)
 		jv_free(g);
 		return fail("a Graph event is not an object%s", NULL);
 	}
+	g = own_zone(g, "start", "originalStartTimeZone");
+	g = own_zone(g, "end", "originalEndTimeZone");
 	if (!jv_is_valid(rec = to_plain(g))) {
 		jv_free(g);
 		return rec;

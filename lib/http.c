@@ -844,6 +844,11 @@ perform(const struct http_request *req, const char *url,
 		h = curl_slist_append(h, line);
 		free(line);
 	}
+	if (req->prefer) {
+		line = xasprintf("Prefer: %s", req->prefer);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
 	if (h == NULL)
 		errx(EX_SOFTWARE, "curl_slist_append");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);

@@ -212,6 +212,33 @@ test_from_google(void)
 	jv_free(g);
 }
 
+/* Graph answers in UTC (we ask for it): the event's own zone comes back. */
+static void
+test_utc_answers(void)
+{
+	jv g = jv_copy(events[0]), rec, back;
+	char *a, *b;
+
+	g = jv_object_set(g, jv_string("start"), JV_OBJECT(jv_string("dateTime"),
+	    jv_string("2026-12-01T09:00:00.0000000"), jv_string("timeZone"),
+	    jv_string("UTC")));
+	g = jv_object_set(g, jv_string("end"), JV_OBJECT(jv_string("dateTime"),
+	    jv_string("2026-12-01T10:30:00.0000000"), jv_string("timeZone"),
+	    jv_string("UTC")));
+	rec = graph_to_record(g);
+	is_str(json_strpath(rec, "start", "dateTime", (char *)NULL),
+	    "2026-12-01T10:00:00+01:00", "a UTC answer: the start in its own zone");
+	ok(!jv_object_has(json_get(rec, "x-graph"), jv_string("start")),
+	    "... and nothing kept for it");
+	back = graph_from_record(rec);
+	a = json_dump(json_get(back, "start"));
+	b = json_dump(json_get(events[0], "start"));
+	is_str(a, b, "... written back in the event's zone");
+	free(a);
+	free(b);
+	jv_free(back);
+}
+
 static void
 test_zones_and_html(void)
 {
@@ -242,6 +269,7 @@ main(void)
 	test_fields();
 	test_edits();
 	test_from_google();
+	test_utc_answers();
 	test_zones_and_html();
 	for (i = 0; i < nevents; i++)
 		jv_free(events[i]);
