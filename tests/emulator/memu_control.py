@@ -1,0 +1,256 @@
+"""The test control API of memu (/_emu/...): config, seed data, faults, log, clock.
+
+JSON in and out, no authentication, not logged, no latency.  README.md,
+section "Microsoft", lists every request.
+"""
+import datetime as dt
+import json
+import re
+import time
+from collections import OrderedDict
+
+import memu_events as mev
+import memu_oauth as oauth
+from emu_core import Resp
+from memu_core import MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, jresp, now, zone
+
+CONFIG = ('token_lifetime', 'latency_ms', 'consent', 'consent_user', 'require_pkce',
+          'old_refresh_valid', 'code_lifetime', 'device_interval', 'device_expires',
+          'secret_marker', 'throttle', 'concurrency_limit', 'batch_order', 'page_size')
+
+
+class _Ctx:
+    """A context for hand edits: the owner, in UTC, with REST ids."""
+
+    def __init__(self, st, user):
+        self.st, self.user = st, user
+        self.tzname = None
+        self.immutable = False
+        self.select = None
+        self.expand_ids = None
+
+
+def ndjson(objs):
+    return Resp(200, ''.join(json.dumps(o, separators=(',', ':')) + '\n' for o in objs),
+                ctype='application/x-ndjson')
+
+
+def err(status, msg):
+    raise ApiError(jresp(status, {'error': msg}))
+
+
+def find_event(st, eid):
+    ev = st.by_id.get(eid)
+    if ev is None:
+        err(404, 'no such event: ' + eid)
+    return ev
+
+
+def find_cal(st, cid):
+    for u in st.users.values():
+        if cid in u.calendars:
+            return u.calendars[cid]
+        if cid == u.email:
+            return u.default
+    err(404, 'no such calendar: ' + cid)
+
+
+def control(st, req):
+    try:
+        body = req.json() if req.body.strip() else {}
+    except ValueError:
+        return jresp(400, {'error': 'body is not JSON'})
+    try:
+        return _control(st, req.segs[1:], req.method, body)
+    except ApiError as e:
+        return e.resp
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        return jresp(400, {'error': '%s: %s' % (type(e).__name__, e)})
+
+
+def _control(st, segs, m, body):
+    for fn in (_config, _auth, _data):
+        r = fn(st, segs, m, body)
+        if r is not None:
+            return r
+    return jresp(404, {'error': 'unknown control endpoint', 'path': '/_emu/' + '/'.join(segs)})
+
+
+def _config(st, segs, m, body):
+    if segs == ['reset'] and m == 'POST':
+        st.reset()
+        return jresp(200, {'ok': True})
+    if segs == ['config']:
+        if m == 'POST':
+            for k in CONFIG:
+                if k in body:
+                    setattr(st, k, body[k])
+            if st.consent not in ('auto', 'deny'):
+                st.consent = 'auto'
+                err(400, 'consent must be auto or deny')
+        return jresp(200, {k: getattr(st, k) for k in CONFIG})
+    if segs == ['clock']:
+        if m == 'POST':
+            if 'offset_s' in body:
+                Clock.offset = float(body['offset_s'])
+            if 'advance_s' in body:
+                Clock.offset += float(body['advance_s'])
+        return jresp(200, {'offset_s': Clock.offset, 'now': now()})
+    if segs == ['log'] and m == 'GET':
+        return ndjson(st.log)
+    if segs == ['log', 'clear'] and m == 'POST':
+        st.log = []
+        return jresp(200, {'ok': True})
+    if segs == ['faults']:
+        if m == 'POST':
+            fs = body if isinstance(body, list) else [body]
+            for f in fs:
+                f.setdefault('action', 'error')
+                f.setdefault('times', 1)
+                f.setdefault('skip', 0)
+                if f['action'] == 'error':
+                    f.setdefault('status', 503)
+                if f.get('path'):
+                    re.compile(f['path'])
+                st.faults.append(f)
+            return jresp(200, {'faults': len(st.faults)})
+        if m == 'DELETE':
+            st.faults = []
+            return jresp(200, {'ok': True})
+        return jresp(200, st.faults)
+    if segs == ['secrets'] and m == 'GET':
+        return jresp(200, list(st.secrets))
+    return None
+
+
+def _auth(st, segs, m, body):
+    if segs == ['users'] and m == 'POST':
+        tenant = body.get('tenant', 'organizations')
+        u = st.add_user(body['email'], body.get('name'),
+                        MSA_TENANT if tenant == "consumers" else ORG_TENANT,
+                        body.get('timeZone', 'W. Europe Standard Time'))
+        return jresp(200, user_json(u))
+    if segs == ['users'] and m == 'GET':
+        return jresp(200, [user_json(u) for u in st.users.values()])
+    if segs == ['clients'] and m == 'POST':
+        st.add_client(body['client_id'], body.get('client_secret'), body.get('redirect_uris'))
+        return jresp(200, {'client_id': body['client_id']})
+    if segs == ['token'] and m == 'POST':
+        user = body.get('user', st.consent_user)
+        if user not in st.users:
+            err(404, 'no such user: ' + user)
+        scopes = oauth.parse_scopes(body.get('scope', 'Calendars.ReadWrite User.Read '
+                                             'offline_access'))
+        return jresp(200, oauth.mint(st, user, body.get('client_id', PUBLIC_CLIENT),
+                                     scopes))
+    if segs == ['device'] and m == 'GET':
+        return jresp(200, [OrderedDict(user_code=d['user_code'], state=d['state'],
+                                       user=d['user'], client_id=d['client_id'])
+                           for d in st.devices.values()])
+    if segs in (['device', 'approve'], ['device', 'decline']) and m == 'POST':
+        if not oauth.device_decide(st, body, segs[1] == 'approve'):
+            err(404, 'no pending device code with user_code ' + str(body.get('user_code')))
+        return jresp(200, {'ok': True})
+    if segs == ['tokens', 'expire'] and m == 'POST':
+        n = 0
+        for a in st.access.values():
+            if (not body.get('user') or a['user'] == body['user']) and a['exp'] > now():
+                a['exp'] = now() - 1
+                n += 1
+        return jresp(200, {'expired': n})
+    if segs in (['refresh', 'revoke'], ['refresh', 'expire']) and m == 'POST':
+        n = 0
+        for g in st.refresh.values():
+            if not body.get('user') or g['user'] == body['user']:
+                g['state'] = 'revoked' if segs[1] == 'revoke' else 'expired'
+                n += 1
+        if segs[1] == 'revoke':
+            for a in st.access.values():
+                if not body.get('user') or a['user'] == body['user']:
+                    a['exp'] = min(a['exp'], now() - 1)
+        return jresp(200, {segs[1] + 'd': n})
+    if segs == ['refresh'] and m == 'GET':
+        return jresp(200, [OrderedDict(user=g['user'], client_id=g['client_id'],
+                                       state=g['state'], family=g['family'])
+                           for g in st.refresh.values()])
+    return None
+
+
+def user_json(u):
+    return OrderedDict(email=u.email, id=u.id, name=u.name, tenant=u.tenant, timeZone=u.tz,
+                       calendar=u.default.id)
+
+
+def cal_json(c):
+    return OrderedDict(id=c.id, owner=c.owner.email, name=c.name, isDefaultCalendar=c.default,
+                       events=len(c.events))
+
+
+def _data(st, segs, m, body):
+    if segs == ['calendars'] and m == 'GET':
+        return jresp(200, [cal_json(c) for u in st.users.values()
+                           for c in u.calendars.values()])
+    if segs == ['calendars'] and m == 'POST':
+        u = st.users[body['owner']]
+        return jresp(200, cal_json(st.add_calendar(u, body.get('name', 'Calendar'))))
+    if segs == ['delta', 'invalidate'] and m == 'POST':
+        code = body.get('code', 'syncStateNotFound')
+        for u in st.users.values():
+            for c in u.calendars.values():
+                if not body.get('calendar') or body['calendar'] in (c.id, u.email):
+                    c.delta_epoch += 1
+                    c.delta_code = code
+        return jresp(200, {'ok': True})
+    if len(segs) == 3 and segs[0] == 'calendars' and segs[2] in ('events', 'generate'):
+        cal = find_cal(st, segs[1])
+        ctx = _Ctx(st, cal.owner)
+        if segs[2] == 'generate' and m == 'POST':
+            t0 = time.time()
+            n = generate(st, cal, body)
+            return jresp(200, {'created': n, 'seconds': round(time.time() - t0, 3)})
+        if m == 'POST':
+            ev = mev.create_event(st, cal.owner, cal, body)
+            return jresp(200, mev.render(ctx, ev))
+        if m == 'GET':
+            return ndjson(mev.render(ctx, ev) for ev in cal.events.values())
+    if len(segs) >= 2 and segs[0] == 'events':
+        ev = find_event(st, segs[1])
+        ctx = _Ctx(st, ev.cal.owner)
+        if len(segs) == 3 and segs[2] == 'move' and m == 'POST':
+            mev.move_event(st, ev, find_cal(st, body['calendar']))
+            return jresp(200, mev.render(ctx, ev))
+        if len(segs) == 2 and m == 'GET':
+            r = mev.render(ctx, ev)
+            r['immutableId'] = ev.iid
+            r['singleValueExtendedProperties'] = [{'id': k, 'value': v}
+                                                  for k, v in ev.ext.items()]
+            return jresp(200, r)
+        if len(segs) == 2 and m == 'PATCH':
+            mev.apply_fields(st, ev, body, False)
+            mev.touch(st, ev)
+            return jresp(200, mev.render(ctx, ev))
+        if len(segs) == 2 and m == 'DELETE':
+            mev.delete_event(st, ev)
+            return jresp(200, {'ok': True})
+    return None
+
+
+def generate(st, cal, spec):
+    """count events of `minutes`, `step_minutes` apart from `start` (UTC), fields merged."""
+    n = int(spec.get('count', 1))
+    start = dt.datetime.fromisoformat(spec.get('start', '2026-01-05T08:00:00').rstrip('Z'))
+    minutes = float(spec.get('minutes', 60))
+    step = float(spec.get('step_minutes', 90))
+    subj = spec.get('subject', 'Event %d')
+    tzn = spec.get('timeZone', 'UTC')
+    if zone(tzn) is None:
+        raise ValueError('unknown time zone ' + tzn)
+    for i in range(1, n + 1):
+        s = start + dt.timedelta(minutes=(i - 1) * step)
+        b = dict(spec.get('fields') or {})
+        b['subject'] = subj.replace('%d', str(i))
+        b['start'] = {'dateTime': s.isoformat(), 'timeZone': tzn}
+        b['end'] = {'dateTime': (s + dt.timedelta(minutes=minutes)).isoformat(),
+                    'timeZone': tzn}
+        mev.create_event(st, cal.owner, cal, b)
+    return n

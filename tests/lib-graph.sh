@@ -1,0 +1,112 @@
+# lib-graph.sh - start/stop/drive the local Microsoft Graph emulator from POSIX sh tests.
+#
+#   . tests/lib-graph.sh
+#   graph_start [memu.py args...]  # exports GRAPH_URL, GCAL_GRAPH_ENDPOINT, GRAPH_PID
+#   graph_ctl POST /_emu/config '{"consent":"deny"}'
+#   graph_log_count GET '^/v1\.0/me/calendarView/delta$'
+#   graph_token [USER] [SCOPES]    # token JSON for USER, no browser dance
+#   graph_stop                     # also run from the EXIT trap graph_start sets
+#
+# Sourcing this after tests/lib-emu.sh (or before it) is fine: the EXIT trap
+# both set stops both emulators.  TMPDIR_T (a per-test temporary directory)
+# is used for the port file when set.  Needs python3, curl and jq.
+
+GRAPH_LIB_DIR=$(CDPATH= cd -- "$(dirname -- "${GRAPH_LIB_SRC:-tests/lib-graph.sh}")" 2>/dev/null && pwd)
+[ -f "$GRAPH_LIB_DIR/emulator/memu.py" ] || GRAPH_LIB_DIR=$(pwd)/tests
+GRAPH_MEMU=${GRAPH_MEMU:-$GRAPH_LIB_DIR/emulator/memu.py}
+# the seeded public client (no secret) and confidential client
+GRAPH_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0001
+GRAPH_CONF_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0002
+
+# _graph_stop_all - the trap: this library's emulator, and lib-emu.sh's when loaded
+_graph_stop_all() {
+	graph_stop
+	command -v emu_stop >/dev/null 2>&1 && emu_stop
+	return 0
+}
+
+graph_start() {
+	if [ -n "${TMPDIR_T:-}" ]; then
+		_graph_dir=$TMPDIR_T
+		_graph_owndir=
+	else
+		_graph_dir=$(mktemp -d "${TMPDIR:-/tmp}/memu.XXXXXX") || return 1
+		_graph_owndir=$_graph_dir
+	fi
+	_graph_portfile=$_graph_dir/memu.port
+	rm -f "$_graph_portfile"
+	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" "$@" \
+		>"$_graph_dir/memu.log" 2>&1 &
+	GRAPH_PID=$!
+	export GRAPH_PID
+	trap '_graph_stop_all' EXIT
+	trap '_graph_stop_all; exit 129' HUP
+	trap '_graph_stop_all; exit 130' INT
+	trap '_graph_stop_all; exit 143' TERM
+	_graph_i=0
+	while [ ! -s "$_graph_portfile" ]; do
+		_graph_i=$((_graph_i + 1))
+		if [ "$_graph_i" -gt 200 ] || ! kill -0 "$GRAPH_PID" 2>/dev/null; then
+			echo "graph_start: emulator did not start" >&2
+			cat "$_graph_dir/memu.log" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	GRAPH_PORT=$(cat "$_graph_portfile")
+	GRAPH_URL=http://127.0.0.1:$GRAPH_PORT
+	GCAL_GRAPH_ENDPOINT=$GRAPH_URL
+	export GRAPH_PORT GRAPH_URL GCAL_GRAPH_ENDPOINT
+	_graph_i=0
+	until curl -fsS -o /dev/null "$GRAPH_URL/_emu/config" 2>/dev/null; do
+		_graph_i=$((_graph_i + 1))
+		[ "$_graph_i" -gt 100 ] && { echo "graph_start: emulator not answering" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+graph_stop() {
+	if [ -n "${GRAPH_PID:-}" ]; then
+		kill "$GRAPH_PID" 2>/dev/null && wait "$GRAPH_PID" 2>/dev/null
+		GRAPH_PID=
+	fi
+	if [ -n "${_graph_owndir:-}" ]; then
+		rm -rf "$_graph_owndir"
+		_graph_owndir=
+	fi
+	return 0
+}
+
+# graph_ctl METHOD PATH [JSON] - call the control API, print the body, fail on non-2xx
+graph_ctl() {
+	_graph_m=$1 _graph_p=$2
+	case $_graph_p in /_emu*) ;; *) _graph_p=/_emu/${_graph_p#/} ;; esac
+	if [ $# -ge 3 ]; then
+		curl -sS -f -X "$_graph_m" -H 'Content-Type: application/json' \
+			--data-binary "$3" "$GRAPH_URL$_graph_p"
+	else
+		curl -sS -f -X "$_graph_m" "$GRAPH_URL$_graph_p"
+	fi
+}
+
+# graph_log_count [METHOD] [PATH-REGEX] - number of logged (non-/_emu) requests
+graph_log_count() {
+	_graph_log=$(curl -sS -f "$GRAPH_URL/_emu/log") || return
+	printf '%s\n' "$_graph_log" | jq -s --arg m "${1:-}" --arg p "${2:-}" \
+		'[.[] | select(($m == "" or .method == $m) and ($p == "" or (.path | test($p))))] | length'
+}
+
+# graph_token [USER] [SCOPES] - mint a token response (access_token, and a
+# refresh_token when SCOPES has offline_access) for USER without the
+# browser dance; for tests that only need Graph.  Defaults: the consent
+# user (alice@contoso.com), "Calendars.ReadWrite User.Read offline_access".
+graph_token() {
+	_graph_body=$(jq -nc --arg u "${1:-}" --arg s "${2:-Calendars.ReadWrite User.Read offline_access}" \
+		'{scope: $s} + (if $u == "" then {} else {user: $u} end)') || return
+	graph_ctl POST /_emu/token "$_graph_body"
+}
+
+# graph_access [USER] [SCOPES] - just the access token
+graph_access() {
+	graph_token "${1:-}" "${2:-}" | jq -r .access_token
+}
