@@ -18,6 +18,16 @@ struct window {
 	long long start, end; /* epoch seconds */
 };
 
+static int
+days_ok(jv prof, const char *key)
+{
+	jv v = json_get(prof, key);
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	return k == JV_KIND_NULL || k == JV_KIND_NUMBER;
+}
+
 /* The wanted window: whole UTC days around now, as the profile says. */
 static int
 wanted(const char *profile, struct window *w)
@@ -31,8 +41,13 @@ wanted(const char *profile, struct window *w)
 		return rc;
 	past = json_num(prof, "window_past_days", past);
 	future = json_num(prof, "window_future_days", future);
+	/* present but no number is as wrong as out of range */
+	if (!days_ok(prof, "window_past_days") ||
+	    !days_ok(prof, "window_future_days"))
+		past = -1;
 	jv_free(prof);
-	if (past < 0 || past > 36500 || future < 1 || future > 36500) {
+	if (past < 0 || past > 36500 || future < 1 || future > 36500 ||
+	    past != (long long)past || future != (long long)future) {
 		warnx("profile '%s': window_past_days and window_future_days "
 		    "must be whole days, 0-36500 and 1-36500", profile);
 		return EX_CONFIG;
