@@ -12,6 +12,8 @@
 #include "util.h"
 
 #define ABSENT_KEY "@gcal.absent"
+/* A transactionId that carries the marks: this, then their JSON. */
+#define TXN_MARKS "gcal "
 
 /* The Graph properties to_plain reads: a kept original of one of these
  * goes back only while it maps to what the record says. */
@@ -20,7 +22,7 @@ static const char *const mapped[] = {"id", "@odata.etag", "subject", "body",
     "originalEndTimeZone", "location", "attendees", "organizer",
     "isOrganizer", "showAs", "sensitivity", "isCancelled", "recurrence",
     "seriesMasterId", "originalStart", "iCalUId",
-    "singleValueExtendedProperties", "createdDateTime",
+    "singleValueExtendedProperties", "transactionId", "createdDateTime",
     "lastModifiedDateTime", "webLink", NULL};
 
 /* What a create or update may carry (Graph v1.0 event resource, the
@@ -224,7 +226,7 @@ static jv
 plain_people(jv g, jv rec)
 {
 	const char *s;
-	jv v;
+	jv v, priv;
 
 	s = json_strpath(g, "location", "displayName", (char *)NULL);
 	if (s && *s)
@@ -250,14 +252,26 @@ plain_people(jv g, jv rec)
 	rec = json_set_str(rec, "status", is_true(g, "isCancelled") ?
 	    "cancelled" : "confirmed");
 	v = json_get(g, "singleValueExtendedProperties");
-	if (jv_get_kind(v) == JV_KIND_ARRAY) {
-		jv priv = private_of(v);
-
-		if (jv_is_valid(priv))
-			rec = set(rec, "extendedProperties",
-			    set(jv_object(), "private", priv));
-	}
+	priv = jv_get_kind(v) == JV_KIND_ARRAY ? private_of(v) : jv_invalid();
 	jv_free(v);
+	/* a delta round gives no extended properties (they come only
+	 * with $expand): the marks a create gave come from its
+	 * transactionId, which every read returns */
+	if (!jv_is_valid(priv) && (s = json_str(g, "transactionId")) != NULL &&
+	    strncmp(s, TXN_MARKS, strlen(TXN_MARKS)) == 0) {
+		jv_free(priv);
+		priv = json_parse(s + strlen(TXN_MARKS),
+		    strlen(s + strlen(TXN_MARKS)));
+		if (jv_get_kind(priv) != JV_KIND_OBJECT) {
+			jv_free(priv);
+			priv = jv_invalid();
+		}
+	}
+	if (jv_is_valid(priv))
+		rec = set(rec, "extendedProperties", set(jv_object(), "private",
+		    priv));
+	else
+		jv_free(priv);
 	return rec;
 }
 
@@ -483,11 +497,14 @@ from_plain(jv rec)
 	v = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("extendedProperties"),
 	    jv_string("private")));
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		char *text = json_dump(jv_copy(v));
+		char *text = json_dump(jv_copy(v)), *txn;
 
 		g = set(g, "singleValueExtendedProperties", JV_ARRAY(
 		    json_set_str(json_set_str(jv_object(), "id",
 		    GRAPH_PRIVATE_PROP), "value", text)));
+		txn = xasprintf(TXN_MARKS "%s", text);
+		g = json_set_str(g, "transactionId", txn);
+		free(txn);
 		free(text);
 	}
 	jv_free(v);

@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "calendar.h"
 #include "events.h"
+#include "graph_push.h"
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
@@ -83,6 +84,9 @@ finish_ok(struct push *p, struct push_change *c, jv event)
 	jv r = push_result(c, "ok");
 
 	if (jv_get_kind(event) == JV_KIND_OBJECT) {
+		/* Graph chooses the ids of what it creates (Google takes ours) */
+		if (c->op == PUSH_INSERT && json_str(event, "id"))
+			r = json_set_str(r, "id", json_str(event, "id"));
 		if (json_str(event, "etag"))
 			r = json_set_str(r, "etag", json_str(event, "etag"));
 		r = jv_object_set(r, jv_string("event"), event);
@@ -142,6 +146,11 @@ fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 	int rc;
 
 	pace(p, 1);
+	if (calendar_provider(p->api) == PROVIDER_MICROSOFT) {
+		rc = graph_fetch(p->api, path, status, ev);
+		free(path);
+		return rc;
+	}
 	rc = calendar_call(p->api, "GET", path, jv_invalid(), NULL, &resp);
 	if (rc == 0) {
 		*status = resp.status;
@@ -370,7 +379,9 @@ push_all(struct push *p)
 		if (k == 0)
 			break;
 		pace(p, (int)k);
-		rc = batch_send(p->api, parts, k);
+		rc = calendar_provider(p->api) == PROVIDER_MICROSOFT ?
+		    graph_batch_send(p->api, parts, k) :
+		    batch_send(p->api, parts, k);
 		p->sent += (long)k;
 		if (p->stop_after >= 0 && p->sent >= p->stop_after) {
 			/* test knob: die as a killed run would, after Google
@@ -394,6 +405,10 @@ push_all(struct push *p)
 		for (i = 0; i < k; i++) {
 			struct push_change *c = &p->v[idx[i]];
 
+			/* not run: the part before it in Graph's chain failed */
+			if (parts[i].status == GRAPH_NOT_RUN &&
+			    calendar_provider(p->api) == PROVIDER_MICROSOFT)
+				continue;
 			c->attempts++;
 			if ((j = judge(p, c, &parts[i], max_tries)) == 2)
 				continue;
