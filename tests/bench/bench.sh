@@ -272,3 +272,4 @@ printf '%-50s %8s\n' "  baseline: /bin/true" "$(startup /bin/true)"
 
 # push notifications against polling, and change-to-mirror latency
 sh "$top/tests/bench/push.sh"
+sh "$top/tests/bench/exchange.sh"
