@@ -33,7 +33,7 @@ PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-s
 PROGS += gcal-watch gcal-notify
 LIBOBJS = util json state http jwt oauth calendar cli zone events mirror phone forward batch lines push diff
 LIBOBJS += watch provider stop pull
-LIBOBJS += graph_zone graph_rrule graph_html graph_map graph graph_pull graph_push
+LIBOBJS += graph_zone graph_rrule graph_time graph_html graph_map graph graph_pull graph_push
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

@@ -179,7 +179,7 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 	if (token != NULL && (want.start - w.start >= GRAPH_WINDOW_STEP_DAYS *
 	    DAY || w.end - want.end >= GRAPH_WINDOW_STEP_DAYS * DAY ||
 	    want.end - w.end >= GRAPH_WINDOW_STEP_DAYS * DAY)) {
-		note("calendar '%s': the window moves: a new delta round",
+		note("calendar '%s': the window moves: pulling it in full",
 		    calendar);
 		return CALENDAR_SYNC_GONE;
 	}
@@ -197,8 +197,13 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 			http_response_free(&resp);
 			break;
 		}
-		if (resp.status == 410 && token != NULL)
-			rc = CALENDAR_SYNC_GONE; /* syncStateNotFound, resyncRequired */
+		if (resp.status == 410 && token != NULL) {
+			/* syncStateNotFound, resyncRequired */
+			note("%s: Graph no longer knows the delta token (410 %s): "
+			    "pulling in full", what, graph_error_code(&resp) ?
+			    graph_error_code(&resp) : "Gone");
+			rc = CALENDAR_SYNC_GONE;
+		}
 		else if (resp.status != 200)
 			rc = graph_failure(&resp, what);
 		else

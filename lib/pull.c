@@ -435,7 +435,9 @@ pull_calendar(struct pull *p, const char *calendar)
 		return EX_DATAERR;
 	if (!o->full && mirror_sync_token(m)) {
 		rc = pull_incremental(p, m, calendar, &changes, &tz);
-		if (rc == CALENDAR_SYNC_GONE)
+		/* graph_pull says why itself (a 410, or the window moved) */
+		if (rc == CALENDAR_SYNC_GONE &&
+		    calendar_provider(p->api) != PROVIDER_MICROSOFT)
 			note("calendar '%s': Google no longer knows the sync token "
 			    "(410): pulling in full", calendar);
 	}

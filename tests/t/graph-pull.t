@@ -78,7 +78,7 @@ graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
 graph_ctl POST /_emu/log/clear >/dev/null
 run gcal-pull --changes
 is "$rc" 0 "after a 410 syncStateNotFound the pull recovers by itself"
-ok "... saying so in one line on stderr" test "$(grep -c 410 "$ERR")" = 1
+ok "... saying so in one line on stderr" test "$(grep -c "410 syncStateNotFound" "$ERR")" = 1 -a "$(wc -l <"$ERR")" = 1
 I2=$(jq -r 'select(.summary=="Event 2") | .id' "$T/first")
 is "$(jq -r 'select(.status=="cancelled") | .id' "$OUT")" "$I2" "... the deletion found by comparing mirrors"
 ok "... and the edit" jq_ok -s 'map(.summary) | index("moved again") != null' "$OUT"
@@ -161,6 +161,10 @@ graph_ctl POST /_emu/log/clear >/dev/null
 GCAL_REPLAY=$T/fix.ndjson run gcal-pull
 is "$rc.$(graph_log_count)" 0.0 "the fixture replays with no request to Graph"
 ok "... to the same events" cmp -s "$OUT" "$T/live"
+
+run gcal-pull -vv --full
+ok "a -vv trace of a full round shows no access token" lacks "$(jq -r .access_token "$XDG_STATE_HOME/gcal/default/token.json")" "$ERR"
+ok "... but the requests" has "calendarView/delta" "$ERR"
 
 # --- unchanged downstream: gcal-diff of two pulls of the same calendar --------------
 run gcal-diff "$T/live" "$T/live"
