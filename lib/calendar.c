@@ -434,6 +434,12 @@ max_pages(void)
 	return (long)v;
 }
 
+long
+calendar_max_pages(void)
+{
+	return max_pages();
+}
+
 /* The page tokens of one list, to catch a chain that comes back to one
  * it gave before (an open-addressed set of strings). */
 struct tokens {

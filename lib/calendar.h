@@ -48,6 +48,10 @@ int calendar_send(struct calendar_api *api, const char *method,
  * request or an unknown resource, 69 otherwise. */
 int calendar_failure(const struct http_response *resp, const char *what);
 
+/* The pages a list may take: $GCAL_MAX_PAGES (default 10,000; a bad
+ * value exits 64). */
+long calendar_max_pages(void);
+
 /* What calendar_list returns when Google says a sync token is no longer
  * valid (410 on a list with syncToken): not an exit status. */
 #define CALENDAR_SYNC_GONE 410

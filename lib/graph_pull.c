@@ -168,7 +168,7 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 	struct window want, w;
 	const char *link = NULL;
 	char *url, *next = NULL, *what, *prev = NULL;
-	long pages = 0, max = 10000;
+	long pages = 0, max = calendar_max_pages();
 	int rc, done = 0;
 
 	*last = jv_invalid();
