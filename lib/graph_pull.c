@@ -13,6 +13,9 @@
 
 #define TOKEN_TAG "graph1"
 #define DAY 86400LL
+/* no id has these: they would break the mirror's lines */
+#define CONTROLS "\001\002\003\004\005\006\007\010\011\012\013\014\015" \
+	"\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\177"
 
 struct window {
 	long long start, end; /* epoch seconds */
@@ -106,9 +109,9 @@ give(jv item, const char *what, int (*fn)(jv, void *), void *arg)
 	char *why;
 	int rc;
 
-	if (id == NULL || *id == '\0') {
-		warnx("%s: Graph's answer is unusable: an item without an id",
-		    what);
+	if (id == NULL || *id == '\0' || strcspn(id, CONTROLS) != strlen(id)) {
+		warnx("%s: Graph's answer is unusable: an item without an id "
+		    "(or with a control character in it)", what);
 		jv_free(removed);
 		jv_free(item);
 		return EX_UNAVAILABLE;

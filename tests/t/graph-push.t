@@ -48,12 +48,25 @@ run gcal-push "$T/ins2"
 is "$rc.$(count)" 0.16 "... run again: ok, 16 events, none twice"
 is "$(ms_events default | jq -r .subject | sort | uniq -d)" "" "... no subject twice"
 
+changes 4 17 >"$T/ins7"
+graph_ctl POST /_emu/faults '{"method":"POST","path":"batch","action":"delay","delay_ms":2000,"times":1}' >/dev/null
+gcal-push "$T/ins7" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 2
+is "$(count)" 20 "killed -9 while Graph was still at its batch: Graph made the 4 events"
+run gcal-push "$T/ins7"
+is "$rc.$(count)" 0.20 "... run again: ok, and no event twice"
+
 # --- --batch 20: one serial chain; a failed part's followers run again ---------
 changes 20 21 >"$T/ins3"
+graph_ctl POST /_emu/log/clear >/dev/null
 graph_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":503,"times":1,"skip":2}' >/dev/null
 graph_ctl POST /_emu/log/clear >/dev/null
 run gcal-push --batch 20 "$T/ins3"
-is "$rc.$(count)" 0.36 "--batch 20 with a 503 on the 3rd part: ok, 36 events"
+is "$rc.$(count)" 0.40 "--batch 20 with a 503 on the 3rd part: ok, 36 events"
 is "$(jq -s -r '[.[] | select(.batch_parts) | .batch_parts] | map(tostring) | join(" ")' "$(log)")" "20 18" \
 	"... the 17 parts after it (424, not run) and it go again in a second batch"
 graph_ctl DELETE /_emu/faults >/dev/null
@@ -62,7 +75,7 @@ graph_ctl DELETE /_emu/faults >/dev/null
 run gcal-pull
 cp "$OUT" "$T/pulled"
 ok "a pull sees the marks the inserts gave (via the transactionId)" jq_ok -s \
-	'map(select(.extendedProperties.private.gcalOwner == "crm")) | length == 36' "$T/pulled"
+	'map(select(.extendedProperties.private.gcalOwner == "crm")) | length == 40' "$T/pulled"
 jq -c 'select(.summary=="Meeting 1") | {op:"update", id, etag, key:"1", event:(.summary = "Meeting 1 moved")}' "$T/pulled" >"$T/up"
 E1=$(jq -r .id "$T/up")
 graph_ctl PATCH /_emu/events/$E1 '{"categories":["Blue category"]}' >/dev/null
@@ -85,7 +98,7 @@ is "$rc.$(jq -r .status "$OUT")" 0.ok "the same update again (its answer lost): 
 run gcal-pull
 jq -c 'select(.summary=="Meeting 2") | {op:"delete", id, etag, key:"2"}' "$OUT" >"$T/del"
 run gcal-push "$T/del"
-is "$rc.$(count)" 0.35 "a delete with its etag: ok, 35 events"
+is "$rc.$(count)" 0.39 "a delete with its etag: ok, 39 events"
 run gcal-push "$T/del"
 is "$rc.$(jq -r .status "$OUT")" 0.ok "deleting it again: already gone, ok"
 
@@ -98,7 +111,7 @@ is "$rc.$(jq -r '.status + " " + .reason' "$OUT")" "1.failed gcalNoGraphForm" "a
 changes 2 41 >"$T/ins4"
 graph_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":429,"retry_after":1,"times":1}' >/dev/null
 run gcal-push "$T/ins4"
-is "$rc.$(count)" 0.37 "a part refused with 429 Retry-After: 1 is sent again after the wait: ok"
+is "$rc.$(count)" 0.41 "a part refused with 429 Retry-After: 1 is sent again after the wait: ok"
 for f in '{"status":429,"retry_after":1}' '{"status":503}' '{"action":"delay","delay_ms":3000}'; do
 	changes 1 50 >"$T/one"
 	before=$(count)
