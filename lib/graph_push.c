@@ -85,8 +85,7 @@ take_answer(struct batch_part *bp, long status, jv headers, jv body)
 			jv_free(k);
 			jv_free(v);
 		}
-	else
-		jv_free(headers);
+	jv_free(headers);
 	if (jv_get_kind(ra) == JV_KIND_STRING)
 		bp->retry_after = strtol(jv_string_value(ra), NULL, 10);
 	else if (jv_get_kind(ra) == JV_KIND_NUMBER)
