@@ -5,10 +5,13 @@
 #   graph_ctl POST /_emu/config '{"consent":"deny"}'
 #   graph_log_count GET '^/v1\.0/me/calendarView/delta$'
 #   graph_token [USER] [SCOPES]    # token JSON for USER, no browser dance
+#   graph_login [USER] [SCOPES] [TENANT]  # the same through authorize + PKCE
 #   graph_stop                     # also run from the EXIT trap graph_start sets
 #
-# Sourcing this after tests/lib-emu.sh (or before it) is fine: the EXIT trap
-# both set stops both emulators.  TMPDIR_T (a per-test temporary directory)
+# With tests/lib-emu.sh (and lib.sh) loaded too, both emulators stop at the
+# end whatever the order: graph_start's trap also runs emu_stop and
+# cleanup_t, and memu runs with --exit-with-parent for a trap set after
+# graph_start's (emu_start's).  TMPDIR_T (a per-test temporary directory)
 # is used for the port file when set.  Needs python3, curl and jq.
 
 GRAPH_LIB_DIR=$(CDPATH= cd -- "$(dirname -- "${GRAPH_LIB_SRC:-tests/lib-graph.sh}")" 2>/dev/null && pwd)
@@ -18,10 +21,14 @@ GRAPH_MEMU=${GRAPH_MEMU:-$GRAPH_LIB_DIR/emulator/memu.py}
 GRAPH_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0001
 GRAPH_CONF_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0002
 
-# _graph_stop_all - the trap: this library's emulator, and lib-emu.sh's when loaded
+# _graph_stop_all - the trap: this library's emulator, then lib-emu.sh's
+# emu_stop and lib.sh's cleanup_t when they are loaded (graph_start's trap
+# replaces theirs).  A trap set later over this one (emu_start after
+# graph_start) does not leak memu: it runs with --exit-with-parent.
 _graph_stop_all() {
 	graph_stop
 	command -v emu_stop >/dev/null 2>&1 && emu_stop
+	command -v cleanup_t >/dev/null 2>&1 && cleanup_t
 	return 0
 }
 
@@ -35,7 +42,7 @@ graph_start() {
 	fi
 	_graph_portfile=$_graph_dir/memu.port
 	rm -f "$_graph_portfile"
-	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" "$@" \
+	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" --exit-with-parent "$@" \
 		>"$_graph_dir/memu.log" 2>&1 &
 	GRAPH_PID=$!
 	export GRAPH_PID
@@ -109,4 +116,29 @@ graph_token() {
 # graph_access [USER] [SCOPES] - just the access token
 graph_access() {
 	graph_token "${1:-}" "${2:-}" | jq -r .access_token
+}
+
+# graph_login [USER] [SCOPES] [TENANT] - the real authorization code + PKCE
+# flow with curl (authorize's 302 read, code redeemed) for the seeded public
+# client; prints the token response.  Default tenant: common.
+graph_login() {
+	_graph_scope=${2:-Calendars.ReadWrite User.Read offline_access}
+	_graph_ver=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	_graph_chal=$(printf %s "$_graph_ver" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+	_graph_loc=$(curl -sS -o /dev/null -w '%{redirect_url}' -G "$GRAPH_URL/${3:-common}/oauth2/v2.0/authorize" \
+		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
+		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
+		--data-urlencode "response_type=code" \
+		--data-urlencode "scope=$_graph_scope" \
+		--data-urlencode "code_challenge=$_graph_chal" \
+		--data-urlencode "code_challenge_method=S256" \
+		--data-urlencode "state=s" \
+		${1:+--data-urlencode "login_hint=$1"})
+	_graph_code=$(printf %s "$_graph_loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+	[ -n "$_graph_code" ] || { echo "graph_login: no code in '$_graph_loc'" >&2; return 1; }
+	curl -sS "$GRAPH_URL/${3:-common}/oauth2/v2.0/token" -d grant_type=authorization_code \
+		--data-urlencode "code=$_graph_code" \
+		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
+		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
+		--data-urlencode "code_verifier=$_graph_ver"
 }

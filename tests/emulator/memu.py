@@ -27,10 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import memu_batch as mbatch  # noqa: E402
 import memu_control as mctl  # noqa: E402
-import memu_events as mev  # noqa: E402
+import memu_graph as mg  # noqa: E402
 import memu_oauth as oauth  # noqa: E402
 from emu_core import Resp  # noqa: E402
-from gemu import Req  # noqa: E402  (the generic request object)
+from gemu import Req, answer_resp  # noqa: E402  (generic request object, odd answers)
 from memu_core import (LOCK, ApiError, State, fault_error, gerr, iso_utc,  # noqa: E402
                        now, request_id)
 
@@ -81,9 +81,9 @@ def graph(req):
     if wait:
         req.user = mbox
         return throttle_resp(wait)
-    r = mev.api(ST, req, segs)
+    r = mg.api(ST, req, segs)
     if r is None:
-        return mev.no_route(req)
+        return mg.no_route(req)
     return r
 
 
@@ -102,6 +102,8 @@ def dispatch(req):
             return oauth.token(ST, req, tenant)
         if ep == 'devicecode' and m == 'POST':
             return oauth.devicecode(ST, req, tenant)
+        if ep in ('token', 'devicecode') and m != 'OPTIONS':
+            return oauth.not_post(req)
     return Resp(404, '<html><body>404 Not Found</body></html>\n', ctype='text/html')
 
 
@@ -214,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header('request-id', rid)
             self.send_header('client-request-id', crid or rid)
             self.send_header('x-ms-ags-diagnostic', '{"ServerInfo":{"DataCenter":"Local"}}')
+            self.send_header('OData-Version', '4.0')
         if not any(k.lower() == 'cache-control' for k, _ in hdrs):
             self.send_header('Cache-Control', 'private')
         length = len(body) + (100 if truncate else 0)
@@ -278,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
                 f = dict(f, message=f['message'].replace('{token}', oauth.request_secret(req)))
             resp = fault_resp(f)
         elif action == 'answer':
-            resp = Resp(int(f.get('status', 200)), json.dumps(f.get('body'), ensure_ascii=False))
+            resp = answer_resp(f)   # body as given, each "{seq}" a new number
         else:
             with LOCK:
                 try:
@@ -309,6 +312,12 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+def watch_parent(ppid, stop):
+    while os.getppid() == ppid:
+        time.sleep(0.3)
+    stop()
+
+
 def main(argv=None):
     global ST
     ap = argparse.ArgumentParser(description='local Microsoft identity + Graph emulator')
@@ -316,6 +325,9 @@ def main(argv=None):
     ap.add_argument('--port-file')
     ap.add_argument('--latency-ms', type=int, default=0)
     ap.add_argument('--token-lifetime', type=int, default=3599)
+    ap.add_argument('--exit-with-parent', action='store_true',
+                    help='stop when the process that started memu ends (a test killed, '
+                    'or another EXIT trap set over lib-graph.sh\'s)')
     args = ap.parse_args(argv)
     ST = State(token_lifetime=args.token_lifetime, latency_ms=args.latency_ms)
     srv = Server(('127.0.0.1', args.port), Handler)
@@ -332,6 +344,8 @@ def main(argv=None):
         threading.Thread(target=srv.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.exit_with_parent:
+        threading.Thread(target=watch_parent, args=(os.getppid(), stop), daemon=True).start()
     try:
         srv.serve_forever(poll_interval=0.2)
     finally:

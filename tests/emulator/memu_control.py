@@ -12,11 +12,13 @@ from collections import OrderedDict
 import memu_events as mev
 import memu_oauth as oauth
 from emu_core import Resp
-from memu_core import MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, jresp, now, zone
+from memu_core import (MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, change_key,
+                       jresp, now, parse_local, parse_offset_time, zone)
 
 CONFIG = ('token_lifetime', 'latency_ms', 'consent', 'consent_user', 'require_pkce',
           'old_refresh_valid', 'code_lifetime', 'device_interval', 'device_expires',
-          'secret_marker', 'throttle', 'concurrency_limit', 'batch_order', 'page_size')
+          'secret_marker', 'throttle', 'concurrency_limit', 'batch_order', 'batch_parallel',
+          'page_size')
 
 
 class _Ctx:
@@ -25,6 +27,7 @@ class _Ctx:
     def __init__(self, st, user):
         self.st, self.user = st, user
         self.tzname = None
+        self.body_type = None
         self.immutable = False
         self.select = None
         self.expand_ids = None
@@ -201,6 +204,8 @@ def _data(st, segs, m, body):
                     c.delta_epoch += 1
                     c.delta_code = code
         return jresp(200, {'ok': True})
+    if len(segs) == 3 and segs[0] == 'calendars' and segs[2] == 'load' and m == 'POST':
+        return jresp(200, {'loaded': load(st, find_cal(st, segs[1]), body)})
     if len(segs) == 3 and segs[0] == 'calendars' and segs[2] in ('events', 'generate'):
         cal = find_cal(st, segs[1])
         ctx = _Ctx(st, cal.owner)
@@ -220,7 +225,7 @@ def _data(st, segs, m, body):
             mev.move_event(st, ev, find_cal(st, body['calendar']))
             return jresp(200, mev.render(ctx, ev))
         if len(segs) == 2 and m == 'GET':
-            r = mev.render(ctx, ev)
+            r = OrderedDict(mev.render(ctx, ev))
             r['immutableId'] = ev.iid
             r['singleValueExtendedProperties'] = [{'id': k, 'value': v}
                                                   for k, v in ev.ext.items()]
@@ -253,4 +258,68 @@ def generate(st, cal, spec):
         b['end'] = {'dateTime': (s + dt.timedelta(minutes=minutes)).isoformat(),
                     'timeZone': tzn}
         mev.create_event(st, cal.owner, cal, b)
+    return n
+
+
+def _ts(s, default):
+    try:
+        return parse_offset_time(s).timestamp()
+    except (ValueError, TypeError, AttributeError):
+        return default
+
+
+def _wall(tm, zname):
+    """A recorded dateTimeTimeZone as naive wall time in zone zname."""
+    a = parse_local(tm['dateTime'])
+    if a.tzinfo is None:
+        a = a.replace(tzinfo=zone(tm.get('timeZone') or 'UTC'))
+    return a.astimezone(zone(zname)).replace(tzinfo=None)
+
+
+def load(st, cal, events):
+    """Events as Graph answered them (a recording), kept with their ids,
+    changeKeys, iCalUIds and times; occurrences are derived, so skipped;
+    exceptions go onto their series (seriesMasterId, originalStart)."""
+    n = 0
+    later = []
+    for r in events:
+        if r.get('type') == 'occurrence':
+            continue
+        if r.get('type') == 'exception':
+            later.append(r)
+            continue
+        body = {k: v for k, v in r.items() if k in mev.WRITABLE}
+        ev = mev.create_event(st, cal.owner, cal, body)
+        for which, zkey in (('start', 'originalStartTimeZone'), ('end', 'originalEndTimeZone')):
+            zn = r.get(zkey) if zone(r.get(zkey)) is not None else r[which].get('timeZone', 'UTC')
+            if not r.get('isAllDay'):
+                setattr(ev, which, _wall(r[which], zn))
+            setattr(ev, 'stz' if which == 'start' else 'etz', zn)
+        if r.get('id'):
+            st.by_id.pop(ev.rid, None)
+            ev.rid = r['id']
+            st.by_id[ev.rid] = ev
+        for k in ('iCalUId', 'uid'):
+            if r.get(k):
+                ev.r[k] = r[k]
+        ev.ck = r.get('changeKey') or ev.ck
+        ev.created = _ts(r.get('createdDateTime'), ev.created)
+        ev.modified = _ts(r.get('lastModifiedDateTime'), ev.modified)
+        ev.rcache = None
+        n += 1
+    for r in later:
+        ev = st.by_id.get(r.get('seriesMasterId'))
+        if ev is None or not r.get('originalStart'):
+            raise ValueError('exception %s: no series %s loaded' % (r.get('id'),
+                                                                     r.get('seriesMasterId')))
+        orig = parse_offset_time(r['originalStart']).astimezone(zone(ev.stz))
+        over = {k: r[k] for k in ('subject', 'body', 'location', 'locations', 'showAs',
+                                  'sensitivity', 'importance', 'categories', 'attendees')
+                if k in r}
+        ev.exceptions[orig.strftime('%Y-%m-%dT%H:%M:%S')] = {
+            'over': over, 'start': _wall(r['start'], ev.stz), 'end': _wall(r['end'], ev.etz),
+            'ck': r.get('changeKey') or change_key(), 'modified': _ts(
+                r.get('lastModifiedDateTime'), now())}
+        n += 1
+    st.change_seq += 1
     return n

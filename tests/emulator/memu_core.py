@@ -228,7 +228,7 @@ class Calendar:
 class Event:
     """One stored item: a single instance or a series master (with its exceptions)."""
     __slots__ = ('key', 'rid', 'iid', 'r', 'ext', 'cal', 'exceptions', 'cancelled_occ',
-                 'seq', 'txn', 'start', 'end', 'stz', 'etz', 'created', 'modified', 'ck')
+                 'seq', 'txn', 'start', 'end', 'stz', 'etz', 'created', 'modified', 'ck', 'rcache')
 
     def __init__(self, cal):
         self.key = secrets.token_hex(8)
@@ -245,6 +245,7 @@ class Event:
         self.stz = self.etz = 'UTC'
         self.created = self.modified = now()
         self.ck = change_key()
+        self.rcache = None
 
 
 class State:
@@ -268,6 +269,7 @@ class State:
         self.throttle = None            # {"limit":N,"window_s":S}
         self.concurrency_limit = 4
         self.batch_order = 'reverse'
+        self.batch_parallel = 4
         self.page_size = 10
         self.clients = OrderedDict()
         self.users = OrderedDict()

@@ -252,8 +252,23 @@ def mint(st, user, client_id, scopes, with_refresh=None, family=None):
     return r
 
 
+def form(req):
+    """The form of a token or devicecode POST.  The identity platform reads
+    application/x-www-form-urlencoded only: a JSON body carries nothing."""
+    ct = (req.headers.get('Content-Type') or '').lower()
+    if 'json' in ct or 'multipart' in ct:
+        return {}
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(
+        req.body.decode('utf-8', 'replace'), keep_blank_values=True).items()}
+
+
+def not_post(req):
+    return jresp(400, aad_body('invalid_request', 900561, "The endpoint only accepts POST, "
+                               "OPTIONS requests. Received a %s request." % req.method))
+
+
 def token(st, req, tenant):
-    f = req.form()
+    f = form(req)
     try:
         admits = tenant_users(st, tenant)
         gt = f.get('grant_type')
@@ -350,7 +365,7 @@ def refresh_grant(st, f, c):
 
 # ---------------------------------------------------------------------------
 def devicecode(st, req, tenant):
-    f = req.form()
+    f = form(req)
     try:
         tenant_users(st, tenant)
         c = check_client(st, f, at_token=False)
@@ -379,7 +394,9 @@ def device_grant(st, f, c):
     st.secret(dc)
     d = st.devices.get(dc)
     if d is None or d['client_id'] != c['client_id']:
-        aad(400, 'bad_verification_code', 70000, "The provided value for the input parameter "
+        # error-codes reference: "AADSTS70018 BadVerificationCode - Invalid
+        # verification code ... for device code flow"
+        aad(400, 'bad_verification_code', 70018, "The provided value for the input parameter "
             "'device_code' is not valid.")
     t = now()
     last, d['last'] = d['last'], t
@@ -387,8 +404,9 @@ def device_grant(st, f, c):
         aad(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, '
             'please retry with a new valid code or use an existing refresh token.')
     if t > d['exp']:
-        aad(400, 'expired_token', 70020, 'The provided value for the input parameter '
-            "'device_code' is not valid. This device code has expired.")
+        # "AADSTS70019 CodeExpired - Verification code expired"
+        aad(400, 'expired_token', 70019, 'Verification code expired. The provided value for '
+            "the input parameter 'device_code' is not valid. This device code has expired.")
     if d['state'] == 'declined':
         aad(400, 'authorization_declined', 70000, 'The user has declined to authorize the '
             'request.')
@@ -423,7 +441,7 @@ def request_secret(req):
     a = req.headers.get('Authorization') or ''
     if a.lower().startswith('bearer '):
         return a[7:]
-    f = req.form()
+    f = form(req)
     for k in ('refresh_token', 'code', 'device_code', 'client_secret'):
         if f.get(k):
             return f[k]

@@ -11,6 +11,7 @@ import hashlib
 from collections import OrderedDict
 
 import memu_events as mev
+import memu_graph as mg
 from memu_core import ApiError, change_key, fail, gerr, jresp, now, parse_offset_time
 
 DAYS = ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday')
@@ -81,10 +82,11 @@ def _candidates(kind, p, start, iv, days):
             y += 1
     while steps < MAX_STEPS and y < 9999:
         if kind.startswith('absolute'):
-            try:
-                yield dt.date(y, m, int(p.get('dayOfMonth') or start.day))
-            except ValueError:
-                pass     # no such day in this month: skipped
+            # Outlook: "Some months have fewer than 31 days. For these
+            # months, the occurrence will fall on the last day of the
+            # month." (unlike RRULE's BYMONTHDAY, which skips them)
+            last = (dt.date(*_add_months(y, m, 1), 1) - dt.timedelta(days=1)).day
+            yield dt.date(y, m, min(int(p.get('dayOfMonth') or start.day), last))
         else:
             cand = _month_days(y, m, days)
             i = INDEX.get((p.get('index') or 'first').lower(), 0)
@@ -260,7 +262,7 @@ def view(ctx, cal, tail, path):
         return None
     ws, we = window(ctx)
     items = in_view(ctx, cal, ws, we)
-    return mev.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]), path,
+    return mg.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]), path,
                     "users('%s')/calendarView" % ctx.user.id)
 
 
@@ -270,7 +272,7 @@ def instances(ctx, ev):
         items = []
     else:
         items = in_view(ctx, ev.cal, ws, we, only=[ev])
-    return mev.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]),
+    return mg.page(ctx, items, lambda x: mev.render(ctx, x[1], x[2]),
                     'me/events/%s/instances' % master_id(ctx, ev),
                     "users('%s')/events('%s')/instances" % (ctx.user.id, master_id(ctx, ev)))
 
@@ -289,8 +291,8 @@ def snapshot(items):
 def gone(code):
     # Synchronization reset ("Use delta query", "Get incremental changes to
     # events in a calendar view"): 410 Gone, a full round must start again
-    msgs = {'syncStateNotFound': 'The sync state generation is not found. Please restart the '
-            'sync without a state token.',
+    msgs = {'syncStateNotFound': 'The sync state generation is not found. The delta token is '
+            'expired and data must be synchronized again.',
             'resyncRequired': 'Resync required. Replace any local references to the items '
             'with those of a new full synchronization.'}
     return ApiError(gerr(410, code, msgs.get(code, msgs['syncStateNotFound'])))
@@ -319,7 +321,7 @@ def delta(ctx, cal, path):
     for _, ev, o in items:
         k = ev.key + '/' + o['key'] if o else ev.key
         if old.get(k, (None,))[0] != snap[k][0]:
-            entries.append(mev.render(ctx, ev, o))
+            entries.append((ev, o))   # rendered when its page is asked for
     for k, v in old.items():
         if k not in snap:
             entries.append(OrderedDict([('@odata.type', '#microsoft.graph.event'),
@@ -346,7 +348,7 @@ def delta_page(ctx, pg, pos):
         tok = st.cache(st.deltas, {'cal': pg['cal'], 'epoch': pg['epoch'], 'ws': pg['ws'],
                                    'we': pg['we'], 'snap': pg['snap']})
         out['@odata.deltaLink'] = ctx.base + pg['path'] + '?$deltatoken=' + tok
-    out['value'] = chunk
+    out['value'] = [x if isinstance(x, dict) else mev.render(ctx, x[0], x[1]) for x in chunk]
     h = ctx.headers()
     if ctx.maxpage:
         h.append(('Preference-Applied', 'odata.maxpagesize=%d' % ctx.maxpage))

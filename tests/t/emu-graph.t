@@ -106,6 +106,11 @@ is "$S $(jq -r .error "$W/tok")" "400 unsupported_grant_type" "an unsupported gr
 S=$(token common -d grant_type=refresh_token -d refresh_token=x)
 is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "no client_id: AADSTS900144"
 
+S=$(token common -H 'Content-Type: application/json' -d "{\"grant_type\":\"refresh_token\",\"client_id\":\"$CID\",\"refresh_token\":\"x\"}")
+is "$S $(aad)" "400 invalid_request 900144 AADSTS900144" "a JSON body is not read (form only)"
+S=$(curl -sS -o "$W/tok" -w '%{http_code}' "$U/common/oauth2/v2.0/token")
+is "$S $(aad)" "400 invalid_request 900561 AADSTS900561" "GET on the token endpoint: AADSTS900561"
+
 # refresh tokens rotate
 RT1=$(jq -r .refresh_token "$W/tok1")
 S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode "refresh_token=$RT1")
@@ -123,6 +128,13 @@ graph_ctl POST /_emu/refresh/revoke '{"user":"alice@contoso.com"}' >/dev/null
 S=$(token common -d grant_type=refresh_token -d client_id=$CID --data-urlencode "refresh_token=$RT3")
 is "$S $(aad)" "400 invalid_grant 50173 AADSTS50173" "a revoked grant: AADSTS50173"
 graph_ctl POST /_emu/config '{"old_refresh_valid":true}' >/dev/null
+
+# secret_marker: every secret handed out carries it (tests/t/canary.t's method)
+graph_ctl POST /_emu/config '{"secret_marker":"CANARYzz"}' >/dev/null
+R=$(std_authz common); CODE=$(qarg "$R" code)
+redeem common "$CODE" >/dev/null
+is "$(printf %s "$CODE" | grep -c CANARYzz) $(jq -r '[.access_token, .refresh_token]|map(test("CANARYzz"))|all' "$W/tok")" "1 true" "secret_marker in codes, access and refresh tokens"
+graph_ctl POST /_emu/config '{"secret_marker":""}' >/dev/null
 
 # ---- device code --------------------------------------------------------------
 graph_ctl POST /_emu/config '{"device_interval":1}' >/dev/null
@@ -147,8 +159,10 @@ graph_ctl POST /_emu/device/decline "{\"user_code\":\"$UC\"}" >/dev/null
 is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 authorization_declined" "a declined device code: authorization_declined"
 dcode >/dev/null; DC=$(jq -r .device_code "$W/dc")
 graph_ctl POST /_emu/clock '{"advance_s":901}' >/dev/null
-is "$(poll "$DC") $(jq -r .error "$W/tok")" "400 expired_token" "a device code past expires_in: expired_token"
+is "$(poll "$DC") $(aad)" "400 expired_token 70019 AADSTS70019" "a device code past expires_in: expired_token (AADSTS70019)"
 graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
+
+is "$(graph_login bob@contoso.com '' organizations | jq -r '(.access_token|length > 0|tostring) + " " + (.refresh_token|length > 0|tostring)')" "true true" "lib-graph.sh graph_login: the PKCE flow with curl"
 
 # ---- Graph: bearer, /me, calendars ------------------------------------------------
 AT=$(graph_access)
@@ -198,6 +212,7 @@ E1=$(jq -r .id "$W/body") ET1=$(jq -r '."@odata.etag"' "$W/body") CK1=$(jq -r .c
 is "$S $(jq -r '[.type, .start.dateTime, .start.timeZone, .originalStartTimeZone, .bodyPreview, .location.displayName, .attendees[0].status.response, (has("singleValueExtendedProperties"))]|@tsv' "$W/body")" \
 	"201 $(printf 'singleInstance\t2026-03-02T08:00:00.0000000\tUTC\tW. Europe Standard Time\tAgenda\tRoom 1\tnone\tfalse')" "POST /me/events: times in UTC, original zone kept, preview, attendees"
 is "$ET1" "W/\"$CK1\"" "@odata.etag is W/\"changeKey\""
+is "$(jq -r '."@odata.context"|test("/events/\\$entity$")' "$W/body") $(hdr Location | grep -c "/Events('")" "true 1" "a created event: @odata.context and Location"
 S=$(gj POST me/events "$EV")
 is "$S $(jq -r .id "$W/body")" "201 $E1" "a POST repeating a transactionId returns the same event"
 is "$(g GET 'me/events?$top=50') $(jq -r '.value|length' "$W/body")" "200 1" "... and makes no duplicate"
@@ -219,6 +234,12 @@ is "$(gj POST me/events '{"subject":"tz","start":{"dateTime":"2026-03-02T09:00:0
 S=$(g GET "me/events/$E1" -H 'Prefer: outlook.timezone="Pacific Standard Time"')
 is "$S $(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body") $(hdr Preference-Applied)" \
 	"200 2026-03-02T00:00:00.0000000 Pacific Standard Time outlook.timezone=\"Pacific Standard Time\"" "Prefer outlook.timezone: times in that zone, Preference-Applied"
+S=$(g GET "me/events/$E1")
+is "$(jq -r '.body.contentType + " " + (.body.content|startswith("<html><head>") and contains("<p>Agenda</p>")|tostring)' "$W/body")" "html true" "an HTML body comes back wrapped as Exchange stores it"
+gj PATCH "me/events/$E1" '{"body":{"contentType":"text","content":"line 1\nline <2> & 3"}}' >/dev/null
+is "$(jq -r '.body.contentType + " " + (.body.content|contains("converted from text") and contains("line 1<br>\r\nline &lt;2&gt; &amp; 3")|tostring)' "$W/body")" "html true" "a text body is answered as HTML (converted from text)"
+S=$(g GET "me/events/$E1" -H 'Prefer: outlook.body-content-type="text"')
+is "$(jq -c .body "$W/body") $(hdr Preference-Applied)" '{"contentType":"text","content":"line 1\nline <2> & 3"} outlook.body-content-type="text"' "Prefer outlook.body-content-type=\"text\": the text back"
 S=$(g GET "me/events/$E1" -H 'Prefer: IdType="ImmutableId"')
 IMM=$(jq -r .id "$W/body")
 [ "$S" = 200 ] && [ "$IMM" != "$E1" ]
@@ -283,6 +304,139 @@ is "$S $(code)" "410 syncStateNotFound" "an unknown delta token: 410 syncStateNo
 graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null
 S=$(curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" "$(cat "$W/link")")
 is "$S $(code)" "410 resyncRequired" "an invalidated delta token: 410 resyncRequired"
+
+# ---- recurrence patterns (instances) ------------------------------------------------------
+series() { # PATTERN RANGE START -> the dates of its instances in 2026-2029
+	gj POST "me/calendars/$BOOK/events" "{\"subject\":\"S\",\"start\":{\"dateTime\":\"$3T09:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":\"$3T10:00:00\",\"timeZone\":\"UTC\"},\"recurrence\":{\"pattern\":$1,\"range\":$2}}" >/dev/null
+	_sid=$(jq -r .id "$W/body")
+	[ "$_sid" != null ] || { jq -c . "$W/body" >&2; return 1; }
+	g GET "me/events/$_sid/instances?startDateTime=2026-01-01T00:00:00Z&endDateTime=2030-01-01T00:00:00Z&\$top=100" >/dev/null
+	jq -r '[.value[].start.dateTime[0:10]]|join(",")' "$W/body"
+}
+is "$(series '{"type":"daily","interval":2}' '{"type":"endDate","startDate":"2026-04-01","endDate":"2026-04-07"}' 2026-04-01)" \
+	"2026-04-01,2026-04-03,2026-04-05,2026-04-07" "daily, interval 2, range endDate (inclusive)"
+is "$(series '{"type":"weekly","interval":2,"daysOfWeek":["monday","friday"],"firstDayOfWeek":"sunday"}' '{"type":"numbered","startDate":"2026-04-06","numberOfOccurrences":4}' 2026-04-06)" \
+	"2026-04-06,2026-04-10,2026-04-20,2026-04-24" "weekly, every 2 weeks on Monday and Friday, numbered"
+is "$(series '{"type":"absoluteMonthly","interval":1,"dayOfMonth":31}' '{"type":"numbered","startDate":"2026-01-31","numberOfOccurrences":4}' 2026-01-31)" \
+	"2026-01-31,2026-02-28,2026-03-31,2026-04-30" "absoluteMonthly on the 31st: the last day of shorter months (Outlook)"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["friday"],"index":"last"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":3}' 2026-01-30)" \
+	"2026-01-30,2026-02-27,2026-03-27" "relativeMonthly, the last Friday"
+is "$(series '{"type":"relativeMonthly","interval":1,"daysOfWeek":["monday","tuesday","wednesday","thursday","friday"],"index":"first"}' '{"type":"numbered","startDate":"2026-08-01","numberOfOccurrences":2}' 2026-08-03)" \
+	"2026-08-03,2026-09-01" "relativeMonthly, the first weekday"
+is "$(series '{"type":"absoluteYearly","interval":1,"month":2,"dayOfMonth":29}' '{"type":"numbered","startDate":"2028-02-29","numberOfOccurrences":2}' 2028-02-29)" \
+	"2028-02-29,2029-02-28" "absoluteYearly on 29 February"
+is "$(series '{"type":"relativeYearly","interval":1,"month":9,"daysOfWeek":["monday"],"index":"first"}' '{"type":"numbered","startDate":"2026-01-01","numberOfOccurrences":2}' 2026-09-07)" \
+	"2026-09-07,2027-09-06" "relativeYearly, the first Monday of September"
+N=$(series '{"type":"daily","interval":1}' '{"type":"noEnd","startDate":"2029-12-30"}' 2029-12-30)
+is "$N" "2029-12-30,2029-12-31" "noEnd: bounded by the window"
+is "$(gj POST me/events '{"subject":"x","start":{"dateTime":"2026-04-06T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-06T10:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2026-04-06"}}}') $(code)" \
+	"400 ErrorInvalidRequest" "weekly without daysOfWeek: 400"
+
+# all-day events and the window moving out
+S=$(gj POST "me/calendars/$BOOK/events" '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-04-20T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"W. Europe Standard Time"}}')
+HOL=$(jq -r .id "$W/body")
+is "$S $(jq -r '.start.dateTime + " " + .end.dateTime + " " + .start.timeZone' "$W/body")" "201 2026-04-20T00:00:00.0000000 2026-04-21T00:00:00.0000000 UTC" "an all-day event: midnight to midnight"
+S=$(g GET "me/events/$HOL" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$(jq -r '.start.dateTime + " " + .start.timeZone' "$W/body")" "2026-04-20T00:00:00.0000000 Tokyo Standard Time" "... still at midnight in another zone"
+is "$(gj POST me/events '{"subject":"x","isAllDay":true,"start":{"dateTime":"2026-04-20T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-04-21T00:00:00","timeZone":"UTC"}}') $(code)" \
+	"400 ErrorInvalidRequest" "an all-day event not at midnight: 400"
+graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
+delta_round "$U/v1.0/me/calendars/$BOOK/calendarView/delta?$WIN" >/dev/null
+LINK=$(cat "$W/link")
+gj PATCH "me/events/$A" '{"start":{"dateTime":"2026-07-01T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-07-01T10:00:00","timeZone":"UTC"}}' >/dev/null
+g DELETE "me/events/$SM" >/dev/null
+graph_ctl PATCH "/_emu/events/$HOL" '{"subject":"Holiday (Outlook edit)"}' >/dev/null
+delta_round "$LINK" >/dev/null
+is "$(jq -rs '[.[]|select(."@removed")|.id]|length' "$W/round") $(jq -rs --arg a "$A" '[.[]|select(.id == $a)|has("@removed")]|join(",")' "$W/round") $(jq -rs '[.[]|select(.subject)|.subject]|join(",")' "$W/round")" \
+	"4 true Holiday (Outlook edit)" "delta: an event moved out of the window and a deleted series' occurrences are @removed; an Outlook edit comes"
+
+# a recorded calendar loaded verbatim (ids, changeKeys, zones kept)
+REC='[{"id":"AAMkADrecorded1AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gA==","createdDateTime":"2026-03-07T10:25:29.5732546Z","lastModifiedDateTime":"2026-03-07T10:25:29.6573241Z","originalStartTimeZone":"Tokyo Standard Time","originalEndTimeZone":"Tokyo Standard Time","iCalUId":"040000008200E00074C5B7101A82E00800000000FB7128DC464BD401","subject":"Recorded","type":"singleInstance","isAllDay":false,"body":{"contentType":"html","content":"<html><body>x</body></html>"},"start":{"dateTime":"2026-04-15T01:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-15T02:00:00.0000000","timeZone":"UTC"}},{"id":"AAMkADrecorded2AAA=","changeKey":"BfXylo4WykyAenTZICXL5AABk4B1gB==","originalStartTimeZone":"UTC","originalEndTimeZone":"UTC","subject":"Series","type":"seriesMaster","start":{"dateTime":"2026-04-13T08:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-13T08:30:00.0000000","timeZone":"UTC"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-04-13","numberOfOccurrences":3}}},{"id":"AAMkADrecorded3AAA=","type":"exception","seriesMasterId":"AAMkADrecorded2AAA=","originalStart":"2026-04-14T08:00:00Z","subject":"Series (moved)","start":{"dateTime":"2026-04-14T09:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-04-14T09:30:00.0000000","timeZone":"UTC"}}]'
+is "$(graph_ctl POST "/_emu/calendars/$BOOK/load" "$REC" | jq -r .loaded)" 3 "/_emu/calendars/{id}/load takes a recording"
+S=$(g GET "me/events/AAMkADrecorded1AAA=" -H 'Prefer: outlook.timezone="Tokyo Standard Time"')
+is "$S $(jq -r '[."@odata.etag", .start.dateTime, .originalStartTimeZone, .iCalUId, .createdDateTime]|@tsv' "$W/body")" \
+	"200 $(printf 'W/"BfXylo4WykyAenTZICXL5AABk4B1gA=="\t2026-04-15T10:00:00.0000000\tTokyo Standard Time\t040000008200E00074C5B7101A82E00800000000FB7128DC464BD401\t2026-03-07T10:25:29.5732540Z')" "a loaded event keeps its id, etag, zone, iCalUId, times"
+g GET "me/events/AAMkADrecorded2AAA=/instances?startDateTime=2026-04-13T00:00:00Z&endDateTime=2026-04-20T00:00:00Z" >/dev/null
+is "$(jq -r '[.value[]|.type + " " + .start.dateTime[11:16] + " " + .subject]|join(",")' "$W/body")" \
+	"occurrence 08:00 Series,exception 09:00 Series (moved),occurrence 08:00 Series" "a loaded series with its recorded exception"
+
+# ---- $batch ---------------------------------------------------------------------------
+bj() { curl -sS -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary "$1" "$U/v1.0/\$batch"; }
+reqs() { jq -nc --argjson n "$1" '{requests: [range($n) | {id: "r\(.)", method: "GET", url: "/me"}]}'; }
+S=$(bj "$(reqs 3)")
+is "$S $(jq -r '[.responses[]|.id + ":" + (.status|tostring)]|sort|join(",")' "$W/body")" "200 r0:200,r1:200,r2:200" "\$batch of 3: 200, a response per id"
+is "$(jq -r '.responses[0].headers["Content-Type"]|test("application/json")' "$W/body") $(jq -r '[.responses[].body.userPrincipalName]|unique|join(",")' "$W/body")" "true alice@contoso.com" "inner responses carry headers and body"
+is "$(jq -r '[.responses[].id]|join(",")' "$W/body")" "r2,r1,r0" "responses in another order than the requests (batch_order reverse)"
+is "$(bj "$(reqs 20)") $(jq -r '.responses|length' "$W/body")" "200 20" "20 requests are allowed"
+is "$(bj "$(reqs 21)") $(code)" "400 BadRequest" "21 requests: 400"
+is "$(bj '{"requests":[{"id":"a","method":"GET","url":"/me"},{"id":"A","method":"GET","url":"/me"}]}') $(code)" "400 BadRequest" "ids are unique, case-insensitively"
+is "$(bj '{"requests":[{"id":"a","method":"POST","url":"/me/events","body":{"subject":"x"}}]}') $(code)" "400 BadRequest" "a body without Content-Type: 400"
+S=$(bj "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/me/calendars/$BOOK/events\",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":{\"subject\":\"bad\",\"start\":{\"dateTime\":\"2026-04-10T09:00:00\",\"timeZone\":\"Nowhere\"},\"end\":{\"dateTime\":\"2026-04-10T10:00:00\",\"timeZone\":\"UTC\"}}},{\"id\":\"2\",\"dependsOn\":[\"1\"],\"method\":\"GET\",\"url\":\"/me\"},{\"id\":\"3\",\"method\":\"PATCH\",\"url\":\"/me/events/$B\",\"headers\":{\"Content-Type\":\"application/json\",\"If-Match\":\"W/\\\"stale\\\"\"},\"body\":{\"subject\":\"x\"}}]}")
+is "$S $(jq -r '[.responses[]|.id + ":" + (.status|tostring) + ":" + (.body.error.code // "")]|sort|join(",")' "$W/body")" \
+	"200 1:400:TimeZoneNotSupportedException,2:424:FailedDependency,3:412:ErrorIrresolvableConflict" "inner errors: 400, 424 for a failed dependency, 412 on a stale If-Match"
+graph_ctl POST /_emu/faults '{"batch_part":true,"path":"^/v1.0/me$","status":429,"retry_after":7,"times":1}' >/dev/null
+S=$(bj "$(reqs 2)")
+is "$(jq -r '[.responses[]|select(.status==429)|.headers["Retry-After"] + " " + .body.error.code]|join(",")' "$W/body")" "7 TooManyRequests" "a throttled request inside a batch: 429 with Retry-After"
+is "$(graph_log_count POST '^/v1\.0/\$batch$')" 7 "each \$batch is logged once, refused ones too"
+is "$(curl -sS "$U/_emu/log" | jq -s '[.[]|select(.path=="/v1.0/$batch")][-1]|[.batch_parts, (.parts|length), .parts[0].path]|@tsv' -r)" "$(printf '2\t2\t/v1.0/me')" "the log shows a batch's parts"
+
+# ---- throttling and faults ------------------------------------------------------------------
+graph_ctl POST /_emu/config '{"throttle":{"limit":3,"window_s":60}}' >/dev/null
+graph_ctl POST /_emu/log/clear >/dev/null
+for i in 1 2 3; do g GET me >/dev/null; done
+S=$(g GET me)
+is "$S $(code) $(hdr Retry-After)" "429 ApplicationThrottled 60" "beyond the mailbox's window: 429 with Retry-After"
+AT_BOB=$(graph_access bob@contoso.com)
+is "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AT_BOB" "$U/v1.0/me")" 200 "another mailbox is not throttled"
+graph_ctl POST /_emu/clock '{"advance_s":61}' >/dev/null
+is "$(g GET me)" 200 "the window passes"
+graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
+graph_ctl POST /_emu/config '{"throttle":null,"latency_ms":300}' >/dev/null
+PIDS=
+for i in 1 2 3 4 5 6; do curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AT" "$U/v1.0/me" >"$W/par$i" & PIDS="$PIDS $!"; done
+wait $PIDS
+is "$(cat "$W"/par* | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" "200:4 429:2 " "more than 4 requests in flight for one mailbox: 429 (MailboxConcurrency)"
+graph_ctl POST /_emu/config '{"latency_ms":0}' >/dev/null
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","status":503,"retry_after":2}' >/dev/null
+is "$(g GET me) $(code) $(hdr Retry-After)" "503 serviceNotAvailable 2" "a 503 fault with Retry-After"
+is "$(g GET me)" 200 "a fault with times 1 fires once"
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"drop_before"}' >/dev/null
+g GET me >/dev/null 2>&1; ok $([ $? != 0 ] && echo 0 || echo 1) "drop_before: the connection closes without an answer"
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me$","action":"invalid_json"}' >/dev/null
+S=$(g GET me)
+if jq . "$W/body" >/dev/null 2>&1; then J=valid; else J=invalid; fi
+is "$S $J" "200 invalid" "invalid_json: 200 with half a body"
+graph_ctl POST /_emu/faults '{"path":"calendarView/delta","action":"answer","times":2,"body":{"value":[],"@odata.nextLink":"http://127.0.0.1:1/v1.0/me/calendarView/delta?$skiptoken=loop{seq}"}}' >/dev/null
+A1=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+A2=$(curl -sS -H "Authorization: Bearer $AT" "$U/v1.0/me/calendarView/delta?$WIN" | jq -r '."@odata.nextLink"')
+[ "$A1" != "$A2" ] && case $A1 in *skiptoken=loop*) true;; *) false;; esac
+ok $? "action answer: the body given, {seq} new on each answer (an endless chain of pages)"
+graph_ctl POST /_emu/faults '{"path":"/token$","status":500,"times":1}' >/dev/null
+S=$(token common -d grant_type=refresh_token -d client_id=$CID -d refresh_token=x)
+is "$S" 500 "faults apply to the identity endpoints too"
+is "$(curl -sS "$U/_emu/log" | jq -s -r '[.[]|select(.path=="/v1.0/me")][-1]|[(.service_ms|type), .user]|@tsv')" "$(printf 'number\talice@contoso.com')" "the log has service_ms and the mailbox"
+graph_ctl GET /_emu/secrets | jq -e --arg t "$AT" 'index($t) != null' >/dev/null
+ok $? "/_emu/secrets lists the tokens handed out"
+
+# a batch while 3 other requests of the mailbox are in flight: one slot left
+graph_ctl POST /_emu/faults '{"path":"^/v1.0/me/calendar$","action":"delay","delay_ms":1500,"times":3}' >/dev/null
+PIDS=
+for i in 1 2 3; do curl -sS -o /dev/null -H "Authorization: Bearer $AT" "$U/v1.0/me/calendar" & PIDS="$PIDS $!"; done
+sleep 0.4
+S=$(bj "$(reqs 4)")
+wait $PIDS
+is "$S $(jq -r '[.responses[].status]|sort|map(tostring)|join(",")' "$W/body")" "200 200,429,429,429" "a batch's requests count against the mailbox's 4 in flight"
+graph_ctl DELETE /_emu/faults >/dev/null
+
+# ---- lib-graph.sh with lib-emu.sh: both emulators stop ----------------------------------------
+for order in "graph_start; emu_start" "emu_start; graph_start"; do
+	PIDS=$(sh -c ". tests/lib-emu.sh; . tests/lib-graph.sh; TMPDIR_T=; $order >/dev/null 2>&1; echo \$EMU_PID \$GRAPH_PID")
+	sleep 1
+	ALIVE=0
+	# a zombie (no init reaping it in a container) has ended too
+	for p in $PIDS; do case $(ps -o stat= -p "$p" 2>/dev/null) in ""|Z*) ;; *) ALIVE=$((ALIVE + 1));; esac; done
+	is "$(echo $PIDS | wc -w | tr -d ' ') $ALIVE" "2 0" "$order: both emulators stop when the test ends"
+done
 
 echo "1..$T"
 [ "$FAILED" = 0 ]
