@@ -151,6 +151,8 @@ for page in 1 2; do
 		"... and holds every event of the window"
 done
 
+sleep 4 # the killed runs' delayed requests are answered (and logged) late
+
 # --- fixtures: recorded with tokens redacted, replayed with no network ------------
 rm -rf "$SYNC"
 GCAL_RECORD=$T/fix.ndjson run gcal-pull
