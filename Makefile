@@ -18,6 +18,11 @@ ifeq ($(SAN),1)
 B = build-san
 override CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+# TSAN=1 builds into build-tsan/ with ThreadSanitizer (make tsan).
+B = build-tsan
+override CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=thread
+override LDFLAGS += -fsanitize=thread
 else
 B = build
 endif
@@ -30,9 +35,9 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDLIBS += $(shell pkg-config --libs libbsd-overlay 2>/dev/null) -ljq -lcrypto -ldl -pthread
 
 PROGS = gcal-auth gcal-revoke gcal-pull forward-apply gcal-push gcal-diff gcal-sync
-PROGS += gcal-watch gcal-notify
-LIBOBJS = util json state http jwt oauth calendar cli zone events mirror phone forward batch lines push diff
-LIBOBJS += watch provider stop pull
+PROGS += gcal-watch gcal-notify gcal-run
+LIBOBJS = util json state http curl_load endpoint transport shared retry redact cassette trace jwt oauth calendar cli zone events mirror phone forward batch lines push diff
+LIBOBJS += watch provider stop readahead pull quota quota_table run run_select run_status
 LIBOBJS += graph_zone graph_rrule graph_time graph_html graph_map graph graph_pull graph_push
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
@@ -100,6 +105,21 @@ check: deps
 	$(Q)mandoc -Tlint -W warning $(MAN)
 	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
 
+# The thread rules of lib/ (the shared transport, the page read-ahead),
+# enforced by ThreadSanitizer: the unit tests and the pull tests built
+# into build-tsan/. Any data race fails the run: the program exits 66,
+# and its report in build-tsan/tsan/ fails the target even where a test
+# expected a failure.
+TSAN_TESTS = tests/unit.t tests/t/transport.t tests/t/pull.t
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory TSAN=1 all units
+	$(Q)rm -rf build-tsan/tsan && mkdir -p build-tsan/tsan
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$(CURDIR)/build-tsan/tsan/report $${TSAN_OPTIONS:-}" \
+		GCAL_BUILD=build-tsan prove $(PROVEFLAGS) $(TSAN_TESTS)
+	$(Q)if ls build-tsan/tsan/report* >/dev/null 2>&1; then \
+		echo "make tsan: ThreadSanitizer reports in build-tsan/tsan/:" >&2; \
+		head -30 build-tsan/tsan/report* >&2; exit 1; fi
+
 # The model test of gcal-sync, long: tens of thousands of random steps
 # over many seeds (minutes), with the counts summed at the end.
 soak: deps
@@ -153,9 +173,9 @@ install: all
 	cp completions/functions/*.fish $(DESTDIR)$(FISHFUNCDIR)/
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
-.PHONY: all deps units check demo bench soak install clean
+.PHONY: all deps units check demo bench soak tsan install clean
 
 # make fuzz: libFuzzer targets for every parser of outside input, built
 # with clang into build-fuzz/ and run FUZZ_SECONDS each over the corpora

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "pull.h"
+#include "quota.h"
 #include "state.h"
 #include "util.h"
 
@@ -65,7 +66,9 @@ main(int argc, char *argv[])
 	const char **cals = NULL, *arg, *filter = NULL;
 	size_t ncals = 0;
 	struct cli *c;
+	struct quota *q;
 	char *why;
+	jv prof;
 	int key, rc;
 
 	cli_synopsis = synopsis;
@@ -114,7 +117,13 @@ main(int argc, char *argv[])
 	p.profile = state_profile();
 	p.calendars = cals;
 	p.ncalendars = ncals;
-	rc = pull_run(&p, NULL);
+	if ((rc = state_profile_load(p.profile, &prof)) == 0) {
+		q = quota_open(prof);
+		p.pacer = quota_pacer(q);
+		jv_free(prof);
+		rc = pull_run(&p, NULL);
+		quota_close(q);
+	}
 	free(cals);
 	jqprog_free(p.filter);
 	http_cleanup();

@@ -22,10 +22,6 @@
 #include "state.h"
 #include "util.h"
 
-/* Google counts about 600 requests a minute per user; each call of a
- * batch counts as one. Stay under it by default, in any 60 s (a sliding
- * window, lib/push.c), with room for a pull's reads in the same minute. */
-#define DEFAULT_RATE 500
 #define DEFAULT_BATCH 50
 #define GRAPH_DEFAULT_RATE 900
 
@@ -41,7 +37,7 @@ static const struct cli_option options[] = {
 	{"allow-primary", OPT_ALLOW_PRIMARY, NULL, NULL, "allow writing to the account's primary calendar"},
 	{"send-updates", OPT_SEND_UPDATES, "WHO", NULL, "notify guests: all, externalOnly or none (default: none)"},
 	{"batch", OPT_BATCH, "N", NULL, "calls per batch request, 1 to 1000 (default: 50)"},
-	{"rate", OPT_RATE, "N", NULL, "at most N calls a minute (default: 500)"},
+	{"rate", OPT_RATE, "N", NULL, "at most N calls a minute (default: the quota governor's, 600)"},
 	{"verbose", 'v', NULL, NULL, "trace each HTTP exchange on stderr, secrets redacted (twice: bodies too)"},
 	CLI_COMMON_OPTIONS,
 };
@@ -277,16 +273,17 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 
 /* Graph's limits: at most 20 calls a $batch, 4 (the calls Graph runs at
  * once for a mailbox) unless --batch says more; 10,000 requests per 10
- * minutes per mailbox, so 900 a minute unless --rate says otherwise. */
+ * minutes per mailbox, so the governor's minute is 900 calls unless
+ * --rate says otherwise. */
 static void
-graph_limits(struct push *p, int batch_given, int rate_given)
+graph_limits(struct push *p, int batch_given, int *rate)
 {
 	if (!batch_given)
 		p->batch = GRAPH_IN_FLIGHT;
 	if (p->batch > GRAPH_BATCH_MAX)
 		p->batch = GRAPH_BATCH_MAX;
-	if (!rate_given)
-		p->rate = GRAPH_DEFAULT_RATE;
+	if (*rate == 0)
+		*rate = GRAPH_DEFAULT_RATE;
 }
 
 /* The primary-calendar guard for a Microsoft profile: its default
@@ -351,13 +348,12 @@ dry_run(struct push *p)
 int
 main(int argc, char *argv[])
 {
-	struct push p = {.batch = DEFAULT_BATCH, .rate = DEFAULT_RATE,
-	    .window_ms = 60000, .stop_after = -1};
+	struct push p = {.batch = DEFAULT_BATCH, .stop_after = -1};
 	const char *arg, *send_updates = "none", *cal = NULL, *name, *env;
 	struct ndjson_reader *r;
 	struct cli *c;
-	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1;
-	int batch_given = 0, rate_given = 0;
+	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1, rate = 0;
+	int batch_given = 0;
 	size_t i;
 	jv rec, prof = jv_invalid();
 
@@ -388,8 +384,7 @@ main(int argc, char *argv[])
 			batch_given = 1;
 			break;
 		case OPT_RATE:
-			p.rate = (int)cli_number("--rate", arg, 1, 1000000);
-			rate_given = 1;
+			rate = (int)cli_number("--rate", arg, 1, 1000000);
 			break;
 		}
 	}
@@ -402,14 +397,12 @@ main(int argc, char *argv[])
 	http_check_env();
 	if ((env = getenv("GCAL_PUSH_STOP_AFTER")) != NULL && *env)
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
-	if ((env = getenv("GCAL_PUSH_WINDOW_MS")) != NULL && *env)
-		p.window_ms = cli_number("$GCAL_PUSH_WINDOW_MS", env, 1, 60000);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
 	if (cal == NULL)
 		cal = json_str(prof, "calendar");
 	if (provider_of(prof) == PROVIDER_MICROSOFT)
-		graph_limits(&p, batch_given, rate_given);
+		graph_limits(&p, batch_given, &rate);
 
 	name = optind < argc ? argv[optind] : "-";
 	if ((r = ndjson_open(name)) == NULL) {
@@ -473,20 +466,21 @@ main(int argc, char *argv[])
 	}
 	if (p.stop_after == 0)
 		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
+	p.quota = quota_open(prof);
+	quota_limit_user(p.quota, rate);
+	if (rate > 0 && p.batch > rate)
+		p.batch = rate; /* a batch larger than the minute never fits */
 	rc = push_all(&p);
 	calendar_close(p.api);
+	quota_close(p.quota);
 	if (rc == 0)
-		/* gcal-push(1): 77 wins over 75, and 75 over 1 */
-		rc = p.dead ? EX_NOPERM : p.fatal ? p.fatal :
-		    p.temporary ? EX_TEMPFAIL : p.failed ? EXIT_PARTIAL : 0;
+		rc = push_status(&p);
 out:
 	state_unlock(lock);
 	ndjson_close(r);
 	for (i = 0; i < p.n; i++)
 		push_change_free(&p.v[i]);
 	free(p.v);
-	free(p.win_t);
-	free(p.win_n);
 	jv_free(prof);
 	http_cleanup();
 	return finish_stdout(rc);

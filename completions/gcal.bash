@@ -1,6 +1,6 @@
 # bash completion for gcal-auth(1), gcal-revoke(1), gcal-pull(1),
-# gcal-diff(1), gcal-push(1), forward-apply(1), gcal-watch(1) and
-# gcal-notify(1).
+# gcal-diff(1), gcal-push(1), forward-apply(1), gcal-watch(1),
+# gcal-notify(1), gcal-sync(1) and gcal-run(1).
 #
 # bash-completion loads completions/<command> on first use: make install
 # puts this one file there under each program's name, and loading it under
@@ -330,6 +330,51 @@ _gcal_sync()
 	_gcal_options '-p --profile --local --local-cmd -k --key --state --owner --prefer --max-delete --allow-delete-all --attendees --apply-cmd --batch --rate --push-only --dry-run -v --verbose -q --quiet -h --help --version'
 }
 
+_gcal_run()
+{
+	local cur prev opt sub= i w
+	local subs='pull sync forward-apply exec status'
+	local argopts='-j --jobs --shard --profiles --filter --every --jitter'
+	local global='-v --verbose -q --quiet -h --help --version'
+
+	_gcal_init
+	# the job: the first word that is neither an option nor its argument;
+	# after exec's command, the words are the command's own
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ " $argopts " == *" $w "* ]]; then
+			[[ ${COMP_WORDS[i+1]-} == = ]] && ((i++))
+			((i++))
+		elif [[ $w != -* && -z $sub ]]; then
+			sub=$w
+		elif [[ $w != -* && $sub == exec ]]; then
+			return
+		fi
+	done
+	case $opt in
+	--profiles)
+		COMPREPLY=($(compgen -W "$(_gcal_profiles)" -- "$cur"))
+		return ;;
+	-j|--jobs|--shard|--filter|--every|--jitter)
+		return ;;
+	esac
+	if [[ -z $sub && $cur != -* ]]; then
+		COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+		return
+	fi
+	if [[ $cur != -* ]]; then
+		[[ $sub == exec ]] && COMPREPLY=($(compgen -c -- "$cur"))
+		return
+	fi
+	case $sub in
+	'') opts="$argopts --prometheus" ;;
+	status) opts='--prometheus --shard' ;;
+	pull|sync|forward-apply|exec) opts=$argopts ;;
+	*) return ;;
+	esac
+	COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))
+}
+
 complete -F _gcal_auth gcal-auth
 complete -F _gcal_revoke gcal-revoke
 complete -F _gcal_pull gcal-pull
@@ -339,3 +384,4 @@ complete -F _forward_apply forward-apply
 complete -F _gcal_watch gcal-watch
 complete -F _gcal_notify gcal-notify
 complete -F _gcal_sync gcal-sync
+complete -F _gcal_run gcal-run

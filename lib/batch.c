@@ -165,7 +165,7 @@ parse_part(const char *p, const char *end, struct batch_part *parts,
 	free(bp->etag);
 	bp->etag = header(ihead, ibody, "ETag");
 	if ((v = header(ihead, ibody, "Retry-After")) != NULL) {
-		bp->retry_after = atol(v);
+		bp->retry_after = http_retry_after(v, now_s());
 		free(v);
 	}
 	while (end > ibody && (end[-1] == '\n' || end[-1] == '\r'))

@@ -1,5 +1,4 @@
 #include <err.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "json.h"
 #include "oauth.h"
 #include "provider.h"
+#include "readahead.h"
 #include "state.h"
 #include "util.h"
 
@@ -161,117 +161,20 @@ calendar_failure(const struct http_response *resp, const char *what)
 
 /* --- lists, read ahead --------------------------------------------------
  * A list of many pages costs, per page, a round trip, libjq's parse, and
- * the caller's work on the items. They overlap: a fetcher thread asks for
- * page N+1 as soon as page N's nextPageToken is read off its bytes
- * (json_top_string), a parser thread parses page N meanwhile, and the
- * caller works through page N-1 (make bench: a full pull of 100,000
- * events). Only the fetcher talks to Google while a list runs, and a page
- * passes from thread to thread whole, never touched by two at once
- * (libjq 1.6 keeps its own state per thread). Each hand-over holds one
- * page, so memory holds a few pages, however many there are.
- *
- * The parsed page is the judge: when its nextPageToken is not the one
- * read off its bytes, or it does not parse, the threads stop and the list
- * goes on one page at a time from there, with http's own retries. */
-
-/* Not an exit status: a 200 answer that is not JSON. */
-#define PAGE_NOT_JSON (-1)
-
-struct page {
-	char *next;                /* its nextPageToken as read off its bytes */
-	struct http_response resp; /* json parsed by the parser thread */
-	int rc;                    /* 0, PAGE_NOT_JSON, an exit status, or
-	                            * CALENDAR_SYNC_GONE */
-};
-
-/* A hand-over of one page between two threads. A page the taker is done
- * with goes back the other way, to be freed by the thread that made it:
- * glibc's malloc then never has two threads in one arena (make bench saw
- * them waiting on its lock). */
-struct slot {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct page *page;
-	struct page *done; /* the taker's, for the putter to free */
-	int closed;        /* the caller wants no more */
-};
+ * the caller's work on the items: readahead.c overlaps them. The parsed
+ * page is the judge: when its nextPageToken is not the one read off its
+ * bytes, or it does not parse, read-ahead stops and the list goes on one
+ * page at a time from there, with http's own retries. */
 
 struct lister {
 	struct calendar_api *api;
 	const char *path;
 	const char *what;
-	struct slot fetched, parsed;
-	pthread_t fetcher, parser;
-	int threads; /* running */
 };
 
-static void
-page_free(struct page *pg)
-{
-	if (pg == NULL)
-		return;
-	free(pg->next);
-	http_response_free(&pg->resp);
-	free(pg);
-}
-
-/* Give pg to the other side; -1 (pg still the caller's) once closed. */
-static int
-slot_put(struct slot *sl, struct page *pg)
-{
-	struct page *done;
-	int rc = 0;
-
-	pthread_mutex_lock(&sl->lock);
-	while (sl->page != NULL && !sl->closed)
-		pthread_cond_wait(&sl->cond, &sl->lock);
-	if (sl->closed)
-		rc = -1;
-	else
-		sl->page = pg;
-	done = sl->done;
-	sl->done = NULL;
-	pthread_cond_broadcast(&sl->cond);
-	pthread_mutex_unlock(&sl->lock);
-	page_free(done);
-	return rc;
-}
-
-/* The next page, or NULL once closed; done (or NULL) is the last page
- * taken, given back. */
-static struct page *
-slot_take(struct slot *sl, struct page *done)
-{
-	struct page *pg;
-
-	pthread_mutex_lock(&sl->lock);
-	if (sl->done == NULL) {
-		sl->done = done;
-		done = NULL;
-	}
-	while (sl->page == NULL && !sl->closed)
-		pthread_cond_wait(&sl->cond, &sl->lock);
-	pg = sl->page;
-	sl->page = NULL;
-	pthread_cond_broadcast(&sl->cond);
-	pthread_mutex_unlock(&sl->lock);
-	page_free(done);
-	return pg;
-}
-
-static int
-slot_closed(struct slot *sl)
-{
-	int closed;
-
-	pthread_mutex_lock(&sl->lock);
-	closed = sl->closed;
-	pthread_mutex_unlock(&sl->lock);
-	return closed;
-}
-
 /* GET the page asked with token (NULL: the first); its body is parsed
- * here unless raw. */
+ * here unless raw (readahead's fetcher thread: the api's token is its
+ * own until readahead_stop). */
 static struct page *
 get_page(struct lister *ls, const char *token, int raw)
 {
@@ -299,114 +202,10 @@ get_page(struct lister *ls, const char *token, int raw)
 	return pg;
 }
 
-/* The fetcher: each page as soon as the last one's token is read. */
-static void *
-fetch_pages(void *arg)
+static struct page *
+fetch_raw(void *arg, const char *token)
 {
-	struct lister *ls = arg;
-	struct page *pg;
-	const char *next;
-	char *token = NULL;
-	size_t len;
-
-	do {
-		pg = get_page(ls, token, 1);
-		free(token);
-		token = NULL;
-		next = pg->rc == 0 ? json_top_string(pg->resp.body.data,
-		    pg->resp.body.len, "nextPageToken", &len) : NULL;
-		if (next) {
-			pg->next = xstrndup(next, len);
-			token = xstrdup(pg->next);
-		}
-		if (slot_put(&ls->fetched, pg) == -1) {
-			page_free(pg);
-			break;
-		}
-	} while (token && !slot_closed(&ls->fetched));
-	free(token);
-	return NULL;
-}
-
-/* The parser: each fetched page's JSON, for the caller. */
-static void *
-parse_pages(void *arg)
-{
-	struct lister *ls = arg;
-	struct page *pg;
-	int last;
-
-	while ((pg = slot_take(&ls->fetched, NULL)) != NULL) {
-		if (pg->rc == 0) {
-			pg->resp.json = json_parse(pg->resp.body.data ?
-			    pg->resp.body.data : "", pg->resp.body.len);
-			if (!jv_is_valid(pg->resp.json))
-				pg->rc = PAGE_NOT_JSON;
-			buf_free(&pg->resp.body); /* parsed: the bytes are done */
-		}
-		last = pg->rc != 0 || pg->next == NULL;
-		if (slot_put(&ls->parsed, pg) == -1) {
-			page_free(pg);
-			break;
-		}
-		if (last)
-			break;
-	}
-	return NULL;
-}
-
-static void
-slot_init(struct slot *sl)
-{
-	pthread_mutex_init(&sl->lock, NULL);
-	pthread_cond_init(&sl->cond, NULL);
-	sl->page = NULL;
-	sl->done = NULL;
-	sl->closed = 0;
-}
-
-static void
-slot_close(struct slot *sl)
-{
-	pthread_mutex_lock(&sl->lock);
-	sl->closed = 1;
-	pthread_cond_broadcast(&sl->cond);
-	pthread_mutex_unlock(&sl->lock);
-}
-
-static void
-slot_destroy(struct slot *sl)
-{
-	page_free(sl->page);
-	page_free(sl->done);
-	pthread_cond_destroy(&sl->cond);
-	pthread_mutex_destroy(&sl->lock);
-}
-
-/* Stop reading ahead: what the threads hold is dropped. */
-static void
-lister_stop(struct lister *ls)
-{
-	if (!ls->threads)
-		return;
-	slot_close(&ls->fetched);
-	slot_close(&ls->parsed);
-	pthread_join(ls->fetcher, NULL);
-	pthread_join(ls->parser, NULL);
-	slot_destroy(&ls->fetched);
-	slot_destroy(&ls->parsed);
-	ls->threads = 0;
-}
-
-static void
-lister_start(struct lister *ls)
-{
-	slot_init(&ls->fetched);
-	slot_init(&ls->parsed);
-	if (pthread_create(&ls->fetcher, NULL, fetch_pages, ls) != 0 ||
-	    pthread_create(&ls->parser, NULL, parse_pages, ls) != 0)
-		errx(EX_OSERR, "cannot start a thread");
-	ls->threads = 1;
+	return get_page(arg, token, 1);
 }
 
 static int
@@ -568,69 +367,86 @@ page_check(jv page)
 	return bad ? why : NULL;
 }
 
+/* The whole page is judged before any of it is used, so that a bad
+ * answer leaves the caller's state as it was: its shape, a page token
+ * seen before, one page too many. 0 or EX_UNAVAILABLE (message printed). */
+static int
+page_judge(const struct lister *ls, jv page, struct tokens *seen, long pages,
+    long most)
+{
+	const char *bad, *next = json_str(page, "nextPageToken");
+
+	if ((bad = page_check(page)) != NULL)
+		warnx("%s: Google's answer (page %ld) is unusable: %s", ls->what,
+		    pages, bad);
+	else if (next && tokens_add(seen, next) == -1)
+		warnx("%s: Google's page %ld gives a page token it gave "
+		    "before: the pages would never end", ls->what, pages);
+	else if (next && pages >= most)
+		warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
+		    ls->what, most, plural(most, "page", "pages"));
+	else
+		return 0;
+	return EX_UNAVAILABLE;
+}
+
+/* fn for each item of a page, until one returns non-zero. */
+static int
+page_items(jv page, int (*fn)(jv item, void *arg), void *arg)
+{
+	jv items = json_get(page, "items"), item;
+	int i, n, rc = 0;
+
+	n = jv_get_kind(items) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(items)) : 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		item = jv_array_get(jv_copy(items), i);
+		rc = fn(item, arg);
+		jv_free(item);
+	}
+	jv_free(items);
+	return rc;
+}
+
 int
 calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct lister ls = {.api = api, .path = path, .what = what};
+	struct readahead *ra = readahead_start(fetch_raw, &ls);
 	struct tokens seen = {0};
 	struct page *pg = NULL;
-	const char *next, *bad;
+	const char *next;
 	char *token = NULL;
 	long pages = 0, most = max_pages();
-	jv items, item;
-	int rc = 0, i, n;
+	int rc;
 
-	lister_start(&ls);
 	for (;;) {
-		pg = ls.threads ? slot_take(&ls.parsed, pg) : get_page(&ls, token, 0);
-		if (pg->rc == PAGE_NOT_JSON) {
+		pg = ra ? readahead_next(ra, pg) : get_page(&ls, token, 0);
+		/* NULL cannot be: the list ends with the last page read */
+		if (pg == NULL || pg->rc == PAGE_NOT_JSON) {
 			/* once more, alone, with http's retries of bad JSON */
-			lister_stop(&ls);
+			readahead_stop(ra);
+			ra = NULL;
 			page_free(pg);
 			pg = get_page(&ls, token, 0);
 		}
-		if ((rc = pg->rc) != 0)
+		if ((rc = pg->rc) != 0 ||
+		    (rc = page_judge(&ls, pg->resp.json, &seen, ++pages, most)) != 0)
 			break;
-		pages++;
-		/* The whole page is judged before any of it is used: a bad
-		 * answer leaves the caller's state as it was. */
-		if ((bad = page_check(pg->resp.json)) != NULL) {
-			warnx("%s: Google's answer (page %ld) is unusable: %s", what,
-			    pages, bad);
-			rc = EX_UNAVAILABLE;
-			break;
-		}
 		next = json_str(pg->resp.json, "nextPageToken");
-		if (next && tokens_add(&seen, next) == -1) {
-			warnx("%s: Google's page %ld gives a page token it gave "
-			    "before: the pages would never end", what, pages);
-			rc = EX_UNAVAILABLE;
-			break;
+		rc = page_items(pg->resp.json, fn, arg);
+		if (ra && !same_token(next, pg->next)) {
+			/* the fetcher went wrong: go on alone */
+			readahead_stop(ra);
+			ra = NULL;
 		}
-		if (next && pages >= most) {
-			warnx("%s: more than %ld %s: stopped (GCAL_MAX_PAGES)",
-			    what, most, plural(most, "page", "pages"));
-			rc = EX_UNAVAILABLE;
-			break;
-		}
-		items = json_get(pg->resp.json, "items");
-		n = jv_get_kind(items) == JV_KIND_ARRAY ?
-		    jv_array_length(jv_copy(items)) : 0;
-		for (i = 0; i < n && rc == 0; i++) {
-			item = jv_array_get(jv_copy(items), i);
-			rc = fn(item, arg);
-			jv_free(item);
-		}
-		jv_free(items);
-		if (ls.threads && !same_token(next, pg->next))
-			lister_stop(&ls); /* the fetcher went wrong: go on alone */
 		free(token);
 		token = next ? xstrdup(next) : NULL;
 		if (next == NULL && rc == 0 && last != NULL)
 			*last = jv_object_delete(jv_copy(pg->resp.json),
 			    jv_string("items"));
-		if (!ls.threads) {
+		if (ra == NULL) {
 			page_free(pg);
 			pg = NULL;
 		}
@@ -639,7 +455,7 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
 	}
 	free(token);
 	tokens_free(&seen);
-	lister_stop(&ls);
+	readahead_stop(ra);
 	page_free(pg);
 	return rc;
 }

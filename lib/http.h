@@ -1,9 +1,24 @@
-/* http: every request to Google, on one reused libcurl handle.
+/* http: one request to Google or Microsoft, with its retries (http_do).
  *
- * Adds gzip, the endpoint override (GCAL_ENDPOINT), retries with backoff
- * (DESIGN.md "Talking to Google"), the -v trace, and recorded fixtures
- * (GCAL_RECORD / GCAL_REPLAY). Secrets are registered here so that every
- * trace and fixture shows a stable placeholder instead. */
+ * The modules behind it, one job each: endpoint.c (where a request goes:
+ * GCAL_ENDPOINT, GCAL_GRAPH_ENDPOINT), transport.c (one transfer on this
+ * thread's libcurl handle), shared.c (many transfers in flight on one
+ * multi handle), retry.c (what is retried, how long to wait, every exit
+ * status), redact.c (the secrets registry), cassette.c (GCAL_RECORD /
+ * GCAL_REPLAY), trace.c (-v), curl_load.c (libcurl, loaded on first use).
+ *
+ * Threads: every call here may be made from any thread at once. A
+ * request takes an idle libcurl handle (with its live connection) or
+ * makes one; each thread has its own http_error(); the handles, the
+ * secrets, the cassette and the counters are shared under locks. A
+ * process that runs many links calls http_shared_begin(N) once, before
+ * its workers start: from then on every thread's http_do goes through
+ * one libcurl multi handle (HTTP/2 streams where the server offers
+ * them, else kept-alive connections, at most N per host), still
+ * blocking its caller until the answer is in. http_shared_end() when
+ * the workers are done. Without it, each sender at once has a handle
+ * and a connection of its own.
+ * The environment is read, never written: no thread may setenv(3). */
 #ifndef GCAL_HTTP_H
 #define GCAL_HTTP_H
 
@@ -75,15 +90,16 @@ void http_check_env(void);
 char *http_url_shown(const char *url);
 
 /* Send req, retrying what DESIGN.md says is retryable. Returns 0 with the
- * final answer in resp (any status: the caller judges it), or an exit
- * status when no answer came: EX_TEMPFAIL (timeouts, resets, 5xx/429 after
- * the last retry still fill resp and return 0), EX_UNAVAILABLE (cannot
- * connect, or GCAL_REPLAY has no recorded answer), EX_SOFTWARE. The reason
+ * final answer in resp (any status: the caller judges it; 5xx/429 after
+ * the last retry too), or an exit status when no answer came (retry.h
+ * maps them): EX_TEMPFAIL (cannot connect or resolve, timeouts, resets),
+ * EX_UNAVAILABLE (TLS refused, an answer past GCAL_MAX_BODY or not JSON,
+ * GCAL_REPLAY has no recorded answer), EX_USAGE (a bad URL). The reason
  * is in http_error(). resp is the caller's: free it with
  * http_response_free even on failure. */
 int http_do(const struct http_request *req, struct http_response *resp);
 void http_response_free(struct http_response *resp);
-/* Why the last http_do failed; borrowed. */
+/* Why this thread's last http_do failed; borrowed. */
 const char *http_error(void);
 
 /* Reason of a Google error body (error.errors[0].reason, else the OAuth
@@ -120,6 +136,10 @@ long http_timeout(void);
 long http_backoff_ms(int attempt, long retry_after);
 /* A Retry-After longer than this (seconds) is the next cron run's job. */
 #define RETRY_AFTER_MAX 120
+/* Seconds to wait by a Retry-After value (RFC 9110 10.2.3: delay-seconds
+ * or an HTTP-date, against now in epoch seconds): 0 for a date passed,
+ * LONG_MAX for more digits than a long holds, -1 for anything else. */
+long http_retry_after(const char *value, long long now);
 
 /* Register a secret (kind e.g. "ACCESS_TOKEN") so that traces and fixtures
  * show a stable placeholder "<KIND_N>" in its place. Copies value. */
@@ -134,10 +154,25 @@ char *http_redact_message(const char *s);
 /* Whether answers come from a GCAL_REPLAY fixture, not the network. */
 int http_replaying(void);
 
-/* Request and response counters, for -v summaries and tests. */
-long http_request_count(void);
+/* Connections libcurl opened in this process (CURLINFO_NUM_CONNECTS
+ * summed), for -v summaries and the fleet's figures. */
+long http_connection_count(void);
 
-/* Free the handle and the secrets; idempotent. */
+/* The integer setting $name, def when unset, exits 64 outside
+ * [min, max]; for the http modules. */
+long http_setting(const char *name, long def, long min, long max);
+
+/* Shared mode (see the top): every thread's transfers on one multi
+ * handle, at most max_in_flight at once (and as many connections per
+ * host). 0, or -1 when it is on already. Transfers started before stay
+ * on their own handles. */
+int http_shared_begin(int max_in_flight);
+/* Wait for the transfers in flight, then back to one handle a thread;
+ * idempotent. Call it before exit when workers may still be sending. */
+void http_shared_end(void);
+
+/* Free the handles, the secrets and the cassette, when no other thread
+ * is sending; idempotent. */
 void http_cleanup(void);
 
 #endif

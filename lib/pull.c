@@ -477,7 +477,9 @@ pull_run(const struct pull_options *opts, struct pull_stats *stats)
 	jv prof = jv_invalid();
 	int rc, r, lock;
 
-	if ((rc = state_profile_load(opts->profile, &prof)) != 0)
+	if (jv_is_valid(opts->prof))
+		prof = jv_copy(opts->prof);
+	else if ((rc = state_profile_load(opts->profile, &prof)) != 0)
 		goto out;
 	if (ncals == 0) {
 		/* the profile's chosen calendar; reading the primary one is

@@ -14,6 +14,8 @@
 
 struct pull_options {
 	const char *profile;
+	jv prof;                      /* its profile.json, borrowed; or
+	                               * invalid (zeroed): read it here */
 	const char *const *calendars; /* ncalendars ids; 0: the profile's */
 	size_t ncalendars;
 	int full;       /* everything again, not what changed */

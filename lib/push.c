@@ -132,8 +132,6 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 	p->failed = 1;
 }
 
-static void pace(struct push *p, int k);
-
 /* --- the answers that need a second look ------------------------------- */
 
 /* What Google has now under the change's id: 0 and *ev, or an exit
@@ -145,7 +143,6 @@ fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 	char *path = xstrndup(c->event_path, strcspn(c->event_path, "?"));
 	int rc;
 
-	pace(p, 1);
 	if (calendar_provider(p->api) == PROVIDER_MICROSOFT) {
 		rc = graph_fetch(p->api, path, status, ev);
 		free(path);
@@ -183,7 +180,6 @@ settle_duplicate(struct push *p, struct push_change *c, jv answer)
 		 * content we want, on condition that nobody else did first. */
 		body = json_set_str(jv_copy(c->event), "status", "confirmed");
 		text = json_dump(body);
-		pace(p, 1);
 		rc = calendar_send(p->api, "PUT", c->event_path, "application/json",
 		    text, strlen(text), json_str(have, "etag"), &resp);
 		free(text);
@@ -232,50 +228,33 @@ settle_precondition(struct push *p, struct push_change *c, jv answer)
 
 /* --- sending ------------------------------------------------------------ */
 
-/* Wait until k more calls keep the last minute at most p->rate calls: a
- * sliding window, as Google counts its per-user quota ("Calendar API
- * usage limits": requests per minute per user). A run may burst up to
- * the whole minute at once, then goes at the rate. */
-static void
-pace(struct push *p, int k)
-{
-	long long now, wait;
-	size_t i, old;
-	int used;
-
-	for (;;) {
-		now = now_ms();
-		for (old = 0; old < p->win_len && p->win_t[old] <= now - p->window_ms; old++)
-			;
-		if (old > 0) {
-			memmove(p->win_t, p->win_t + old, (p->win_len - old) *
-			    sizeof(*p->win_t));
-			memmove(p->win_n, p->win_n + old, (p->win_len - old) *
-			    sizeof(*p->win_n));
-			p->win_len -= old;
-		}
-		for (used = 0, i = 0; i < p->win_len; i++)
-			used += p->win_n[i];
-		if (used + k <= p->rate || p->win_len == 0)
-			break;
-		/* until the oldest calls leave the window */
-		wait = p->win_t[0] + p->window_ms - now;
-		if (verbose)
-			warnx("%d calls in the last minute, at most %d: waiting "
-			    "%lld ms", used, p->rate, wait);
-		usleep((useconds_t)(wait > 0 ? wait : 0) * 1000 + 1000);
-	}
-	p->win_t = xreallocarray(p->win_t, p->win_len + 1, sizeof(*p->win_t));
-	p->win_n = xreallocarray(p->win_n, p->win_len + 1, sizeof(*p->win_n));
-	p->win_t[p->win_len] = now;
-	p->win_n[p->win_len++] = k;
-}
-
 /* No answer for the part, or one worth asking again. */
 static int
 is_rate_limit(long status, jv answer)
 {
 	return status == 0 || http_retryable_answer(status, answer);
+}
+
+/* Google's daily "Calendar usage limits exceeded" (errors guide: 403
+ * quotaExceeded, or dailyLimitExceeded for the project's day): no write
+ * of the user's gets through until the day ends. */
+static int
+is_daily_limit(jv answer)
+{
+	jv e = json_get(answer, "error"), errs = json_get(e, "errors"), first;
+	const char *r;
+	int yes = 0;
+
+	if (jv_get_kind(errs) == JV_KIND_ARRAY) {
+		first = jv_array_get(jv_copy(errs), 0);
+		r = json_str(first, "reason");
+		yes = r && (strcmp(r, "quotaExceeded") == 0 ||
+		    strcmp(r, "dailyLimitExceeded") == 0);
+		jv_free(first);
+	}
+	jv_free(errs);
+	jv_free(e);
+	return yes;
 }
 
 /* Judge one part's answer; 1 when the change is to be sent again after
@@ -286,6 +265,13 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 	long s = bp->status;
 	jv answer = jv_copy(bp->json);
 
+	/* the batch's own answer went to the governor: its parts go too */
+	quota_answer(p->quota, s, answer);
+	if (s == 403 && is_daily_limit(answer)) {
+		p->daily = 1;
+		finish_bad(p, c, "failed", s, answer, NULL);
+		return 0;
+	}
 	if (c->fallback && (s == 404 || s == 410)) {
 		/* the series' copy has no such instance: a copy of its own */
 		jv_free(answer);
@@ -345,125 +331,198 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 	return 0;
 }
 
+/* Every change not done yet, failed with reason (code, when not 0). */
+static void
+fail_rest(struct push *p, long code, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (!p->v[i].done && p->v[i].op != PUSH_SKIP)
+			finish_bad(p, &p->v[i], "failed", code, jv_invalid(), reason);
+}
+
+/* The next batch into parts and idx: pending changes in input order, the
+ * instances of a series once the rest is done. Its size. */
+static size_t
+next_batch(struct push *p, struct batch_part *parts, size_t *idx,
+    size_t batch)
+{
+	size_t i, k;
+	int others;
+
+	for (others = 0, i = 0; i < p->n && !others; i++)
+		others = !p->v[i].done && p->v[i].op != PUSH_SKIP &&
+		    p->v[i].fallback == NULL;
+	for (k = 0, i = 0; i < p->n && k < batch; i++) {
+		struct push_change *c = &p->v[i];
+
+		if (c->done || c->op == PUSH_SKIP || (others && c->fallback))
+			continue;
+		if (p->stop_after >= 0 && p->sent + (long)k >= p->stop_after)
+			break;
+		idx[k] = i;
+		parts[k].method = c->method;
+		parts[k].path = c->path;
+		parts[k].if_match = c->etag;
+		parts[k].body = c->body;
+		k++;
+	}
+	return k;
+}
+
+/* One batch request for k parts: Google counts each as a call. */
+static int
+send_batch(struct push *p, struct batch_part *parts, size_t k)
+{
+	int rc;
+
+	quota_set_cost(p->quota, (int)k);
+	rc = calendar_provider(p->api) == PROVIDER_MICROSOFT ?
+	    graph_batch_send(p->api, parts, k) : batch_send(p->api, parts, k);
+	quota_set_cost(p->quota, 1);
+	p->sent += (long)k;
+	if (p->stop_after >= 0 && p->sent >= p->stop_after) {
+		/* test knob: die as a killed run would, after Google acted
+		 * and before anything was reported */
+		fflush(stdout);
+		_exit(EX_TEMPFAIL);
+	}
+	return rc;
+}
+
+/* Judge the k answers; 1 when some are to be sent again (the longest
+ * Retry-After in *ra). A token that could not be had again in *lost. */
+static int
+judge_batch(struct push *p, struct batch_part *parts, const size_t *idx,
+    size_t k, long *ra, int *lost)
+{
+	int max_tries = http_max_retries() + 1, again = 0, j, rc;
+	char *token;
+	size_t i;
+
+	*ra = -1;
+	for (i = 0; i < k; i++) {
+		struct push_change *c = &p->v[idx[i]];
+
+		/* not run: the part before it in Graph's chain failed */
+		if (parts[i].status == GRAPH_NOT_RUN &&
+		    calendar_provider(p->api) == PROVIDER_MICROSOFT)
+			continue;
+		c->attempts++;
+		if ((j = judge(p, c, &parts[i], max_tries)) == 2 || j == 0)
+			continue;
+		again = 1;
+		if (parts[i].status == 401 && !p->refreshed) {
+			/* an access token that died early */
+			if ((rc = oauth_token(state_profile(), 1, &token)) == 0)
+				free_secret(token);
+			else
+				*lost = rc;
+			p->refreshed = 1;
+		}
+		if (parts[i].retry_after > *ra)
+			*ra = parts[i].retry_after;
+	}
+	return again;
+}
+
+/* Pause before the calls refused for now go again; the api anew when the
+ * token was refreshed. 0 or an exit status. */
+static int
+pause_for(struct push *p, int attempts, long ra)
+{
+	long wait = http_backoff_ms(attempts, ra);
+	int rc = 0;
+
+	if (verbose)
+		warnx("some calls were refused for now: again in %ld ms", wait);
+	usleep((useconds_t)wait * 1000);
+	if (p->refreshed) {
+		/* the api holds the old token */
+		calendar_close(p->api);
+		if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
+			push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));
+			return rc;
+		}
+		calendar_set_pacer(p->api, quota_pacer(p->quota));
+	}
+	return 0;
+}
+
+/* Google's daily limit stopped the user's writes: say so once, and
+ * report the changes not sent. */
+static void
+stop_for_the_day(struct push *p)
+{
+	long long until = 0;
+	char when[32], *msg;
+
+	quota_stopped(p->quota, &until);
+	time_rfc3339(until, when);
+	msg = xasprintf("not sent: Google's daily Calendar usage limit for "
+	    "this user is reached; run again after %s", until ? when :
+	    "Google's day ends (midnight, Pacific time)");
+	warnx("profile '%s': %s", state_profile(), msg + 10);
+	push_abandon(p, "quotaExceeded", msg);
+	free(msg);
+	p->daily = 1;
+}
+
 int
 push_all(struct push *p)
 {
-	int max_tries = http_max_retries() + 1, rc, again, lost = 0, others, j;
-	int batch = p->batch < p->rate ? p->batch : p->rate;
-	struct batch_part *parts = xcalloc((size_t)batch, sizeof(*parts));
-	size_t *idx = xcalloc((size_t)batch, sizeof(*idx));
-	size_t i, k;
-	long wait, ra;
-	char *token;
+	size_t batch = (size_t)p->batch, *idx = xcalloc(batch, sizeof(*idx)), k;
+	struct batch_part *parts = xcalloc(batch, sizeof(*parts));
+	int rc = 0, again, lost = 0, stopped = 0;
+	long ra;
 
+	calendar_set_pacer(p->api, quota_pacer(p->quota));
 	for (;;) {
-		/* instances of a series wait until the rest is done */
-		for (others = 0, i = 0; i < p->n && !others; i++)
-			others = !p->v[i].done && p->v[i].op != PUSH_SKIP &&
-			    p->v[i].fallback == NULL;
-		/* the next batch: pending changes in input order */
-		for (k = 0, i = 0; i < p->n && k < (size_t)batch; i++) {
-			struct push_change *c = &p->v[i];
-
-			if (c->done || c->op == PUSH_SKIP || (others && c->fallback))
-				continue;
-			if (p->stop_after >= 0 && p->sent + (long)k >= p->stop_after)
-				break;
-			idx[k] = i;
-			parts[k].method = c->method;
-			parts[k].path = c->path;
-			parts[k].if_match = c->etag;
-			parts[k].body = c->body;
-			k++;
-		}
-		if (k == 0)
+		if ((k = next_batch(p, parts, idx, batch)) == 0)
 			break;
-		pace(p, (int)k);
-		rc = calendar_provider(p->api) == PROVIDER_MICROSOFT ?
-		    graph_batch_send(p->api, parts, k) :
-		    batch_send(p->api, parts, k);
-		p->sent += (long)k;
-		if (p->stop_after >= 0 && p->sent >= p->stop_after) {
-			/* test knob: die as a killed run would, after Google
-			 * acted and before anything was reported */
-			fflush(stdout);
-			_exit(EX_TEMPFAIL);
-		}
-		if (rc != 0) {
-			/* nothing more will get through now: report all (77:
-			 * the grant or its scope, not the network) */
-			for (i = 0; i < p->n; i++)
-				if (!p->v[i].done && p->v[i].op != PUSH_SKIP)
-					finish_bad(p, &p->v[i], "failed", 0, jv_invalid(),
-					    rc == EX_NOPERM ? "unauthorized" : "unavailable");
+		if (p->daily || (stopped = quota_stopped(p->quota, NULL)))
+			break;
+		if ((rc = send_batch(p, parts, k)) != 0) {
+			/* nothing more will get through now (77: the grant or
+			 * its scope, not the network) */
+			fail_rest(p, 0, rc == EX_NOPERM ? "unauthorized" :
+			    "unavailable");
 			p->fatal = rc;
 			batch_clear(parts, k);
+			rc = 0;
 			break;
 		}
-		again = 0;
-		ra = -1;
-		for (i = 0; i < k; i++) {
-			struct push_change *c = &p->v[idx[i]];
-
-			/* not run: the part before it in Graph's chain failed */
-			if (parts[i].status == GRAPH_NOT_RUN &&
-			    calendar_provider(p->api) == PROVIDER_MICROSOFT)
-				continue;
-			c->attempts++;
-			if ((j = judge(p, c, &parts[i], max_tries)) == 2)
-				continue;
-			if (j) {
-				again = 1;
-				if (parts[i].status == 401 && !p->refreshed) {
-					/* an access token that died early */
-					if ((rc = oauth_token(state_profile(), 1, &token)) == 0)
-						free_secret(token);
-					else
-						lost = rc;
-					p->refreshed = 1;
-				}
-				if (parts[i].retry_after > ra)
-					ra = parts[i].retry_after;
-			}
-		}
+		again = judge_batch(p, parts, idx, k, &ra, &lost);
 		batch_clear(parts, k);
 		if (lost) {
 			/* no token to send the rest with */
 			push_abandon(p, "tokenRefreshFailed", push_token_trouble(lost));
-			free(parts);
-			free(idx);
-			return lost;
+			rc = lost;
+			break;
 		}
 		if (again && ra > RETRY_AFTER_MAX) {
 			/* Google asks for a long pause: the next run's job */
-			for (i = 0; i < p->n; i++)
-				if (!p->v[i].done && p->v[i].op != PUSH_SKIP)
-					finish_bad(p, &p->v[i], "failed", 429, jv_invalid(),
-					    "rateLimitExceeded");
+			fail_rest(p, 429, "rateLimitExceeded");
 			p->temporary = 1;
 			break;
 		}
-		if (again) {
-			wait = http_backoff_ms(p->v[idx[0]].attempts, ra);
-			if (verbose)
-				warnx("some calls were refused for now: again in %ld ms",
-				    wait);
-			usleep((useconds_t)wait * 1000);
-			/* the api holds the old token: open it anew */
-			if (p->refreshed) {
-				calendar_close(p->api);
-				if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
-					push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));
-					free(parts);
-					free(idx);
-					return rc;
-				}
-			}
-		}
+		if (again && !p->daily &&
+		    (rc = pause_for(p, p->v[idx[0]].attempts, ra)) != 0)
+			break;
 	}
+	if (rc == 0 && (p->daily || stopped))
+		stop_for_the_day(p);
 	free(parts);
 	free(idx);
-	return 0;
+	return rc;
+}
+
+int
+push_status(const struct push *p)
+{
+	return p->dead ? EX_NOPERM : p->daily ? EXIT_DAILY_LIMIT : p->fatal ?
+	    p->fatal : p->temporary ? EX_TEMPFAIL : p->failed ? EXIT_PARTIAL : 0;
 }
 
 const char *

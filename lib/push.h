@@ -1,7 +1,9 @@
-/* push: applying change records to Google Calendar (gcal-push's engine):
- * batches of calls, a second look at 409 and 412 answers, retries of
- * rate-limited calls, and pacing under the per-user quota. One result
- * record per change is printed on stdout as each change finishes. */
+/* push: applying change records to Google Calendar (gcal-push's engine).
+ *
+ * Batches of calls, a second look at 409 and 412 answers, retries of
+ * rate-limited calls; pacing is the quota governor's (quota.h). One
+ * result record per change is printed on stdout as each change
+ * finishes. */
 #ifndef GCAL_PUSH_H
 #define GCAL_PUSH_H
 
@@ -10,6 +12,7 @@
 #include <jv.h>
 
 #include "calendar.h"
+#include "quota.h"
 
 enum push_op { PUSH_INSERT, PUSH_UPDATE, PUSH_DELETE, PUSH_SKIP };
 
@@ -44,11 +47,7 @@ struct push {
 	struct push_change *v;
 	size_t n;
 	int batch;
-	int rate;          /* calls in any window (Google's per-user minute) */
-	long window_ms;    /* 60000; a test knob can shorten it */
-	long long *win_t;  /* the calls of the last 60 s: when, ms */
-	int *win_n;        /* ... and how many */
-	size_t win_len;
+	struct quota *quota; /* the governor of the user's minute, or NULL */
 	long stop_after;   /* test knob: die after this many calls */
 	int refreshed;     /* the access token was refreshed after a 401 */
 	long sent;
@@ -56,6 +55,7 @@ struct push {
 	int temporary;     /* a failure worth running again for */
 	int dead;          /* the grant is gone */
 	int fatal;         /* why a whole batch failed: its exit status */
+	int daily;         /* Google's daily limit stopped the writes */
 };
 
 /* Free what c holds (not c). */
@@ -71,9 +71,13 @@ void push_abandon(struct push *p, const char *reason, const char *message);
 /* The message for a token that could not be had (why: the exit status
  * oauth_token gave); static text. */
 const char *push_token_trouble(int why);
-/* Apply every change that is not PUSH_SKIP, printing its result. 0, or
- * an exit status when the token cannot be had again; the outcome is in
- * p->failed, p->temporary, p->dead and p->fatal. */
+/* Apply every change that is not PUSH_SKIP, printing its result, under
+ * p->quota (put on p->api's requests here). 0, or an exit status when
+ * the token cannot be had again; the outcome is in p->failed,
+ * p->temporary, p->dead, p->daily and p->fatal. */
 int push_all(struct push *p);
+/* The exit status of a run push_all finished (gcal-push(1)): 77, then
+ * 4 (the daily limit), then a batch's failure, 75, 1, 0. */
+int push_status(const struct push *p);
 
 #endif

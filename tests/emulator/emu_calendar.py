@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import emu_quota
 import emu_rrule
 from emu_core import (SCOPE_PREFIX as S, UTC, ApiError, Ev, Resp, b32hex_id, b64u, fail,
                       fault_error, fmt_local, gerr, jresp, not_found, now, parse_rfc3339,
@@ -924,9 +925,14 @@ def serve(st, req, handle):
     if not a:
         return auth_error_401()
     req.user = a['user']
+    emu_quota.seen(st, a)
     if not st.quota_take(a['user']):
+        emu_quota.refused_rate(st)
         return fault_error(st.quota_status, 'rateLimitExceeded',
                            retry_after=st.quota_retry_after(a['user']))
+    r = emu_quota.check(st, a, req.method)
+    if r is not None:
+        return r
     try:
         return handle(a)
     except ApiError as e:

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu_calendar as capi  # noqa: E402
 import emu_oauth as oauth  # noqa: E402
 import emu_push as push  # noqa: E402
+import emu_quota  # noqa: E402
 from emu_core import (LOCK, ApiError, Ev, Resp, State, b32hex_id, fault_error,  # noqa: E402
                       fmt_local, jresp, now, parse_rfc3339, rfc3339_ms)
 
@@ -251,6 +252,8 @@ def control(req):
 def _control(req, segs, m, body):
     key = '/'.join(segs[:1])
     r = push.control(ST, segs, m, body)
+    if r is None:
+        r = emu_quota.control(ST, segs, m, body)
     if r is not None:
         return r
     if segs == ['reset'] and m == 'POST':
@@ -378,6 +381,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        emu_quota.connection(ST)
     server_version = 'ESF'
     sys_version = ''
 

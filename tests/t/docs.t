@@ -209,7 +209,7 @@ s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
 	mkdir -p "$XDG_CONFIG_HOME/gcal/alpha" "$XDG_CONFIG_HOME/gcal/beta"
 	: >"$XDG_CONFIG_HOME/gcal/alpha/profile.json"
 	psub=${subs:+token}
-	if grep -q -- " --profile" "$T/table"; then
+	if grep -q -- " --profile " "$T/table"; then
 		is "$(bcomp "$prog" $psub -p '')" alpha "gcal.bash ($prog): -p offers the profiles (directories with profile.json)"
 		is "$(bcomp "$prog" $psub --profile = a)" alpha "gcal.bash ($prog): --profile=... offers the profiles"
 	fi
@@ -252,7 +252,7 @@ s/^ *\(--[a-z0-9][a-z0-9-]*\)\( [A-Z_]*\)\{0,1\}  .*/- \1\2/p' >"$T/table"
 		else
 			is "$(fcomp "$prog --")" "$(applies -)" "$prog.fish: offers exactly the options $prog takes"
 		fi
-		grep -q -- " --profile" "$T/table" &&
+		grep -q -- " --profile " "$T/table" &&
 			is "$(fcomp "$prog $psub -p ")" alpha "$prog.fish: -p offers the profiles"
 	else
 		pass "$prog.fish parses # SKIP fish not installed"

@@ -133,7 +133,7 @@ done
 graph_ctl POST /_emu/config '{"throttle":{"limit":8,"window_s":2}}' >/dev/null
 changes 16 60 >"$T/ins5"
 graph_ctl POST /_emu/log/clear >/dev/null
-GCAL_PUSH_WINDOW_MS=2000 run gcal-push --rate 8 "$T/ins5"
+GCAL_QUOTA_MINUTE_MS=2000 run gcal-push --rate 8 "$T/ins5"
 graph_ctl POST /_emu/config '{"throttle":null}' >/dev/null
 is "$rc" 0 "16 writes paced at 8 per 2 s under a limit of 8 per 2 s: ok"
 is "$(jq -s '[.[] | select(.status == 429)] | length' "$(log)")" 0 "... and Graph never had to throttle"

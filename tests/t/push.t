@@ -168,20 +168,31 @@ run_in "$T/storm" gcal-push
 is "$rc" 0 "a storm of 429 and 403 rateLimitExceeded parts is ridden out"
 is "$(jq -r .status "$OUT" | sort -u)" ok "... every change applied"
 emu_ctl DELETE /_emu/faults >/dev/null
+# the governor keeps the slowed minute for the next runs: start afresh
+rm -f "$XDG_STATE_HOME/gcal/quota"
 emu_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":403,"reason":"quotaExceeded","times":1}' >/dev/null
-ins appt00023 "D" >"$T/quota"
-run_in "$T/quota" gcal-push
-is "$rc" 1 "403 quotaExceeded is not retried: a failed result"
+{ ins appt00023 "D"; } >"$T/quota"
+run_in "$T/quota" gcal-push --batch 1
+is "$rc" 4 "403 quotaExceeded (the daily limit) is not retried: exit 4"
+is "$(jq -r .reason "$OUT")" quotaExceeded "... a failed result with Google's reason"
+ok "... and a message that says so" has "daily Calendar usage limit for this user is reached" "$ERR"
 emu_ctl DELETE /_emu/faults >/dev/null
+{ ins appt00024 "E"; } >"$T/quota2"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/quota2" gcal-push
+is "$rc" 4 "the next run of the same user stops too, for the rest of Google's day"
+is "$(jq -r '.status + " " + .reason' "$OUT")" "failed quotaExceeded" "... its change reported as not sent"
+is "$(batches)" 0 "... and nothing sent"
+rm -f "$XDG_STATE_HOME/gcal/quota"
 
 # --- M changes cost ceil(M / batch) requests; pacing ------------------------
 i=100
 : >"$T/many"
 while [ $i -lt 125 ]; do ins "appt00$i" "Many $i" >>"$T/many"; i=$((i + 1)); done
 emu_ctl POST /_emu/log/clear >/dev/null
-# GCAL_PUSH_WINDOW_MS: a minute of 1 s, for the test
+# GCAL_QUOTA_MINUTE_MS: a minute of 1 s, for the test
 start=$(date +%s.%N)
-run_in "$T/many" env GCAL_PUSH_WINDOW_MS=1000 gcal-push --batch 10 --rate 10
+run_in "$T/many" env GCAL_QUOTA_MINUTE_MS=1000 gcal-push --batch 10 --rate 10
 end=$(date +%s.%N)
 is "$rc" 0 "25 inserts exit 0"
 is "$(batches)" 3 "... in ceil(25/10) = 3 batch requests"
