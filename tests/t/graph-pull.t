@@ -168,6 +168,17 @@ run gcal-pull -vv --full
 ok "a -vv trace of a full round shows no access token" lacks "$(jq -r .access_token "$XDG_STATE_HOME/gcal/default/token.json")" "$ERR"
 ok "... but the requests" has "calendarView/delta" "$ERR"
 
+# --- the fleet runner: Microsoft links among the others ---------------------
+ms_link carol carol@outlook.com
+ms_link bob bob@contoso.com
+graph_ctl POST "/_emu/calendars/$(ms_cal bob@contoso.com)/generate" '{"count":5,"start":"2026-12-20T08:00:00","subject":"Bob %d"}' >/dev/null
+run gcal-run pull -j 3 --profiles default,carol,bob
+is "$rc" 0 "gcal-run pull of three Microsoft links at once exits 0"
+ok "... all three run" has "3 links run" "$ERR"
+ok "... bob's new events among what it prints" jq_ok -s 'map(select(.summary | test("^Bob "))) | length == 5' "$OUT"
+run gcal-pull -p bob
+is "$(wc -l <"$OUT" | tr -d ' ')" 5 "... and bob's mirror holds his 5 events"
+
 # --- unchanged downstream: gcal-diff of two pulls of the same calendar --------------
 run gcal-diff "$T/live" "$T/live"
 ok "gcal-diff reads Microsoft records as Google ones: no changes" test "$rc" = 0 -a ! -s "$OUT"
