@@ -12,14 +12,18 @@
 #include "calendar.h"
 #include "cli.h"
 #include "events.h"
+#include "graph_map.h"
+#include "graph_push.h"
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "provider.h"
 #include "push.h"
 #include "state.h"
 #include "util.h"
 
 #define DEFAULT_BATCH 50
+#define GRAPH_DEFAULT_RATE 900
 
 enum {
 	OPT_DRY_RUN = CLI_FIRST_LONG, OPT_ALLOW_PRIMARY, OPT_SEND_UPDATES,
@@ -156,7 +160,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
 	const char *id = json_str(rec, "id"), *cal, *su, *why, *sfx;
 	char *ecal, *eid, *query, *owner = NULL, *suffix = NULL;
-	jv ev;
+	jv ev, xg;
 
 	memset(c, 0, sizeof(*c));
 	c->line = line;
@@ -210,8 +214,15 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 			jv_free(ev);
 			return bad(name, line, why);
 		}
-		/* only what Google's Event resource lets a client write */
+		/* only what Google's Event resource lets a client write; a
+		 * Microsoft profile's events keep what graph_map kept */
+		xg = json_get(ev, GRAPH_KEEP_KEY);
 		ev = json_set_str(event_writable(ev), "id", id);
+		if (provider_of(prof) == PROVIDER_MICROSOFT &&
+		    jv_get_kind(xg) == JV_KIND_OBJECT)
+			ev = jv_object_set(ev, jv_string(GRAPH_KEEP_KEY), xg);
+		else
+			jv_free(xg);
 		if (c->op == PUSH_INSERT)
 			owner = xstrdup(event_owner(ev));
 		if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
@@ -260,6 +271,55 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	return 0;
 }
 
+/* Graph's limits: at most 20 calls a $batch, 4 (the calls Graph runs at
+ * once for a mailbox) unless --batch says more; 10,000 requests per 10
+ * minutes per mailbox, so the governor's minute is 900 calls unless
+ * --rate says otherwise. */
+static void
+graph_limits(struct push *p, int batch_given, int *rate)
+{
+	if (!batch_given)
+		p->batch = GRAPH_IN_FLIGHT;
+	if (p->batch > GRAPH_BATCH_MAX)
+		p->batch = GRAPH_BATCH_MAX;
+	if (*rate == 0)
+		*rate = GRAPH_DEFAULT_RATE;
+}
+
+/* The primary-calendar guard for a Microsoft profile: its default
+ * calendar, by the id Graph gives it (one request, made only when a
+ * change names a calendar by id). 0, or EX_USAGE (message printed). */
+static int
+graph_guard(struct push *p)
+{
+	struct calendar_api *api = NULL;
+	char *def = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n && rc == 0; i++) {
+		const char *cal = p->v[i].calendar;
+
+		if (cal == NULL || p->v[i].op == PUSH_SKIP)
+			continue;
+		if (def == NULL && strcmp(cal, "primary") != 0) {
+			if (api == NULL && (api = calendar_open(state_profile(),
+			    &rc)) == NULL)
+				break;
+			if ((rc = graph_default_calendar(api, &def)) != 0)
+				break;
+		}
+		if (strcmp(cal, "primary") == 0 || strcmp(cal, def) == 0) {
+			warnx("refusing to write to the default calendar '%s' "
+			    "without --allow-primary", cal);
+			rc = EX_USAGE;
+		}
+	}
+	free(def);
+	calendar_close(api);
+	return rc;
+}
+
 static void
 dry_run(struct push *p)
 {
@@ -293,6 +353,7 @@ main(int argc, char *argv[])
 	struct ndjson_reader *r;
 	struct cli *c;
 	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1, rate = 0;
+	int batch_given = 0;
 	size_t i;
 	jv rec, prof = jv_invalid();
 
@@ -320,6 +381,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_BATCH:
 			p.batch = (int)cli_number("--batch", arg, 1, BATCH_MAX);
+			batch_given = 1;
 			break;
 		case OPT_RATE:
 			rate = (int)cli_number("--rate", arg, 1, 1000000);
@@ -339,6 +401,8 @@ main(int argc, char *argv[])
 		return rc;
 	if (cal == NULL)
 		cal = json_str(prof, "calendar");
+	if (provider_of(prof) == PROVIDER_MICROSOFT)
+		graph_limits(&p, batch_given, &rate);
 
 	name = optind < argc ? argv[optind] : "-";
 	if ((r = ndjson_open(name)) == NULL) {
@@ -366,6 +430,14 @@ main(int argc, char *argv[])
 	if (got == -1) {
 		warnx("%s", ndjson_error(r));
 		rc = ndjson_status(r);
+		goto out;
+	}
+	if (provider_of(prof) == PROVIDER_MICROSOFT && !allow_primary &&
+	    (rc = graph_guard(&p)) != 0) {
+		if (rc != EX_USAGE)
+			push_abandon(&p, "unavailable", "not sent: the default "
+			    "calendar, which needs --allow-primary, could not be "
+			    "looked up");
 		goto out;
 	}
 	if (dry) {

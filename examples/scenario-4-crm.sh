@@ -1,9 +1,11 @@
 #!/bin/sh
-# Scenario 4: CRM meetings mirrored from Google (gcal(7)). One profile per
-# CRM user, named as the user.
+# Scenario 4: CRM meetings mirrored from Google or Exchange/Office 365
+# (gcal(7)), side by side. One profile per CRM user, named as the user.
 #
-#   scenario-4-crm.sh link [-a account] [-s secret] USER
-#       link the user's Google account (its primary calendar is read)
+#   scenario-4-crm.sh link [-a account] [-s secret] [-m client-id] USER
+#       link the user's Google account (its primary calendar is read),
+#       or with -m their Exchange/Office 365 mailbox through Microsoft
+#       Graph (its default calendar), as the public client client-id
 #   scenario-4-crm.sh sync DIR USER...
 #       "sync now", and the cron job:
 #         */5 * * * *  scenario-4-crm.sh sync /var/lib/crm alice bob
@@ -18,7 +20,8 @@
 #       save edits made in the CRM: one object a line on standard input,
 #       {"id": ..., "summary": ..., ...}, the id of an event or of one
 #       instance of a recurring one (MASTER_20261214T080000Z); only that
-#       instance changes. -u: whom Google notifies (default none)
+#       instance changes. -u: whom Google notifies (default none; Exchange
+#       tells a meeting's attendees itself)
 #       A line that is not such an object (no id, an empty one, nothing
 #       to change, not JSON) is refused before anything is written: one
 #       line naming it, and exit status 65.
@@ -32,7 +35,7 @@
 set -u
 me=${0##*/}
 usage() {
-	sed -n '5,27s/^#   //p' "$0" >&2
+	sed -n '5,30s/^#   //p' "$0" >&2
 	exit 64
 }
 [ $# -ge 1 ] || usage
@@ -66,10 +69,11 @@ case $mode in
 link)
 	args=
 	OPTIND=1
-	while getopts a:s: o; do
+	while getopts a:s:m: o; do
 		case $o in
 		a) args="$args --account $OPTARG" ;;
 		s) args="$args --client-secret $OPTARG" ;;
+		m) args="$args --provider microsoft --client-id $OPTARG" ;;
 		*) usage ;;
 		esac
 	done

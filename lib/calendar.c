@@ -7,6 +7,7 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "provider.h"
 #include "quota.h"
 #include "readahead.h"
 #include "state.h"
@@ -18,19 +19,44 @@ struct calendar_api {
 	const struct http_pacer *pacer; /* or NULL */
 	int pacer_set;       /* by the caller: no governor of our own */
 	struct quota *quota; /* ours, opened at the first request */
+	enum provider provider;
+	enum google_host host; /* of the API's paths */
 };
 
 struct calendar_api *
 calendar_open(const char *profile, int *rc)
 {
 	struct calendar_api *api = xcalloc(1, sizeof(*api));
+	jv prof = jv_invalid();
+	int p;
 
+	/* A Microsoft profile's calls go to Graph (graph.c builds them) */
+	if ((*rc = state_profile_load(profile, &prof)) != 0 ||
+	    (p = provider_of(prof)) == -1) {
+		if (*rc == 0) {
+			warnx("profile '%s': unknown provider '%s'", profile,
+			    json_str(prof, "provider"));
+			*rc = EX_CONFIG;
+		}
+		jv_free(prof);
+		free(api);
+		return NULL;
+	}
+	jv_free(prof);
+	api->provider = (enum provider)p;
+	api->host = p == PROVIDER_MICROSOFT ? HOST_MS_GRAPH : HOST_WWW;
 	if ((*rc = oauth_token(profile, 0, &api->token)) != 0) {
 		free(api);
 		return NULL;
 	}
 	api->profile = xstrdup(profile);
 	return api;
+}
+
+enum provider
+calendar_provider(const struct calendar_api *api)
+{
+	return api->provider;
 }
 
 void
@@ -100,6 +126,13 @@ authorized(struct calendar_api *api, struct http_request *req,
 }
 
 int
+calendar_request(struct calendar_api *api, struct http_request *req,
+    struct http_response *resp)
+{
+	return authorized(api, req, resp);
+}
+
+int
 calendar_call(struct calendar_api *api, const char *method, const char *path,
     jv body, const char *if_match, struct http_response *resp)
 {
@@ -122,7 +155,7 @@ calendar_send(struct calendar_api *api, const char *method, const char *path,
     const char *if_match, struct http_response *resp)
 {
 	struct http_request req = {
-		.method = method, .host = HOST_WWW, .path = path,
+		.method = method, .host = api->host, .path = path,
 		.if_match = if_match, .content_type = content_type,
 		.body = body, .body_len = body_len,
 		.want_json = content_type == NULL ||
@@ -220,6 +253,12 @@ max_pages(void)
 	if (errstr != NULL)
 		errx(EX_USAGE, "$GCAL_MAX_PAGES: '%s' is %s", s, errstr);
 	return (long)v;
+}
+
+long
+calendar_max_pages(void)
+{
+	return max_pages();
 }
 
 /* The page tokens of one list, to catch a chain that comes back to one

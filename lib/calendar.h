@@ -8,6 +8,7 @@
 #include <jv.h>
 
 #include "http.h"
+#include "provider.h"
 
 struct calendar_api;
 
@@ -21,7 +22,18 @@ void calendar_close(struct calendar_api *api);
 void calendar_set_pacer(struct calendar_api *api,
     const struct http_pacer *pacer);
 
-/* METHOD path (under https://www.googleapis.com) with an optional JSON
+/* The provider of the profile api was opened for: a Microsoft
+ * profile's calls go to Graph (paths under https://graph.microsoft.com,
+ * lib/graph.h builds them). */
+enum provider calendar_provider(const struct calendar_api *api);
+
+/* req (its host, path, headers and body the caller's) sent with the
+ * profile's token, refreshed once on a 401, and the api's pacer. 0 with
+ * the answer in resp (any status), or an exit status (message printed). */
+int calendar_request(struct calendar_api *api, struct http_request *req,
+    struct http_response *resp);
+
+/* METHOD path (under https://www.googleapis.com, or Graph's host) with an optional JSON
  * body (consumed; jv_invalid() for none) and If-Match etag. 0 with the
  * answer in resp (any status), or an exit status (message printed). */
 int calendar_call(struct calendar_api *api, const char *method,
@@ -37,6 +49,10 @@ int calendar_send(struct calendar_api *api, const char *method,
  * status for it: 77 for authorization, 75 for retryable, 65 for a bad
  * request or an unknown resource, 69 otherwise. */
 int calendar_failure(const struct http_response *resp, const char *what);
+
+/* The pages a list may take: $GCAL_MAX_PAGES (default 10,000; a bad
+ * value exits 64). */
+long calendar_max_pages(void);
 
 /* What calendar_list returns when Google says a sync token is no longer
  * valid (410 on a list with syncToken): not an exit status. */

@@ -56,6 +56,7 @@ struct http_request {
 	size_t body_len;
 	const char *bearer;       /* access token, or NULL */
 	const char *if_match;     /* etag, or NULL */
+	const char *prefer;       /* a Prefer header's value (Graph), or NULL */
 	int no_retry;             /* the caller handles every failure */
 	int want_json;            /* a 2xx body that is not JSON is retried */
 	int raw_2xx;              /* a 2xx body is left for the caller to

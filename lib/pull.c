@@ -11,6 +11,7 @@
 
 #include "calendar.h"
 #include "events.h"
+#include "graph_pull.h"
 #include "http.h"
 #include "json.h"
 #include "lines.h"
@@ -158,9 +159,16 @@ static int
 list_events(struct pull *p, const char *calendar, const char *sync_token,
     int (*fn)(jv, void *), void *arg, jv *last)
 {
-	char *path = list_path(calendar, p->o->expand, sync_token);
-	char *what = xasprintf("calendar '%s'", calendar);
-	int rc = calendar_list(p->api, path, what, fn, arg, last);
+	char *path, *what;
+	int rc;
+
+	/* Microsoft: a calendarView delta round (graph_pull.h) */
+	if (calendar_provider(p->api) == PROVIDER_MICROSOFT)
+		return graph_pull_list(p->api, p->o->profile, calendar,
+		    sync_token, fn, arg, last);
+	path = list_path(calendar, p->o->expand, sync_token);
+	what = xasprintf("calendar '%s'", calendar);
+	rc = calendar_list(p->api, path, what, fn, arg, last);
 
 	if (rc == 0 && json_str(*last, "nextSyncToken") == NULL) {
 		warnx("%s: Google's last page has no nextSyncToken", what);
@@ -428,7 +436,9 @@ pull_calendar(struct pull *p, const char *calendar)
 		return errno == ENOTSUP ? EX_CONFIG : EX_DATAERR; /* newer, damaged */
 	if (!o->full && mirror_sync_token(m)) {
 		rc = pull_incremental(p, m, calendar, &changes, &tz);
-		if (rc == CALENDAR_SYNC_GONE)
+		/* graph_pull says why itself (a 410, or the window moved) */
+		if (rc == CALENDAR_SYNC_GONE &&
+		    calendar_provider(p->api) != PROVIDER_MICROSOFT)
 			note("calendar '%s': Google no longer knows the sync token "
 			    "(410): pulling in full", calendar);
 	}

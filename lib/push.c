@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "calendar.h"
 #include "events.h"
+#include "graph_push.h"
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
@@ -84,6 +85,9 @@ finish_ok(struct push *p, struct push_change *c, jv event)
 	jv r = push_result(c, "ok");
 
 	if (jv_get_kind(event) == JV_KIND_OBJECT) {
+		/* Graph chooses the ids of what it creates (Google takes ours) */
+		if (c->op == PUSH_INSERT && json_str(event, "id"))
+			r = json_set_str(r, "id", json_str(event, "id"));
 		if (json_str(event, "etag"))
 			r = json_set_str(r, "etag", json_str(event, "etag"));
 		r = jv_object_set(r, jv_string("event"), event);
@@ -140,6 +144,11 @@ fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 	char *path = xstrndup(c->event_path, strcspn(c->event_path, "?"));
 	int rc;
 
+	if (calendar_provider(p->api) == PROVIDER_MICROSOFT) {
+		rc = graph_fetch(p->api, path, status, ev);
+		free(path);
+		return rc;
+	}
 	rc = calendar_call(p->api, "GET", path, jv_invalid(), NULL, &resp);
 	if (rc == 0) {
 		*status = resp.status;
@@ -370,8 +379,9 @@ send_batch(struct push *p, struct batch_part *parts, size_t k)
 	int rc;
 
 	quota_set_cost(p->quota, (int)k);
-	rc = batch_send(p->api, parts, k);
-	stop_point("batch"); /* Google acted; nothing is reported yet */
+	rc = calendar_provider(p->api) == PROVIDER_MICROSOFT ?
+	    graph_batch_send(p->api, parts, k) : batch_send(p->api, parts, k);
+	stop_point("batch"); /* the service acted; nothing is reported yet */
 	quota_set_cost(p->quota, 1);
 	p->sent += (long)k;
 	if (p->stop_after >= 0 && p->sent >= p->stop_after) {
@@ -397,6 +407,10 @@ judge_batch(struct push *p, struct batch_part *parts, const size_t *idx,
 	for (i = 0; i < k; i++) {
 		struct push_change *c = &p->v[idx[i]];
 
+		/* not run: the part before it in Graph's chain failed */
+		if (parts[i].status == GRAPH_NOT_RUN &&
+		    calendar_provider(p->api) == PROVIDER_MICROSOFT)
+			continue;
 		c->attempts++;
 		if ((j = judge(p, c, &parts[i], max_tries)) == 2 || j == 0)
 			continue;

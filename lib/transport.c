@@ -159,6 +159,11 @@ headers_of(const struct http_request *req)
 		h = curl_slist_append(h, line);
 		free(line);
 	}
+	if (req->prefer) {
+		line = xasprintf("Prefer: %s", req->prefer);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
 	if (h == NULL)
 		errx(EX_SOFTWARE, "curl_slist_append");
 	return h;

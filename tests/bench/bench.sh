@@ -249,3 +249,6 @@ sh "$top/tests/bench/push.sh"
 
 # many links: one gcal-run, and four shards at once, inside the quotas
 sh "$top/tests/bench/fleet.sh"
+
+# Exchange: a 10,000-event calendar through Microsoft Graph
+sh "$top/tests/bench/exchange.sh"

@@ -103,4 +103,41 @@ ok "... names bob" has "user 'bob'" "$ERR"
 ok "... alice is synced anyway" has Review "$DIR/calendar.ndjson"
 ok "... and bob's meetings of the last sync are still shown" has "Lunch with client" "$DIR/calendar.ndjson"
 
+# --- an Exchange user beside the Google ones (Microsoft Graph) -------------
+. "$TOP/tests/lib-ms.sh"
+graph_start || { echo "Bail out! graph emulator"; exit 1; }
+# until gcal-auth login --provider microsoft: the profile made by hand
+ms_link dana bob@contoso.com
+DCAL=$(ms_cal bob@contoso.com)
+graph_ctl POST /_emu/calendars/$DCAL/events '{"subject":"Sales sync",
+	"start":{"dateTime":"2026-12-07T10:00:00","timeZone":"W. Europe Standard Time"},
+	"end":{"dateTime":"2026-12-07T10:30:00","timeZone":"W. Europe Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-07","numberOfOccurrences":3}}}' >/dev/null
+graph_ctl POST /_emu/calendars/$DCAL/events '{"subject":"Dentist","sensitivity":"private",
+	"body":{"contentType":"html","content":"<p>molar</p>"},"location":{"displayName":"Clinic"},
+	"start":{"dateTime":"2026-12-08T08:00:00","timeZone":"UTC"},
+	"end":{"dateTime":"2026-12-08T09:00:00","timeZone":"UTC"}}' >/dev/null
+run sh "$S4" sync "$DIR" alice dana
+is "$rc" 0 "sync of a Google and an Exchange user side by side exits 0"
+is "$(jq -r 'select(.crm_user=="dana") | .summary' "$DIR/calendar.ndjson" | tr '\n' ',')" \
+	"Sales sync,busy,Sales sync,Sales sync," "... dana's meetings: the series as its instances, the private one as busy"
+is "$(jq -c 'select(.visibility == "private") | [.summary, .description, .location]' "$DIR/dana.ndjson")" \
+	'["busy",null,null]' "... and nothing of the private one but its time"
+ok "... in one calendar with alice's, by start" jq_ok -s \
+	'map(.crm_user) | index("dana") != null and index("alice") != null' "$DIR/calendar.ndjson"
+run sh "$S4" status dana
+is "$(jq -r '"\(.user):\(.state):\(.account)"' "$OUT")" "dana:synced:bob@contoso.com" "status of the Exchange user: synced"
+DI=$(jq -r 'select(.summary=="Sales sync") | .id' "$DIR/dana.ndjson" | sed -n 2p)
+printf '{"id":"%s","summary":"Sales sync (room 4)"}\n' "$DI" >"$T/edit"
+run_in "$T/edit" sh "$S4" edit dana
+is "$rc.$(jq -r .status "$OUT")" 0.ok "an edit of one instance of dana's series exits 0, ok"
+is "$(ms_events dana | jq -r .subject | sort | tr '\n' ',')" "Dentist,Sales sync," \
+	"... Exchange keeps the series and the private meeting as they were"
+run sh "$S4" sync "$DIR" dana
+is "$(jq -r 'select(.recurringEventId) | .summary' "$DIR/dana.ndjson" | tr '\n' ',')" \
+	"Sales sync,Sales sync (room 4),Sales sync," "... and after a sync only that instance is changed"
+is "$(jq -r 'select(.summary=="Sales sync (room 4)") | ."x-graph".type' "$DIR/dana.ndjson")" exception \
+	"... an exception of the series, as Outlook shows it"
+
 done_testing

@@ -1,0 +1,488 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "graph_html.h"
+#include "graph_map.h"
+#include "graph_time.h"
+#include "json.h"
+#include "util.h"
+
+#define ABSENT_KEY "@gcal.absent"
+/* A transactionId that carries the marks: this, then their JSON. */
+#define TXN_MARKS "gcal "
+
+/* The Graph properties to_plain reads: a kept original of one of these
+ * goes back only while it maps to what the record says. */
+static const char *const mapped[] = {"id", "@odata.etag", "subject", "body",
+    "start", "end", "isAllDay", "originalStartTimeZone",
+    "originalEndTimeZone", "location", "attendees", "organizer",
+    "isOrganizer", "showAs", "sensitivity", "isCancelled", "recurrence",
+    "seriesMasterId", "originalStart", "iCalUId",
+    "singleValueExtendedProperties", "transactionId", "createdDateTime",
+    "lastModifiedDateTime", "webLink", NULL};
+
+/* What a create or update may carry (Graph v1.0 event resource, the
+ * properties not marked read-only; "Update event" lists the same). */
+static const char *const writable[] = {"allowNewTimeProposals", "attendees",
+    "body", "categories", "end", "hideAttendees", "importance", "isAllDay",
+    "isOnlineMeeting", "isReminderOn", "location", "locations",
+    "onlineMeetingProvider", "recurrence", "reminderMinutesBeforeStart",
+    "responseRequested", "sensitivity", "showAs", "start", "subject",
+    "transactionId", "singleValueExtendedProperties",
+    "multiValueExtendedProperties", NULL};
+
+static int
+in_list(const char *const *v, const char *s)
+{
+	for (; *v; v++)
+		if (strcmp(*v, s) == 0)
+			return 1;
+	return 0;
+}
+
+static jv
+fail(const char *fmt, const char *what)
+{
+	char *msg = xasprintf(fmt, what ? what : "");
+	jv v = jv_invalid_with_msg(jv_string(msg));
+
+	free(msg);
+	return v;
+}
+
+static int
+is_true(jv obj, const char *key)
+{
+	jv v = json_get(obj, key);
+	int t = jv_get_kind(v) == JV_KIND_TRUE;
+
+	jv_free(v);
+	return t;
+}
+
+static jv
+set(jv obj, const char *key, jv v)
+{
+	return jv_object_set(obj, jv_string(key), v);
+}
+
+/* --- Graph to record ---------------------------------------------------- */
+
+/* Graph's response and attendee type <-> Google's responseStatus. */
+static const char *
+response_status(const char *r)
+{
+	if (r == NULL)
+		return "needsAction";
+	if (strcmp(r, "accepted") == 0 || strcmp(r, "organizer") == 0)
+		return "accepted";
+	if (strcmp(r, "tentativelyAccepted") == 0)
+		return "tentative";
+	if (strcmp(r, "declined") == 0)
+		return "declined";
+	return "needsAction"; /* none, notResponded */
+}
+
+static const char *
+graph_response(const char *s)
+{
+	if (s == NULL)
+		return "none";
+	if (strcmp(s, "accepted") == 0)
+		return "accepted";
+	if (strcmp(s, "tentative") == 0)
+		return "tentativelyAccepted";
+	if (strcmp(s, "declined") == 0)
+		return "declined";
+	return "none";
+}
+
+/* {email, displayName} of a Graph recipient (borrowed) into obj. */
+static jv
+person(jv obj, jv recipient)
+{
+	const char *addr = json_strpath(recipient, "emailAddress", "address",
+	    (char *)NULL);
+	const char *name = json_strpath(recipient, "emailAddress", "name",
+	    (char *)NULL);
+
+	if (addr)
+		obj = json_set_str(obj, "email", addr);
+	if (name && *name)
+		obj = json_set_str(obj, "displayName", name);
+	return obj;
+}
+
+static jv
+attendees_of(jv list)
+{
+	jv out = jv_array(), a, g;
+	const char *type;
+	int i, n = jv_array_length(jv_copy(list));
+
+	for (i = 0; i < n; i++) {
+		g = jv_array_get(jv_copy(list), i);
+		a = person(jv_object(), g);
+		type = json_str(g, "type");
+		if (type && strcmp(type, "optional") == 0)
+			a = set(a, "optional", jv_true());
+		if (type && strcmp(type, "resource") == 0)
+			a = set(a, "resource", jv_true());
+		a = json_set_str(a, "responseStatus", response_status(
+		    json_strpath(g, "status", "response", (char *)NULL)));
+		out = jv_array_append(out, a);
+		jv_free(g);
+	}
+	return out;
+}
+
+/* extendedProperties.private from gcal's own extended property. */
+static jv
+private_of(jv props)
+{
+	jv p, v = jv_invalid();
+	int i, n = jv_array_length(jv_copy(props));
+	const char *id, *val;
+
+	for (i = 0; i < n && !jv_is_valid(v); i++) {
+		p = jv_array_get(jv_copy(props), i);
+		id = json_str(p, "id");
+		val = json_str(p, "value");
+		/* Graph may give the id back with the GUID in another case */
+		if (id && val && strcasecmp(id, GRAPH_PRIVATE_PROP) == 0) {
+			v = json_parse(val, strlen(val));
+			if (jv_get_kind(v) != JV_KIND_OBJECT) {
+				jv_free(v);
+				v = jv_invalid();
+			}
+		}
+		jv_free(p);
+	}
+	return v;
+}
+
+/* Strings copied as they are: Graph's name, then Google's. */
+static const char *const same[][2] = {
+	{"id", "id"}, {"@odata.etag", "etag"}, {"seriesMasterId",
+	"recurringEventId"}, {"iCalUId", "iCalUID"}, {"createdDateTime",
+	"created"}, {"lastModifiedDateTime", "updated"}, {"webLink", "htmlLink"},
+};
+
+/* The fields of the people, the status and the kinds of an event. */
+static jv
+plain_people(jv g, jv rec)
+{
+	const char *s;
+	jv v, priv;
+
+	s = json_strpath(g, "location", "displayName", (char *)NULL);
+	if (s && *s)
+		rec = json_set_str(rec, "location", s);
+	v = json_get(g, "attendees");
+	if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) > 0)
+		rec = set(rec, "attendees", attendees_of(v));
+	jv_free(v);
+	v = json_get(g, "organizer");
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv o = person(jv_object(), v);
+
+		if (is_true(g, "isOrganizer"))
+			o = set(o, "self", jv_true());
+		rec = set(rec, "organizer", o);
+	}
+	jv_free(v);
+	if ((s = json_str(g, "showAs")) != NULL && strcmp(s, "free") == 0)
+		rec = json_set_str(rec, "transparency", "transparent");
+	if ((s = json_str(g, "sensitivity")) != NULL && strcmp(s, "normal") != 0)
+		rec = json_set_str(rec, "visibility", strcmp(s, "confidential")
+		    == 0 ? "confidential" : "private");
+	rec = json_set_str(rec, "status", is_true(g, "isCancelled") ?
+	    "cancelled" : "confirmed");
+	v = json_get(g, "singleValueExtendedProperties");
+	priv = jv_get_kind(v) == JV_KIND_ARRAY ? private_of(v) : jv_invalid();
+	jv_free(v);
+	/* a delta round gives no extended properties (they come only
+	 * with $expand): the marks a create gave come from its
+	 * transactionId, which every read returns */
+	if (!jv_is_valid(priv) && (s = json_str(g, "transactionId")) != NULL &&
+	    strncmp(s, TXN_MARKS, strlen(TXN_MARKS)) == 0) {
+		jv_free(priv);
+		priv = json_parse(s + strlen(TXN_MARKS),
+		    strlen(s + strlen(TXN_MARKS)));
+		if (jv_get_kind(priv) != JV_KIND_OBJECT) {
+			jv_free(priv);
+			priv = jv_invalid();
+		}
+	}
+	if (jv_is_valid(priv))
+		rec = set(rec, "extendedProperties", set(jv_object(), "private",
+		    priv));
+	else
+		jv_free(priv);
+	return rec;
+}
+
+/* The record a Graph event (borrowed) maps to, without x-graph. */
+static jv
+to_plain(jv g)
+{
+	jv rec = jv_object();
+	const char *s;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < sizeof(same) / sizeof(*same); i++)
+		if ((s = json_str(g, same[i][0])) != NULL)
+			rec = json_set_str(rec, same[i][1], s);
+	if ((s = json_str(g, "subject")) != NULL && *s)
+		rec = json_set_str(rec, "summary", s);
+	if ((s = json_strpath(g, "body", "content", (char *)NULL)) != NULL) {
+		const char *type = json_strpath(g, "body", "contentType",
+		    (char *)NULL);
+
+		text = type && strcasecmp(type, "html") == 0 ?
+		    graph_html_text(s) : xstrdup(s);
+		if (*text)
+			rec = json_set_str(rec, "description", text);
+		free(text);
+	}
+	rec = plain_people(g, rec);
+	return graph_times_of(g, rec);
+}
+
+/* --- record to Graph ------------------------------------------------------ */
+
+static jv
+recipient(jv a)
+{
+	jv e = jv_object();
+	const char *s;
+
+	if ((s = json_str(a, "email")) != NULL)
+		e = json_set_str(e, "address", s);
+	if ((s = json_str(a, "displayName")) != NULL)
+		e = json_set_str(e, "name", s);
+	return set(jv_object(), "emailAddress", e);
+}
+
+static jv
+graph_attendees(jv list)
+{
+	jv out = jv_array(), a, g, st;
+	int i, n = jv_array_length(jv_copy(list));
+
+	for (i = 0; i < n; i++) {
+		a = jv_array_get(jv_copy(list), i);
+		g = recipient(a);
+		g = json_set_str(g, "type", is_true(a, "resource") ? "resource" :
+		    is_true(a, "optional") ? "optional" : "required");
+		st = json_set_str(jv_object(), "response",
+		    graph_response(json_str(a, "responseStatus")));
+		g = set(g, "status", st);
+		out = jv_array_append(out, g);
+		jv_free(a);
+	}
+	return out;
+}
+
+/* The Graph event a record (borrowed, without x-graph) maps to. */
+static jv
+from_plain(jv rec)
+{
+	jv g = jv_object(), v;
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(same) / sizeof(*same); i++)
+		if ((s = json_str(rec, same[i][1])) != NULL)
+			g = json_set_str(g, same[i][0], s);
+	g = json_set_str(g, "subject", (s = json_str(rec, "summary")) ? s : "");
+	if ((s = json_str(rec, "description")) != NULL)
+		g = set(g, "body", json_set_str(json_set_str(jv_object(),
+		    "contentType", "text"), "content", s));
+	if ((s = json_str(rec, "location")) != NULL)
+		g = set(g, "location", json_set_str(jv_object(), "displayName",
+		    s));
+	v = json_get(rec, "attendees");
+	if (jv_get_kind(v) == JV_KIND_ARRAY)
+		g = set(g, "attendees", graph_attendees(v));
+	jv_free(v);
+	v = json_get(rec, "organizer");
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		g = set(g, "organizer", recipient(v));
+		g = set(g, "isOrganizer", jv_bool(is_true(v, "self")));
+	}
+	jv_free(v);
+	s = json_str(rec, "transparency");
+	g = json_set_str(g, "showAs", s && strcmp(s, "transparent") == 0 ?
+	    "free" : "busy");
+	s = json_str(rec, "visibility");
+	g = json_set_str(g, "sensitivity", s == NULL ? "normal" :
+	    strcmp(s, "private") == 0 ? "private" : strcmp(s, "confidential")
+	    == 0 ? "confidential" : "normal");
+	s = json_str(rec, "status");
+	g = set(g, "isCancelled", jv_bool(s && strcmp(s, "cancelled") == 0));
+	v = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("extendedProperties"),
+	    jv_string("private")));
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		char *text = json_dump(jv_copy(v)), *txn;
+
+		g = set(g, "singleValueExtendedProperties", JV_ARRAY(
+		    json_set_str(json_set_str(jv_object(), "id",
+		    GRAPH_PRIVATE_PROP), "value", text)));
+		txn = xasprintf(TXN_MARKS "%s", text);
+		g = json_set_str(g, "transactionId", txn);
+		free(txn);
+		free(text);
+	}
+	jv_free(v);
+	return graph_times_for(rec, g);
+}
+
+/* --- round trips ---------------------------------------------------------- */
+
+static int
+same_json(jv a, jv b)
+{
+	return jv_equal(jv_copy(a), jv_copy(b));
+}
+
+jv
+graph_to_record(jv g)
+{
+	jv rec, back, keep, absent;
+	const char *k;
+
+	if (jv_get_kind(g) != JV_KIND_OBJECT) {
+		jv_free(g);
+		return fail("a Graph event is not an object%s", NULL);
+	}
+	g = graph_own_zones(g);
+	if (!jv_is_valid(rec = to_plain(g))) {
+		jv_free(g);
+		return rec;
+	}
+	back = from_plain(rec);
+	if (!jv_is_valid(back)) {
+		/* the record has no Graph form: everything is kept */
+		jv_free(back);
+		back = jv_object();
+	}
+	keep = jv_object();
+	absent = jv_array();
+	jv_object_foreach(g, key, val) {
+		jv b = jv_object_get(jv_copy(back), jv_copy(key));
+
+		if (!jv_is_valid(b) || !same_json(b, val))
+			keep = jv_object_set(keep, jv_copy(key), jv_copy(val));
+		jv_free(b);
+		jv_free(key);
+		jv_free(val);
+	}
+	jv_object_foreach(back, key, val) {
+		k = jv_string_value(key);
+		if (!jv_object_has(jv_copy(g), jv_copy(key)))
+			absent = jv_array_append(absent, jv_string(k));
+		jv_free(key);
+		jv_free(val);
+	}
+	jv_free(back);
+	if (jv_array_length(jv_copy(absent)) > 0)
+		keep = set(keep, ABSENT_KEY, absent);
+	else
+		jv_free(absent);
+	if (jv_object_length(jv_copy(keep)) > 0)
+		rec = set(rec, GRAPH_KEEP_KEY, keep);
+	else
+		jv_free(keep);
+	jv_free(g);
+	return rec;
+}
+
+/* g with kept original val (consumed; invalid: the event had no key) at
+ * key, while g still means the same: target (borrowed) is what g maps to
+ * before any original is taken back. A record's field that Graph cannot
+ * hold (Google's colorId...) does not count: it is in neither. */
+static jv
+take_kept(jv g, jv target, jv key, jv val)
+{
+	jv cand, plain;
+	int ok;
+
+	if (!in_list(mapped, jv_string_value(key))) {
+		if (jv_is_valid(val))
+			return jv_object_set(g, key, val);
+		jv_free(key);
+		return g;
+	}
+	cand = jv_is_valid(val) ? jv_object_set(jv_copy(g), key, val) :
+	    jv_object_delete(jv_copy(g), key);
+	plain = to_plain(cand);
+	ok = jv_is_valid(plain) && same_json(plain, target);
+	jv_free(plain);
+	if (!ok) {
+		jv_free(cand);
+		return g;
+	}
+	jv_free(g);
+	return cand;
+}
+
+jv
+graph_from_record(jv rec)
+{
+	jv keep = json_get(rec, GRAPH_KEEP_KEY), plain, g, absent;
+	int i, n;
+
+	plain = jv_object_delete(rec, jv_string(GRAPH_KEEP_KEY));
+	g = from_plain(plain);
+	jv_free(plain);
+	if (!jv_is_valid(g)) {
+		jv_free(keep);
+		return g;
+	}
+	plain = to_plain(g);
+	if (jv_get_kind(keep) == JV_KIND_OBJECT && jv_is_valid(plain)) {
+		absent = json_get(keep, ABSENT_KEY);
+		jv_object_foreach(keep, key, val) {
+			if (strcmp(jv_string_value(key), ABSENT_KEY) == 0) {
+				jv_free(key);
+				jv_free(val);
+			} else
+				g = take_kept(g, plain, key, val);
+		}
+		n = jv_get_kind(absent) == JV_KIND_ARRAY ?
+		    jv_array_length(jv_copy(absent)) : 0;
+		for (i = 0; i < n; i++) {
+			jv k = jv_array_get(jv_copy(absent), i);
+
+			if (jv_get_kind(k) == JV_KIND_STRING)
+				g = take_kept(g, plain, k, jv_invalid());
+			else
+				jv_free(k);
+		}
+		jv_free(absent);
+	}
+	jv_free(keep);
+	jv_free(plain);
+	return g;
+}
+
+jv
+graph_write_body(jv g)
+{
+	jv out = jv_object();
+
+	jv_object_foreach(g, key, val) {
+		if (in_list(writable, jv_string_value(key)))
+			out = jv_object_set(out, key, val);
+		else {
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	jv_free(g);
+	return out;
+}

@@ -1,0 +1,34 @@
+/* graph_pull: the events of a Microsoft calendar as pull.c lists
+ * Google's: a calendarView delta round over a window, mapped to
+ * gcal-records(5) events by graph_map.
+ *
+ * The sync token pull.c keeps is "graph1 START END DELTALINK": the
+ * round's window (RFC 3339, UTC) and Graph's @odata.deltaLink. A delta
+ * link is bound to the window of its round's first request (Microsoft's
+ * "Get incremental changes to events in a calendar view"), so moving the
+ * window is a new round: the link is given up, as a 410 is, once the
+ * wanted window starts GRAPH_WINDOW_STEP_DAYS or more after the kept one.
+ * The window is the profile's "window_past_days" (default 365) before
+ * now to its "window_future_days" (default 730) after, whole UTC days. */
+#ifndef GCAL_GRAPH_PULL_H
+#define GCAL_GRAPH_PULL_H
+
+#include <jv.h>
+
+#include "calendar.h"
+
+#define GRAPH_WINDOW_STEP_DAYS 7
+/* Prefer: odata.maxpagesize of delta pages. */
+#define GRAPH_PAGE_SIZE 1000
+
+/* Every event of calendar's window (token NULL), or what changed since
+ * token, to fn as records (borrowed; "@removed" ones as Google's
+ * cancelled stubs {"id","kind","status"}); *last gets
+ * {"nextSyncToken": the next token}. 0, an exit status (message
+ * printed), or CALENDAR_SYNC_GONE: Graph refused the token (410
+ * syncStateNotFound, resyncRequired) or the window has moved. */
+int graph_pull_list(struct calendar_api *api, const char *profile,
+    const char *calendar, const char *token, int (*fn)(jv item, void *arg),
+    void *arg, jv *last);
+
+#endif

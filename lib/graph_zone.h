@@ -1,0 +1,28 @@
+/* graph_zone: Microsoft's Windows time zone names to IANA zones and back.
+ *
+ * Graph's dateTimeTimeZone names a Windows zone ("W. Europe Standard
+ * Time"); gcal-records(5) name IANA zones. The table is CLDR's
+ * windowsZones mapping (lib/graph_zone_table.h, generated). "UTC" is
+ * "UTC" both ways. */
+#ifndef GCAL_GRAPH_ZONE_H
+#define GCAL_GRAPH_ZONE_H
+
+/* The IANA zone of a Windows zone name (CLDR's territory 001 zone), or
+ * NULL when unknown; an IANA name given instead (Graph accepts those too)
+ * is returned as is. Static text or win itself. */
+const char *graph_zone_iana(const char *win);
+/* The Windows zone name of an IANA zone, or NULL when CLDR has none;
+ * static text. */
+const char *graph_zone_windows(const char *iana);
+
+/* The instant of a Graph dateTime ("2026-03-02T09:00:00.0000000", the
+ * wall clock time in zone, a Windows or IANA name): 0 and *t, or -1. */
+int graph_zone_instant(const char *datetime, const char *zone, long long *t);
+
+/* Instant t as a wall clock time in IANA zone (UTC when NULL or unknown):
+ * RFC 3339 with its offset ("2026-03-02T09:00:00+01:00", "...Z" in UTC)
+ * when graph is 0, else Graph's form ("2026-03-02T09:00:00.0000000").
+ * 0, or -1 when the zone is unknown (out then holds the UTC time). */
+int graph_zone_format(long long t, const char *iana, int graph, char out[40]);
+
+#endif

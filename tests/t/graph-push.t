@@ -1,0 +1,170 @@
+#!/bin/sh
+# gcal-push on a Microsoft profile: JSON $batch, If-Match (412 is a
+# conflict, never an overwrite), immutable ids, no duplicate on a
+# retried create, Retry-After, pacing, the default-calendar guard, what
+# x-graph keeps, faults (exit 75), kill -9, fixtures.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/lib-ms.sh"
+
+graph_start || { echo "Bail out! graph emulator"; exit 1; }
+ms_link default alice@contoso.com Team
+TEAM=$(ms_cal alice@contoso.com Team)
+count() { ms_events default | jq -s 'length'; }
+# changes N [FIRST]: N inserts with keys FIRST.. (owner crm)
+changes() {
+	jq -nc --argjson n "$1" --argjson f "${2:-1}" 'range($f; $f + $n) as $i |
+	  {op:"insert", id:("crm\($i)x"), key:"\($i)",
+	   event:{summary:"Meeting \($i)",
+	     start:{dateTime:"2026-12-\(10 + ($i % 15))T10:00:00+01:00", timeZone:"Europe/Amsterdam"},
+	     end:{dateTime:"2026-12-\(10 + ($i % 15))T11:00:00+01:00", timeZone:"Europe/Amsterdam"},
+	     extendedProperties:{private:{gcalOwner:"crm", gcalKey:"\($i)"}}}}'
+}
+batches() { graph_log_count POST '^/v1\.0/\$batch$'; }
+log() { curl -sS "$GRAPH_URL/_emu/log" >"$T/log"; echo "$T/log"; }
+
+# --- inserts ---------------------------------------------------------------
+changes 10 >"$T/ins"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/ins"
+is "$rc" 0 "10 inserts into a secondary Exchange calendar exit 0"
+is "$(jq -s 'map(select(.status=="ok")) | length' "$OUT")" 10 "... with 10 ok results"
+is "$(count)" 10 "... and 10 events in the calendar"
+is "$(batches)" 3 "... in 3 \$batch requests of at most 4 (Graph's per-mailbox concurrency)"
+ok "... each part a POST to the calendar's events with a transactionId" jq_ok -s \
+	'[.[] | .parts // [] | .[]] | length == 10 and all(.[]; .method == "POST" and (.path | endswith("/events")) and (.body.transactionId | startswith("gcal ")))' "$(log)"
+ok "the result ids are Graph's immutable ids" jq_ok -s 'all(.[]; .id | startswith("AAkALg"))' "$OUT"
+ok "the key is in gcal's extended property" jq_ok -s \
+	'all(.[]; .singleValueExtendedProperties | any(.id | test("Name gcal.private$")))' \
+	"$(for i in $(jq -r .id "$OUT"); do graph_ctl GET /_emu/events/$i; echo; done >"$T/evs"; echo "$T/evs")"
+cp "$OUT" "$T/ins.out"
+
+# --- a retried create makes no duplicate ------------------------------------
+run gcal-push "$T/ins"
+is "$rc.$(count)" 0.10 "the same inserts again: ok, and still 10 events (transactionId)"
+changes 6 11 >"$T/ins2"
+GCAL_PUSH_STOP_AFTER=4 run gcal-push "$T/ins2"
+is "$rc.$(count)" 75.14 "a run killed after Graph took the first batch of 4: exit 75, 14 events"
+run gcal-push "$T/ins2"
+is "$rc.$(count)" 0.16 "... run again: ok, 16 events, none twice"
+is "$(ms_events default | jq -r .subject | sort | uniq -d)" "" "... no subject twice"
+
+changes 4 17 >"$T/ins7"
+graph_ctl POST /_emu/faults '{"method":"POST","path":"batch","action":"delay","delay_ms":2000,"times":1}' >/dev/null
+gcal-push "$T/ins7" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 2
+is "$(count)" 20 "killed -9 while Graph was still at its batch: Graph made the 4 events"
+run gcal-push "$T/ins7"
+is "$rc.$(count)" 0.20 "... run again: ok, and no event twice"
+
+# --- --batch 20: one serial chain; a failed part's followers run again ---------
+changes 20 21 >"$T/ins3"
+graph_ctl POST /_emu/log/clear >/dev/null
+graph_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":503,"times":1,"skip":2}' >/dev/null
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push --batch 20 "$T/ins3"
+is "$rc.$(count)" 0.40 "--batch 20 with a 503 on the 3rd part: ok, 36 events"
+is "$(jq -s -r '[.[] | select(.batch_parts) | .batch_parts] | map(tostring) | join(" ")' "$(log)")" "20 18" \
+	"... the 17 parts after it (424, not run) and it go again in a second batch"
+graph_ctl DELETE /_emu/faults >/dev/null
+
+# --- updates: If-Match; 412 is a conflict ------------------------------------------
+run gcal-pull
+cp "$OUT" "$T/pulled"
+ok "a pull sees the marks the inserts gave (via the transactionId)" jq_ok -s \
+	'map(select(.extendedProperties.private.gcalOwner == "crm")) | length == 40' "$T/pulled"
+jq -c 'select(.summary=="Meeting 1") | {op:"update", id, etag, key:"1", event:(.summary = "Meeting 1 moved")}' "$T/pulled" >"$T/up"
+E1=$(jq -r .id "$T/up")
+graph_ctl PATCH /_emu/events/$E1 '{"categories":["Blue category"]}' >/dev/null
+run gcal-push "$T/up"
+is "$rc" 1 "an update with the etag from before an Outlook edit: exit 1"
+is "$(jq -r '.status + " " + (.code|tostring)' "$OUT")" "conflict 412" "... reported as a 412 conflict"
+is "$(graph_ctl GET /_emu/events/$E1 | jq -r '.subject + "/" + (.categories|join(","))')" "Meeting 1/Blue category" \
+	"... and Outlook's edit is not overwritten"
+run gcal-pull
+jq -c 'select(.summary=="Meeting 1") | {op:"update", id, etag, key:"1", event:(.summary = "Meeting 1 moved")}' "$OUT" >"$T/up"
+run gcal-push "$T/up"
+is "$rc" 0 "the update with the current etag: ok"
+is "$(graph_ctl GET /_emu/events/$E1 | jq -r '.subject + "/" + (.categories|join(","))')" "Meeting 1 moved/Blue category" \
+	"... the subject changed, the categories x-graph kept are still there"
+ok "... its result has the new etag" test "$(jq -r .etag "$OUT")" != "$(jq -r .etag "$T/up")"
+run gcal-push "$T/up"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "the same update again (its answer lost): 412, then Graph has what we asked: ok"
+
+# --- deletes --------------------------------------------------------------------
+run gcal-pull
+jq -c 'select(.summary=="Meeting 2") | {op:"delete", id, etag, key:"2"}' "$OUT" >"$T/del"
+run gcal-push "$T/del"
+is "$rc.$(count)" 0.39 "a delete with its etag: ok, 39 events"
+run gcal-push "$T/del"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "deleting it again: already gone, ok"
+
+# --- a record Graph cannot hold ----------------------------------------------------
+jq -c '.event.recurrence = ["RRULE:FREQ=WEEKLY","EXDATE:20261217T090000Z"] | .id = "crm99x" | .key = "99" | .event.extendedProperties.private.gcalKey = "99"' "$T/ins" | head -1 >"$T/bad"
+run gcal-push "$T/bad"
+is "$rc.$(jq -r '.status + " " + .reason' "$OUT")" "1.failed gcalNoGraphForm" "an EXDATE has no Graph pattern: that change fails, naming why"
+
+# --- Retry-After, faults: 75 and nothing half-done --------------------------------------
+changes 2 41 >"$T/ins4"
+graph_ctl POST /_emu/faults '{"batch_part":true,"method":"POST","status":429,"retry_after":1,"times":1}' >/dev/null
+run gcal-push "$T/ins4"
+is "$rc.$(count)" 0.41 "a part refused with 429 Retry-After: 1 is sent again after the wait: ok"
+for f in '{"status":429,"retry_after":1}' '{"status":503}' '{"action":"delay","delay_ms":3000}'; do
+	changes 1 50 >"$T/one"
+	before=$(count)
+	graph_ctl POST /_emu/faults "$(echo "$f" | jq -c '. + {method:"POST",path:"batch",times:20}')" >/dev/null
+	GCAL_RETRIES=1 GCAL_TIMEOUT=1 run gcal-push "$T/one"
+	graph_ctl DELETE /_emu/faults >/dev/null
+	is "$rc" 75 "$(echo "$f" | jq -r '.status // .action') on every \$batch: exit 75"
+	is "$(jq -r .status "$OUT")" failed "... with a failed result for the change"
+	sleep 3
+	case $f in
+	*delay*) # Graph may have acted before the answer was lost
+		run gcal-push "$T/one"
+		is "$rc.$(count)" "0.$((before + 1))" "... run again: ok, the event once";;
+	*) is "$(count)" "$before" "... and nothing written";;
+	esac
+done
+
+# --- pacing under the mailbox limit ------------------------------------------------------
+graph_ctl POST /_emu/config '{"throttle":{"limit":8,"window_s":2}}' >/dev/null
+changes 16 60 >"$T/ins5"
+graph_ctl POST /_emu/log/clear >/dev/null
+# 7 writes a window: the look-up of the default calendar is the 8th
+GCAL_QUOTA_MINUTE_MS=2000 run gcal-push --rate 7 "$T/ins5"
+graph_ctl POST /_emu/config '{"throttle":null}' >/dev/null
+is "$rc" 0 "16 writes paced at 7 per 2 s under Graph's limit of 8 per 2 s: ok"
+is "$(jq -s '[.[] | (.status, (.parts // [] | .[].status))] | map(select(. == 429)) | length' "$(log)")" 0 \
+	"... and Graph never had to throttle a call"
+graph_ctl POST /_emu/config '{"throttle":{"limit":8,"window_s":2}}' >/dev/null
+sleep 2
+changes 16 90 >"$T/ins5"
+graph_ctl POST /_emu/log/clear >/dev/null
+GCAL_QUOTA_MINUTE_MS=2000 run gcal-push --rate 1000 "$T/ins5"
+graph_ctl POST /_emu/config '{"throttle":null}' >/dev/null
+ok "... while unpaced (--rate 1000) it does, and the throttled calls are sent again: ok" \
+	test "$rc" = 0 -a "$(jq -s '[.[] | (.status, (.parts // [] | .[].status))] | map(select(. == 429)) | length' "$(log)")" -gt 0
+
+# --- the default calendar is guarded as Google's primary -----------------------------
+ms_link mine alice@contoso.com
+changes 1 70 >"$T/def"
+run gcal-push -p mine "$T/def"
+is "$rc" 64 "writing to the default calendar without --allow-primary: exit 64"
+ok "... naming it" has "default calendar" "$ERR"
+run gcal-push -p mine --allow-primary "$T/def"
+is "$rc" 0 "... with --allow-primary: ok"
+
+# --- fixtures: recorded with tokens redacted, replayed with no network ----------------------
+changes 2 80 >"$T/ins6"
+GCAL_RECORD=$T/fix.ndjson run gcal-push "$T/ins6"
+cp "$OUT" "$T/live"
+ok "a recorded push holds no access token" lacks "$(jq -r .access_token "$XDG_STATE_HOME/gcal/default/token.json")" "$T/fix.ndjson"
+graph_ctl POST /_emu/log/clear >/dev/null
+GCAL_REPLAY=$T/fix.ndjson run gcal-push "$T/ins6"
+is "$rc.$(graph_log_count)" 0.0 "the fixture replays with no request to Graph"
+ok "... to the same results" cmp -s "$OUT" "$T/live"
+
+done_testing
