@@ -30,6 +30,44 @@ test_placeholders(void)
 	free(s);
 }
 
+/* Placeholders number each kind on its own; a secret in a URL's path
+ * is redacted when the URL is shown; Google's texts lose known secrets
+ * and token-looking words, but keep ids and words. */
+static void
+test_kinds_and_messages(void)
+{
+	char *s;
+
+	http_secret("ya29.secretvalue", "ACCESS_TOKEN");
+	http_secret("1//0abc/def", "REFRESH_TOKEN");
+	http_secret("ya29.othervalue", "ACCESS_TOKEN");
+	s = http_redact("a ya29.secretvalue b 1//0abc/def c ya29.othervalue", 50);
+	is_str(s, "a <ACCESS_TOKEN_1> b <REFRESH_TOKEN_1> c <ACCESS_TOKEN_2>",
+	    "secrets become stable numbered placeholders");
+	free(s);
+	s = http_redact("refresh_token=1%2F%2F0abc%2Fdef", 31);
+	is_str(s, "refresh_token=<REFRESH_TOKEN_1>", "the percent-encoded spelling too");
+	free(s);
+	s = http_url_shown("http://h/x/ya29.secretvalue/y");
+	is_str(s, "http://h/x/<ACCESS_TOKEN_1>/y", "a known secret in a shown URL's path is redacted");
+	free(s);
+	s = http_redact_message("Bad token ya29.secretvalue, or ya29.a0AfH6SMBunknown0, "
+	    "1//0eFgHiJkLmNoPq, GOCSPX-abcdEFGH1234 and "
+	    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig");
+	is_str(s, "Bad token <ACCESS_TOKEN_1>, or <REDACTED>, <REDACTED>, "
+	    "<REDACTED> and <REDACTED>",
+	    "Google's texts: known secrets and token-looking words redacted");
+	free(s);
+	s = http_redact_message("Invalid Credentials for "
+	    "Zx81KqP0aLmN3bV7cXrT2yUeW9oI5pQs4dFgH6jK and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded");
+	is_str(s, "Invalid Credentials for <REDACTED> and event "
+	    "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
+	    "a long mixed-case run goes, base32hex ids and words stay");
+	free(s);
+	http_cleanup();
+}
+
 static void *
 worker(void *arg)
 {
@@ -74,6 +112,8 @@ int
 main(void)
 {
 	test_placeholders();
+	http_cleanup();
+	test_kinds_and_messages();
 	test_threads();
 	http_cleanup();
 	return done_testing();

@@ -44,19 +44,28 @@ add(struct sort *s, const char *key, const char *val)
 	sort_add(s, key, strlen(key), val, strlen(val));
 }
 
+/* The output of a sort with runs of run_bytes over the key, value pairs
+ * of kv (NULL-terminated); *n its line count. The caller frees. */
+static char *
+sorted(size_t run_bytes, const char *const *kv, size_t *n, int *rc)
+{
+	struct sort *s = new_sort(run_bytes);
+
+	for (; *kv; kv += 2)
+		add(s, kv[0], kv[1]);
+	return finish(s, n, rc);
+}
+
 static void
 test_one_run(void)
 {
-	struct sort *s = new_sort(0);
+	static const char *const kv[] = {
+		"b", "2", "a", "1", "c", "3", "b", "22", NULL
+	};
 	size_t n;
 	int rc;
-	char *got;
+	char *got = sorted(0, kv, &n, &rc);
 
-	add(s, "b", "2");
-	add(s, "a", "1");
-	add(s, "c", "3");
-	add(s, "b", "22");
-	got = finish(s, &n, &rc);
 	ok(rc == 0, "one run: finishes");
 	is_str(got, "a\t1\nb\t22\nc\t3\n", "one run: sorted by key, the later line of a key kept");
 	ok(n == 3, "one run: counts the lines written (%zu)", n);
@@ -80,16 +89,13 @@ test_empty(void)
 static void
 test_byte_order(void)
 {
-	struct sort *s = new_sort(8);
+	static const char *const kv[] = {
+		"ab", "x", "a\xc3\xa9", "y", "a", "z", "B", "w", NULL
+	};
 	size_t n;
 	int rc;
-	char *got;
+	char *got = sorted(8, kv, &n, &rc);
 
-	add(s, "ab", "x");
-	add(s, "a\xc3\xa9", "y");
-	add(s, "a", "z");
-	add(s, "B", "w");
-	got = finish(s, &n, &rc);
 	is_str(got, "B\tw\na\tz\nab\tx\na\xc3\xa9\ty\n", "keys in byte order across runs");
 	free(got);
 }
