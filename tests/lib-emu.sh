@@ -48,24 +48,22 @@ EMU_CLIENT_ID=1000000000001-gcaltest.apps.googleusercontent.com
 EMU_CLIENT_SECRET=GOCSPX-emulatorClientSecret0001
 emu_token() {
 	_emu_scope=${1:-https://www.googleapis.com/auth/calendar}
-	_emu_ver=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-	_emu_chal=$(printf %s "$_emu_ver" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+	_emuproc_pkce
 	_emu_loc=$(curl -sS -o /dev/null -w '%{redirect_url}' -G "$EMU_URL/o/oauth2/v2/auth" \
 		--data-urlencode "client_id=$EMU_CLIENT_ID" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
 		--data-urlencode "response_type=code" \
 		--data-urlencode "scope=$_emu_scope" \
-		--data-urlencode "code_challenge=$_emu_chal" \
+		--data-urlencode "code_challenge=$_ep_chal" \
 		--data-urlencode "code_challenge_method=S256" \
 		--data-urlencode "access_type=offline" \
 		--data-urlencode "state=s" \
 		${2:+--data-urlencode "login_hint=$2"})
-	_emu_code=$(printf %s "$_emu_loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-	[ -n "$_emu_code" ] || { echo "emu_token: no code in '$_emu_loc'" >&2; return 1; }
+	_emu_code=$(_emuproc_code emu_token "$_emu_loc") || return 1
 	curl -sS "$EMU_URL/token" -d grant_type=authorization_code \
 		--data-urlencode "code=$(printf %s "$_emu_code" | sed 's/%2F/\//g')" \
 		--data-urlencode "client_id=$EMU_CLIENT_ID" \
 		--data-urlencode "client_secret=$EMU_CLIENT_SECRET" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
-		--data-urlencode "code_verifier=$_emu_ver"
+		--data-urlencode "code_verifier=$_ep_ver"
 }

@@ -89,3 +89,18 @@ _emuproc_log_count() {
 	printf '%s\n' "$_ep_log" | jq -s --arg m "${2:-}" --arg p "${3:-}" \
 		'[.[] | select(($m == "" or .method == $m) and ($p == "" or (.path | test($p))))] | length'
 }
+
+# _emuproc_pkce - a fresh PKCE pair (RFC 7636, S256) in _ep_ver (the
+# verifier) and _ep_chal (its challenge)
+_emuproc_pkce() {
+	_ep_ver=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	_ep_chal=$(printf %s "$_ep_ver" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+}
+
+# _emuproc_code WHO LOCATION - print the code= of an authorization
+# redirect; fail saying so (as WHO) when it has none
+_emuproc_code() {
+	_ep_code=$(printf %s "$2" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+	[ -n "$_ep_code" ] || { echo "$1: no code in '$2'" >&2; return 1; }
+	printf %s "$_ep_code"
+}

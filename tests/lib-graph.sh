@@ -73,22 +73,20 @@ graph_access() {
 # client; prints the token response.  Default tenant: common.
 graph_login() {
 	_graph_scope=${2:-Calendars.ReadWrite User.Read offline_access}
-	_graph_ver=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-	_graph_chal=$(printf %s "$_graph_ver" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+	_emuproc_pkce
 	_graph_loc=$(curl -sS -o /dev/null -w '%{redirect_url}' -G "$GRAPH_URL/${3:-common}/oauth2/v2.0/authorize" \
 		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
 		--data-urlencode "response_type=code" \
 		--data-urlencode "scope=$_graph_scope" \
-		--data-urlencode "code_challenge=$_graph_chal" \
+		--data-urlencode "code_challenge=$_ep_chal" \
 		--data-urlencode "code_challenge_method=S256" \
 		--data-urlencode "state=s" \
 		${1:+--data-urlencode "login_hint=$1"})
-	_graph_code=$(printf %s "$_graph_loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-	[ -n "$_graph_code" ] || { echo "graph_login: no code in '$_graph_loc'" >&2; return 1; }
+	_graph_code=$(_emuproc_code graph_login "$_graph_loc") || return 1
 	curl -sS "$GRAPH_URL/${3:-common}/oauth2/v2.0/token" -d grant_type=authorization_code \
 		--data-urlencode "code=$_graph_code" \
 		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
-		--data-urlencode "code_verifier=$_graph_ver"
+		--data-urlencode "code_verifier=$_ep_ver"
 }

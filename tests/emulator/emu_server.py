@@ -6,6 +6,7 @@ in one write and plays faults around the emulator's own dispatch, and the
 serve loop (port file, signals).  Each emulator subclasses Handler and
 sets what its service does differently (headers, error texts).
 """
+import argparse
 import gzip
 import json
 import os
@@ -325,6 +326,16 @@ def watch_parent(ppid, stop):
     while os.getppid() == ppid:
         time.sleep(0.3)
     stop()
+
+
+def arg_parser(description):
+    """The command line both emulators take (see their usage lines)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--port-file')
+    ap.add_argument('--latency-ms', type=int, default=0)
+    ap.add_argument('--token-lifetime', type=int, default=3599)
+    return ap
 
 
 def serve(name, handler, port, port_file, exit_with_parent=False):

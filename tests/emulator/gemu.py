@@ -7,7 +7,6 @@
 Binds 127.0.0.1 only; serves all Google hosts' paths on one port; the test
 control API lives under /_emu (see README.md).  Python standard library only.
 """
-import argparse
 import datetime as dt
 import gc
 import json
@@ -296,11 +295,7 @@ class Handler(srv.Handler):
 
 def main(argv=None):
     global ST
-    ap = argparse.ArgumentParser(description='local Google OAuth + Calendar emulator')
-    ap.add_argument('--port', type=int, default=0)
-    ap.add_argument('--port-file')
-    ap.add_argument('--latency-ms', type=int, default=0)
-    ap.add_argument('--token-lifetime', type=int, default=3599)
+    ap = srv.arg_parser('local Google OAuth + Calendar emulator')
     args = ap.parse_args(argv)
     ST = State(token_lifetime=args.token_lifetime, latency_ms=args.latency_ms)
     return srv.serve('gemu', Handler, args.port, args.port_file)

@@ -8,7 +8,6 @@ Binds 127.0.0.1 only; serves login.microsoftonline.com's and
 graph.microsoft.com's paths on one port; the test control API lives under
 /_emu (see README.md, "Microsoft").  Python standard library only.
 """
-import argparse
 import json
 import os
 import re
@@ -193,11 +192,7 @@ class Handler(srv.Handler):
 
 def main(argv=None):
     global ST
-    ap = argparse.ArgumentParser(description='local Microsoft identity + Graph emulator')
-    ap.add_argument('--port', type=int, default=0)
-    ap.add_argument('--port-file')
-    ap.add_argument('--latency-ms', type=int, default=0)
-    ap.add_argument('--token-lifetime', type=int, default=3599)
+    ap = srv.arg_parser('local Microsoft identity + Graph emulator')
     ap.add_argument('--exit-with-parent', action='store_true',
                     help='stop when the process that started memu ends (a test killed, '
                     'or another EXIT trap set over lib-graph.sh\'s)')
