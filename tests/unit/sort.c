@@ -44,60 +44,45 @@ add(struct sort *s, const char *key, const char *val)
 	sort_add(s, key, strlen(key), val, strlen(val));
 }
 
-/* The output of a sort with runs of run_bytes over the key, value pairs
- * of kv (NULL-terminated); *n its line count. The caller frees. */
-static char *
-sorted(size_t run_bytes, const char *const *kv, size_t *n, int *rc)
-{
-	struct sort *s = new_sort(run_bytes);
-
-	for (; *kv; kv += 2)
-		add(s, kv[0], kv[1]);
-	return finish(s, n, rc);
-}
-
-static void
-test_one_run(void)
-{
-	static const char *const kv[] = {
-		"b", "2", "a", "1", "c", "3", "b", "22", NULL
-	};
-	size_t n;
-	int rc;
-	char *got = sorted(0, kv, &n, &rc);
-
-	ok(rc == 0, "one run: finishes");
-	is_str(got, "a\t1\nb\t22\nc\t3\n", "one run: sorted by key, the later line of a key kept");
-	ok(n == 3, "one run: counts the lines written (%zu)", n);
-	free(got);
-}
+/* Small sorts: the pairs added (key, value, ..., NULL), the runs' size,
+ * the output and its line count. Keys that are prefixes of each other
+ * order by bytes, then length; bytes above 0x7f after ASCII (unsigned). */
+static const struct {
+	const char *what;
+	size_t run_bytes;
+	const char *kv[9];
+	const char *want;
+	size_t lines;
+} small[] = {
+	{ "one run: sorted by key, the later line of a key kept", 0,
+	  { "b", "2", "a", "1", "c", "3", "b", "22", NULL },
+	  "a\t1\nb\t22\nc\t3\n", 3 },
+	{ "nothing added: empty output", 0, { NULL }, "", 0 },
+	{ "keys in byte order across runs", 8,
+	  { "ab", "x", "a\xc3\xa9", "y", "a", "z", "B", "w", NULL },
+	  "B\tw\na\tz\nab\tx\na\xc3\xa9\ty\n", 4 },
+};
 
 static void
-test_empty(void)
+test_small(void)
 {
-	size_t n = 99;
+	const char *const *kv;
+	struct sort *s;
+	size_t i, n;
+	char *got;
 	int rc;
-	char *got = finish(new_sort(0), &n, &rc);
 
-	ok(rc == 0 && n == 0, "nothing added: no lines");
-	is_str(got, "", "nothing added: empty output");
-	free(got);
-}
-
-/* Keys that are prefixes of each other order by bytes, then length;
- * bytes above 0x7f after ASCII (unsigned). */
-static void
-test_byte_order(void)
-{
-	static const char *const kv[] = {
-		"ab", "x", "a\xc3\xa9", "y", "a", "z", "B", "w", NULL
-	};
-	size_t n;
-	int rc;
-	char *got = sorted(8, kv, &n, &rc);
-
-	is_str(got, "B\tw\na\tz\nab\tx\na\xc3\xa9\ty\n", "keys in byte order across runs");
-	free(got);
+	for (i = 0; i < sizeof small / sizeof small[0]; i++) {
+		s = new_sort(small[i].run_bytes);
+		for (kv = small[i].kv; *kv; kv += 2)
+			add(s, kv[0], kv[1]);
+		n = 99;
+		got = finish(s, &n, &rc);
+		is_str(got, small[i].want, "%s", small[i].what);
+		ok(rc == 0 && n == small[i].lines, "... finishes, counting %zu lines (%zu)",
+		    small[i].lines, n);
+		free(got);
+	}
 }
 
 /* Many runs: 5,000 lines of 1,000 keys in a scrambled order, each key
@@ -148,9 +133,7 @@ test_cmp_str(void)
 int
 main(void)
 {
-	test_one_run();
-	test_empty();
-	test_byte_order();
+	test_small();
 	test_many_runs();
 	test_cmp_str();
 	return done_testing();
