@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 import urllib.parse
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from emu_core import Resp
@@ -125,6 +126,24 @@ def control_log_faults(st, segs, m, body, jresp):
         st.faults = []
         return jresp(200, {'ok': True})
     return jresp(200, st.faults)
+
+
+def log_entry(st, req, status, ts, service=None, extra=None):
+    """Append a request's entry to st.log: its number, time ts, method,
+    path, query, status, user and batch parts, then the service's own
+    fields, the parts' entries, and extra (a fault's name); returns it."""
+    st.log_seq += 1
+    e = OrderedDict(seq=st.log_seq, ts=ts, method=req.method, path=req.path,
+                    query={k: (v[0] if len(v) == 1 else v) for k, v in req.q.items()},
+                    status=status, user=req.user, batch_parts=req.batch_parts)
+    if service:
+        e.update(service)
+    if req.parts_log is not None:
+        e['parts'] = req.parts_log
+    if extra:
+        e.update(extra)
+    st.log.append(e)
+    return e
 
 
 ANSWER_SEQ = [0]

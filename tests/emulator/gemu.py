@@ -72,18 +72,8 @@ def dispatch(req):
 
 
 def log_entry(req, status, extra=None):
-    ST.log_seq += 1
-    e = OrderedDict(seq=ST.log_seq, ts=rfc3339_ms(now()), method=req.method, path=req.path,
-                    query={k: (v[0] if len(v) == 1 else v) for k, v in req.q.items()},
-                    status=status, user=req.user, batch_parts=req.batch_parts)
-    if req.path.startswith('/calendar/v3/'):
-        e['body'] = capi.log_body(req)
-    if getattr(req, 'parts_log', None) is not None:
-        e['parts'] = req.parts_log
-    if extra:
-        e.update(extra)
-    ST.log.append(e)
-    return e
+    svc = {'body': capi.log_body(req)} if req.path.startswith('/calendar/v3/') else None
+    return srv.log_entry(ST, req, status, rfc3339_ms(now()), svc, extra)
 
 
 # ---------------------------------------------------------------------------

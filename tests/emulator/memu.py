@@ -103,20 +103,11 @@ def log_body(req):
 
 
 def log_entry(req, status, extra=None):
-    ST.log_seq += 1
-    e = OrderedDict(seq=ST.log_seq, ts=iso_utc(now()), method=req.method, path=req.path,
-                    query={k: (v[0] if len(v) == 1 else v) for k, v in req.q.items()},
-                    status=status, user=req.user, batch_parts=req.batch_parts)
+    svc = None
     if req.path.startswith('/v1.0/'):
-        e['body'] = log_body(req)
-        e['prefer'] = req.headers.get_all('Prefer') or []
-        e['if_match'] = req.headers.get('If-Match')
-    if req.parts_log is not None:
-        e['parts'] = req.parts_log
-    if extra:
-        e.update(extra)
-    ST.log.append(e)
-    return e
+        svc = OrderedDict(body=log_body(req), prefer=req.headers.get_all('Prefer') or [],
+                          if_match=req.headers.get('If-Match'))
+    return srv.log_entry(ST, req, status, iso_utc(now()), svc, extra)
 
 
 class Handler(srv.Handler):
