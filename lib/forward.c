@@ -15,16 +15,6 @@
 #include "state.h"
 #include "util.h"
 
-static int
-is_true(jv obj, const char *key)
-{
-	jv v = json_get(obj, key);
-	int t = jv_get_kind(v) == JV_KIND_TRUE;
-
-	jv_free(v);
-	return t;
-}
-
 /* The account's own attendee entry says "declined" (Google marks it with
  * "self": true). */
 static int
@@ -38,7 +28,7 @@ declined(jv ev)
 		n = jv_array_length(jv_copy(att));
 		for (i = 0; i < n && !yes; i++) {
 			a = jv_array_get(jv_copy(att), i);
-			if (jv_get_kind(a) == JV_KIND_OBJECT && is_true(a, "self") &&
+			if (json_kind(a, "self") == JV_KIND_TRUE &&
 			    (rs = json_str(a, "responseStatus")) != NULL &&
 			    strcmp(rs, "declined") == 0)
 				yes = 1;

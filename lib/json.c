@@ -256,6 +256,16 @@ json_num(jv obj, const char *key, double def)
 	return d;
 }
 
+jv_kind
+json_kind(jv obj, const char *key)
+{
+	jv v = json_get(obj, key);
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	return k;
+}
+
 jv
 json_get(jv obj, const char *key)
 {

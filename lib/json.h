@@ -41,6 +41,8 @@ const char *json_strpath(jv obj, ...) __attribute__((sentinel));
 double json_num(jv obj, const char *key, double def);
 /* Field value (a new reference), or jv_null() when absent; borrows obj. */
 jv json_get(jv obj, const char *key);
+/* The kind of a field (JV_KIND_NULL when absent); borrows obj. */
+jv_kind json_kind(jv obj, const char *key);
 /* Set a string field; consumes obj, returns the new object. */
 jv json_set_str(jv obj, const char *key, const char *val);
 /* Message of an invalid jv, or "unknown error"; consumes v, caller frees. */

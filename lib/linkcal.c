@@ -199,16 +199,6 @@ out:
 
 /* --- Microsoft ------------------------------------------------------------ */
 
-static int
-is_kind(jv o, const char *key, jv_kind kind)
-{
-	jv v = json_get(o, key);
-	int yes = jv_get_kind(v) == kind;
-
-	jv_free(v);
-	return yes;
-}
-
 /* A Graph calendar in Google's calendarList shape (see linkcal.h);
  * consumes g. */
 static jv
@@ -219,9 +209,9 @@ graph_calendar(jv g)
 
 	c = json_set_str(c, "summary", json_str(g, "name") ?
 	    json_str(g, "name") : "");
-	c = json_set_str(c, "accessRole", is_kind(g, "canEdit", JV_KIND_FALSE) ?
-	    "reader" : "owner");
-	if (is_kind(g, "isDefaultCalendar", JV_KIND_TRUE))
+	c = json_set_str(c, "accessRole",
+	    json_kind(g, "canEdit") == JV_KIND_FALSE ? "reader" : "owner");
+	if (json_kind(g, "isDefaultCalendar") == JV_KIND_TRUE)
 		c = jv_object_set(c, jv_string("primary"), jv_true());
 	if (color && *color)
 		c = json_set_str(c, "backgroundColor", color);

@@ -408,10 +408,16 @@ consent_url(const struct loopback_consent *c, const char *redirect_uri,
 	unsigned char digest[32];
 	struct buf q = {0};
 	char *challenge, *url;
+	const char *const *e;
 
 	sha256(verifier, strlen(verifier), digest);
 	challenge = base64url(digest, sizeof(digest));
-	buf_adds(&q, c->params);
+	form_add(&q, "client_id", c->client_id);
+	form_add(&q, "scope", c->scopes);
+	for (e = c->extra; e && e[0]; e += 2)
+		form_add(&q, e[0], e[1]);
+	if (c->login_hint)
+		form_add(&q, "login_hint", c->login_hint);
 	form_add(&q, "redirect_uri", redirect_uri);
 	form_add(&q, "response_type", "code");
 	form_add(&q, "state", state);

@@ -9,8 +9,11 @@
 struct loopback_consent {
 	const char *who;        /* "Google", "Microsoft": named in messages */
 	const char *authorize;  /* the authorization endpoint's URL */
-	const char *params;     /* its query (a form) but for redirect_uri,
-	                         * response_type, state and the challenge */
+	const char *client_id;
+	const char *scopes;     /* space-separated */
+	const char *const *extra; /* the provider's own query pairs, name then
+	                         * value, NULL-terminated; or NULL */
+	const char *login_hint; /* or NULL */
 	int no_browser;         /* only print the address */
 	int timeout;            /* seconds to wait for consent */
 };

@@ -155,30 +155,26 @@ token_answer(const struct http_response *resp, const char *what, jv *tokens)
 static int
 code_login(const struct msauth_login *l, jv *tokens)
 {
+	/* the account is chosen every time: a login replaces a link */
+	static const char *const extra[] = {
+		"response_mode", "query", "prompt", "select_account", NULL
+	};
 	struct loopback_consent c = {
-		.who = "Microsoft", .no_browser = l->no_browser,
-		.timeout = l->timeout,
+		.who = "Microsoft", .client_id = l->client_id,
+		.scopes = l->scopes, .extra = extra, .login_hint = l->login_hint,
+		.no_browser = l->no_browser, .timeout = l->timeout,
 	};
 	struct loopback_code code;
 	struct http_response resp;
-	struct buf q = {0}, form = {0};
+	struct buf form = {0};
 	char *path;
 	int rc;
 
-	form_add(&q, "client_id", l->client_id);
-	form_add(&q, "scope", l->scopes);
-	form_add(&q, "response_mode", "query");
-	/* the account is chosen every time: a login replaces a link */
-	form_add(&q, "prompt", "select_account");
-	if (l->login_hint)
-		form_add(&q, "login_hint", l->login_hint);
-	c.params = q.data;
 	path = xasprintf("/%s/oauth2/v2.0/authorize", l->tenant);
 	c.authorize = http_url(HOST_MS_LOGIN, path);
 	free(path);
 	rc = loopback_authorize(&c, &code);
 	free((char *)c.authorize);
-	buf_free(&q);
 	if (rc != 0)
 		return rc;
 	/* a public client sends no secret: the verifier proves it */

@@ -131,27 +131,23 @@ oauth_parse_redirect(const char *s, size_t n, char **code, char **state,
 int
 oauth_login(const struct oauth_login *l, jv *tokens)
 {
+	/* offline + consent: Google hands out a refresh token every time */
+	static const char *const extra[] = {
+		"access_type", "offline", "prompt", "consent", NULL
+	};
 	struct loopback_consent c = {
-		.who = "Google", .no_browser = l->no_browser,
-		.timeout = l->timeout,
+		.who = "Google", .client_id = json_str(l->client, "client_id"),
+		.scopes = l->scopes, .extra = extra, .login_hint = l->login_hint,
+		.no_browser = l->no_browser, .timeout = l->timeout,
 	};
 	struct loopback_code code;
 	struct http_response resp;
-	struct buf q = {0}, form = {0};
+	struct buf form = {0};
 	int rc;
 
-	form_add(&q, "client_id", json_str(l->client, "client_id"));
-	form_add(&q, "scope", l->scopes);
-	/* offline + consent: Google hands out a refresh token every time */
-	form_add(&q, "access_type", "offline");
-	form_add(&q, "prompt", "consent");
-	if (l->login_hint)
-		form_add(&q, "login_hint", l->login_hint);
-	c.params = q.data;
 	c.authorize = http_url(HOST_ACCOUNTS, "/o/oauth2/v2/auth");
 	rc = loopback_authorize(&c, &code);
 	free((char *)c.authorize);
-	buf_free(&q);
 	if (rc != 0)
 		return rc;
 	form_add(&form, "grant_type", "authorization_code");

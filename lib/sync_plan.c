@@ -154,6 +154,16 @@ parsed_or_null(struct sync *sy, const char *s)
 	return s ? sync_view(sy, json_parse(s, strlen(s))) : jv_null();
 }
 
+/* The entry a plan record is about; *target its "target", *conflict
+ * whether it is a conflict record. Borrows rec. */
+static struct sync_ent *
+plan_entry(struct sync *sy, jv rec, const char **target, int *conflict)
+{
+	*target = json_str(rec, "target");
+	*conflict = strcmp(json_str(rec, "op"), "conflict") == 0;
+	return sync_ent(sy, json_str(rec, "id"), 0);
+}
+
 /* A conflict --prefer settled: said in a record of its own, so that the
  * version that lost is never lost silently. */
 void
@@ -161,14 +171,14 @@ sync_plan_print_settled(struct sync *sy, const struct sync_plan *p, FILE *fp)
 {
 	const char *target;
 	struct sync_ent *e;
+	int conflict;
 	size_t i;
 	jv rec;
 
 	for (i = 0; i < p->n; i++) {
-		if (strcmp(json_str(p->v[i], "op"), "conflict") == 0)
+		e = plan_entry(sy, p->v[i], &target, &conflict);
+		if (conflict)
 			continue;
-		target = json_str(p->v[i], "target");
-		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
 		if (e->base ? sync_same_text(e->local, e->base) ||
 		    sync_same_text(e->remote, e->base) : !(e->local && e->remote))
 			continue;
@@ -256,14 +266,14 @@ sync_plan_intents(struct sync *sy, const struct sync_plan *p, FILE *fp)
 {
 	struct sync_ent *e;
 	const char *target;
+	int conflict;
 	size_t i;
 	jv rec;
 
 	for (i = 0; i < p->n; i++) {
 		rec = p->v[i];
-		target = json_str(rec, "target");
-		e = sync_ent(sy, json_str(rec, "id"), 0);
-		if (strcmp(json_str(rec, "op"), "conflict") == 0) {
+		e = plan_entry(sy, rec, &target, &conflict);
+		if (conflict) {
 			json_print(fp, sync_unview_record(jv_copy(rec)));
 			continue;
 		}

@@ -17,6 +17,7 @@
 GRAPH_LIB_DIR=$(CDPATH= cd -- "$(dirname -- "${GRAPH_LIB_SRC:-tests/lib-graph.sh}")" 2>/dev/null && pwd)
 [ -f "$GRAPH_LIB_DIR/emulator/memu.py" ] || GRAPH_LIB_DIR=$(pwd)/tests
 GRAPH_MEMU=${GRAPH_MEMU:-$GRAPH_LIB_DIR/emulator/memu.py}
+. "$GRAPH_LIB_DIR/lib-emuproc.sh"
 # the seeded public client (no secret) and confidential client
 GRAPH_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0001
 GRAPH_CONF_CLIENT_ID=5c1e9f0a-7b3d-4c2e-8f1a-6763616c0002
@@ -33,74 +34,23 @@ _graph_stop_all() {
 }
 
 graph_start() {
-	if [ -n "${TMPDIR_T:-}" ]; then
-		_graph_dir=$TMPDIR_T
-		_graph_owndir=
-	else
-		_graph_dir=$(mktemp -d "${TMPDIR:-/tmp}/memu.XXXXXX") || return 1
-		_graph_owndir=$_graph_dir
-	fi
-	_graph_portfile=$_graph_dir/memu.port
-	rm -f "$_graph_portfile"
-	python3 "$GRAPH_MEMU" --port 0 --port-file "$_graph_portfile" --exit-with-parent "$@" \
-		>"$_graph_dir/memu.log" 2>&1 &
-	GRAPH_PID=$!
-	export GRAPH_PID
-	trap '_graph_stop_all' EXIT
-	trap '_graph_stop_all; exit 129' HUP
-	trap '_graph_stop_all; exit 130' INT
-	trap '_graph_stop_all; exit 143' TERM
-	_graph_i=0
-	while [ ! -s "$_graph_portfile" ]; do
-		_graph_i=$((_graph_i + 1))
-		if [ "$_graph_i" -gt 200 ] || ! kill -0 "$GRAPH_PID" 2>/dev/null; then
-			echo "graph_start: emulator did not start" >&2
-			cat "$_graph_dir/memu.log" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-	GRAPH_PORT=$(cat "$_graph_portfile")
-	GRAPH_URL=http://127.0.0.1:$GRAPH_PORT
+	_emuproc_start GRAPH "$GRAPH_MEMU" _graph_stop_all --exit-with-parent "$@" || return
 	GCAL_GRAPH_ENDPOINT=$GRAPH_URL
-	export GRAPH_PORT GRAPH_URL GCAL_GRAPH_ENDPOINT
-	_graph_i=0
-	until curl -fsS -o /dev/null "$GRAPH_URL/_emu/config" 2>/dev/null; do
-		_graph_i=$((_graph_i + 1))
-		[ "$_graph_i" -gt 100 ] && { echo "graph_start: emulator not answering" >&2; return 1; }
-		sleep 0.05
-	done
+	export GCAL_GRAPH_ENDPOINT
 }
 
 graph_stop() {
-	if [ -n "${GRAPH_PID:-}" ]; then
-		kill "$GRAPH_PID" 2>/dev/null && wait "$GRAPH_PID" 2>/dev/null
-		GRAPH_PID=
-	fi
-	if [ -n "${_graph_owndir:-}" ]; then
-		rm -rf "$_graph_owndir"
-		_graph_owndir=
-	fi
-	return 0
+	_emuproc_stop GRAPH
 }
 
 # graph_ctl METHOD PATH [JSON] - call the control API, print the body, fail on non-2xx
 graph_ctl() {
-	_graph_m=$1 _graph_p=$2
-	case $_graph_p in /_emu*) ;; *) _graph_p=/_emu/${_graph_p#/} ;; esac
-	if [ $# -ge 3 ]; then
-		curl -sS -f -X "$_graph_m" -H 'Content-Type: application/json' \
-			--data-binary "$3" "$GRAPH_URL$_graph_p"
-	else
-		curl -sS -f -X "$_graph_m" "$GRAPH_URL$_graph_p"
-	fi
+	_emuproc_ctl "$GRAPH_URL" "$@"
 }
 
 # graph_log_count [METHOD] [PATH-REGEX] - number of logged (non-/_emu) requests
 graph_log_count() {
-	_graph_log=$(curl -sS -f "$GRAPH_URL/_emu/log") || return
-	printf '%s\n' "$_graph_log" | jq -s --arg m "${1:-}" --arg p "${2:-}" \
-		'[.[] | select(($m == "" or .method == $m) and ($p == "" or (.path | test($p))))] | length'
+	_emuproc_log_count "$GRAPH_URL" "$@"
 }
 
 # graph_token [USER] [SCOPES] - mint a token response (access_token, and a
@@ -123,22 +73,20 @@ graph_access() {
 # client; prints the token response.  Default tenant: common.
 graph_login() {
 	_graph_scope=${2:-Calendars.ReadWrite User.Read offline_access}
-	_graph_ver=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-	_graph_chal=$(printf %s "$_graph_ver" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+	_emuproc_pkce
 	_graph_loc=$(curl -sS -o /dev/null -w '%{redirect_url}' -G "$GRAPH_URL/${3:-common}/oauth2/v2.0/authorize" \
 		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
 		--data-urlencode "response_type=code" \
 		--data-urlencode "scope=$_graph_scope" \
-		--data-urlencode "code_challenge=$_graph_chal" \
+		--data-urlencode "code_challenge=$_ep_chal" \
 		--data-urlencode "code_challenge_method=S256" \
 		--data-urlencode "state=s" \
 		${1:+--data-urlencode "login_hint=$1"})
-	_graph_code=$(printf %s "$_graph_loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-	[ -n "$_graph_code" ] || { echo "graph_login: no code in '$_graph_loc'" >&2; return 1; }
+	_graph_code=$(_emuproc_code graph_login "$_graph_loc") || return 1
 	curl -sS "$GRAPH_URL/${3:-common}/oauth2/v2.0/token" -d grant_type=authorization_code \
 		--data-urlencode "code=$_graph_code" \
 		--data-urlencode "client_id=$GRAPH_CLIENT_ID" \
 		--data-urlencode "redirect_uri=http://127.0.0.1:1/cb" \
-		--data-urlencode "code_verifier=$_graph_ver"
+		--data-urlencode "code_verifier=$_ep_ver"
 }

@@ -232,7 +232,12 @@ class Ev:
         self.master = None     # recurringEventId for exceptions
 
 
-class State:
+class BaseState:
+    """What both emulators' State keep alike: the command line's token
+    lifetime and latency (reset() goes back to them), the grants and
+    secrets handed out, the log and the faults.  A State's reset() calls
+    this one's, sets its own fields, then seeds."""
+
     def __init__(self, token_lifetime=3599, latency_ms=0):
         self.cli_token_lifetime = token_lifetime
         self.cli_latency_ms = latency_ms
@@ -242,25 +247,34 @@ class State:
         self.token_lifetime = self.cli_token_lifetime
         self.latency_ms = self.cli_latency_ms
         self.consent = 'auto'
+        self.secret_marker = ''  # put into every token and code handed out
+        self.codes = {}
+        self.access = {}
+        self.refresh = {}
+        self.secrets = OrderedDict()
+        self.log = []
+        self.log_seq = 0
+        self.faults = []
+        self.change_seq = 0
+
+    def secret(self, value):
+        if value:
+            self.secrets[value] = True
+
+
+class State(BaseState):
+    def reset(self):
+        super().reset()
         self.consent_user = 'alice@example.com'
         # tests: answer like a server that sends no id_token
         self.id_tokens = True
-        self.secret_marker = ''  # put into every token and code handed out
         self.quota_per_minute = None
         self.quota_status = 403
         self.clients = {}
         self.users = OrderedDict()
         self.cals = OrderedDict()
         self.sas = {}
-        self.codes = {}
-        self.access = {}
-        self.refresh = {}
         self.grants = OrderedDict()
-        self.secrets = OrderedDict()
-        self.log = []
-        self.log_seq = 0
-        self.faults = []
-        self.change_seq = 0
         self.page_cache = OrderedDict()
         self.quota = {}
         self._ts_cache = (None, None)
@@ -281,10 +295,6 @@ class State:
         self.add_user('alice@example.com', 'Europe/Amsterdam', 'Alice Example')
         self.add_user('bob@example.com', 'Europe/Amsterdam', 'Bob Example')
         self.add_calendar('alice@example.com', 'Team')
-
-    def secret(self, value):
-        if value:
-            self.secrets[value] = True
 
     def add_client(self, cid, secret, ctype='installed'):
         self.clients[cid] = {'client_id': cid, 'client_secret': secret, 'type': ctype}

@@ -7,22 +7,14 @@
 Binds 127.0.0.1 only; serves all Google hosts' paths on one port; the test
 control API lives under /_emu (see README.md).  Python standard library only.
 """
-import argparse
 import datetime as dt
 import gc
-import gzip
 import json
 import os
-import re
-import signal
-import socket
 import sys
-import threading
 import time
-import urllib.parse
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,68 +23,18 @@ import emu_calendar as capi  # noqa: E402
 import emu_oauth as oauth  # noqa: E402
 import emu_push as push  # noqa: E402
 import emu_quota  # noqa: E402
+import emu_server as srv  # noqa: E402
+from emu_server import Req  # noqa: E402,F401  (memu_batch's too)
 from emu_core import (LOCK, ApiError, Ev, Resp, State, b32hex_id, fault_error,  # noqa: E402
                       fmt_local, jresp, now, parse_rfc3339, rfc3339_ms)
 
 ST = None
 
 
-class Req:
-    def __init__(self, method, target, headers, body):
-        self.method = method
-        u = urllib.parse.urlsplit(target)
-        self.path = u.path
-        self.segs = [urllib.parse.unquote(s) for s in u.path.strip('/').split('/')] \
-            if u.path.strip('/') else []
-        self.q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
-        self.q1 = {k: v[-1] for k, v in self.q.items()}
-        self.headers = headers
-        self.body = body or b''
-        self.user = None
-        self.batch_parts = None
-        self.parts_log = None
-        self._form = None
-
-    def json(self):
-        if not self.body.strip():
-            return {}
-        return json.loads(self.body.decode('utf-8'))
-
-    def form(self):
-        if self._form is None:
-            ct = (self.headers.get('Content-Type') or '').lower()
-            if self.body and 'json' in ct:
-                try:
-                    self._form = {k: str(v) for k, v in self.json().items()}
-                except (ValueError, AttributeError):
-                    self._form = {}
-            else:
-                self._form = {k: v[-1] for k, v in urllib.parse.parse_qs(
-                    self.body.decode('utf-8', 'replace'), keep_blank_values=True).items()}
-        return self._form
-
-
 # ---------------------------------------------------------------------------
 # faults
 def match_fault(method, path, batch_part=False):
-    with LOCK:
-        for f in list(ST.faults):
-            if bool(f.get('batch_part')) != batch_part:
-                continue
-            if f.get('method') and f['method'].upper() != method:
-                continue
-            if f.get('path') and not re.search(f['path'], path):
-                continue
-            if f.get('skip', 0) > 0:
-                f['skip'] -= 1
-                continue
-            times = f.get('times', 1)
-            if times is not None and times >= 0:
-                f['times'] = times - 1
-                if f['times'] <= 0:
-                    ST.faults.remove(f)
-            return dict(f)
-    return None
+    return srv.match_fault(ST, LOCK, method, path, batch_part)
 
 
 def fault_resp(f):
@@ -100,35 +42,8 @@ def fault_resp(f):
                        f.get('retry_after'))
 
 
-ANSWER_SEQ = [0]
-
-
-def answer_resp(f):
-    """A hostile or odd answer for a client test: f['body'] (any JSON
-    value) with every "{seq}" in its strings replaced by a number that is
-    new on each answer, sent with f['status'] (default 200)."""
-    ANSWER_SEQ[0] += 1
-    n = str(ANSWER_SEQ[0])
-
-    def fill(v):
-        if isinstance(v, str):
-            return v.replace('{seq}', n)
-        if isinstance(v, list):
-            return [fill(x) for x in v]
-        if isinstance(v, dict):
-            return {k: fill(x) for k, x in v.items()}
-        return v
-    return Resp(int(f.get('status', 200)), json.dumps(fill(f.get('body')), ensure_ascii=False))
-
-
 def part_fault(method, path):
-    f = match_fault(method, path, batch_part=True)
-    if not f:
-        return None
-    if f.get('action') == 'delay':
-        time.sleep(f.get('delay_ms', 1000) / 1000.0)
-        return None
-    return fault_resp(f)
+    return srv.part_fault(match_fault(method, path, batch_part=True), fault_resp)
 
 
 # ---------------------------------------------------------------------------
@@ -158,18 +73,8 @@ def dispatch(req):
 
 
 def log_entry(req, status, extra=None):
-    ST.log_seq += 1
-    e = OrderedDict(seq=ST.log_seq, ts=rfc3339_ms(now()), method=req.method, path=req.path,
-                    query={k: (v[0] if len(v) == 1 else v) for k, v in req.q.items()},
-                    status=status, user=req.user, batch_parts=req.batch_parts)
-    if req.path.startswith('/calendar/v3/'):
-        e['body'] = capi.log_body(req)
-    if getattr(req, 'parts_log', None) is not None:
-        e['parts'] = req.parts_log
-    if extra:
-        e.update(extra)
-    ST.log.append(e)
-    return e
+    svc = {'body': capi.log_body(req)} if req.path.startswith('/calendar/v3/') else None
+    return srv.log_entry(ST, req, status, rfc3339_ms(now()), svc, extra)
 
 
 # ---------------------------------------------------------------------------
@@ -179,11 +84,6 @@ def cal_or_404(cid):
     if not cal:
         raise ApiError(jresp(404, {'error': 'no such calendar: ' + cid}))
     return cal
-
-
-def ndjson(objs):
-    return Resp(200, ''.join(json.dumps(o, separators=(',', ':')) + '\n' for o in objs),
-                ctype='application/x-ndjson')
 
 
 def generate(cal, spec):
@@ -283,28 +183,9 @@ def _control(req, segs, m, body):
         oauth.register_sa(ST, body, body.get('delegation', True))
         return jresp(200, {'client_email': body['client_email'],
                            'delegation': ST.sas[body['client_email']]['delegation']})
-    if segs == ['log'] and m == 'GET':
-        return ndjson(ST.log)
-    if segs == ['log', 'clear'] and m == 'POST':
-        ST.log = []
-        return jresp(200, {'ok': True})
-    if segs == ['faults']:
-        if m == 'POST':
-            fs = body if isinstance(body, list) else [body]
-            for f in fs:
-                f.setdefault('action', 'error')
-                f.setdefault('times', 1)
-                f.setdefault('skip', 0)
-                if f['action'] == 'error':
-                    f.setdefault('status', 503)
-                if f.get('path'):
-                    re.compile(f['path'])
-                ST.faults.append(f)
-            return jresp(200, {'faults': len(ST.faults)})
-        if m == 'DELETE':
-            ST.faults = []
-            return jresp(200, {'ok': True})
-        return jresp(200, ST.faults)
+    r = srv.control_log_faults(ST, segs, m, body, jresp)
+    if r is not None:
+        return r
     if segs == ['tokens', 'expire'] and m == 'POST':
         n = 0
         t = now()
@@ -372,179 +253,50 @@ def _control(req, segs, m, body):
 
 
 # ---------------------------------------------------------------------------
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    # Answers go out in one write: headers and body written apart would
-    # meet Nagle's algorithm and the client's delayed ACK (40 ms a request).
-    wbufsize = -1
+class Handler(srv.Handler):
+    LOCK = LOCK
+    ApiError = ApiError
 
     def setup(self):
         super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         emu_quota.connection(ST)
+
     server_version = 'ESF'
-    sys_version = ''
+    VARY = 'Origin, X-Origin, Referer'
+    INVALID_JSON = b'{"kind":'
+    JSON_CTYPE = 'application/json; charset=UTF-8'
 
-    def log_message(self, fmt, *args):
-        pass
+    def state(self):
+        return ST
 
-    def do_GET(self):
-        self.handle_any()
+    def dispatch(self, req):
+        return dispatch(req)
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+    def control(self, req):
+        return control(req)
 
-    def read_body(self):
-        te = (self.headers.get('Transfer-Encoding') or '').lower()
-        if 'chunked' in te:
-            out = []
-            while True:
-                line = self.rfile.readline()
-                n = int(line.split(b';')[0].strip() or b'0', 16)
-                if n == 0:
-                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
-                        pass
-                    break
-                out.append(self.rfile.read(n))
-                self.rfile.readline()
-            body = b''.join(out)
-        else:
-            n = int(self.headers.get('Content-Length') or 0)
-            body = self.rfile.read(n) if n > 0 else b''
-        if (self.headers.get('Content-Encoding') or '').lower() == 'gzip' and body:
-            body = gzip.decompress(body)
-        return body
+    def fault_resp(self, f):
+        return fault_resp(f)
 
-    def drop(self):
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-        except OSError:
-            pass
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    def bug_resp(self, e):
+        return fault_error(500, 'backendError', 'Backend Error (emulator: %s)' % e)
 
-    def send(self, resp, gz_ok, truncate=False):
-        body = resp.body
-        hdrs = list(resp.headers)
-        if gz_ok and body and not truncate:
-            body = gzip.compress(body, 1)
-            hdrs.append(('Content-Encoding', 'gzip'))
-            hdrs.append(('Vary', 'Origin, X-Origin, Referer'))
-        self.send_response(resp.status, resp.reason)
-        for k, v in hdrs:
-            self.send_header(k, v)
-        if resp.status >= 200 and not any(k.lower() == 'cache-control' for k, _ in hdrs):
-            self.send_header('Cache-Control', 'no-cache, no-store, max-age=0, must-revalidate')
-        length = len(body) + (100 if truncate else 0)
-        if resp.status != 304:
-            self.send_header('Content-Length', str(length))
-        if self.close_connection:
-            self.send_header('Connection', 'close')
-        self.end_headers()
-        if self.command != 'HEAD' and resp.status != 304:
-            self.wfile.write(body[:max(0, len(body) // 2)] if truncate else body)
-        self.wfile.flush()
-        if truncate:
-            self.drop()
+    def log_entry(self, req, status, extra=None):
+        return log_entry(req, status, extra)
 
-    def handle_any(self):
-        try:
-            body = self.read_body()
-        except (ValueError, OSError, EOFError):
-            self.send(Resp(400, b'bad request body\n', ctype='text/plain'), False)
-            return
-        hdrs = self.headers
-        req = Req(self.command, self.path, hdrs, body)
-        gz_ok = 'gzip' in (hdrs.get('Accept-Encoding') or '').lower()
-        if req.path.startswith('/_emu'):
-            with LOCK:
-                resp = control(req)
-            self.send(resp, gz_ok)
-            return
-        f = match_fault(req.method, req.path)
-        with LOCK:
-            lat = ST.latency_ms
-        if lat:
-            time.sleep(lat / 1000.0)
-        t0 = time.monotonic()
-        action = f.get('action') if f else None
-        if action == 'drop_before':
-            with LOCK:
-                log_entry(req, None, {'fault': 'drop_before'})
-            self.drop()
-            return
-        if action == 'delay':
-            time.sleep(f.get('delay_ms', 1000) / 1000.0)
-        if action == 'error':
-            if '{token}' in (f.get('message') or ''):
-                # a hostile answer: the error text echoes the request's secret
-                f = dict(f, message=f['message'].replace('{token}', oauth.request_secret(req)))
-            resp = fault_resp(f)
-        elif action == 'answer':
-            resp = answer_resp(f)
-        else:
-            with LOCK:
-                try:
-                    resp = dispatch(req)
-                except ApiError as e:
-                    resp = e.resp
-                except Exception as e:  # emulator bug: say so like a 500
-                    import traceback
-                    traceback.print_exc()
-                    resp = fault_error(500, 'backendError', 'Backend Error (emulator: %s)' % e)
-        with LOCK:
-            entry = log_entry(req, None if action == 'drop_after' else resp.status,
-                              {'fault': action} if action else None)
-        if action == 'drop_after':
-            self.drop()
-            return
-        if action == 'invalid_json':
-            resp = Resp(resp.status if resp.status < 300 else 200,
-                        resp.body[:max(1, len(resp.body) // 2)] or b'{"kind":',
-                        ctype='application/json; charset=UTF-8')
-        self.send(resp, gz_ok, truncate=(action == 'truncate'))
-        # the emulator's own time for the answer, latency excluded (make
-        # bench: what no client can go below, next to the round trips)
-        with LOCK:
-            entry['service_ms'] = round((time.monotonic() - t0) * 1000, 3)
+    def request_secret(self, req):
+        return oauth.request_secret(req)
 
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+    def cache_control(self, resp):
+        return 'no-cache, no-store, max-age=0, must-revalidate' if resp.status >= 200 else None
 
 
 def main(argv=None):
     global ST
-    ap = argparse.ArgumentParser(description='local Google OAuth + Calendar emulator')
-    ap.add_argument('--port', type=int, default=0)
-    ap.add_argument('--port-file')
-    ap.add_argument('--latency-ms', type=int, default=0)
-    ap.add_argument('--token-lifetime', type=int, default=3599)
+    ap = srv.arg_parser('local Google OAuth + Calendar emulator')
     args = ap.parse_args(argv)
     ST = State(token_lifetime=args.token_lifetime, latency_ms=args.latency_ms)
-    srv = Server(('127.0.0.1', args.port), Handler)
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + '.tmp%d' % os.getpid()
-        with open(tmp, 'w') as fh:
-            fh.write('%d\n' % port)
-        os.rename(tmp, args.port_file)
-    else:
-        print('gemu listening on http://127.0.0.1:%d' % port, file=sys.stderr)
-
-    def stop(*_):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    finally:
-        srv.server_close()
-    return 0
+    return srv.serve('gemu', Handler, args.port, args.port_file)
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ import email.message
 import json
 from collections import OrderedDict
 
+from emu_server import Req
 from memu_core import ApiError, fail, gerr, jresp
 
 MAX_REQUESTS = 20
@@ -83,7 +84,6 @@ def _slots(st, mbox, reqs):
 
 def batch(st, req, graph, part_fault, mailbox):
     """Run each request of a $batch in order; graph(inner_req) answers one."""
-    from gemu import Req
     try:
         b = req.json()
     except ValueError:

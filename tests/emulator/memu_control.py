@@ -4,14 +4,12 @@ JSON in and out, no authentication, not logged, no latency.  README.md,
 section "Microsoft", lists every request.
 """
 import datetime as dt
-import json
-import re
 import time
 from collections import OrderedDict
 
+import emu_server as srv
 import memu_events as mev
 import memu_oauth as oauth
-from emu_core import Resp
 from memu_core import (MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, change_key,
                        jresp, now, parse_local, parse_offset_time, zone)
 
@@ -31,11 +29,6 @@ class _Ctx:
         self.immutable = False
         self.select = None
         self.expand_ids = None
-
-
-def ndjson(objs):
-    return Resp(200, ''.join(json.dumps(o, separators=(',', ':')) + '\n' for o in objs),
-                ctype='application/x-ndjson')
 
 
 def err(status, msg):
@@ -99,28 +92,9 @@ def _config(st, segs, m, body):
             if 'advance_s' in body:
                 Clock.offset += float(body['advance_s'])
         return jresp(200, {'offset_s': Clock.offset, 'now': now()})
-    if segs == ['log'] and m == 'GET':
-        return ndjson(st.log)
-    if segs == ['log', 'clear'] and m == 'POST':
-        st.log = []
-        return jresp(200, {'ok': True})
-    if segs == ['faults']:
-        if m == 'POST':
-            fs = body if isinstance(body, list) else [body]
-            for f in fs:
-                f.setdefault('action', 'error')
-                f.setdefault('times', 1)
-                f.setdefault('skip', 0)
-                if f['action'] == 'error':
-                    f.setdefault('status', 503)
-                if f.get('path'):
-                    re.compile(f['path'])
-                st.faults.append(f)
-            return jresp(200, {'faults': len(st.faults)})
-        if m == 'DELETE':
-            st.faults = []
-            return jresp(200, {'ok': True})
-        return jresp(200, st.faults)
+    r = srv.control_log_faults(st, segs, m, body, jresp)
+    if r is not None:
+        return r
     if segs == ['secrets'] and m == 'GET':
         return jresp(200, list(st.secrets))
     return None
@@ -217,7 +191,7 @@ def _data(st, segs, m, body):
             ev = mev.create_event(st, cal.owner, cal, body)
             return jresp(200, mev.render(ctx, ev))
         if m == 'GET':
-            return ndjson(mev.render(ctx, ev) for ev in cal.events.values())
+            return srv.ndjson(mev.render(ctx, ev) for ev in cal.events.values())
     if len(segs) >= 2 and segs[0] == 'events':
         ev = find_event(st, segs[1])
         ctx = _Ctx(st, ev.cal.owner)

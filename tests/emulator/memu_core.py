@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict, deque
 from zoneinfo import ZoneInfo
 
-from emu_core import Resp  # noqa: F401  (generic answer object, shared with gemu)
+from emu_core import BaseState, Resp  # noqa: F401  (Resp: the answer object, shared with gemu)
 
 UTC = dt.timezone.utc
 LOCK = threading.RLock()
@@ -258,24 +258,16 @@ class Event:
         self.rcache = None
 
 
-class State:
-    def __init__(self, token_lifetime=3599, latency_ms=0):
-        self.cli_token_lifetime = token_lifetime
-        self.cli_latency_ms = latency_ms
-        self.reset()
-
+class State(BaseState):
     def reset(self):
         Clock.offset = 0.0
-        self.token_lifetime = self.cli_token_lifetime
-        self.latency_ms = self.cli_latency_ms
-        self.consent = 'auto'
+        super().reset()
         self.consent_user = 'alice@contoso.com'
         self.require_pkce = True
         self.old_refresh_valid = True
         self.code_lifetime = 600
         self.device_interval = 5
         self.device_expires = 900
-        self.secret_marker = ''
         self.throttle = None            # {"limit":N,"window_s":S}
         self.concurrency_limit = 4
         self.batch_order = 'reverse'
@@ -283,15 +275,7 @@ class State:
         self.page_size = 10
         self.clients = OrderedDict()
         self.users = OrderedDict()
-        self.codes = {}
         self.devices = {}
-        self.access = {}
-        self.refresh = {}
-        self.secrets = OrderedDict()
-        self.log = []
-        self.log_seq = 0
-        self.faults = []
-        self.change_seq = 0
         self.by_id = {}      # rest id / immutable id -> Event
         self.pages = OrderedDict()   # skiptoken -> page state
         self.deltas = OrderedDict()  # deltatoken -> delta state
@@ -306,10 +290,6 @@ class State:
         self.add_user('bob@contoso.com', 'Bob Example', ORG_TENANT)
         self.add_user('carol@outlook.com', 'Carol Example', MSA_TENANT)
         self.add_calendar(self.users['alice@contoso.com'], 'Team')
-
-    def secret(self, value):
-        if value:
-            self.secrets[value] = True
 
     def add_client(self, cid, secret=None, redirect_uris=None):
         self.clients[cid] = {'client_id': cid, 'secret': secret, 'redirect_uris': redirect_uris}

@@ -293,19 +293,32 @@ def token(st, req, tenant):
         return jresp(e.status, aad_body(e.error, e.code, e.text))
 
 
+# AADSTS9002313 InvalidRequest, AADSTS54005 OAuth2 authorization code
+# already redeemed (Microsoft Entra error-codes reference)
+MALFORMED = ('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.')
+REDEEMED = ('invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, '
+            'please retry with a new valid code or use an existing refresh token.')
+
+
+def grant_of(st, f, c, field, table, unknown=MALFORMED):
+    """The grant the form's FIELD (required, a secret) names in table, for
+    client c; an AADSTS error (unknown) when there is none for c."""
+    v = f.get(field)
+    if not v:
+        missing(field)
+    st.secret(v)
+    g = table.get(v)
+    if g is None or g['client_id'] != c['client_id']:
+        aad(400, *unknown)
+    return g
+
+
 def code_grant(st, f, c):
-    code = f.get('code')
-    if not code:
-        missing('code')
-    st.secret(code)
+    g = grant_of(st, f, c, 'code', st.codes)
     ver = f.get('code_verifier')
     st.secret(ver)
-    g = st.codes.get(code)
-    if g is None or g['client_id'] != c['client_id']:
-        aad(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.')
     if g['used']:
-        aad(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, '
-            'please retry with a new valid code or use an existing refresh token.')
+        aad(400, *REDEEMED)
     if now() > g['exp']:
         aad(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has '
             'expired due to inactivity. Send a new interactive authorization request for this '
@@ -330,13 +343,7 @@ def code_grant(st, f, c):
 
 
 def refresh_grant(st, f, c):
-    rt = f.get('refresh_token')
-    if not rt:
-        missing('refresh_token')
-    st.secret(rt)
-    g = st.refresh.get(rt)
-    if g is None or g['client_id'] != c['client_id']:
-        aad(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.')
+    g = grant_of(st, f, c, 'refresh_token', st.refresh)
     if g['state'] == 'revoked':
         aad(400, 'invalid_grant', 50173, 'The provided grant has expired due to it being '
             'revoked, a fresh auth token is needed. The user might have changed or reset '
@@ -388,21 +395,15 @@ def devicecode(st, req, tenant):
 
 
 def device_grant(st, f, c):
-    dc = f.get('device_code')
-    if not dc:
-        missing('device_code')
-    st.secret(dc)
-    d = st.devices.get(dc)
-    if d is None or d['client_id'] != c['client_id']:
-        # error-codes reference: "AADSTS70018 BadVerificationCode - Invalid
-        # verification code ... for device code flow"
-        aad(400, 'bad_verification_code', 70018, "The provided value for the input parameter "
-            "'device_code' is not valid.")
+    # error-codes reference: "AADSTS70018 BadVerificationCode - Invalid
+    # verification code ... for device code flow"
+    d = grant_of(st, f, c, 'device_code', st.devices,
+                 ('bad_verification_code', 70018, "The provided value for the input "
+                  "parameter 'device_code' is not valid."))
     t = now()
     last, d['last'] = d['last'], t
     if d['state'] == 'done':
-        aad(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, '
-            'please retry with a new valid code or use an existing refresh token.')
+        aad(400, *REDEEMED)
     if t > d['exp']:
         # "AADSTS70019 CodeExpired - Verification code expired"
         aad(400, 'expired_token', 70019, 'Verification code expired. The provided value for '

@@ -9,19 +9,7 @@
 #include "state.h"
 #include "util.h"
 #include "tap.h"
-
-static char tmpdir[] = "/tmp/gcal-diff.XXXXXX";
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *fp = fopen(path, "w");
-
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
+#include "testlib.h"
 
 #define EV(id, sum) "{\"id\":\"" id "\",\"summary\":\"" sum "\"," \
 	"\"start\":{\"dateTime\":\"2026-11-24T10:00:00Z\"}," \
@@ -114,11 +102,10 @@ test_three_way(void)
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL)
-		return 2;
+	test_dir_make("diff");
 	test_names();
 	test_two_way();
 	test_three_way();
-	state_remove_tree(tmpdir, NULL);
+	test_dir_remove();
 	return done_testing();
 }

@@ -72,6 +72,14 @@ test_shown(void)
 	is_str(s, "https://host.example/cal", "http_url_shown: a URL without "
 	    "a query stays");
 	free(s);
+	s = http_url_shown("https://user:pw@pbx.example:8443/RPC");
+	is_str(s, "https://pbx.example:8443/RPC", "http_url_shown: user and "
+	    "password go, the port stays");
+	free(s);
+	s = http_url_shown("http://[::1]:8931/token");
+	is_str(s, "http://[::1]:8931/token", "http_url_shown: an IPv6 literal "
+	    "stays as it is");
+	free(s);
 }
 
 static void

@@ -99,6 +99,10 @@ test_fields(void)
 	ok(json_strpath(o, "o", "x", "q", NULL) == NULL, "... NULL where the path breaks");
 	ok(json_num(o, "n", 0) == 2 && json_num(o, "s", 7) == 7, "json_num, or the default");
 	ok(jv_get_kind(json_get(o, "none")) == JV_KIND_NULL, "json_get of nothing is null");
+	ok(json_kind(o, "n") == JV_KIND_NUMBER && json_kind(o, "o") == JV_KIND_OBJECT,
+	    "json_kind: a field's kind");
+	ok(json_kind(o, "none") == JV_KIND_NULL && json_kind(jv_null(), "n") == JV_KIND_NULL,
+	    "... null for nothing, or on no object");
 	o = json_set_str(o, "s", "y");
 	is_str(json_str(o, "s"), "y", "json_set_str replaces a field");
 	jv_free(o);

@@ -9,19 +9,7 @@
 #include "state.h"
 #include "util.h"
 #include "tap.h"
-
-static char tmpdir[] = "/tmp/gcal-ndjson.XXXXXX";
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *fp = fopen(path, "w");
-
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
+#include "testlib.h"
 
 static void
 test_ndjson(void)
@@ -71,16 +59,15 @@ test_line(void)
 	unlink(path);
 	free(path);
 	errno = 0;
-	ok(ndjson_open(tmpdir) == NULL && errno == EISDIR, "a directory is refused (EISDIR)");
+	ok(ndjson_open(test_dir) == NULL && errno == EISDIR, "a directory is refused (EISDIR)");
 }
 
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL)
-		return 2;
+	test_dir_make("ndjson");
 	test_ndjson();
 	test_line();
-	state_remove_tree(tmpdir, NULL);
+	test_dir_remove();
 	return done_testing();
 }

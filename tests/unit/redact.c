@@ -12,22 +12,66 @@
 #define THREADS 4
 #define SECRETS 50
 
+/* Secrets registered in this order: each kind numbers its own. */
+static const char *const secrets[][2] = {
+	{ "ya29.first-token", "ACCESS_TOKEN" },
+	{ "ya29.second/token", "ACCESS_TOKEN" },
+	{ "1//0abc/def", "REFRESH_TOKEN" },
+};
+
+enum how { REDACT, SHOWN, MESSAGE };
+
+/* A registered secret becomes its placeholder, in any spelling and in a
+ * shown URL's path; Google's texts lose token-looking words too, but keep
+ * ids and words. */
+static const struct {
+	enum how how;
+	const char *in, *want, *what;
+} cases[] = {
+	{ REDACT, "a ya29.first-token b", "a <ACCESS_TOKEN_1> b",
+	  "a registered secret: its placeholder" },
+	{ REDACT, "t=ya29.second%2Ftoken", "t=<ACCESS_TOKEN_2>",
+	  "its percent-encoded spelling too" },
+	{ REDACT, "a ya29.first-token b 1//0abc/def c ya29.second/token",
+	  "a <ACCESS_TOKEN_1> b <REFRESH_TOKEN_1> c <ACCESS_TOKEN_2>",
+	  "secrets become stable placeholders, numbered by kind" },
+	{ REDACT, "refresh_token=1%2F%2F0abc%2Fdef", "refresh_token=<REFRESH_TOKEN_1>",
+	  "a percent-encoded refresh token too" },
+	{ SHOWN, "http://h/x/ya29.first-token/y", "http://h/x/<ACCESS_TOKEN_1>/y",
+	  "a known secret in a shown URL's path is redacted" },
+	{ MESSAGE, "echoed ya29.a0AfB_unknownTokenValue here", "echoed <REDACTED> here",
+	  "a message: a token-shaped word too" },
+	{ MESSAGE, "Bad token ya29.first-token, or ya29.a0AfH6SMBunknown0, "
+	  "1//0eFgHiJkLmNoPq, GOCSPX-abcdEFGH1234 and "
+	  "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+	  "Bad token <ACCESS_TOKEN_1>, or <REDACTED>, <REDACTED>, "
+	  "<REDACTED> and <REDACTED>",
+	  "Google's texts: known secrets and token-looking words redacted" },
+	{ MESSAGE, "Invalid Credentials for "
+	  "Zx81KqP0aLmN3bV7cXrT2yUeW9oI5pQs4dFgH6jK and event "
+	  "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
+	  "Invalid Credentials for <REDACTED> and event "
+	  "0123456789abcdefghijklmnopqrstuv0123456789: rateLimitExceeded",
+	  "a long mixed-case run goes, base32hex ids and words stay" },
+};
+
 static void
 test_placeholders(void)
 {
+	size_t i;
 	char *s;
 
-	http_secret("ya29.first-token", "ACCESS_TOKEN");
-	http_secret("ya29.second/token", "ACCESS_TOKEN");
-	s = http_redact("a ya29.first-token b", 20);
-	is_str(s, "a <ACCESS_TOKEN_1> b", "a registered secret: its placeholder");
-	free(s);
-	s = http_redact("t=ya29.second%2Ftoken", 21);
-	is_str(s, "t=<ACCESS_TOKEN_2>", "its percent-encoded spelling too");
-	free(s);
-	s = http_redact_message("echoed ya29.a0AfB_unknownTokenValue here");
-	is_str(s, "echoed <REDACTED> here", "a message: a token-shaped word too");
-	free(s);
+	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		http_secret(secrets[i][0], secrets[i][1]);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = cases[i].how == REDACT ?
+		    http_redact(cases[i].in, strlen(cases[i].in)) :
+		    cases[i].how == SHOWN ? http_url_shown(cases[i].in) :
+		    http_redact_message(cases[i].in);
+		is_str(s, cases[i].want, "%s", cases[i].what);
+		free(s);
+	}
+	http_cleanup();
 }
 
 static void *

@@ -44,54 +44,45 @@ add(struct sort *s, const char *key, const char *val)
 	sort_add(s, key, strlen(key), val, strlen(val));
 }
 
+/* Small sorts: the pairs added (key, value, ..., NULL), the runs' size,
+ * the output and its line count. Keys that are prefixes of each other
+ * order by bytes, then length; bytes above 0x7f after ASCII (unsigned). */
+static const struct {
+	const char *what;
+	size_t run_bytes;
+	const char *kv[9];
+	const char *want;
+	size_t lines;
+} small[] = {
+	{ "one run: sorted by key, the later line of a key kept", 0,
+	  { "b", "2", "a", "1", "c", "3", "b", "22", NULL },
+	  "a\t1\nb\t22\nc\t3\n", 3 },
+	{ "nothing added: empty output", 0, { NULL }, "", 0 },
+	{ "keys in byte order across runs", 8,
+	  { "ab", "x", "a\xc3\xa9", "y", "a", "z", "B", "w", NULL },
+	  "B\tw\na\tz\nab\tx\na\xc3\xa9\ty\n", 4 },
+};
+
 static void
-test_one_run(void)
+test_small(void)
 {
-	struct sort *s = new_sort(0);
-	size_t n;
-	int rc;
+	const char *const *kv;
+	struct sort *s;
+	size_t i, n;
 	char *got;
-
-	add(s, "b", "2");
-	add(s, "a", "1");
-	add(s, "c", "3");
-	add(s, "b", "22");
-	got = finish(s, &n, &rc);
-	ok(rc == 0, "one run: finishes");
-	is_str(got, "a\t1\nb\t22\nc\t3\n", "one run: sorted by key, the later line of a key kept");
-	ok(n == 3, "one run: counts the lines written (%zu)", n);
-	free(got);
-}
-
-static void
-test_empty(void)
-{
-	size_t n = 99;
 	int rc;
-	char *got = finish(new_sort(0), &n, &rc);
 
-	ok(rc == 0 && n == 0, "nothing added: no lines");
-	is_str(got, "", "nothing added: empty output");
-	free(got);
-}
-
-/* Keys that are prefixes of each other order by bytes, then length;
- * bytes above 0x7f after ASCII (unsigned). */
-static void
-test_byte_order(void)
-{
-	struct sort *s = new_sort(8);
-	size_t n;
-	int rc;
-	char *got;
-
-	add(s, "ab", "x");
-	add(s, "a\xc3\xa9", "y");
-	add(s, "a", "z");
-	add(s, "B", "w");
-	got = finish(s, &n, &rc);
-	is_str(got, "B\tw\na\tz\nab\tx\na\xc3\xa9\ty\n", "keys in byte order across runs");
-	free(got);
+	for (i = 0; i < sizeof small / sizeof small[0]; i++) {
+		s = new_sort(small[i].run_bytes);
+		for (kv = small[i].kv; *kv; kv += 2)
+			add(s, kv[0], kv[1]);
+		n = 99;
+		got = finish(s, &n, &rc);
+		is_str(got, small[i].want, "%s", small[i].what);
+		ok(rc == 0 && n == small[i].lines, "... finishes, counting %zu lines (%zu)",
+		    small[i].lines, n);
+		free(got);
+	}
 }
 
 /* Many runs: 5,000 lines of 1,000 keys in a scrambled order, each key
@@ -142,9 +133,7 @@ test_cmp_str(void)
 int
 main(void)
 {
-	test_one_run();
-	test_empty();
-	test_byte_order();
+	test_small();
 	test_many_runs();
 	test_cmp_str();
 	return done_testing();

@@ -1,5 +1,7 @@
 /* Unit tests of lib/state.c: the kinds of state file, found by where
- * they lie, and their format versions. */
+ * they lie, their format versions, atomic writes and profile names. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,48 +12,76 @@
 #include "state.h"
 #include "util.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[] = "/tmp/gcal-unit-state.XXXXXX";
+/* Where a file lies says its kind. */
+static const struct {
+	enum state_area area;
+	const char *rel, *what;
+	enum state_kind kind;
+} kinds[] = {
+	{ STATE_CONFIG, "profile.json", "CONFIG/PROFILE/profile.json is a profile",
+	  STATE_PROFILE },
+	{ STATE_STATE, "token.json", "STATE/PROFILE/token.json is a token file",
+	  STATE_TOKEN },
+	{ STATE_STATE, "sync/cal%40x/state.json",
+	  "STATE/PROFILE/sync/CAL/state.json is a mirror's state", STATE_MIRROR },
+	{ STATE_STATE, "forward/333.json",
+	  "STATE/PROFILE/forward/EXT.json is forward-apply's", STATE_FORWARD },
+	{ STATE_STATE, "channel.json", "STATE/PROFILE/channel.json is gcal-watch's",
+	  STATE_CHANNEL },
+	{ STATE_CONFIG, "client_secret.json",
+	  "client_secret.json is Google's, not versioned", STATE_FOREIGN },
+	{ STATE_STATE, "profile.json",
+	  "a profile.json in the state area is no profile", STATE_FOREIGN },
+	{ STATE_STATE, "sync/a/b/state.json",
+	  "a state.json deeper down is no mirror's", STATE_FOREIGN },
+};
 
 static void
 test_kinds(void)
 {
+	size_t i;
 	char *p;
 
-	p = state_path(STATE_CONFIG, "shop", "profile.json");
-	ok(state_kind_of(p) == STATE_PROFILE, "CONFIG/PROFILE/profile.json is a profile");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "token.json");
-	ok(state_kind_of(p) == STATE_TOKEN, "STATE/PROFILE/token.json is a token file");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "sync/cal%40x/state.json");
-	ok(state_kind_of(p) == STATE_MIRROR, "STATE/PROFILE/sync/CAL/state.json is a mirror's state");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "forward/333.json");
-	ok(state_kind_of(p) == STATE_FORWARD, "STATE/PROFILE/forward/EXT.json is forward-apply's");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "channel.json");
-	ok(state_kind_of(p) == STATE_CHANNEL, "STATE/PROFILE/channel.json is gcal-watch's");
-	free(p);
-	p = state_path(STATE_CONFIG, "shop", "client_secret.json");
-	ok(state_kind_of(p) == STATE_FOREIGN, "client_secret.json is Google's, not versioned");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "profile.json");
-	ok(state_kind_of(p) == STATE_FOREIGN, "a profile.json in the state area is no profile");
-	free(p);
-	p = state_path(STATE_STATE, "shop", "sync/a/b/state.json");
-	ok(state_kind_of(p) == STATE_FOREIGN, "a state.json deeper down is no mirror's");
-	free(p);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		p = state_path(kinds[i].area, "shop", kinds[i].rel);
+		ok(state_kind_of(p) == kinds[i].kind, "%s", kinds[i].what);
+		free(p);
+	}
 	ok(state_kind_of("/elsewhere/forward/333.json") == STATE_FOREIGN,
 	    "outside our directories a file's kind is the caller's to say");
 	ok(state_kind_version(STATE_FOREIGN) == 0 && state_kind_version(STATE_TOKEN) >= 1,
 	    "foreign files have no version, ours one from 1");
 }
 
+/* Atomic writes and profile names. */
+static void
+test_write(void)
+{
+	char *path = xasprintf("%s/sub/dir/f.json", test_dir), *new;
+	struct stat st;
+	jv v;
+
+	ok(state_write(path, "{\"k\":1}\n", 8) == 0, "state_write creates directories and file");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is 0600");
+	new = xasprintf("%s.new", path);
+	ok(access(new, F_OK) == -1, "no .new file is left");
+	v = state_read_json(path);
+	ok(json_num(v, "k", 0) == 1, "state_read_json reads it back");
+	jv_free(v);
+	ok(state_write("/proc/nope/x", "x", 1) == -1, "a failed write reports -1");
+	free(new);
+	free(path);
+	ok(state_valid_profile("shop-1.eu") && !state_valid_profile("../x") &&
+	    !state_valid_profile(".hidden") && !state_valid_profile(""),
+	    "profile names cannot escape their directory");
+}
+
 static void
 test_versions(void)
 {
-	char *p = xasprintf("%s/fw.json", tmpdir), *why;
+	char *p = xasprintf("%s/fw.json", test_dir), *why;
 	int known = state_kind_version(STATE_FORWARD);
 	jv v;
 
@@ -98,15 +128,15 @@ main(void)
 {
 	char *cfg, *st;
 
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
-	cfg = xasprintf("%s/config", tmpdir);
-	st = xasprintf("%s/state", tmpdir);
+	test_dir_make("unit-state");
+	cfg = xasprintf("%s/config", test_dir);
+	st = xasprintf("%s/state", test_dir);
 	setenv("XDG_CONFIG_HOME", cfg, 1);
 	setenv("XDG_STATE_HOME", st, 1);
 	test_kinds();
 	test_versions();
-	state_remove_tree(tmpdir, NULL);
+	test_write();
+	test_dir_remove();
 	free(cfg);
 	free(st);
 	return done_testing();

@@ -38,23 +38,25 @@ test_url(void)
 static void
 test_str_word(void)
 {
+	static const struct {
+		const char *s, *sep, *want, *what;
+	} cases[] = {
+		{ "firefox --new-window %s", " \t", "firefox|--new-window|%s",
+		  "words split at blanks" },
+		{ "  a \t\tb  ", " \t", "a|b",
+		  "runs of separators, leading and trailing, make no empty word" },
+		{ "", " ", "", "an empty string has no word" },
+		{ "   ", " ", "", "... nor has a string of separators" },
+		{ "one", " ", "one", "a single word" },
+	};
+	size_t i;
 	char *s;
 
-	s = words("firefox --new-window %s", " \t");
-	is_str(s, "firefox|--new-window|%s", "words split at blanks");
-	free(s);
-	s = words("  a \t\tb  ", " \t");
-	is_str(s, "a|b", "runs of separators, leading and trailing, make no empty word");
-	free(s);
-	s = words("", " ");
-	is_str(s, "", "an empty string has no word");
-	free(s);
-	s = words("   ", " ");
-	is_str(s, "", "... nor has a string of separators");
-	free(s);
-	s = words("one", " ");
-	is_str(s, "one", "a single word");
-	free(s);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = words(cases[i].s, cases[i].sep);
+		is_str(s, cases[i].want, "%s", cases[i].what);
+		free(s);
+	}
 }
 
 int
