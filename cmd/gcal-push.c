@@ -153,14 +153,70 @@ instance_write(struct push_change *c, const char *owner, const char *suffix,
 	free(copy);
 }
 
+/* The event of an insert or update record: only what Google's Event
+ * resource lets a client write, its id checked, and what it asks of the
+ * change (a PUSH_SKIP when the rules refuse it). For an insert, the
+ * owner mark and a copied instance's suffix into *owner and *suffix
+ * (the caller's). 0, or bad()'s status. */
+static int
+read_event(jv rec, const char *name, size_t line, jv prof,
+    struct push_change *c, char **owner, char **suffix)
+{
+	const char *why, *sfx;
+	char *id = xstrdup(c->id);
+	jv ev, xg;
+
+	ev = json_get(rec, "event");
+	if (jv_get_kind(ev) != JV_KIND_OBJECT) {
+		jv_free(ev);
+		free(id);
+		return bad(name, line, "no \"event\" object to write");
+	}
+	if ((why = event_check(ev)) != NULL) {
+		jv_free(ev);
+		free(id);
+		return bad(name, line, why);
+	}
+	/* only what Google's Event resource lets a client write; a
+	 * Microsoft profile's events keep what graph_map kept */
+	xg = json_get(ev, GRAPH_KEEP_KEY);
+	ev = json_set_str(event_writable(ev), "id", id);
+	if (provider_of(prof) == PROVIDER_MICROSOFT &&
+	    jv_get_kind(xg) == JV_KIND_OBJECT)
+		ev = jv_object_set(ev, jv_string(GRAPH_KEEP_KEY), xg);
+	else
+		jv_free(xg);
+	if (c->op == PUSH_INSERT)
+		*owner = xstrdup(event_owner(ev));
+	if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
+		*suffix = xstrdup(sfx);
+	if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
+		/* Google refuses the ids it makes itself ("Invalid resource
+		 * id value."): the copy gets a derived one */
+		free(c->id);
+		c->id = event_insert_id(*owner, id);
+	}
+	free(id);
+	ev = json_set_str(ev, "id", c->id);
+	c->event = ev;
+	if ((why = event_refusal(ev, c->op == PUSH_INSERT,
+	    is_primary(c->calendar, prof))) != NULL) {
+		c->op = PUSH_SKIP;
+		c->skip = xstrdup(why);
+		return 0;
+	}
+	c->body = json_dump(jv_copy(ev));
+	return 0;
+}
+
 static int
 read_change(jv rec, const char *name, size_t line, const char *default_cal,
     const char *send_updates, jv prof, struct push_change *c)
 {
 	const char *op = json_str(rec, "op"), *target = json_str(rec, "target");
-	const char *id = json_str(rec, "id"), *cal, *su, *why, *sfx;
+	const char *id = json_str(rec, "id"), *cal, *su, *why;
 	char *ecal, *eid, *query, *owner = NULL, *suffix = NULL;
-	jv ev, xg;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->line = line;
@@ -204,46 +260,12 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		    "externalOnly or none");
 	if (su == NULL)
 		su = send_updates;
-	if (c->op != PUSH_DELETE) {
-		ev = json_get(rec, "event");
-		if (jv_get_kind(ev) != JV_KIND_OBJECT) {
-			jv_free(ev);
-			return bad(name, line, "no \"event\" object to write");
-		}
-		if ((why = event_check(ev)) != NULL) {
-			jv_free(ev);
-			return bad(name, line, why);
-		}
-		/* only what Google's Event resource lets a client write; a
-		 * Microsoft profile's events keep what graph_map kept */
-		xg = json_get(ev, GRAPH_KEEP_KEY);
-		ev = json_set_str(event_writable(ev), "id", id);
-		if (provider_of(prof) == PROVIDER_MICROSOFT &&
-		    jv_get_kind(xg) == JV_KIND_OBJECT)
-			ev = jv_object_set(ev, jv_string(GRAPH_KEEP_KEY), xg);
-		else
-			jv_free(xg);
-		if (c->op == PUSH_INSERT)
-			owner = xstrdup(event_owner(ev));
-		if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
-			suffix = xstrdup(sfx);
-		if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
-			/* Google refuses the ids it makes itself ("Invalid
-			 * resource id value."): the copy gets a derived one */
-			free(c->id);
-			c->id = event_insert_id(owner, id);
-		}
-		ev = json_set_str(ev, "id", c->id);
-		c->event = ev;
-		if ((why = event_refusal(ev, c->op == PUSH_INSERT,
-		    is_primary(c->calendar, prof))) != NULL) {
-			c->op = PUSH_SKIP;
-			c->skip = xstrdup(why);
-			free(owner);
-			free(suffix);
-			return 0;
-		}
-		c->body = json_dump(jv_copy(ev));
+	if (c->op != PUSH_DELETE &&
+	    ((rc = read_event(rec, name, line, prof, c, &owner, &suffix)) != 0 ||
+	    c->op == PUSH_SKIP)) {
+		free(owner);
+		free(suffix);
+		return rc;
 	}
 	if (c->op != PUSH_INSERT) {
 		/* Never overwrite blindly (DESIGN.md): the etag last seen. */
@@ -345,19 +367,23 @@ dry_run(struct push *p)
 	}
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct push p = {.batch = DEFAULT_BATCH, .stop_after = -1};
-	const char *arg, *send_updates = "none", *cal = NULL, *name, *env;
-	struct ndjson_reader *r;
-	struct cli *c;
-	int key, rc = 0, got, dry = 0, allow_primary = 0, lock = -1, rate = 0;
-	int batch_given = 0;
-	size_t i;
-	jv rec, prof = jv_invalid();
+/* What the command line asks. */
+struct args {
+	const char *cal;
+	const char *send_updates;
+	int dry;
+	int allow_primary;
+	int rate;
+	int batch_given;
+};
 
-	cli_synopsis = synopsis;
+static void
+parse_args(int argc, char *argv[], struct args *a, struct push *p)
+{
+	const char *arg;
+	struct cli *c;
+	int key;
+
 	c = cli_new(options, 0);
 	while ((key = cli_next(c, argc, argv, &arg)) != -1) {
 		switch (key) {
@@ -365,30 +391,112 @@ main(int argc, char *argv[])
 			state_set_profile(arg);
 			break;
 		case 'c':
-			cal = arg;
+			a->cal = arg;
 			break;
 		case OPT_DRY_RUN:
-			dry = 1;
+			a->dry = 1;
 			break;
 		case OPT_ALLOW_PRIMARY:
-			allow_primary = 1;
+			a->allow_primary = 1;
 			break;
 		case OPT_SEND_UPDATES:
 			if (!valid_send_updates(arg))
 				errx(EX_USAGE, "--send-updates '%s': not all, "
 				    "externalOnly or none", arg);
-			send_updates = arg;
+			a->send_updates = arg;
 			break;
 		case OPT_BATCH:
-			p.batch = (int)cli_number("--batch", arg, 1, BATCH_MAX);
-			batch_given = 1;
+			p->batch = (int)cli_number("--batch", arg, 1, BATCH_MAX);
+			a->batch_given = 1;
 			break;
 		case OPT_RATE:
-			rate = (int)cli_number("--rate", arg, 1, 1000000);
+			a->rate = (int)cli_number("--rate", arg, 1, 1000000);
 			break;
 		}
 	}
 	cli_free(c);
+}
+
+/* Every record read and checked before anything is written: 0, or the
+ * status of the first bad one (said). */
+static int
+read_all(struct ndjson_reader *r, const char *name, const struct args *a,
+    jv prof, struct push *p)
+{
+	struct push_change *c;
+	int rc, got;
+	jv rec;
+
+	while ((got = ndjson_read(r, &rec)) == 1) {
+		p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
+		c = &p->v[p->n++];
+		rc = read_change(rec, name, ndjson_lineno(r), a->cal,
+		    a->send_updates, prof, c);
+		jv_free(rec);
+		if (rc != 0)
+			return rc;
+		if (c->calendar && !a->allow_primary &&
+		    is_primary(c->calendar, prof)) {
+			warnx("refusing to write to the primary calendar '%s' "
+			    "without --allow-primary", c->calendar);
+			return EX_USAGE;
+		}
+	}
+	if (got == -1) {
+		warnx("%s", ndjson_error(r));
+		return ndjson_status(r);
+	}
+	return 0;
+}
+
+/* Send what is to be sent, under the profile's lock and its quota; 0
+ * or an exit status, with a result for every change either way. */
+static int
+send_all(struct push *p, jv prof, int rate)
+{
+	int rc, lock;
+
+	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1) {
+		push_abandon(p, rc == EX_TEMPFAIL ? "lockBusy" : "lockFailed",
+		    rc == EX_TEMPFAIL ? "not sent: another run holds the "
+		    "profile's lock, try again later" : "not sent: the "
+		    "profile's lock could not be taken");
+		return rc;
+	}
+	if ((p->api = calendar_open(state_profile(), &rc)) == NULL) {
+		/* gcal-push(1): one result per change, whatever happens */
+		push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));
+		state_unlock(lock);
+		return rc;
+	}
+	if (p->stop_after == 0)
+		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
+	p->quota = quota_open(prof);
+	quota_limit_user(p->quota, rate);
+	if (rate > 0 && p->batch > rate)
+		p->batch = rate; /* a batch larger than the minute never fits */
+	rc = push_all(p);
+	calendar_close(p->api);
+	quota_close(p->quota);
+	if (rc == 0)
+		rc = push_status(p);
+	state_unlock(lock);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct push p = {.batch = DEFAULT_BATCH, .stop_after = -1};
+	struct args a = {.send_updates = "none"};
+	const char *name, *shown, *env;
+	struct ndjson_reader *r;
+	int rc = 0;
+	size_t i;
+	jv prof = jv_invalid();
+
+	cli_synopsis = synopsis;
+	parse_args(argc, argv, &a, &p);
 	if (argc - optind > 1) {
 		warnx("unexpected operand '%s'", argv[optind + 1]);
 		cli_try_help();
@@ -399,40 +507,21 @@ main(int argc, char *argv[])
 		p.stop_after = cli_number("$GCAL_PUSH_STOP_AFTER", env, 0, 1L << 30);
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		return rc;
-	if (cal == NULL)
-		cal = json_str(prof, "calendar");
+	if (a.cal == NULL)
+		a.cal = json_str(prof, "calendar");
 	if (provider_of(prof) == PROVIDER_MICROSOFT)
-		graph_limits(&p, batch_given, &rate);
+		graph_limits(&p, a.batch_given, &a.rate);
 
 	name = optind < argc ? argv[optind] : "-";
+	shown = strcmp(name, "-") ? name : "<stdin>";
 	if ((r = ndjson_open(name)) == NULL) {
-		warn("'%s'", strcmp(name, "-") ? name : "<stdin>");
+		warn("'%s'", shown);
 		jv_free(prof);
 		return EX_NOINPUT;
 	}
-	/* Every record is read and checked before anything is written. */
-	while ((got = ndjson_read(r, &rec)) == 1) {
-		p.v = xreallocarray(p.v, p.n + 1, sizeof(*p.v));
-		rc = read_change(rec, strcmp(name, "-") ? name : "<stdin>",
-		    ndjson_lineno(r), cal, send_updates, prof, &p.v[p.n]);
-		p.n++;
-		jv_free(rec);
-		if (rc != 0)
-			goto out;
-		if (p.v[p.n - 1].calendar && !allow_primary &&
-		    is_primary(p.v[p.n - 1].calendar, prof)) {
-			warnx("refusing to write to the primary calendar '%s' "
-			    "without --allow-primary", p.v[p.n - 1].calendar);
-			rc = EX_USAGE;
-			goto out;
-		}
-	}
-	if (got == -1) {
-		warnx("%s", ndjson_error(r));
-		rc = ndjson_status(r);
+	if ((rc = read_all(r, shown, &a, prof, &p)) != 0)
 		goto out;
-	}
-	if (provider_of(prof) == PROVIDER_MICROSOFT && !allow_primary &&
+	if (provider_of(prof) == PROVIDER_MICROSOFT && !a.allow_primary &&
 	    (rc = graph_guard(&p)) != 0) {
 		if (rc != EX_USAGE)
 			push_abandon(&p, "unavailable", "not sent: the default "
@@ -440,7 +529,7 @@ main(int argc, char *argv[])
 			    "looked up");
 		goto out;
 	}
-	if (dry) {
+	if (a.dry) {
 		dry_run(&p);
 		goto out;
 	}
@@ -450,33 +539,9 @@ main(int argc, char *argv[])
 			    "reason", p.v[i].skip));
 	for (i = 0; i < p.n && p.v[i].op == PUSH_SKIP; i++)
 		;
-	if (i == p.n)
-		goto out;
-	if ((lock = state_lock(state_profile(), "lock", 60, &rc)) == -1) {
-		push_abandon(&p, rc == EX_TEMPFAIL ? "lockBusy" : "lockFailed",
-		    rc == EX_TEMPFAIL ? "not sent: another run holds the "
-		    "profile's lock, try again later" : "not sent: the "
-		    "profile's lock could not be taken");
-		goto out;
-	}
-	if ((p.api = calendar_open(state_profile(), &rc)) == NULL) {
-		/* gcal-push(1): one result per change, whatever happens */
-		push_abandon(&p, "tokenRefreshFailed", push_token_trouble(rc));
-		goto out;
-	}
-	if (p.stop_after == 0)
-		_exit(EX_TEMPFAIL); /* test knob: stopped before the first write */
-	p.quota = quota_open(prof);
-	quota_limit_user(p.quota, rate);
-	if (rate > 0 && p.batch > rate)
-		p.batch = rate; /* a batch larger than the minute never fits */
-	rc = push_all(&p);
-	calendar_close(p.api);
-	quota_close(p.quota);
-	if (rc == 0)
-		rc = push_status(&p);
+	if (i < p.n)
+		rc = send_all(&p, prof, a.rate);
 out:
-	state_unlock(lock);
 	ndjson_close(r);
 	for (i = 0; i < p.n; i++)
 		push_change_free(&p.v[i]);
