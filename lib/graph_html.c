@@ -24,14 +24,6 @@ static const struct {
 
 /* Tags that end a line: <br> is a line break of its own, the edges of a
  * block are one between them however many meet ('\v' until squeezed). */
-static int
-in_list(const char *const *v, const char *s)
-{
-	for (; *v; v++)
-		if (strcmp(*v, s) == 0)
-			return 1;
-	return 0;
-}
 
 static const char *const blocks[] = {"p", "/p", "div", "/div", "tr",
     "/tr", "li", "/li", "h1", "h2", "h3", "/h1", "/h2", "/h3", "table",
@@ -99,7 +91,7 @@ skip_tag(const char *p, struct buf *b)
 			name[i] = (char)tolower((unsigned char)name[i]);
 		if (strcmp(name, "br") == 0 || strcmp(name, "br/") == 0)
 			buf_addc(b, '\n');
-		else if (in_list(blocks, name))
+		else if (str_in_list(blocks, name))
 			buf_addc(b, '\v');
 		for (h = hidden; *h; h++)
 			if (strcmp(name, *h) == 0) {

@@ -33,40 +33,9 @@ static const char *const writable[] = {"allowNewTimeProposals", "attendees",
     "transactionId", "singleValueExtendedProperties",
     "multiValueExtendedProperties", NULL};
 
-static int
-in_list(const char *const *v, const char *s)
-{
-	for (; *v; v++)
-		if (strcmp(*v, s) == 0)
-			return 1;
-	return 0;
-}
 
-static jv
-fail(const char *fmt, const char *what)
-{
-	char *msg = xasprintf(fmt, what ? what : "");
-	jv v = jv_invalid_with_msg(jv_string(msg));
 
-	free(msg);
-	return v;
-}
 
-static int
-is_true(jv obj, const char *key)
-{
-	jv v = json_get(obj, key);
-	int t = jv_get_kind(v) == JV_KIND_TRUE;
-
-	jv_free(v);
-	return t;
-}
-
-static jv
-set(jv obj, const char *key, jv v)
-{
-	return jv_object_set(obj, jv_string(key), v);
-}
 
 /* --- Graph to record ---------------------------------------------------- */
 
@@ -127,9 +96,9 @@ attendees_of(jv list)
 		a = person(jv_object(), g);
 		type = json_str(g, "type");
 		if (type && strcmp(type, "optional") == 0)
-			a = set(a, "optional", jv_true());
+			a = json_set(a, "optional", jv_true());
 		if (type && strcmp(type, "resource") == 0)
-			a = set(a, "resource", jv_true());
+			a = json_set(a, "resource", jv_true());
 		a = json_set_str(a, "responseStatus", response_status(
 		    json_strpath(g, "status", "response", (char *)NULL)));
 		out = jv_array_append(out, a);
@@ -182,15 +151,15 @@ plain_people(jv g, jv rec)
 		rec = json_set_str(rec, "location", s);
 	v = json_get(g, "attendees");
 	if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) > 0)
-		rec = set(rec, "attendees", attendees_of(v));
+		rec = json_set(rec, "attendees", attendees_of(v));
 	jv_free(v);
 	v = json_get(g, "organizer");
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		jv o = person(jv_object(), v);
 
-		if (is_true(g, "isOrganizer"))
-			o = set(o, "self", jv_true());
-		rec = set(rec, "organizer", o);
+		if ((json_kind(g, "isOrganizer") == JV_KIND_TRUE))
+			o = json_set(o, "self", jv_true());
+		rec = json_set(rec, "organizer", o);
 	}
 	jv_free(v);
 	if ((s = json_str(g, "showAs")) != NULL && strcmp(s, "free") == 0)
@@ -198,7 +167,7 @@ plain_people(jv g, jv rec)
 	if ((s = json_str(g, "sensitivity")) != NULL && strcmp(s, "normal") != 0)
 		rec = json_set_str(rec, "visibility", strcmp(s, "confidential")
 		    == 0 ? "confidential" : "private");
-	rec = json_set_str(rec, "status", is_true(g, "isCancelled") ?
+	rec = json_set_str(rec, "status", (json_kind(g, "isCancelled") == JV_KIND_TRUE) ?
 	    "cancelled" : "confirmed");
 	v = json_get(g, "singleValueExtendedProperties");
 	priv = jv_get_kind(v) == JV_KIND_ARRAY ? private_of(v) : jv_invalid();
@@ -217,7 +186,7 @@ plain_people(jv g, jv rec)
 		}
 	}
 	if (jv_is_valid(priv))
-		rec = set(rec, "extendedProperties", set(jv_object(), "private",
+		rec = json_set(rec, "extendedProperties", json_set(jv_object(), "private",
 		    priv));
 	else
 		jv_free(priv);
@@ -264,7 +233,7 @@ recipient(jv a)
 		e = json_set_str(e, "address", s);
 	if ((s = json_str(a, "displayName")) != NULL)
 		e = json_set_str(e, "name", s);
-	return set(jv_object(), "emailAddress", e);
+	return json_set(jv_object(), "emailAddress", e);
 }
 
 static jv
@@ -276,11 +245,11 @@ graph_attendees(jv list)
 	for (i = 0; i < n; i++) {
 		a = jv_array_get(jv_copy(list), i);
 		g = recipient(a);
-		g = json_set_str(g, "type", is_true(a, "resource") ? "resource" :
-		    is_true(a, "optional") ? "optional" : "required");
+		g = json_set_str(g, "type", (json_kind(a, "resource") == JV_KIND_TRUE) ? "resource" :
+		    (json_kind(a, "optional") == JV_KIND_TRUE) ? "optional" : "required");
 		st = json_set_str(jv_object(), "response",
 		    graph_response(json_str(a, "responseStatus")));
-		g = set(g, "status", st);
+		g = json_set(g, "status", st);
 		out = jv_array_append(out, g);
 		jv_free(a);
 	}
@@ -300,19 +269,19 @@ from_plain(jv rec)
 			g = json_set_str(g, same[i][0], s);
 	g = json_set_str(g, "subject", (s = json_str(rec, "summary")) ? s : "");
 	if ((s = json_str(rec, "description")) != NULL)
-		g = set(g, "body", json_set_str(json_set_str(jv_object(),
+		g = json_set(g, "body", json_set_str(json_set_str(jv_object(),
 		    "contentType", "text"), "content", s));
 	if ((s = json_str(rec, "location")) != NULL)
-		g = set(g, "location", json_set_str(jv_object(), "displayName",
+		g = json_set(g, "location", json_set_str(jv_object(), "displayName",
 		    s));
 	v = json_get(rec, "attendees");
 	if (jv_get_kind(v) == JV_KIND_ARRAY)
-		g = set(g, "attendees", graph_attendees(v));
+		g = json_set(g, "attendees", graph_attendees(v));
 	jv_free(v);
 	v = json_get(rec, "organizer");
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		g = set(g, "organizer", recipient(v));
-		g = set(g, "isOrganizer", jv_bool(is_true(v, "self")));
+		g = json_set(g, "organizer", recipient(v));
+		g = json_set(g, "isOrganizer", jv_bool((json_kind(v, "self") == JV_KIND_TRUE)));
 	}
 	jv_free(v);
 	s = json_str(rec, "transparency");
@@ -323,13 +292,13 @@ from_plain(jv rec)
 	    strcmp(s, "private") == 0 ? "private" : strcmp(s, "confidential")
 	    == 0 ? "confidential" : "normal");
 	s = json_str(rec, "status");
-	g = set(g, "isCancelled", jv_bool(s && strcmp(s, "cancelled") == 0));
+	g = json_set(g, "isCancelled", jv_bool(s && strcmp(s, "cancelled") == 0));
 	v = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("extendedProperties"),
 	    jv_string("private")));
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		char *text = json_dump(jv_copy(v)), *txn;
 
-		g = set(g, "singleValueExtendedProperties", JV_ARRAY(
+		g = json_set(g, "singleValueExtendedProperties", JV_ARRAY(
 		    json_set_str(json_set_str(jv_object(), "id",
 		    GRAPH_PRIVATE_PROP), "value", text)));
 		txn = xasprintf(TXN_MARKS "%s", text);
@@ -357,7 +326,7 @@ graph_to_record(jv g)
 
 	if (jv_get_kind(g) != JV_KIND_OBJECT) {
 		jv_free(g);
-		return fail("a Graph event is not an object%s", NULL);
+		return json_fail("a Graph event is not an object%s", NULL);
 	}
 	g = graph_own_zones(g);
 	if (!jv_is_valid(rec = to_plain(g))) {
@@ -390,11 +359,11 @@ graph_to_record(jv g)
 	}
 	jv_free(back);
 	if (jv_array_length(jv_copy(absent)) > 0)
-		keep = set(keep, ABSENT_KEY, absent);
+		keep = json_set(keep, ABSENT_KEY, absent);
 	else
 		jv_free(absent);
 	if (jv_object_length(jv_copy(keep)) > 0)
-		rec = set(rec, GRAPH_KEEP_KEY, keep);
+		rec = json_set(rec, GRAPH_KEEP_KEY, keep);
 	else
 		jv_free(keep);
 	jv_free(g);
@@ -411,7 +380,7 @@ take_kept(jv g, jv target, jv key, jv val)
 	jv cand, plain;
 	int ok;
 
-	if (!in_list(mapped, jv_string_value(key))) {
+	if (!str_in_list(mapped, jv_string_value(key))) {
 		if (jv_is_valid(val))
 			return jv_object_set(g, key, val);
 		jv_free(key);
@@ -476,7 +445,7 @@ graph_write_body(jv g)
 	jv out = jv_object();
 
 	jv_object_foreach(g, key, val) {
-		if (in_list(writable, jv_string_value(key)))
+		if (str_in_list(writable, jv_string_value(key)))
 			out = jv_object_set(out, key, val);
 		else {
 			jv_free(key);

@@ -9,31 +9,8 @@
 #include "json.h"
 #include "util.h"
 
-static jv
-fail(const char *fmt, const char *what)
-{
-	char *msg = xasprintf(fmt, what ? what : "");
-	jv v = jv_invalid_with_msg(jv_string(msg));
 
-	free(msg);
-	return v;
-}
 
-static int
-is_true(jv obj, const char *key)
-{
-	jv v = json_get(obj, key);
-	int t = jv_get_kind(v) == JV_KIND_TRUE;
-
-	jv_free(v);
-	return t;
-}
-
-static jv
-set(jv obj, const char *key, jv v)
-{
-	return jv_object_set(obj, jv_string(key), v);
-}
 
 /* --- Graph to record ---------------------------------------------------- */
 
@@ -50,7 +27,7 @@ time_of(jv g, const char *which, const char *zone, int allday)
 	if (dt == NULL || graph_zone_instant(dt, json_str(t, "timeZone"),
 	    &inst) == -1) {
 		jv_free(t);
-		return fail("\"%s\" is no dateTime in a time zone Graph names",
+		return json_fail("\"%s\" is no dateTime in a time zone Graph names",
 		    which);
 	}
 	if (allday && strlen(dt) >= 10) {
@@ -76,7 +53,7 @@ original_start(const char *s, const char *zone, int allday)
 	long long t;
 
 	if (time_parse(s, "UTC", &t) == -1)
-		return fail("\"originalStart\" '%s' is not a time", s);
+		return json_fail("\"originalStart\" '%s' is not a time", s);
 	graph_zone_format(t, allday ? "UTC" : zone, 0, text);
 	if (allday) {
 		text[10] = '\0';
@@ -90,7 +67,7 @@ jv
 graph_times_of(jv g, jv rec)
 {
 	const char *zs, *ze, *s;
-	int allday = is_true(g, "isAllDay");
+	int allday = (json_kind(g, "isAllDay") == JV_KIND_TRUE);
 	jv v, pr;
 
 	zs = graph_zone_iana(json_str(g, "originalStartTimeZone"));
@@ -102,10 +79,10 @@ graph_times_of(jv g, jv rec)
 		ze = zs;
 	if (!jv_is_valid(v = time_of(g, "start", zs, allday)))
 		return (jv_free(rec), v);
-	rec = set(rec, "start", v);
+	rec = json_set(rec, "start", v);
 	if (!jv_is_valid(v = time_of(g, "end", ze, allday)))
 		return (jv_free(rec), v);
-	rec = set(rec, "end", v);
+	rec = json_set(rec, "end", v);
 	pr = json_get(g, "recurrence");
 	if (jv_get_kind(pr) == JV_KIND_OBJECT) {
 		v = graph_rrule_of(pr, zs, allday);
@@ -113,13 +90,13 @@ graph_times_of(jv g, jv rec)
 			jv_free(pr);
 			return (jv_free(rec), v);
 		}
-		rec = set(rec, "recurrence", v);
+		rec = json_set(rec, "recurrence", v);
 	}
 	jv_free(pr);
 	if ((s = json_str(g, "originalStart")) != NULL) {
 		if (!jv_is_valid(v = original_start(s, zs, allday)))
 			return (jv_free(rec), v);
-		rec = set(rec, "originalStartTime", v);
+		rec = json_set(rec, "originalStartTime", v);
 	}
 	return rec;
 }
@@ -139,7 +116,7 @@ graph_time(jv rec, const char *which, char date[16], const char **zone)
 
 	*zone = tz ? tz : "UTC";
 	if ((win = graph_zone_windows(*zone)) == NULL) {
-		out = fail("time zone '%s': CLDR gives it no Windows name", tz);
+		out = json_fail("time zone '%s': CLDR gives it no Windows name", tz);
 	} else if (d != NULL && strlen(d) == 10) {
 		snprintf(text, sizeof(text), "%sT00:00:00.0000000", d);
 		snprintf(date, 16, "%s", d);
@@ -151,7 +128,7 @@ graph_time(jv rec, const char *which, char date[16], const char **zone)
 		out = json_set_str(json_set_str(jv_object(), "dateTime", text),
 		    "timeZone", win);
 	} else
-		out = fail("\"%s\" is neither a date nor an RFC 3339 time", which);
+		out = json_fail("\"%s\" is neither a date nor an RFC 3339 time", which);
 	jv_free(t);
 	return out;
 }
@@ -167,12 +144,12 @@ graph_times_for(jv rec, jv g)
 	if (!jv_is_valid(v = graph_time(rec, "start", date, &zs)))
 		goto bad;
 	allday = json_strpath(rec, "start", "date", (char *)NULL) != NULL;
-	g = set(g, "start", v);
-	g = set(g, "isAllDay", jv_bool(allday));
+	g = json_set(g, "start", v);
+	g = json_set(g, "isAllDay", jv_bool(allday));
 	g = json_set_str(g, "originalStartTimeZone", graph_zone_windows(zs));
 	if (!jv_is_valid(v = graph_time(rec, "end", edate, &ze)))
 		goto bad;
-	g = set(g, "end", v);
+	g = json_set(g, "end", v);
 	g = json_set_str(g, "originalEndTimeZone", graph_zone_windows(ze));
 	r = json_get(rec, "recurrence");
 	if (jv_get_kind(r) == JV_KIND_ARRAY) {
@@ -180,7 +157,7 @@ graph_times_for(jv rec, jv g)
 		jv_free(r);
 		if (!jv_is_valid(v))
 			goto bad;
-		g = set(g, "recurrence", v);
+		g = json_set(g, "recurrence", v);
 	} else
 		jv_free(r);
 	if (jv_get_kind(ost) == JV_KIND_OBJECT) {
@@ -191,7 +168,7 @@ graph_times_for(jv rec, jv g)
 			s = json_str(ost, "date");
 		if (s == NULL || time_parse(s, json_str(ost, "timeZone") ?
 		    json_str(ost, "timeZone") : zs, &t) == -1) {
-			v = fail("\"originalStartTime\" is not a time%s", NULL);
+			v = json_fail("\"originalStartTime\" is not a time%s", NULL);
 			goto bad;
 		}
 		graph_zone_format(t, "UTC", 0, text);
@@ -224,12 +201,12 @@ own_zone(jv g, const char *which, const char *zkey)
 		jv_free(t);
 		return g;
 	}
-	if (is_true(g, "isAllDay"))
+	if ((json_kind(g, "isAllDay") == JV_KIND_TRUE))
 		snprintf(text, sizeof(text), "%s", dt);
 	else
 		graph_zone_format(inst, iana, 1, text);
 	t = json_set_str(json_set_str(t, "dateTime", text), "timeZone", zone);
-	return set(g, which, t);
+	return json_set(g, which, t);
 }
 
 jv

@@ -267,6 +267,22 @@ json_kind(jv obj, const char *key)
 }
 
 jv
+json_set(jv obj, const char *key, jv v)
+{
+	return jv_object_set(obj, jv_string(key), v);
+}
+
+jv
+json_fail(const char *fmt, const char *what)
+{
+	char *msg = xasprintf(fmt, what ? what : "");
+	jv v = jv_invalid_with_msg(jv_string(msg));
+
+	free(msg);
+	return v;
+}
+
+jv
 json_get(jv obj, const char *key)
 {
 	jv v;

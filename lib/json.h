@@ -45,6 +45,11 @@ jv json_get(jv obj, const char *key);
 jv_kind json_kind(jv obj, const char *key);
 /* Set a string field; consumes obj, returns the new object. */
 jv json_set_str(jv obj, const char *key, const char *val);
+/* obj with key set to v; consumes obj and v. */
+jv json_set(jv obj, const char *key, jv v);
+/* An invalid value whose message is fmt with what (NULL: "") in its
+ * one %s: a mapping's refusal, for its caller to say. */
+jv json_fail(const char *fmt, const char *what);
 /* Message of an invalid jv, or "unknown error"; consumes v, caller frees. */
 char *json_error_text(jv v);
 

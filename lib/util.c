@@ -318,3 +318,12 @@ plural(long long n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
+
+int
+str_in_list(const char *const *v, const char *s)
+{
+	for (; *v; v++)
+		if (strcmp(*v, s) == 0)
+			return 1;
+	return 0;
+}

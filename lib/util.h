@@ -84,4 +84,7 @@ int write_all(int fd, const void *p, size_t n);
  * errors are reported and change the status to EX_SOFTWARE (70). */
 int finish_stdout(int status);
 
+/* Whether s is one of the strings of v (NULL-terminated). */
+int str_in_list(const char *const *v, const char *s);
+
 #endif
