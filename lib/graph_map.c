@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "graph_html.h"
+#include "graph_instance.h"
 #include "graph_map.h"
 #include "graph_time.h"
 #include "json.h"
@@ -205,6 +206,14 @@ to_plain(jv g)
 	for (i = 0; i < sizeof(same) / sizeof(*same); i++)
 		if ((s = json_str(g, same[i][0])) != NULL)
 			rec = json_set_str(rec, same[i][1], s);
+	/* an occurrence or exception is named as Google names an instance
+	 * (graph_instance.h); Graph's own id stays in x-graph */
+	if ((s = json_str(g, "seriesMasterId")) != NULL && (text =
+	    graph_instance_id(s, json_str(g, "originalStart"),
+	    json_kind(g, "isAllDay") == JV_KIND_TRUE)) != NULL) {
+		rec = json_set_str(rec, "id", text);
+		free(text);
+	}
 	if ((s = json_str(g, "subject")) != NULL && *s)
 		rec = json_set_str(rec, "summary", s);
 	if ((s = json_strpath(g, "body", "content", (char *)NULL)) != NULL) {

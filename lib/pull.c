@@ -165,7 +165,7 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 	/* Microsoft: a calendarView delta round (graph_pull.h) */
 	if (calendar_provider(p->api) == PROVIDER_MICROSOFT)
 		return graph_pull_list(p->api, p->o->profile, calendar,
-		    sync_token, fn, arg, last);
+		    p->o->expand, sync_token, fn, arg, last);
 	path = list_path(calendar, p->o->expand, sync_token);
 	what = xasprintf("calendar '%s'", calendar);
 	rc = calendar_list(p->api, path, what, fn, arg, last);

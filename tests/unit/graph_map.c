@@ -122,6 +122,11 @@ test_fields(void)
 	check(5, "recurringEventId", "\"AAMkMaster=\"");
 	check(5, "originalStartTime", "{\"dateTime\":\"2026-01-07T09:00:00-08:00\","
 	    "\"timeZone\":\"America/Los_Angeles\"}");
+	check(5, "id", "\"AAMkMaster=_20260107T170000Z\"");
+	check(5, "x-graph.id", "\"AAMkOccur=\"");
+	check(10, "id", "\"AAMkAllDaySeries=_20261225\"");
+	check(10, "originalStartTime", "{\"date\":\"2026-12-25\"}");
+	check(10, "x-graph.id", "\"AAMkAllDayOcc=\"");
 	check(6, "status", "\"cancelled\"");
 	check(6, "start.dateTime", "\"2026-12-02T12:00:00+05:30\"");
 	check(6, "extendedProperties.private.gcalKey", "\"crm-42\"");
@@ -264,7 +269,7 @@ main(void)
 	size_t i;
 
 	load();
-	ok(nevents == 10, "%zu Graph events in the fixture", nevents);
+	ok(nevents == 11, "%zu Graph events in the fixture", nevents);
 	test_round_trips();
 	test_fields();
 	test_edits();
