@@ -136,8 +136,9 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 		if (strcmp(json_str(p->v[i], "target"), "remote") != 0)
 			continue;
 		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
-		/* gcal-push echoes string keys only: ours come back by id */
-		rec = jv_object_delete(jv_copy(p->v[i]), jv_string("key"));
+		/* gcal-push echoes the key as a string: the identity's, by
+		 * which a result comes back (Graph gives an insert its own id) */
+		rec = json_set_str(jv_copy(p->v[i]), "key", e->id);
 		rec = instance_write(sy, &api, restore_attendees(sy, rec, e), rc);
 		json_print(fp, sync_unview_record(rec));
 		n++;
@@ -161,12 +162,14 @@ push_results(struct sync *sy, const char *path, int *partial)
 	if ((r = ndjson_open(path)) == NULL)
 		err(EX_SOFTWARE, "'%s'", path);
 	while (ndjson_read(r, &rec) == 1) {
-		id = json_str(rec, "id");
+		id = json_str(rec, "key") ? json_str(rec, "key") :
+		    json_str(rec, "id");
 		st = json_str(rec, "status");
 		if (id == NULL || st == NULL || (e = sync_ent(sy, id, 0)) == NULL) {
 			jv_free(rec);
 			continue;
 		}
+		rec = jv_object_delete(rec, jv_string("key"));
 		/* a cancelled instance is what a delete of one leaves */
 		if (strcmp(st, "ok") == 0)
 			settle(sy, e, strcmp(json_str(rec, "op"), "delete") != 0 ?
