@@ -186,7 +186,6 @@ sync_read_local(struct sync *sy, const char *path, const char *name)
 		return EX_DATAERR;
 	}
 	ndjson_close(r);
-	drop_orphans(sy, SYNC_LOCAL);
 	return 0;
 }
 
@@ -246,6 +245,8 @@ sync_match_keys(struct sync *sy)
 		jv_free(v);
 	}
 	jv_free(byid);
+	/* only now is a local series known by the id its instances name */
+	drop_orphans(sy, SYNC_LOCAL);
 }
 
 /* An instance of a series that takes part in the sync (its master is in

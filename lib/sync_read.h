@@ -17,7 +17,8 @@ void sync_remote_from_base(struct sync *sy);
 /* A local record known by its key alone is the event the calendar
  * holds under the id it chose (Graph chooses the ids of what it creates,
  * Google takes ours): the event the base or the calendar marks with that
- * key. */
+ * key. Then the local instances of a series the local side does not
+ * hold are dropped, gone with it. */
 void sync_match_keys(struct sync *sy);
 /* Instances of series the sync holds, and events the local side holds
  * by their Google id, are the link's: marked as its own. */
