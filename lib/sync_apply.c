@@ -119,6 +119,30 @@ instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
 	return rec;
 }
 
+/* A delete of an instance the calendar holds as cancelled already (its
+ * series went, or Outlook removed the occurrence: Graph keeps no etag of
+ * it) is done: settled and reported here, not sent. */
+static int
+already_cancelled(struct sync *sy, struct sync_ent *e, jv rec)
+{
+	jv ev, r;
+	int done;
+
+	if (e->remote == NULL || strcmp(json_str(rec, "op"), "delete") != 0)
+		return 0;
+	ev = json_parse(e->remote, strlen(e->remote));
+	done = json_str(ev, "status") && strcmp(json_str(ev, "status"),
+	    SYNC_CANCELLED_INSTANCE) == 0;
+	jv_free(ev);
+	if (!done)
+		return 0;
+	settle(sy, e, jv_copy(e->want));
+	r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "op", "delete"), "id", e->id), "target", "remote"), "status", "ok");
+	json_print(stdout, sync_with_key(r, e));
+	return 1;
+}
+
 /* The changes for Google, as gcal-push reads them, to path: their
  * number; 0 and *rc set when the instances among them could not be
  * looked up. */
@@ -136,6 +160,8 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 		if (strcmp(json_str(p->v[i], "target"), "remote") != 0)
 			continue;
 		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+		if (already_cancelled(sy, e, p->v[i]))
+			continue;
 		/* gcal-push echoes the key as a string: the identity's, by
 		 * which a result comes back (Graph gives an insert its own id) */
 		rec = json_set_str(jv_copy(p->v[i]), "key", e->id);
