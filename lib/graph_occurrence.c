@@ -16,17 +16,10 @@
 #define DAY (24 * 3600LL)
 #define PAGE 100
 
-/* instance id -> Graph's id, or null: the series has no such instance;
- * series id -> false: Graph knows no such series */
-static jv known;
-static long requests;
+static jv known; /* what remember put there */
 
-long
-graph_occurrence_requests(void)
-{
-	return requests;
-}
-
+/* key: an instance id -> {id, etag} of its occurrence, or null (none);
+ * a series id -> false (Graph knows no such series). */
 static void
 remember(const char *key, jv v)
 {
@@ -51,7 +44,8 @@ take_page(jv page, const char *master, int allday, const char *want)
 		id = json_str(ev, "id");
 		os = json_str(ev, "originalStart");
 		if (id && (iid = graph_instance_id(master, os, allday)) != NULL) {
-			remember(iid, jv_string(id));
+			remember(iid, JV_OBJECT(jv_string("id"), jv_string(id),
+			    jv_string("etag"), json_get(ev, "@odata.etag")));
 			found |= strcmp(iid, want) == 0;
 			free(iid);
 		}
@@ -76,12 +70,12 @@ list_window(struct calendar_api *api, const char *master, int allday,
 
 	time_rfc3339(t - span, from);
 	time_rfc3339(t + span, to);
+	/* @odata.etag comes with any $select */
 	url = xasprintf("/v1.0/me/events/%s/instances?startDateTime=%s&"
 	    "endDateTime=%s&$select=originalStart", m, from, to);
 	free(m);
 	*found = 0;
 	while (url && !*found) {
-		requests++;
 		rc = graph_get(api, url, PAGE, &resp);
 		free(url);
 		url = NULL;
@@ -111,28 +105,31 @@ list_window(struct calendar_api *api, const char *master, int allday,
  * period moved more than a year is not found (404). */
 static const long long spans[] = {DAY, 31 * DAY, 366 * DAY};
 
-/* What the table says of key: 1 with *occ (the caller's; NULL: no
- * such instance, or the id itself when key is an unknown series), else 0. */
+/* What the table says of key: 1 with *occ and *etag (the caller's;
+ * *occ NULL: no such instance, or the id itself when key is an unknown
+ * series), else 0. */
 static int
-cached(const char *key, const char *id, char **occ)
+cached(const char *key, const char *id, char **occ, char **etag)
 {
 	jv v;
-	int have;
+	const char *s;
 
 	if (!jv_is_valid(known))
 		known = jv_object();
-	if (!(have = jv_object_has(jv_copy(known), jv_string(key))))
+	if (!jv_object_has(jv_copy(known), jv_string(key)))
 		return 0;
 	v = json_get(known, key);
-	*occ = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) :
+	*occ = jv_get_kind(v) == JV_KIND_OBJECT ? xstrdup(json_str(v, "id")) :
 	    jv_get_kind(v) == JV_KIND_FALSE ? xstrdup(id) : NULL;
+	if (etag)
+		*etag = (s = json_str(v, "etag")) != NULL ? xstrdup(s) : NULL;
 	jv_free(v);
 	return 1;
 }
 
 int
 graph_occurrence(struct calendar_api *api, const char *id, char **occ,
-    long *status, jv *answer)
+    char **etag, long *status, jv *answer)
 {
 	char *master = NULL;
 	long long t;
@@ -140,13 +137,15 @@ graph_occurrence(struct calendar_api *api, const char *id, char **occ,
 	size_t i;
 
 	*occ = NULL;
+	if (etag)
+		*etag = NULL;
 	*status = 200;
 	*answer = jv_invalid();
 	if (graph_instance_parse(id, &master, &t, &allday) == -1) {
 		*occ = xstrdup(id);
 		return 0;
 	}
-	if (cached(master, id, occ) || cached(id, id, occ)) {
+	if (cached(master, id, occ, etag) || cached(id, id, occ, etag)) {
 		*status = *occ ? 200 : 404;
 		free(master);
 		return 0;
@@ -163,7 +162,7 @@ graph_occurrence(struct calendar_api *api, const char *id, char **occ,
 		*status = 200;
 		*occ = xstrdup(id);
 	} else if (rc == 0 && *status == 200 && found)
-		cached(id, id, occ);
+		cached(id, id, occ, etag);
 	else if (rc == 0 && *status == 200) {
 		remember(id, jv_null());
 		*status = 404;

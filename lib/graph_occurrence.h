@@ -16,16 +16,14 @@
 
 /* Graph's id for the event a record calls id: 0 and *occ (the caller's),
  * which is id itself when id is no instance id or names a series Graph
- * does not know (a Graph id may hold "_"); or *occ NULL and *status: 404
+ * does not know (a Graph id may hold "_"), and when etag is not NULL
+ * *etag, the occurrence's as listed (the caller's, or NULL); or *occ
+ * NULL and *status: 404
  * when the series has no instance of that original start, Graph's status
  * of a failed listing otherwise, with its body in *answer (the caller's,
  * else invalid). An exit status when Graph could not be asked (message
  * printed). */
 int graph_occurrence(struct calendar_api *api, const char *id, char **occ,
-    long *status, jv *answer);
-
-/* The listing requests graph_occurrence made in this process (-v shows
- * them; tests count them). */
-long graph_occurrence_requests(void);
+    char **etag, long *status, jv *answer);
 
 #endif

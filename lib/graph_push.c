@@ -147,20 +147,49 @@ write_body(const struct batch_part *bp, int create)
 	return g;
 }
 
+/* An insert of a cancelled instance is a DELETE of the occurrence
+ * (Outlook cancels it), which answers with no body: its answer is the
+ * cancelled instance the record holds, as Google's would be. */
+static void
+cancelled_instance(struct batch_part *bp, const char *inst)
+{
+	jv ev;
+
+	if (inst == NULL || bp->body == NULL || strcmp(bp->method, "DELETE") != 0 ||
+	    bp->status < 200 || bp->status >= 300)
+		return;
+	ev = json_parse(bp->body, strlen(bp->body));
+	if (jv_get_kind(ev) == JV_KIND_OBJECT) {
+		jv_free(bp->json);
+		bp->json = json_set_str(ev, "id", inst);
+	} else
+		jv_free(ev);
+}
+
 /* The Graph id of the event a record calls *id, into *id: 0, or -1 with
  * bp answered when Graph has no such instance or could not list the
  * series; *rc an exit status when Graph could not be asked. *inst (the
- * caller's) the record's id when it named an instance. */
+ * caller's) the record's id when it named an instance, *etag the
+ * occurrence's as listed (the caller's, or NULL). */
 static int
 resolve(struct calendar_api *api, struct batch_part *bp, char **id,
-    char **inst, int *rc)
+    char **inst, char **etag, int *rc)
 {
 	long status;
 	char *occ;
 	jv answer;
 
-	if ((*rc = graph_occurrence(api, *id, &occ, &status, &answer)) != 0)
+	if ((*rc = graph_occurrence(api, *id, &occ, etag, &status, &answer)) != 0)
 		return -1;
+	if (occ == NULL && status == 404 && strcmp(bp->method, "DELETE") == 0) {
+		/* the occurrence is cancelled already: what a delete, or the
+		 * insert of a cancelled instance, wants */
+		jv_free(answer);
+		bp->status = 204;
+		bp->json = jv_invalid();
+		cancelled_instance(bp, *id);
+		return -1;
+	}
 	if (occ == NULL) {
 		bp->status = status;
 		bp->json = google_error(status, jv_is_valid(answer) ? answer :
@@ -186,7 +215,7 @@ static jv
 part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
     char **inst, int *rc)
 {
-	char *cal = NULL, *id = NULL, *url, num[24];
+	char *cal = NULL, *id = NULL, *url, num[24], *etag = NULL;
 	int create = strcmp(bp->method, "POST") == 0;
 	jv r, h, body = jv_invalid();
 
@@ -197,7 +226,7 @@ part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
 		free(id);
 		return jv_invalid();
 	}
-	if (id && resolve(api, bp, &id, inst, rc) == -1) {
+	if (id && resolve(api, bp, &id, inst, &etag, rc) == -1) {
 		free(cal);
 		free(id);
 		return jv_invalid();
@@ -206,6 +235,7 @@ part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
 		body = write_body(bp, create);
 		if (!jv_is_valid(body)) {
 			refuse(bp, "gcalNoGraphForm", body);
+			free(etag);
 			free(cal);
 			free(id);
 			return jv_invalid();
@@ -218,8 +248,10 @@ part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
 	url = create ? graph_calendar_path(cal, "/events") : event_url(id);
 	snprintf(num, sizeof(num), "%zu", k + 1);
 	h = json_set_str(jv_object(), "Prefer", GRAPH_PREFER);
-	if (bp->if_match)
-		h = json_set_str(h, "If-Match", bp->if_match);
+	/* an insert of an instance: the occurrence as it was listed */
+	if (bp->if_match || (*inst && etag))
+		h = json_set_str(h, "If-Match", bp->if_match ? bp->if_match : etag);
+	free(etag);
 	if (jv_is_valid(body))
 		h = json_set_str(h, "Content-Type", "application/json");
 	/* the calendar path is /v1.0/...: a $batch url is relative to it */
@@ -271,6 +303,7 @@ take_answers(jv answer, struct batch_part *parts, size_t n, const int *sent,
 			    json_get(a, "headers"), json_get(a, "body"));
 			parts[k - 1].json = as_instance(parts[k - 1].json,
 			    inst[k - 1]);
+			cancelled_instance(&parts[k - 1], inst[k - 1]);
 		}
 		jv_free(a);
 	}
@@ -356,7 +389,7 @@ graph_fetch(struct calendar_api *api, const char *google_path, long *status,
 		warnx("'%s': not an event's path", google_path);
 		return EX_SOFTWARE;
 	}
-	if ((rc = graph_occurrence(api, id, &occ, status, &answer)) != 0 ||
+	if ((rc = graph_occurrence(api, id, &occ, NULL, status, &answer)) != 0 ||
 	    occ == NULL) {
 		if (rc == 0)
 			*ev = google_error(*status, jv_is_valid(answer) ? answer :

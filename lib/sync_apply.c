@@ -8,7 +8,6 @@
 
 #include "calendar.h"
 #include "cli.h"
-#include "graph_push.h"
 #include "http.h"
 #include "json.h"
 #include "state.h"
@@ -48,32 +47,6 @@ settle(struct sync *sy, struct sync_ent *e, jv ev)
 	e->settled = 1;
 }
 
-/* The etag of the instance the event path names, as the calendar has it
- * now (a Microsoft profile's: graph_fetch finds Graph's occurrence for
- * the instance id); NULL when there is none. The caller's. */
-static char *
-instance_etag(struct calendar_api *api, const char *path)
-{
-	struct http_response resp;
-	char *etag = NULL;
-	long status = 0;
-	jv ev;
-
-	if (calendar_provider(api) == PROVIDER_MICROSOFT) {
-		if (graph_fetch(api, path, &status, &ev) == 0) {
-			if (status == 200 && json_str(ev, "etag"))
-				etag = xstrdup(json_str(ev, "etag"));
-			jv_free(ev);
-		}
-		return etag;
-	}
-	if (calendar_call(api, "GET", path, jv_invalid(), NULL, &resp) == 0 &&
-	    resp.status == 200 && json_str(resp.json, "etag"))
-		etag = xstrdup(json_str(resp.json, "etag"));
-	http_response_free(&resp);
-	return etag;
-}
-
 /* An instance of a recurring event is written as an exception of its
  * series, never as an event of its own (Calendar API, "Recurring
  * events": modify an instance with update, by its instance id; delete
@@ -86,7 +59,8 @@ instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
 	jv ev = json_get(rec, "event");
 	const char *op = json_str(rec, "op"), *st = json_str(ev, "status");
 	int cancel = st && strcmp(st, SYNC_CANCELLED_INSTANCE) == 0;
-	char *path, *ecal, *eid, *etag;
+	struct http_response resp;
+	char *path, *ecal, *eid;
 
 	if (jv_get_kind(ev) != JV_KIND_OBJECT || !sync_is_instance(ev) || *rc) {
 		jv_free(ev);
@@ -98,15 +72,22 @@ instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
 			jv_free(ev);
 			return rec;
 		}
+		/* Graph makes no instance: gcal-push writes the occurrence
+		 * an insert of one names (graph_push finds it) */
+		if (calendar_provider(*api) == PROVIDER_MICROSOFT) {
+			jv_free(ev);
+			return rec;
+		}
 		ecal = url_escape(sy->calendar);
 		eid = url_escape(json_str(rec, "id"));
 		path = xasprintf("/calendar/v3/calendars/%s/events/%s", ecal, eid);
-		if ((etag = instance_etag(*api, path)) != NULL) {
-			rec = json_set_str(rec, "etag", etag);
+		if (calendar_call(*api, "GET", path, jv_invalid(), NULL, &resp) == 0 &&
+		    resp.status == 200 && json_str(resp.json, "etag")) {
+			rec = json_set_str(rec, "etag", json_str(resp.json, "etag"));
 			rec = json_set_str(rec, "op", "update");
 			op = "update";
 		}
-		free(etag);
+		http_response_free(&resp);
 		free(path);
 		free(ecal);
 		free(eid);

@@ -234,6 +234,33 @@ is "$(occurrences | jq -r .originalStart | tr '\n' ' ')" "2026-12-14T09:00:00Z 2
 run gcal-push "$T/idel"
 is "$rc.$(jq -r .status "$OUT")" 0.ok "... deleting it again: already gone, ok"
 
+# insert of an instance (as gcal-sync and gcal-diff make for a local instance
+# edit): Graph makes no instance, the occurrence is changed or cancelled
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
+	"start":{"dateTime":"2026-12-09T14:00:00","timeZone":"UTC"}, "end":{"dateTime":"2026-12-09T15:00:00","timeZone":"UTC"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["wednesday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-09","numberOfOccurrences":3}}}' >"$T/master2"
+M2=$(jq -r .id "$T/master2")
+jq -nc --arg m "$M2" '{op:"insert", id:($m + "_20261216T140000Z"), event:{summary:"Review (room 2)",
+	recurringEventId:$m, originalStartTime:{dateTime:"2026-12-16T14:00:00Z"},
+	start:{dateTime:"2026-12-16T14:00:00Z"}, end:{dateTime:"2026-12-16T15:00:00Z"}}},
+	{op:"insert", id:($m + "_20261223T140000Z"), event:{status:"cancelled",
+	recurringEventId:$m, originalStartTime:{dateTime:"2026-12-23T14:00:00Z"}}}' >"$T/iins"
+before=$(count)
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push -vv "$T/iins"
+is "$rc.$(jq -r .status "$OUT" | tr '\n' ' ')" "0.ok ok " "inserts of an instance and of a cancelled instance of an Outlook series: ok"
+is "$(grep -o '"If-Match":"W/[^"]*' "$ERR" | wc -l)" 2 "... each written If-Match the occurrence's etag as listed (-vv shows)"
+is "$(graph_log_count POST '/events$').$(count)" "0.$before" "... no event made for either"
+M=$M2 occurrences >"$T/occ3"
+is "$(jq -r '.originalStart + " " + .type + " " + .subject' "$T/occ3" | tr '\n' ',')" \
+	"2026-12-09T14:00:00Z occurrence Review,2026-12-16T14:00:00Z exception Review (room 2)," \
+	"... the one occurrence changed, an exception now; the other cancelled"
+is "$(jq -r '.id + " " + (.event.status // "-")' "$OUT" | tr '\n' ',')" \
+	"${M2}_20261216T140000Z confirmed,${M2}_20261223T140000Z cancelled," "... the results name them by their instance ids"
+run gcal-push "$T/iins"
+is "$rc.$(jq -r .status "$OUT" | tr '\n' ' ')" "0.ok ok " "... the same inserts again: ok (the cancelled one is gone already)"
+
 # ids that name no instance
 jq -nc --arg id "${M}_20261208T090000Z" '{op:"update", id:$id, etag:"W/\"x\"",
 	event:{summary:"nope", start:{dateTime:"2026-12-08T09:00:00Z"}, end:{dateTime:"2026-12-08T09:15:00Z"}}}' >"$T/none"
