@@ -205,6 +205,24 @@ removed(struct round *r, const char *id, int *instance)
 	return rec;
 }
 
+/* An instance seen: Graph's id and its instance id iid (consumed) in
+ * the map, its series among those of the round. Invalid with a message
+ * when iid is NULL (no series or original start to name it by), else
+ * true. */
+static jv
+seen(struct round *r, const char *id, const char *series, char *iid)
+{
+	if (iid == NULL || series == NULL) {
+		free(iid);
+		return json_fail("an occurrence without a usable seriesMasterId "
+		    "and originalStart%s", NULL);
+	}
+	r->map = json_set_str(r->map, id, iid);
+	r->series = json_set(r->series, series, jv_true());
+	free(iid);
+	return jv_true();
+}
+
 /* One item of a delta page (consumed): given to fn, held for the end
  * of the round, or dropped (an occurrence without --expand). */
 static int
@@ -225,16 +243,19 @@ give(struct round *r, jv item)
 	if (jv_get_kind(rm) == JV_KIND_OBJECT) {
 		rec = removed(r, id, &instance);
 		hold = instance && !r->expand;
+	} else if ((type = json_str(item, "type")) != NULL && !r->expand &&
+	    strcmp(type, "occurrence") == 0) {
+		/* not printed: only its instance id is wanted */
+		hold = -1;
+		rec = seen(r, id, json_str(item, "seriesMasterId"),
+		    graph_instance_id(json_str(item, "seriesMasterId"),
+		    json_str(item, "originalStart"), json_kind(item, "isAllDay") ==
+		    JV_KIND_TRUE));
 	} else {
-		type = json_str(item, "type");
 		hold = type && strcmp(type, "exception") == 0 && !r->expand;
-		if (type && strcmp(type, "occurrence") == 0 && !r->expand)
-			hold = -1;
 		rec = graph_to_record(jv_copy(item));
-		if (jv_is_valid(rec) && (rid = json_str(rec, "recurringEventId"))) {
-			r->map = json_set_str(r->map, id, json_str(rec, "id"));
-			r->series = json_set(r->series, rid, jv_true());
-		}
+		if (jv_is_valid(rec) && (rid = json_str(rec, "recurringEventId")))
+			jv_free(seen(r, id, rid, xstrdup(json_str(rec, "id"))));
 	}
 	jv_free(rm);
 	if (!jv_is_valid(rec)) {
