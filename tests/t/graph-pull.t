@@ -251,6 +251,24 @@ run gcal-pull
 ok "a window that is no number of days exits 78" test "$rc" = 78 && has window_future_days "$ERR"
 jq '.window_future_days = 900' "$PROF" >"$T/p" && cat "$T/p" >"$PROF"
 
+# --- the token and its map of instances ------------------------------------------
+ST=$(ls "$SYNC"/*/state.json | grep -v expand)
+ok "the token maps the instances Graph lists (Retro's among them)" \
+	jq_ok '.syncToken | test("^graph2 ") and test("\n=[^\n]+\n") and test("\n[0-9a-f]{16} 0 20261210T140000Z(\n|$)")' "$ST"
+jq '.syncToken += "\nf00dfeedf00dfeed 7 20261211T140000Z"' "$ST" >"$T/p" && cat "$T/p" >"$ST"
+before=$(state_sum)
+run gcal-pull --changes
+ok "a damaged map in the token: exit 78, naming the token and --full" \
+	test "$rc" = 78 && has "sync token is damaged.*--full" "$ERR"
+is "$(state_sum)" "$before" "... the state left as it was"
+run gcal-pull --full
+is "$rc" 0 "... and gcal-pull --full mends it"
+jq '.syncToken |= (split("\n")[0] | sub("^graph2"; "graph1"))' "$ST" >"$T/p" && cat "$T/p" >"$ST"
+run gcal-pull --changes
+ok "a token of the gcal before (graph1, no map): a full round, nothing to report" test "$rc" = 0 -a ! -s "$OUT"
+run gcal-pull
+ok "... which kept the cancelled instance the mirror knew" has '_20261211T140000Z","kind":"calendar#event","originalStartTime"' "$OUT"
+
 # --- faults: exit 75, state unchanged -------------------------------------------
 graph_ctl PATCH /_emu/events/$E1 '{"subject":"fault test"}' >/dev/null
 before=$(state_sum)
