@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "events.h"
 #include "graph.h"
 #include "graph_instance.h"
@@ -75,66 +76,129 @@ struct round {
 	            * given after their series' master */
 };
 
+/* The map's key for Graph's id of an instance: 64 bits of its SHA-256
+ * in hex (Graph's ids are some 150 bytes; a map of a daily series over
+ * the window holds a thousand). */
+static void
+map_key(const char *id, char out[17])
+{
+	unsigned char d[32];
+	int i;
+
+	sha256(id, strlen(id), d);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* One line of a token's map: "=SERIES" names the next series (numbered
+ * from 0), "KEY N START" an instance of series N. 0, or -1 when the
+ * line is none of these. */
+static int
+map_line(const char *p, size_t n, jv *series, jv *map)
+{
+	char line[600], *w, *key, *num, *start, *iid, *m;
+	const char *err = NULL;
+	long long k, t;
+	int allday, ok;
+
+	if (n == 0 || n >= sizeof(line))
+		return -1;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	if (line[0] == '=') {
+		*series = jv_array_append(*series, jv_string(line + 1));
+		return line[1] ? 0 : -1;
+	}
+	w = line;
+	key = str_word(&w, " ");
+	num = str_word(&w, " ");
+	start = str_word(&w, " ");
+	if (key == NULL || strlen(key) != 16 || num == NULL || start == NULL ||
+	    (w != NULL && *w != '\0'))
+		return -1;
+	k = strtonum(num, 0, jv_array_length(jv_copy(*series)) - 1, &err);
+	if (err != NULL)
+		return -1;
+	iid = xasprintf("%s_%s", jv_string_value(jv_array_get(jv_copy(*series),
+	    (int)k)), start);
+	ok = graph_instance_parse(iid, &m, &t, &allday) == 0;
+	if (ok) {
+		free(m);
+		*map = json_set_str(*map, key, iid);
+	}
+	free(iid);
+	return ok ? 0 : -1;
+}
+
 /* The window, link and instance map of a token; -1 when it is none of
  * ours or damaged. */
 static int
 token_parse(const char *token, struct window *w, char **link, jv *map)
 {
 	char tag[8], s[32], e[32];
-	const char *p, *nl, *sp;
-	int n = 0;
+	const char *p, *nl = NULL;
+	jv series = jv_array();
+	int n = 0, rc = 0;
 
 	*map = jv_object();
+	*link = NULL;
 	if (sscanf(token, "%7s %31s %31s %n", tag, s, e, &n) != 3 || n == 0 ||
 	    strcmp(tag, TOKEN_TAG) != 0 || time_parse(s, NULL, &w->start) ==
 	    -1 || time_parse(e, NULL, &w->end) == -1)
-		return -1;
-	p = token + n;
-	nl = strchr(p, '\n');
-	*link = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
-	if (**link == '\0' || strchr(*link, ' ') != NULL)
-		goto bad;
-	/* then a line "GRAPHID INSTANCEID" an instance */
-	for (p = nl; p != NULL && *p == '\n' && p[1] != '\0'; p = nl) {
+		rc = -1;
+	if (rc == 0) {
+		p = token + n;
+		nl = strchr(p, '\n');
+		*link = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (**link == '\0' || strchr(*link, ' ') != NULL)
+			rc = -1;
+	}
+	for (p = nl; rc == 0 && p != NULL; p = nl) {
 		p++;
 		nl = strchr(p, '\n');
-		sp = memchr(p, ' ', nl ? (size_t)(nl - p) : strlen(p));
-		if (sp == NULL || sp == p || sp + 1 == (nl ? nl : p + strlen(p)))
-			goto bad;
-		*map = jv_object_set(*map, jv_string_sized(p, (int)(sp - p)),
-		    jv_string_sized(sp + 1, (int)((nl ? nl : sp + 1 +
-		    strlen(sp + 1)) - sp - 1)));
+		rc = map_line(p, nl ? (size_t)(nl - p) : strlen(p), &series, map);
 	}
-	if (p != NULL && p[0] == '\n' && p[1] != '\0')
-		goto bad;
-	return 0;
-bad:
-	free(*link);
-	*link = NULL;
-	jv_free(*map);
-	*map = jv_object();
-	return -1;
+	jv_free(series);
+	if (rc == -1) {
+		free(*link);
+		*link = NULL;
+		jv_free(*map);
+		*map = jv_object();
+	}
+	return rc;
 }
 
-/* The token: window, link, and the map's lines sorted (the same state
- * gives the same bytes). */
+/* The token: window, link, and the map's lines by key, each series
+ * named before its first instance (the same state gives the same
+ * bytes). */
 static char *
 token_make(const struct window *w, const char *link, jv map)
 {
 	struct buf b = {0};
 	char s[32], e[32];
-	jv keys = jv_keys(jv_copy(map)), k;
-	int i, n = jv_array_length(jv_copy(keys));
+	const char *iid, *us;
+	jv keys = jv_keys(jv_copy(map)), series = jv_object(), k, master;
+	int i, n = jv_array_length(jv_copy(keys)), nseries = 0;
 
 	time_rfc3339(w->start, s);
 	time_rfc3339(w->end, e);
 	buf_printf(&b, "%s %s %s %s", TOKEN_TAG, s, e, link);
 	for (i = 0; i < n; i++) {
 		k = jv_array_get(jv_copy(keys), i);
-		buf_printf(&b, "\n%s %s", jv_string_value(k),
-		    json_str(map, jv_string_value(k)));
+		iid = json_str(map, jv_string_value(k));
+		us = strrchr(iid, '_'); /* graph_instance_id made it */
+		master = jv_string_sized(iid, (int)(us - iid));
+		if (!jv_object_has(jv_copy(series), jv_copy(master))) {
+			buf_printf(&b, "\n=%s", jv_string_value(master));
+			series = jv_object_set(series, jv_copy(master),
+			    jv_number(nseries++));
+		}
+		buf_printf(&b, "\n%s %d %s", jv_string_value(k),
+		    (int)jv_number_value(jv_object_get(jv_copy(series), master)),
+		    us + 1);
 		jv_free(k);
 	}
+	jv_free(series);
 	jv_free(keys);
 	return buf_take(&b);
 }
@@ -192,8 +256,12 @@ stub(const char *id)
 static jv
 removed(struct round *r, const char *id, int *instance)
 {
-	const char *iid = json_str(r->map, id);
+	const char *iid;
+	char key[17];
 	jv rec;
+
+	map_key(id, key);
+	iid = json_str(r->map, key);
 
 	*instance = 0;
 	if (iid == NULL || !jv_is_valid(rec = cancelled_instance(iid)))
@@ -201,8 +269,29 @@ removed(struct round *r, const char *id, int *instance)
 	*instance = 1;
 	r->series = json_set(r->series, json_str(rec, "recurringEventId"),
 	    jv_true());
-	r->map = jv_object_delete(r->map, jv_string(id));
+	r->map = jv_object_delete(r->map, jv_string(key));
 	return rec;
+}
+
+/* An instance seen: Graph's id and its instance id iid (consumed) in
+ * the map, its series among those of the round. Invalid with a message
+ * when iid is NULL (no series or original start to name it by), else
+ * true. */
+static jv
+seen(struct round *r, const char *id, const char *series, char *iid)
+{
+	char key[17];
+
+	if (iid == NULL || series == NULL) {
+		free(iid);
+		return json_fail("an occurrence without a usable seriesMasterId "
+		    "and originalStart%s", NULL);
+	}
+	map_key(id, key);
+	r->map = json_set_str(r->map, key, iid);
+	r->series = json_set(r->series, series, jv_true());
+	free(iid);
+	return jv_true();
 }
 
 /* One item of a delta page (consumed): given to fn, held for the end
@@ -225,16 +314,19 @@ give(struct round *r, jv item)
 	if (jv_get_kind(rm) == JV_KIND_OBJECT) {
 		rec = removed(r, id, &instance);
 		hold = instance && !r->expand;
+	} else if ((type = json_str(item, "type")) != NULL && !r->expand &&
+	    strcmp(type, "occurrence") == 0) {
+		/* not printed: only its instance id is wanted */
+		hold = -1;
+		rec = seen(r, id, json_str(item, "seriesMasterId"),
+		    graph_instance_id(json_str(item, "seriesMasterId"),
+		    json_str(item, "originalStart"), json_kind(item, "isAllDay") ==
+		    JV_KIND_TRUE));
 	} else {
-		type = json_str(item, "type");
 		hold = type && strcmp(type, "exception") == 0 && !r->expand;
-		if (type && strcmp(type, "occurrence") == 0 && !r->expand)
-			hold = -1;
 		rec = graph_to_record(jv_copy(item));
-		if (jv_is_valid(rec) && (rid = json_str(rec, "recurringEventId"))) {
-			r->map = json_set_str(r->map, id, json_str(rec, "id"));
-			r->series = json_set(r->series, rid, jv_true());
-		}
+		if (jv_is_valid(rec) && (rid = json_str(rec, "recurringEventId")))
+			jv_free(seen(r, id, rid, xstrdup(json_str(rec, "id"))));
 	}
 	jv_free(rm);
 	if (!jv_is_valid(rec)) {
@@ -308,8 +400,13 @@ master_of(struct calendar_api *api, const char *what, const char *id,
 		*rec = stub(id);
 	else if (rc == 0 && resp.status != 200)
 		rc = graph_failure(&resp, what);
-	else if (rc == 0 && (!jv_is_valid(*rec = graph_to_record(jv_copy(
-	    resp.json))) || json_str(*rec, "id") == NULL ||
+	/* the answer's envelope is no property of the event (a delta page
+	 * holds none in its items) */
+	else if (rc == 0 && (!jv_is_valid(*rec = graph_to_record(
+	    json_kind(resp.json, "@odata.context") != JV_KIND_NULL ?
+	    jv_object_delete(jv_copy(resp.json), jv_string("@odata.context")) :
+	    jv_copy(resp.json))) ||
+	    json_str(*rec, "id") == NULL ||
 	    strcmp(json_str(*rec, "id"), id) != 0)) {
 		why = jv_is_valid(*rec) ? xstrdup("not the series asked for") :
 		    json_error_text(jv_copy(*rec));
@@ -377,7 +474,11 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		return rc;
 	if (token != NULL && token_parse(token, &w, &link, &r.map) == -1) {
 		jv_free(r.map);
-		return CALENDAR_SYNC_GONE; /* a token of another version */
+		if (strncmp(token, TOKEN_TAG " ", strlen(TOKEN_TAG) + 1) != 0)
+			return CALENDAR_SYNC_GONE; /* of another version */
+		warnx("calendar '%s': the mirror's sync token is damaged; "
+		    "gcal-pull --full pulls the calendar anew", calendar);
+		return EX_CONFIG;
 	}
 	if (token != NULL && (want.start - w.start >= GRAPH_WINDOW_STEP_DAYS *
 	    DAY || w.end - want.end >= GRAPH_WINDOW_STEP_DAYS * DAY ||

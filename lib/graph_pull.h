@@ -14,10 +14,12 @@
  * as Google's cancelled instance; a series whose master Graph no longer
  * has (404) is its master's cancelled stub.
  *
- * The sync token pull.c keeps is "graph2 START END DELTALINK", then a
- * line "GRAPHID INSTANCEID" for each instance seen: the round's window
- * (RFC 3339, UTC), Graph's @odata.deltaLink and the map, committed
- * together with the events (mirror.h). A delta link is bound to the
+ * The sync token pull.c keeps is "graph2 START END DELTALINK": the
+ * round's window (RFC 3339, UTC) and Graph's @odata.deltaLink, then the
+ * map, committed together with the events (mirror.h): a line "=SERIES"
+ * names a series (the first is 0), and "KEY N START" an instance of
+ * series N, KEY 64 bits of the SHA-256 of Graph's id in hex, START the
+ * end of its instance id. A delta link is bound to the
  * window of its round's first request (Microsoft's "Get incremental
  * changes to events in a calendar view"), so moving the window is a new
  * round: the link is given up, as a 410 is, once the wanted window

@@ -166,6 +166,20 @@ test_edits(void)
 	    "... and keeps the writable ones x-graph held");
 	jv_free(g);
 
+	/* an instance: the record names it by its instance id, the Graph
+	 * event by Graph's (kept), and no write carries either */
+	rec = graph_to_record(jv_copy(events[5]));
+	rec = json_set_str(rec, "summary", "Moved standup");
+	g = graph_from_record(rec);
+	is_str(json_str(g, "id"), "AAMkOccur=",
+	    "an edited exception maps back to Graph's id of it");
+	g = graph_write_body(g);
+	ok(!jv_object_has(jv_copy(g), jv_string("id")) &&
+	    !jv_object_has(jv_copy(g), jv_string("seriesMasterId")) &&
+	    !jv_object_has(jv_copy(g), jv_string("originalStart")),
+	    "... and its write body names no id, series or original start");
+	jv_free(g);
+
 	rec = graph_to_record(jv_copy(events[2]));
 	rec = json_set_str(rec, "transparency", "transparent");
 	g = graph_from_record(rec);
