@@ -167,6 +167,16 @@ run gcal-pull --expand
 ok "... and that mirror holds nothing of it either" test -z "$(standup "$OUT")"
 unset M
 
+# an all-day series in Berlin: Graph's originalStart is 23:00Z the day before
+graph_ctl POST /_emu/calendars/$CAL/events '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-12-24T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-12-25T00:00:00","timeZone":"W. Europe Standard Time"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-12-24","numberOfOccurrences":2}}}' >"$T/hol"
+run gcal-pull --expand --changes
+is "$(jq -r 'select(.summary == "Holiday") | .id[-9:] + " " + .originalStartTime.date + " " + .start.date' "$OUT" | tr '\n' ',')" \
+	"_20261224 2026-12-24 2026-12-24,_20261225 2026-12-25 2026-12-25," \
+	"an all-day series' instances are named by their dates in the series' zone"
+graph_ctl DELETE /_emu/events/$(jq -r .id "$T/hol") >/dev/null
+run gcal-pull
+run gcal-pull --expand
+
 # --- a kill at each stop point of a Microsoft pull, then converge -----------------
 # Each state write of a round (the map of instances rides in the token,
 # committed with the events) is a point: stopped there as kill -9 would,

@@ -127,6 +127,8 @@ test_fields(void)
 	check(10, "id", "\"AAMkAllDaySeries=_20261225\"");
 	check(10, "originalStartTime", "{\"date\":\"2026-12-25\"}");
 	check(10, "x-graph.id", "\"AAMkAllDayOcc=\"");
+	check(11, "id", "\"AAMkBerlinSeries=_20261225\"");
+	check(11, "originalStartTime", "{\"date\":\"2026-12-25\"}");
 	check(6, "status", "\"cancelled\"");
 	check(6, "start.dateTime", "\"2026-12-02T12:00:00+05:30\"");
 	check(6, "extendedProperties.private.gcalKey", "\"crm-42\"");
@@ -283,7 +285,7 @@ main(void)
 	size_t i;
 
 	load();
-	ok(nevents == 11, "%zu Graph events in the fixture", nevents);
+	ok(nevents == 12, "%zu Graph events in the fixture", nevents);
 	test_round_trips();
 	test_fields();
 	test_edits();
