@@ -8,6 +8,7 @@
 #include "event_time.h"
 #include "graph.h"
 #include "graph_instance.h"
+#include "graph_map.h"
 #include "graph_occurrence.h"
 #include "http.h"
 #include "json.h"
@@ -31,24 +32,31 @@ remember(const char *key, jv v)
 /* The instances of one listing page (borrowed) into the table; whether
  * want was among them. */
 static int
-take_page(jv page, const char *master, int allday, const char *want)
+take_page(jv page, const char *master, const char *want)
 {
-	jv list = json_get(page, "value"), ev;
-	const char *id, *os;
+	jv list = json_get(page, "value"), ev, rec;
+	const char *id, *sfx;
 	char *iid;
 	int i, n, found = 0;
 
 	n = jv_get_kind(list) == JV_KIND_ARRAY ? jv_array_length(jv_copy(list)) : 0;
 	for (i = 0; i < n; i++) {
 		ev = jv_array_get(jv_copy(list), i);
+		/* named as graph_map names it for gcal-pull, whatever its
+		 * rule (an all-day one's date is the series' zone's) */
+		rec = graph_to_record(jv_copy(ev));
 		id = json_str(ev, "id");
-		os = json_str(ev, "originalStart");
-		if (id && (iid = graph_instance_id(master, os, allday)) != NULL) {
+		sfx = jv_is_valid(rec) && json_str(rec, "id") ?
+		    strrchr(json_str(rec, "id"), '_') : NULL;
+		/* the series as the record names it (either id type) */
+		if (id && sfx) {
+			iid = xasprintf("%s%s", master, sfx);
 			remember(iid, JV_OBJECT(jv_string("id"), jv_string(id),
 			    jv_string("etag"), json_get(ev, "@odata.etag")));
 			found |= strcmp(iid, want) == 0;
 			free(iid);
 		}
+		jv_free(rec);
 		jv_free(ev);
 	}
 	jv_free(list);
@@ -59,9 +67,8 @@ take_page(jv page, const char *master, int allday, const char *want)
  * 0 with *found, or with *status and *answer when Graph refused; an
  * exit status when it could not be asked. */
 static int
-list_window(struct calendar_api *api, const char *master, int allday,
-    long long t, long long span, const char *want, int *found, long *status,
-    jv *answer)
+list_window(struct calendar_api *api, const char *master, long long t,
+    long long span, const char *want, int *found, long *status, jv *answer)
 {
 	struct http_response resp;
 	char from[32], to[32], *m = url_escape(master), *url;
@@ -70,9 +77,8 @@ list_window(struct calendar_api *api, const char *master, int allday,
 
 	time_rfc3339(t - span, from);
 	time_rfc3339(t + span, to);
-	/* @odata.etag comes with any $select */
 	url = xasprintf("/v1.0/me/events/%s/instances?startDateTime=%s&"
-	    "endDateTime=%s&$select=originalStart", m, from, to);
+	    "endDateTime=%s", m, from, to);
 	free(m);
 	*found = 0;
 	while (url && !*found) {
@@ -85,7 +91,7 @@ list_window(struct calendar_api *api, const char *master, int allday,
 			*status = resp.status;
 			*answer = jv_copy(resp.json);
 		} else {
-			*found = take_page(resp.json, master, allday, want);
+			*found = take_page(resp.json, master, want);
 			if ((next = json_str(resp.json, "@odata.nextLink")) != NULL)
 				url = xstrdup(next);
 		}
@@ -151,7 +157,7 @@ graph_occurrence(struct calendar_api *api, const char *id, char **occ,
 		return 0;
 	}
 	for (i = 0; i < sizeof(spans) / sizeof(spans[0]) && !found; i++)
-		if ((rc = list_window(api, master, allday, t, spans[i], id, &found,
+		if ((rc = list_window(api, master, t, spans[i], id, &found,
 		    status, answer)) != 0 || *status != 200)
 			break;
 	if (rc == 0 && *status == 404) {

@@ -3,8 +3,9 @@
  *
  * Graph lists a series' occurrences and exceptions by the time they
  * overlap (event: "List instances"), never by their original start, so the
- * lookup lists a window around the original start and matches
- * originalStart exactly. Answers are kept for the run (every instance a
+ * lookup lists a window around the original start and takes the one
+ * whose instance id, as graph_map names it for gcal-pull (originalStart
+ * exactly; an all-day one's date in the series' zone), is the record's. Answers are kept for the run (every instance a
  * listing shows, and the series Graph does not know); a process's table,
  * not shared between threads (gcal-push and gcal-sync write from one). */
 #ifndef GCAL_GRAPH_OCCURRENCE_H

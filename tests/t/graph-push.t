@@ -261,6 +261,21 @@ is "$(jq -r '.id + " " + (.event.status // "-")' "$OUT" | tr '\n' ',')" \
 run gcal-push "$T/iins"
 is "$rc.$(jq -r .status "$OUT" | tr '\n' ' ')" "0.ok ok " "... the same inserts again: ok (the cancelled one is gone already)"
 
+# an all-day series in Tokyo: Graph's originalStart is the day before in UTC,
+# the instance id has the date in the series' zone (as gcal-pull names it)
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Holiday", "isAllDay":true,
+	"start":{"dateTime":"2026-12-08T00:00:00","timeZone":"Tokyo Standard Time"},
+	"end":{"dateTime":"2026-12-09T00:00:00","timeZone":"Tokyo Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["tuesday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-08","numberOfOccurrences":3}}}' >"$T/master3"
+M3=$(jq -r .id "$T/master3")
+jq -nc --arg m "$M3" '{op:"insert", id:($m + "_20261215"), event:{summary:"Holiday (Osaka)",
+	recurringEventId:$m, originalStartTime:{date:"2026-12-15"}, start:{date:"2026-12-15"}, end:{date:"2026-12-16"}}}' >"$T/aday"
+run gcal-push "$T/aday"
+is "$rc.$(jq -r '.status + " " + .id' "$OUT")" "0.ok ${M3}_20261215" "an all-day instance in Tokyo, by its date: ok"
+is "$(M=$M3 occurrences | jq -r 'select(.type == "exception") | .originalStart + " " + .subject')" \
+	"2026-12-14T15:00:00Z Holiday (Osaka)" "... the occurrence of that date in Tokyo is the exception"
+
 # ids that name no instance
 jq -nc --arg id "${M}_20261208T090000Z" '{op:"update", id:$id, etag:"W/\"x\"",
 	event:{summary:"nope", start:{dateTime:"2026-12-08T09:00:00Z"}, end:{dateTime:"2026-12-08T09:15:00Z"}}}' >"$T/none"

@@ -139,44 +139,5 @@ is "$rc" 0 "a series made in Outlook: the sync exits 0"
 is "$(jq -c 'select(.summary == "Sales sync") | [.recurrence, .recurringEventId]' "$DIR/local.ndjson")" \
 	'[["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4"],null]' "... it reaches the booking system as its master, once"
 M=$(jq -r 'select(.summary == "Sales sync") | .id' "$DIR/local.ndjson")
-quiet "a series from Outlook"
-
-jq -nc '{appointment_id:"R1", summary:"Local weekly", recurrence:["RRULE:FREQ=WEEKLY;COUNT=4"],
-	start:{dateTime:"2026-12-08T15:00:00Z",timeZone:"UTC"}, end:{dateTime:"2026-12-08T16:00:00Z",timeZone:"UTC"}}' >>"$DIR/local.ndjson"
-sync
-is "$rc" 0 "a series made locally: the sync exits 0"
-is "$(ms_events series | jq -r 'select(.subject == "Local weekly") | .type')" seriesMaster "... Exchange has it as a series"
-LM=$(ms_events series | jq -r 'select(.subject == "Local weekly") | .immutableId // .id')
-is "$(occurrences "$LM" | jq -r .originalStart | tr '\n' ' ')" \
-	"2026-12-08T15:00:00Z 2026-12-15T15:00:00Z 2026-12-22T15:00:00Z 2026-12-29T15:00:00Z " "... of its 4 occurrences"
-quiet "a local series"
-
-# the booking system edits one instance of Outlook's series and cancels another
-jq -nc --arg m "$M" '{id:($m + "_20261214T090000Z"), recurringEventId:$m,
-	originalStartTime:{dateTime:"2026-12-14T09:00:00Z",timeZone:"UTC"}, summary:"Sales sync (room 4)",
-	start:{dateTime:"2026-12-14T09:00:00Z",timeZone:"UTC"}, end:{dateTime:"2026-12-14T09:30:00Z",timeZone:"UTC"}}' >>"$DIR/local.ndjson"
-jq -nc --arg m "$M" '{id:($m + "_20261221T090000Z"), recurringEventId:$m,
-	originalStartTime:{dateTime:"2026-12-21T09:00:00Z",timeZone:"UTC"}, status:"cancelled"}' >>"$DIR/local.ndjson"
-sync
-is "$rc" 0 "a local instance edit and cancel: the sync exits 0"
-occurrences "$M" >"$DIR/occ"
-is "$(jq -r 'select(.type == "exception") | .originalStart + " " + .subject' "$DIR/occ")" \
-	"2026-12-14T09:00:00Z Sales sync (room 4)" "... Outlook has the edit as an exception of the series"
-is "$(jq -r .originalStart "$DIR/occ" | tr '\n' ' ')" "2026-12-07T09:00:00Z 2026-12-14T09:00:00Z 2026-12-28T09:00:00Z " \
-	"... and the cancelled occurrence is gone"
-is "$(ms_events series | jq -r .subject | sort | tr '\n' ',')" "Local weekly,Sales sync," "... no event was made for either"
-quiet "local instance edits"
-
-# Outlook deletes an occurrence of the local series
-O=$(occurrences "$LM" | jq -r 'select(.originalStart == "2026-12-22T15:00:00Z") | .id')
-outlook DELETE "/me/events/$O" >/dev/null
-sync
-is "$rc" 0 "an occurrence deleted in Outlook: the sync exits 0"
-ok "... reaches the booking system as a cancelled instance" jq_ok -s --arg m "$(jq -r 'select(.appointment_id == "R1") | .id // empty' "$DIR/local.ndjson")" \
-	'any(.status == "cancelled" and .originalStartTime.dateTime != null and (.id | endswith("_20261222T150000Z")))' "$DIR/local.ndjson"
-cp $DIR/state/base.ndjson /tmp/wr/base
-sync --dry-run
-cat $OUT | jq -c 'del(.base.htmlLink,.base.iCalUID,.base["x-graph"], .base.extendedProperties,.event.htmlLink,.event["x-graph"],.event.iCalUID,.remote["x-graph"])'; cat $ERR
-grep cancelled $DIR/local.ndjson
-run gcal-pull; grep -c . $OUT; grep 20261222 $OUT | jq -c .; grep 20261222 /tmp/wr/base| jq -c .
+ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 run gcal-pull; cat $ERR | grep "#" | head -20
 done_testing
