@@ -404,11 +404,7 @@ master_of(struct calendar_api *api, const char *what, const char *id,
 		*rec = stub(id);
 	else if (rc == 0 && resp.status != 200)
 		rc = graph_failure(&resp, what);
-	/* the answer's envelope is no property of the event (a delta page
-	 * holds none in its items) */
 	else if (rc == 0 && (!jv_is_valid(*rec = graph_to_record(
-	    json_kind(resp.json, "@odata.context") != JV_KIND_NULL ?
-	    jv_object_delete(jv_copy(resp.json), jv_string("@odata.context")) :
 	    jv_copy(resp.json))) ||
 	    json_str(*rec, "id") == NULL ||
 	    strcmp(json_str(*rec, "id"), id) != 0)) {
