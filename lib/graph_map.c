@@ -353,6 +353,10 @@ graph_to_record(jv g)
 		jv_free(g);
 		return json_fail("a Graph event is not an object%s", NULL);
 	}
+	/* the envelope of a single event's answer ("Get event") is no
+	 * property of the event: a delta page's items have none */
+	if (jv_object_has(jv_copy(g), jv_string("@odata.context")))
+		g = jv_object_delete(g, jv_string("@odata.context"));
 	g = graph_own_zones(g);
 	if (!jv_is_valid(rec = to_plain(g))) {
 		jv_free(g);

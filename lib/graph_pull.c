@@ -96,19 +96,22 @@ map_key(const char *id, char out[17])
 static int
 map_line(const char *p, size_t n, jv *series, jv *map)
 {
-	char line[600], *w, *key, *num, *start, *iid, *m;
+	char line[64], *w, *key, *num, *start, *iid, *master;
 	const char *err = NULL;
+	jv m;
 	long long k, t;
 	int allday, ok;
 
+	if (n > 1 && p[0] == '=') {
+		*series = jv_array_append(*series, jv_string_sized(p + 1,
+		    (int)(n - 1)));
+		return 0;
+	}
+	/* "KEY N START": 16 + 1 + up to 10 + 1 + 16 */
 	if (n == 0 || n >= sizeof(line))
 		return -1;
 	memcpy(line, p, n);
 	line[n] = '\0';
-	if (line[0] == '=') {
-		*series = jv_array_append(*series, jv_string(line + 1));
-		return line[1] ? 0 : -1;
-	}
 	w = line;
 	key = str_word(&w, " ");
 	num = str_word(&w, " ");
@@ -119,11 +122,12 @@ map_line(const char *p, size_t n, jv *series, jv *map)
 	k = strtonum(num, 0, jv_array_length(jv_copy(*series)) - 1, &err);
 	if (err != NULL)
 		return -1;
-	iid = xasprintf("%s_%s", jv_string_value(jv_array_get(jv_copy(*series),
-	    (int)k)), start);
-	ok = graph_instance_parse(iid, &m, &t, &allday) == 0;
+	m = jv_array_get(jv_copy(*series), (int)k);
+	iid = xasprintf("%s_%s", jv_string_value(m), start);
+	jv_free(m);
+	ok = graph_instance_parse(iid, &master, &t, &allday) == 0;
 	if (ok) {
-		free(m);
+		free(master);
 		*map = json_set_str(*map, key, iid);
 	}
 	free(iid);
@@ -400,11 +404,7 @@ master_of(struct calendar_api *api, const char *what, const char *id,
 		*rec = stub(id);
 	else if (rc == 0 && resp.status != 200)
 		rc = graph_failure(&resp, what);
-	/* the answer's envelope is no property of the event (a delta page
-	 * holds none in its items) */
 	else if (rc == 0 && (!jv_is_valid(*rec = graph_to_record(
-	    json_kind(resp.json, "@odata.context") != JV_KIND_NULL ?
-	    jv_object_delete(jv_copy(resp.json), jv_string("@odata.context")) :
 	    jv_copy(resp.json))) ||
 	    json_str(*rec, "id") == NULL ||
 	    strcmp(json_str(*rec, "id"), id) != 0)) {

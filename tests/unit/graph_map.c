@@ -168,6 +168,14 @@ test_edits(void)
 	    "... and keeps the writable ones x-graph held");
 	jv_free(g);
 
+	rec = graph_to_record(json_set_str(jv_copy(events[0]), "@odata.context",
+	    "https://graph.microsoft.com/v1.0/$metadata#users('x')/events/$entity"));
+	s = dump(jv_getpath(jv_copy(rec), JV_ARRAY(jv_string(GRAPH_KEEP_KEY),
+	    jv_string("@odata.context"))));
+	is_str(s, "null", "a Get event's @odata.context is no property to keep");
+	free(s);
+	jv_free(rec);
+
 	/* an instance: the record names it by its instance id, the Graph
 	 * event by Graph's (kept), and no write carries either */
 	rec = graph_to_record(jv_copy(events[5]));
