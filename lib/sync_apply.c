@@ -124,12 +124,36 @@ already_cancelled(struct sync *sy, struct sync_ent *e, jv rec)
 	return 1;
 }
 
+/* An update with no etag to expect is one of an instance Outlook
+ * deleted (Graph keeps nothing of a removed occurrence, and cannot bring
+ * it back): reported failed here, offered again next run, so that the
+ * other changes still go (gcal-push refuses a whole input with such a
+ * record). Consumes rec when it says so. */
+static int
+cannot_write(struct sync_ent *e, jv rec, int *partial)
+{
+	jv r;
+
+	if (strcmp(json_str(rec, "op"), "update") != 0 || json_str(rec, "etag"))
+		return 0;
+	jv_free(rec);
+	r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "op", "update"), "id", e->id), "target", "remote"), "status",
+	    "failed");
+	r = json_set_str(json_set_str(r, "reason", "deleted"), "message",
+	    "the calendar deleted this instance and keeps nothing to update: "
+	    "it cannot be brought back there");
+	json_print(stdout, sync_with_key(r, e));
+	*partial = 1;
+	return 1;
+}
+
 /* The changes for Google, as gcal-push reads them, to path: their
  * number; 0 and *rc set when the instances among them could not be
  * looked up. */
 static size_t
 push_input(struct sync *sy, const struct sync_plan *p, const char *path,
-    int *rc)
+    int *rc, int *partial)
 {
 	FILE *fp = sync_create(path);
 	struct calendar_api *api = NULL;
@@ -147,6 +171,8 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 		 * which a result comes back (Graph gives an insert its own id) */
 		rec = json_set_str(jv_copy(p->v[i]), "key", e->id);
 		rec = instance_write(sy, &api, restore_attendees(sy, rec, e), rc);
+		if (cannot_write(e, rec, partial))
+			continue;
 		json_print(fp, sync_unview_record(rec));
 		n++;
 	}
@@ -199,7 +225,7 @@ sync_push_remote(struct sync *sy, const struct sync_plan *p,
 	int argc = 6, rc = 0;
 	size_t n;
 
-	n = push_input(sy, p, in, &rc);
+	n = push_input(sy, p, in, &rc, partial);
 	if (sy->push_batch) {
 		argv[argc++] = "--batch";
 		argv[argc++] = (char *)sy->push_batch;

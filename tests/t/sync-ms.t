@@ -176,11 +176,26 @@ ok "... reaches the booking system as a cancelled instance of the local series" 
 	'any(.status == "cancelled" and .id == ($m + "_20261222T150000Z") and .recurringEventId == $m)' "$DIR/local.ndjson"
 quiet "an occurrence deleted in Outlook"
 
+# the booking system edits the instance Outlook deleted: Graph cannot bring
+# an occurrence back; that change fails alone, the others go
+cp "$DIR/local.ndjson" "$DIR/kept"
+edit_local 'if (.id // "" | endswith("_20261222T150000Z")) then {id, recurringEventId, originalStartTime,
+	summary:"Local weekly, back", start:{dateTime:"2026-12-22T15:00:00Z"}, end:{dateTime:"2026-12-22T16:00:00Z"}} else . end'
+appt S1 "Shave S1" 16 >>"$DIR/local.ndjson"
+sync
+is "$rc" 1 "an edit of an instance Outlook deleted: exit 1"
+ok "... that change failed, saying why" jq_ok -s \
+	'map(select(.target == "remote" and .status == "failed")) | length == 1 and .[0].reason == "deleted" and (.[0].id | endswith("_20261222T150000Z"))' "$OUT"
+is "$(outlook_id 'Shave S1' | wc -l)" 1 "... and the other change reached Exchange"
+cp "$DIR/kept" "$DIR/local.ndjson"
+appt S1 "Shave S1" 16 >>"$DIR/local.ndjson"
+quiet "the edit taken back"
+
 # a series deleted on each side goes from the other
 edit_local 'select(.appointment_id != "R1")'
 sync --max-delete 100%
 is "$rc" 0 "a series deleted locally: the sync exits 0"
-is "$(remote_summaries)" "Sales sync," "... Exchange deletes it"
+is "$(remote_summaries)" "Sales sync,Shave S1," "... Exchange deletes it"
 quiet "a series deleted locally"
 graph_ctl DELETE "/_emu/events/$(outlook_id 'Sales sync')" >/dev/null
 sync --allow-delete-all
