@@ -100,6 +100,25 @@ is "$(remote_summaries)" "$WANT" "Exchange has both sides' edits (an edit, a del
 is "$(local_summaries)" "$WANT" "the booking system too"
 quiet "edits on both sides"
 
+# --- stopped at each stop point of gcal-sync, and inside gcal-push -------
+LATER="Beard A4,Cut and dry A1, later,Dentist E1, moved,Gym E3, later,Trim A3,"
+for stop in sync-1 sync-2 sync-3 sync-4 sync-5 push-0 push-1; do
+	setup "stop$stop"
+	case $stop in
+	push-*) GCAL_PUSH_STOP_AFTER=${stop#push-} sync; want=75 ;;
+	*) GCAL_STOP_AFTER=${stop#sync-} sync; want=137 ;;
+	esac
+	is "$rc" "$want" "$stop: the interrupted run exits $want"
+	# changes before the next run, to events the stopped run may have written
+	edit_local 'if .appointment_id == "'"$GCAL_PROFILE"'-A1" then .summary = "Cut and dry A1, later" else . end'
+	graph_ctl PATCH "/_emu/events/$(outlook_id 'Gym E3')" '{"subject":"Gym E3, later"}' >/dev/null
+	sync
+	is "$rc" 0 "$stop: the next run exits 0"
+	is "$(remote_summaries)" "$LATER" "$stop: Exchange converges, nothing lost or made twice"
+	is "$(local_summaries)" "$LATER" "$stop: the booking system converges"
+	quiet "$stop"
+done
+
 # --- deletion cap ----------------------------------------------------------
 setup cap
 sync
