@@ -179,8 +179,11 @@ plain_people(jv g, jv rec)
 	if (!jv_is_valid(priv) && (s = json_str(g, "transactionId")) != NULL &&
 	    strncmp(s, TXN_MARKS, strlen(TXN_MARKS)) == 0) {
 		jv_free(priv);
-		priv = json_parse(s + strlen(TXN_MARKS),
-		    strlen(s + strlen(TXN_MARKS)));
+		/* "gcal CALENDAR-TAG {...}" (graph_push), or "gcal {...}" */
+		s += strlen(TXN_MARKS);
+		if (*s != '{' && strchr(s, ' ') != NULL)
+			s = strchr(s, ' ') + 1;
+		priv = json_parse(s, strlen(s));
 		if (jv_get_kind(priv) != JV_KIND_OBJECT) {
 			jv_free(priv);
 			priv = jv_invalid();

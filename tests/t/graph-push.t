@@ -60,6 +60,23 @@ is "$(count)" 20 "killed -9 while Graph was still at its batch: Graph made the 4
 run gcal-push "$T/ins7"
 is "$rc.$(count)" 0.20 "... run again: ok, and no event twice"
 
+# --- one key in two calendars of a mailbox: two events --------------------------
+# (Graph takes a transactionId it has seen in the mailbox for a retry: a
+# second booking system counting from 1 must not get the first one's events)
+ms_link second alice@contoso.com Team
+run gcal-auth -p second use --create "Second"
+is "$rc" 0 "a second calendar of the same mailbox, made by gcal-auth use --create"
+changes 2 >"$T/same-keys"
+run env GCAL_PROFILE=second gcal-push "$T/same-keys"
+is "$rc.$(jq -s 'map(select(.status=="ok")) | length' "$OUT")" 0.2 "the keys 1 and 2 pushed into it: ok, 2 results"
+is "$(ms_events second | jq -s 'map(select(.subject | startswith("Meeting "))) | length')" 2 \
+	"... 2 events in the second calendar, not the first calendar's"
+is "$(count)" 20 "... and the first calendar still has its 20"
+ok "... the result ids are not the first calendar's" jq_ok -s --slurpfile a "$T/ins.out" \
+	'map(.id) - ($a | map(.id)) | length == 2' "$OUT"
+ok "... and the marks still read back from the new events" sh -c \
+	'GCAL_PROFILE=second gcal-pull | jq -s -e "map(.extendedProperties.private.gcalKey) | sort == [\"1\",\"2\"]" >/dev/null'
+
 # --- --batch 20: one serial chain; a failed part's followers run again ---------
 changes 20 21 >"$T/ins3"
 graph_ctl POST /_emu/log/clear >/dev/null
