@@ -186,6 +186,13 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		    calendar);
 		return CALENDAR_SYNC_GONE;
 	}
+	if (token != NULL && !graph_url_ours(link)) {
+		/* kept from a run with another GCAL_GRAPH_ENDPOINT: the token
+		 * goes nowhere else, so the round starts anew here */
+		note("calendar '%s': the delta link is another endpoint's: "
+		    "pulling in full", calendar);
+		return CALENDAR_SYNC_GONE;
+	}
 	if (token == NULL)
 		w = want;
 	url = token ? xstrdup(link) : first_url(calendar, &w);
