@@ -162,7 +162,8 @@ pull_one(struct fleet *f, struct link *l)
 
 	l->start_s = now_s();
 	l->start_ms = now_ms();
-	l->status = pull_run(&po, &st);
+	/* a profile run_pulls could not load has said why once already */
+	l->status = l->status != 0 ? l->status : pull_run(&po, &st);
 	l->requests = quota_requests(l->quota);
 	l->changes = st.changes;
 	jv_free(l->prof);
@@ -207,7 +208,8 @@ run_pulls(struct fleet *f)
 	jv prof;
 
 	for (size_t k = 0; k < f->ndue; k++) {
-		if (state_profile_load(f->due[k]->name, &prof) == 0) {
+		if ((f->due[k]->status = state_profile_load(f->due[k]->name,
+		    &prof)) == 0) {
 			f->due[k]->quota = quota_open(prof);
 			f->due[k]->prof = prof;
 		} else {

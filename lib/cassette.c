@@ -60,6 +60,42 @@ cassette_load(const char *path)
 	ndjson_close(r);
 }
 
+/* The links of a page of Graph's (@odata.nextLink, @odata.deltaLink:
+ * whole URLs) moved from the base of this run's endpoint to Graph's own
+ * (to_canonical), or back, so that a fixture recorded against one
+ * emulator replays against any endpoint; other bodies, and the other
+ * URLs of a body (@odata.context), as they are. The caller's. */
+static char *
+graph_links(const char *body, int to_canonical)
+{
+	static const char *const keys[] = {"@odata.nextLink",
+	    "@odata.deltaLink"};
+	char *here = http_url(HOST_MS_GRAPH, "/"),
+	    *canon = endpoint_canonical(HOST_MS_GRAPH, "/"), *out = NULL, *u;
+	const char *from = to_canonical ? here : canon,
+	    *to = to_canonical ? canon : here, *link;
+	jv v = jv_invalid();
+	size_t i, n = strlen(from);
+	int moved = 0;
+
+	if (strcmp(here, canon) != 0 && strstr(body, "@odata.") != NULL)
+		v = json_parse(body, strlen(body));
+	for (i = 0; jv_get_kind(v) == JV_KIND_OBJECT && i < 2; i++)
+		if ((link = json_str(v, keys[i])) != NULL &&
+		    strncmp(link, from, n) == 0) {
+			u = xasprintf("%s%s", to, link + n);
+			v = json_set_str(v, keys[i], u);
+			free(u);
+			moved = 1;
+		}
+	out = moved ? json_dump(v) : xstrdup(body);
+	if (!moved)
+		jv_free(v);
+	free(here);
+	free(canon);
+	return out;
+}
+
 /* The value of field name in a form body, or NULL; the caller's. */
 static char *
 form_field(const char *s, const char *name)
@@ -126,8 +162,12 @@ cassette_answer(const char *method, const char *url, const char *body,
 	/* a status outside 100-599 (or 1e300: no long holds it) is none */
 	d = json_num(r, "status", 0);
 	resp->status = d >= 100 && d < 600 ? (long)d : 0;
-	if ((s = json_str(r, "body")) != NULL)
-		buf_adds(&resp->body, s);
+	if ((s = json_str(r, "body")) != NULL) {
+		char *b = graph_links(s, 0);
+
+		buf_adds(&resp->body, b);
+		free(b);
+	}
 	headers = json_get(r, "headers");
 	if ((s = json_str(headers, "content-type")) != NULL)
 		resp->content_type = xstrdup(s);
@@ -144,7 +184,7 @@ cassette_record(const char *method, const char *url, const char *body,
     size_t body_len, const struct http_response *resp)
 {
 	const char *path = getenv("GCAL_RECORD");
-	char *s;
+	char *s, *t;
 	jv req, res, headers;
 
 	if (path == NULL || *path == '\0')
@@ -175,7 +215,9 @@ cassette_record(const char *method, const char *url, const char *body,
 	    jv_number((double)resp->status));
 	res = jv_object_set(res, jv_string("headers"), headers);
 	s = http_redact(resp->body.data, resp->body.len);
-	res = json_set_str(res, "body", s);
+	t = graph_links(s, 1);
+	res = json_set_str(res, "body", t);
+	free(t);
 	free(s);
 	s = json_dump(jv_object_set(jv_object_set(jv_object(),
 	    jv_string("request"), req), jv_string("response"), res));

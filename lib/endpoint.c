@@ -209,7 +209,19 @@ http_url(enum google_host host, const char *path)
 char *
 endpoint_canonical(enum google_host host, const char *path)
 {
-	if (host == HOST_URL)
-		return xstrdup(path);
-	return xasprintf("%s%s", google_hosts[host], path);
+	char *base;
+	size_t n;
+
+	if (host != HOST_URL)
+		return xasprintf("%s%s", google_hosts[host], path);
+	/* a whole URL Graph gave (@odata.nextLink, deltaLink) under this
+	 * run's GCAL_GRAPH_ENDPOINT: spelt as under Graph's own host */
+	base = http_url(HOST_MS_GRAPH, "/");
+	n = strlen(base);
+	if (strncmp(path, base, n) == 0) {
+		free(base);
+		return xasprintf("%s/%s", google_hosts[HOST_MS_GRAPH], path + n);
+	}
+	free(base);
+	return xstrdup(path);
 }

@@ -10,7 +10,8 @@
 void endpoint_check(void);
 /* The URL as Google (or Microsoft) spells it, whatever the endpoint
  * variables say: fixtures recorded against an emulator replay against
- * any other. The caller's. */
+ * any other. A whole URL (HOST_URL) under GCAL_GRAPH_ENDPOINT is spelt
+ * under https://graph.microsoft.com too. The caller's. */
 char *endpoint_canonical(enum google_host host, const char *path);
 /* u fit for a message, a trace or a fixture: no user or password,
  * secrets redacted, and (unless keep_query) no query, whose values can

@@ -21,9 +21,8 @@ graph_calendar_path(const char *calendar, const char *tail)
 	return path;
 }
 
-/* Is url under the Graph endpoint? */
-static int
-is_graph_url(const char *url)
+int
+graph_url_ours(const char *url)
 {
 	char *base = http_url(HOST_MS_GRAPH, "/v1.0/");
 	int ok = strncmp(url, base, strlen(base)) == 0;
@@ -44,7 +43,7 @@ graph_get(struct calendar_api *api, const char *url_or_path, int maxpage,
 	resp->json = jv_invalid();
 	if (url_or_path[0] == '/') {
 		req.host = HOST_MS_GRAPH;
-	} else if (is_graph_url(url_or_path)) {
+	} else if (graph_url_ours(url_or_path)) {
 		req.host = HOST_URL;
 	} else {
 		char *shown = http_url_shown(url_or_path);

@@ -18,6 +18,11 @@
  * "/calendarView/delta"); the caller's. */
 char *graph_calendar_path(const char *calendar, const char *tail);
 
+/* Is url under the Graph endpoint of this run (GCAL_GRAPH_ENDPOINT or
+ * graph.microsoft.com)? A link Graph gave under another one was given
+ * to a run with another endpoint. */
+int graph_url_ours(const char *url);
+
 /* GET url (a whole URL Graph gave, which must lie under the Graph
  * endpoint: the token goes nowhere else) or path (under /v1.0/...), with
  * the Prefer header and, when maxpage > 0, odata.maxpagesize. 0 with the

@@ -489,6 +489,15 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		jv_free(r.map);
 		return CALENDAR_SYNC_GONE;
 	}
+	if (token != NULL && !graph_url_ours(link)) {
+		/* kept from a run with another GCAL_GRAPH_ENDPOINT: the token
+		 * goes nowhere else, so the round starts anew here */
+		note("calendar '%s': the delta link is another endpoint's: "
+		    "pulling in full", calendar);
+		free(link);
+		jv_free(r.map);
+		return CALENDAR_SYNC_GONE;
+	}
 	if (token == NULL) {
 		w = want;
 		r.map = jv_object();

@@ -88,8 +88,9 @@ take_answer(struct batch_part *bp, long status, jv headers, jv body)
 			jv_free(v);
 		}
 	jv_free(headers);
+	/* either form of RFC 9110's Retry-After, as on a whole answer */
 	if (jv_get_kind(ra) == JV_KIND_STRING)
-		bp->retry_after = strtol(jv_string_value(ra), NULL, 10);
+		bp->retry_after = http_retry_after(jv_string_value(ra), now_s());
 	else if (jv_get_kind(ra) == JV_KIND_NUMBER)
 		bp->retry_after = (long)jv_number_value(ra);
 	jv_free(ra);

@@ -255,7 +255,10 @@ attempts(const struct http_request *req, const char *url, const char *canon,
 			return 0; /* a retryable status stays in resp */
 		if (rc == CURLE_OK && resp->retry_after > RETRY_AFTER_MAX) {
 			if (verbose)
-				warnx("Google asks to wait %ld s: giving up for now",
+				warnx("%s asks to wait %ld s: giving up for now",
+				    req->host == HOST_MS_LOGIN || req->host ==
+				    HOST_MS_GRAPH || strstr(canon,
+				    "microsoft") != NULL ? "Microsoft" : "Google",
 				    resp->retry_after);
 			return 0;
 		}

@@ -242,6 +242,8 @@ graph_call(const char *profile, struct http_request *req,
 			if (!req->no_retry || verbose)
 				warnx("cannot reach Microsoft Graph: %s",
 				    http_error());
+			/* the callers free resp only when it answered */
+			http_response_free(resp);
 			return rc;
 		}
 		if (resp->status != 401 || tries == 1)

@@ -146,8 +146,9 @@ token_answer(const struct http_response *resp, const char *what, jv *tokens)
 	}
 	rc = msauth_token_exit(resp->status, resp->json);
 	text = msauth_error_text(resp->json);
-	warnx("%s: Microsoft answered %ld%s%s%s", what, resp->status,
-	    text ? " (" : "", text ? text : "", text ? ")" : "");
+	warnx("%s: Microsoft answered %ld%s%s%s (%s)", what, resp->status,
+	    text ? " (" : "", text ? text : "", text ? ")" : "",
+	    resp->request ? resp->request : "?");
 	free(text);
 	return rc;
 }
@@ -352,8 +353,9 @@ msauth_refresh(const char *profile, jv prof, const char *refresh_token,
 		    "no reason given");
 	else
 		warnx("profile '%s': refreshing the token: Microsoft answered "
-		    "%ld%s%s%s%s", profile, resp.status, text ? " (" : "",
-		    text ? text : "", text ? ")" : "", rc == EX_TEMPFAIL ?
+		    "%ld%s%s%s (%s)%s", profile, resp.status, text ? " (" : "",
+		    text ? text : "", text ? ")" : "", resp.request ?
+		    resp.request : "?", rc == EX_TEMPFAIL ?
 		    ": try again later" : "");
 	free(text);
 out:

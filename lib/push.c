@@ -317,14 +317,17 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 	else if (http_answer_exit(s, answer) == EX_NOPERM) {
 		/* a dead token, a scope the grant lacks, no write access:
 		 * every change would fail the same way (77) */
+		const char *who = calendar_provider(p->api) ==
+		    PROVIDER_MICROSOFT ? "Microsoft Graph" : "Google";
+
 		if (!p->dead && s == 401)
-			warnx("profile '%s': Google refused the token again after "
+			warnx("profile '%s': %s refused the token again after "
 			    "a refresh; link again: gcal-auth login -p %s",
-			    state_profile(), state_profile());
+			    state_profile(), who, state_profile());
 		else if (!p->dead)
-			warnx("profile '%s': Google refused a change with %ld: the "
+			warnx("profile '%s': %s refused a change with %ld: the "
 			    "grant lacks a scope or the access to write here; link "
-			    "again: gcal-auth login -p %s", state_profile(), s,
+			    "again: gcal-auth login -p %s", state_profile(), who, s,
 			    state_profile());
 		p->dead = 1;
 	}

@@ -47,7 +47,8 @@ pass() {
 
 fail() {
 	_tap_n=$((_tap_n + 1))
-	_tap_failed=$((_tap_failed + 1))
+	# a TODO test's failure is expected (TAP): it does not fail the script
+	case $1 in *'# TODO'*) ;; *) _tap_failed=$((_tap_failed + 1)) ;; esac
 	echo "not ok $_tap_n - $1"
 	# show what the program said, to debug from the TAP output alone
 	[ -s "$ERR" ] && sed 's/^/#   stderr: /' "$ERR" | head -20

@@ -139,7 +139,8 @@ def _auth(st, segs, m, body):
         n = 0
         for g in st.refresh.values():
             if not body.get('user') or g['user'] == body['user']:
-                g['state'] = 'revoked' if segs[1] == 'revoke' else 'expired'
+                g['state'] = 'revoked' if segs[1] == 'revoke' else \
+                    'inactive' if body.get('inactive') else 'expired'
                 n += 1
         if segs[1] == 'revoke':
             for a in st.access.values():

@@ -348,6 +348,11 @@ def refresh_grant(st, f, c):
         aad(400, 'invalid_grant', 50173, 'The provided grant has expired due to it being '
             'revoked, a fresh auth token is needed. The user might have changed or reset '
             'their password.')
+    if g['state'] == 'inactive':
+        # "Microsoft identity platform error codes": ExpiredOrRevokedGrantInactiveToken
+        aad(400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. '
+            'The token was issued on %s and was inactive for 90.00:00:00.'
+            % dt.datetime.fromtimestamp(now() - 90 * 86400, UTC).strftime('%Y-%m-%dT%H:%M:%S.0000000Z'))
     if g['state'] in ('expired', 'rotated'):
         aad(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has '
             'expired due to inactivity. Send a new interactive authorization request for this '

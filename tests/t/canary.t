@@ -209,6 +209,23 @@ go 0 gcal-auth -vv calendars -p ms
 go 0 gcal-auth -vv use -p ms --create Canary
 graph_ctl POST /_emu/tokens/expire '{}' >/dev/null
 go 0 gcal-auth -vv calendars -p ms
+# pull and push with their bodies traced, a 401 refreshing in each, and
+# Graph errors that echo the request's token (a hostile or buggy answer)
+jq -nc '{op:"insert", target:"remote", id:"mscanary1", key:"mscanary1",
+	event:{summary:"canary", start:{dateTime:"2026-12-01T10:00:00Z"}, end:{dateTime:"2026-12-01T10:30:00Z"},
+	extendedProperties:{private:{gcalOwner:"crm", gcalKey:"mscanary1"}}}}' >"$T/ms-push.in"
+go 0 gcal-push -vv -p ms "$T/ms-push.in"
+go 0 gcal-pull -vv -p ms
+graph_ctl POST /_emu/tokens/expire '{}' >/dev/null
+go 0 gcal-pull -vv -p ms --full
+graph_ctl POST /_emu/faults '{"path":"calendarView/delta","status":400,"code":"ErrorInvalidRequest","message":"Bad token {token}","times":1}' >/dev/null
+go 65 gcal-pull -vv -p ms
+graph_ctl POST /_emu/faults '{"method":"POST","path":"/events$","batch_part":true,"status":403,"code":"ErrorAccessDenied","message":"Denied for {token}","times":1}' >/dev/null
+go 77 gcal-push -vv -p ms "$T/ms-push.in"
+graph_ctl POST /_emu/faults '{"path":"/oauth2/v2\\.0/token$","status":500,"message":"Down for {token}","times":-1}' >/dev/null
+graph_ctl POST /_emu/tokens/expire '{}' >/dev/null
+go 75 gcal-auth -vv token -p ms --refresh
+graph_ctl DELETE /_emu/faults >/dev/null
 gcal-auth login -p msdev --provider microsoft --client-id "$GRAPH_CLIENT_ID" --device \
 	>"$W/dev.out" 2>"$W/dev.err" &
 dev=$!

@@ -3,7 +3,9 @@
 # traced once to count its mutation points (GCAL_STOP_TRACE), then for
 # each point N in turn the same run is stopped there as kill -9 would
 # (GCAL_STOP_AFTER=N), run again, and its end state compared with the
-# run that was never stopped. One line per program and point.
+# run that was never stopped. One line per program and point. The same
+# rounds on a Microsoft profile follow (pull, push, the token refresh
+# with rotation, gcal-sync).
 . "$(dirname "$0")/../lib.sh"
 
 emu_start || { echo "Bail out! emulator"; exit 1; }
@@ -11,6 +13,7 @@ run link_account || { echo "Bail out! cannot link"; exit 1; }
 GCAL_RETRIES=1
 export GCAL_RETRIES
 unset GCAL_STOP_AFTER GCAL_STOP_TRACE GCAL_PUSH_STOP_AFTER GCAL_SYNC_STOP_AFTER
+todo=
 
 # traced TRACE FN...: FN with the points traced into the new file TRACE
 traced() {
@@ -63,9 +66,9 @@ steps() {
 		got="rc $rc, $(${_k_s}_state)"
 		if [ "$_k_at" = "$_k_what" ] && { [ -z "$killed" ] || [ "$_k_rc" = "$killed" ]; } &&
 			[ "$got" = "$want" ]; then
-			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
+			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one${todo:+ # TODO $todo}"
 		else
-			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
+			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one${todo:+ # TODO $todo}"
 			printf '#   stopped at: %s (status %s)\n#   got:  %s\n#   want: %s\n' \
 				"$_k_at" "$_k_rc" "$got" "$want"
 		fi
@@ -271,5 +274,154 @@ revoke_state() {
 		"live grants $(emu_ctl GET /_emu/grants | jq '[.[] | select(.revoked | not)] | length'), strays $(strays)"
 }
 steps revoke
+
+# --- Microsoft profiles: the same rounds against the Graph emulator --------
+. "$TOP/tests/lib-ms.sh"
+graph_start || { echo "Bail out! graph emulator"; exit 1; }
+ms_link mp alice@contoso.com
+MPCAL=$(ms_cal alice@contoso.com)
+graph_ctl POST "/_emu/calendars/$MPCAL/generate" '{"count":40,"start":"2026-01-05T08:00:00",
+	"minutes":60,"step_minutes":90,"subject":"Event %d","timeZone":"UTC"}' >/dev/null
+run gcal-pull -p mp
+[ "$rc" = 0 ] || fail "a first Microsoft pull: $(cat "$ERR")"
+rm -rf "$T/mpull-base"
+cp -a "$XDG_STATE_HOME" "$T/mpull-base"
+graph_ctl GET "/_emu/calendars/$MPCAL/events" | jq -r .id | sed -n '3p;7p' >"$T/mpids"
+graph_ctl PATCH "/_emu/events/$(sed -n 1p "$T/mpids")" '{"subject":"edited"}' >/dev/null
+graph_ctl DELETE "/_emu/events/$(sed -n 2p "$T/mpids")" >/dev/null
+graph_ctl POST "/_emu/calendars/$MPCAL/events" '{"subject":"new",
+	"start":{"dateTime":"2026-12-01T10:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-12-01T11:00:00","timeZone":"UTC"}}' >/dev/null
+# a delta round of one page of 10 (two pages in full): more points
+graph_ctl POST /_emu/config '{"page_size":10}' >/dev/null
+ms_pull_setup() {
+	rm -rf "$XDG_STATE_HOME" && cp -a "$T/mpull-base" "$XDG_STATE_HOME"
+}
+ms_pull_run() {
+	run gcal-pull -p mp
+	cp "$OUT" "$T/mpull.out"
+}
+ms_pull_state() {
+	jq -c '{id, etag, summary, status}' "$T/mpull.out" | sort | cksum
+	run gcal-pull -p mp --changes
+	echo "then $rc $(wc -l <"$OUT") strays $(strays)"
+}
+killed=137
+steps ms_pull
+ms_pull_full_setup() { ms_pull_setup; }
+ms_pull_full_run() {
+	run gcal-pull -p mp --full
+	cp "$OUT" "$T/mpull.out"
+}
+ms_pull_full_state() { ms_pull_state; }
+steps ms_pull_full
+
+# gcal-push: inserts, an update and a delete in $batch requests of 2; a
+# rerun after a kill must not duplicate what Graph made (transactionId)
+nmp=0
+ms_ins() { # ID SUMMARY DAY
+	jq -nc --arg id "$1" --arg s "$2" --arg d "$3" '{op:"insert", target:"remote", id:$id, key:$id,
+		event:{summary:$s, start:{dateTime:("2026-12-" + $d + "T10:00:00Z")},
+		end:{dateTime:("2026-12-" + $d + "T10:30:00Z")},
+		extendedProperties:{private:{gcalOwner:"crm", gcalKey:$id}}}}'
+}
+ms_push_setup() {
+	nmp=$((nmp + 1))
+	graph_ctl POST /_emu/calendars "{\"owner\":\"alice@contoso.com\",\"name\":\"Pushed $nmp\"}" >/dev/null
+	ms_link mq alice@contoso.com "Pushed $nmp"
+	MQCAL=$(ms_cal alice@contoso.com "Pushed $nmp")
+	# keys of this round only: memu, as Graph may, answers a create
+	# whose transactionId the mailbox has seen in any calendar with that
+	# event (graph_map derives it from the key)
+	{ ms_ins "seed1r$nmp" "seed 1" 01; ms_ins "seed2r$nmp" "seed 2" 02; } >"$T/mseed"
+	run_in "$T/mseed" gcal-push -p mq
+	[ "$rc" = 0 ] || return 1
+	: >"$T/mpush.in"
+	for d in 10 11 12 13 14; do ms_ins "new${d}r$nmp" "new $d" "$d" >>"$T/mpush.in"; done
+	jq -c 'select(.key == "seed1r'"$nmp"'") | {op:"update", target:"remote", id, etag,
+		event:(.event | .summary = "updated")}' "$OUT" >>"$T/mpush.in"
+	jq -c 'select(.key == "seed2r'"$nmp"'") | {op:"delete", target:"remote", id, etag}' "$OUT" >>"$T/mpush.in"
+}
+ms_push_run() {
+	run_in "$T/mpush.in" gcal-push -p mq --batch 2
+}
+ms_push_state() {
+	graph_ctl GET "/_emu/calendars/$MQCAL/events" | jq -r '.subject' | sort | tr '\n' ','
+	jq -r .status "$OUT" | sort | uniq -c | tr -s ' \n' '  '
+	echo "strays $(strays)"
+}
+steps ms_push
+
+# the token refresh with rotation: Microsoft answers a new refresh token
+# each time and "doesn't revoke old refresh tokens when used to fetch
+# new access tokens" (identity platform, "Refresh tokens"): a kill
+# between its answer and the write leaves the old one, which still works
+ms_auth_setup() {
+	_mtok=$XDG_STATE_HOME/gcal/mp/token.json
+	jq -c '.expires_at = 0' "$_mtok" >"$T/mtok" && cat "$T/mtok" >"$_mtok"
+}
+ms_auth_run() {
+	run gcal-auth token -p mp
+}
+ms_auth_state() {
+	run gcal-pull -p mp --changes
+	echo "pull $rc, fresh $(jq '.expires_at > now' "$XDG_STATE_HOME/gcal/mp/token.json")," \
+		"refresh token $(jq 'has("refresh_token")' "$XDG_STATE_HOME/gcal/mp/token.json"), strays $(strays)"
+}
+steps ms_auth
+# a stricter server, that refuses a refresh token once it was used: the
+# kill before the write leaves a token.json that parses and a clear 77
+graph_ctl POST /_emu/config '{"old_refresh_valid":false}' >/dev/null
+ms_auth_setup
+stopped 1 "$T/trace.strict" ms_auth_run
+ok "a strict server, killed between its answer and the write: $(point 1 "$T/trace.strict") ($rc)" \
+	eval '[ "$rc" = 137 ] && jq -e .refresh_token "$XDG_STATE_HOME/gcal/mp/token.json" >/dev/null && [ "$(strays)" = 0 ]'
+run gcal-auth token -p mp
+ok "... the next refresh: 77 in one line, link again naming the profile" eval \
+	'[ "$rc" = 77 ] && [ "$(wc -l <"$ERR")" = 1 ] && has "AADSTS70008.*gcal-auth login -p mp" "$ERR"'
+graph_ctl POST /_emu/config '{"old_refresh_valid":true}' >/dev/null
+ms_link mp alice@contoso.com
+
+# gcal-sync on a Microsoft profile, with the gcal-pull and gcal-push it runs
+nms=0
+ms_sync() {
+	run gcal-sync -p mq --local "$DIR/local.ndjson" -k .appointment_id \
+		--state "$DIR/state" --apply-cmd "sh '$APPLY' '$DIR/local.ndjson'" "$@"
+}
+ms_sync_setup() {
+	nms=$((nms + 1))
+	graph_ctl POST /_emu/calendars "{\"owner\":\"alice@contoso.com\",\"name\":\"Bookings $nms\"}" >/dev/null
+	ms_link mq alice@contoso.com "Bookings $nms"
+	MQCAL=$(ms_cal alice@contoso.com "Bookings $nms")
+	DIR=$T/msync$nms
+	mkdir -p "$DIR"
+	# keys of this round only (the transactionId, above)
+	{ appt A1r$nms "Cut A1" 09; appt A2r$nms "Colour A2" 10; appt A3r$nms "Trim A3" 11; } >"$DIR/local.ndjson"
+	graph_ctl POST "/_emu/calendars/$MQCAL/events" '{"subject":"Dentist E1",
+		"start":{"dateTime":"2026-12-02T08:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-12-02T08:30:00","timeZone":"UTC"}}' >/dev/null
+	ms_sync
+	[ "$rc" = 0 ] || return 1
+	jq -c --arg n "$nms" 'if .appointment_id == "A1r\($n)" then .summary = "Cut and dry A1" else . end
+		| select(.appointment_id != "A2r\($n)")' "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"
+	appt A4r$nms "Beard A4" 14 >>"$DIR/local.ndjson"
+	_e1=$(graph_ctl GET "/_emu/calendars/$MQCAL/events" | jq -r 'select(.subject == "Dentist E1") | .id')
+	graph_ctl PATCH "/_emu/events/$_e1" '{"subject":"Dentist E1, moved"}' >/dev/null
+}
+ms_sync_run() {
+	ms_sync
+}
+ms_sync_state() {
+	graph_ctl GET "/_emu/calendars/$MQCAL/events" | jq -r .subject | sort | tr '\n' ','
+	jq -r .summary "$DIR/local.ndjson" | sort | tr '\n' ','
+	graph_ctl POST /_emu/log/clear >/dev/null
+	ms_sync
+	echo "then $rc, $(graph_log_count POST '^/v1\.0/\$batch$') batches, strays $(strays)"
+}
+# An unstopped gcal-sync on a Microsoft profile does not converge yet
+# (its local edits are undone by the remote side, and a further run
+# still writes): the rounds run, marked TODO until it does.
+killed=
+todo="gcal-sync on Microsoft profiles does not converge unstopped"
+steps ms_sync
+todo=
 
 done_testing

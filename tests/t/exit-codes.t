@@ -5,8 +5,11 @@
 # lacks, a 401 after the one refresh), 64 for a GCAL_ENDPOINT that is
 # malformed or plain http to another machine (nothing sent), 69 for an
 # answer over GCAL_MAX_BODY. The one refresh on a 401 is owed even with
-# GCAL_RETRIES=0. A matrix is printed at the end.
+# GCAL_RETRIES=0. A matrix is printed at the end; then the same for
+# Microsoft profiles against the Graph emulator, with the sign-in's
+# AADSTS refusals and a damaged token.json or profile.json (78).
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/lib-ms.sh"
 
 emu_start || { echo "Bail out! emulator"; exit 1; }
 GCAL_RETRIES=1
@@ -322,8 +325,200 @@ cell pull bad-cap "GCAL_MAX_BODY that is not a number: 64" eval '[ "$rc" = 64 ] 
 kill "$bpid" 2>/dev/null
 wait "$bpid" 2>/dev/null
 
+# --- Microsoft profiles: the same statuses from Graph and Microsoft's sign-in --
+# Graph's errors ("Microsoft Graph error responses and resource types"):
+# {"error":{"code","message","innerError"}}; the sign-in's ("Microsoft
+# identity platform error codes"): invalid_grant with AADSTS codes.
+graph_start || { echo "Bail out! graph emulator"; exit 1; }
+ms_link ms
+ms_link mt alice@contoso.com Team
+ms_link mr
+MTEAM=$(ms_cal alice@contoso.com Team)
+MSYNC=$XDG_STATE_HOME/gcal/ms/sync
+MSDIR=$T/mssync
+mkdir -p "$MSDIR"
+APPLY=$TOP/tests/helpers/sync-apply.sh
+jq -nc '{appointment_id:"A1", summary:"Cut A1", start:{dateTime:"2026-12-01T09:00:00Z"},
+	end:{dateTime:"2026-12-01T09:45:00Z"}}' >"$MSDIR/local.ndjson"
+ms_sync() {
+	run env "$@" gcal-sync -p mt --local "$MSDIR/local.ndjson" -k .appointment_id \
+		--state "$MSDIR/state" --apply-cmd "sh '$APPLY' '$MSDIR/local.ndjson'"
+}
+run gcal-pull -p ms
+[ "$rc" = 0 ] || { echo "Bail out! first Microsoft pull: $(cat "$ERR")"; exit 1; }
+ms_sync
+[ "$rc" = 0 ] || { echo "Bail out! first Microsoft sync: $(cat "$ERR")"; exit 1; }
+ms_snap() { rm -rf "$T/msnap" "$T/msnap.sync"; cp -R "$MSYNC" "$T/msnap"; cp -R "$MSDIR" "$T/msnap.sync"; }
+ms_same() { diff -r "$T/msnap" "$MSYNC" >/dev/null; }
+ms_sync_same() { diff -r "$T/msnap.sync" "$MSDIR" >/dev/null; }
+mn=0
+ms_ins() {
+	jq -nc --arg id "$1" '{op:"insert", target:"remote", id:$id,
+		event:{summary:$id, start:{dateTime:"2026-12-01T10:00:00Z"},
+		end:{dateTime:"2026-12-01T10:30:00Z"},
+		extendedProperties:{private:{gcalOwner:"gcal", gcalKey:$id}}}}'
+}
+in_mteam() { graph_ctl GET "/_emu/calendars/$MTEAM/events" | grep -c "\"$1\"" ; }
+# ms_one_line PROG: the error in one line; gcal-sync adds its own after its
+# child's, and a pull whose delta link is another endpoint's says it
+# pulls in full first
+ms_one_line() {
+	case $1 in
+	sync) { [ "$(wc -l <"$ERR")" = 2 ] && tail -1 "$ERR" | grep -q "exited $rc: nothing done"; } ||
+		[ "$(wc -l <"$ERR")" = 1 ] ;;
+	run) [ "$(grep -v 'pulling in full$' "$ERR" | grep -vc '^gcal-run: pull: 1 link run$')" = 1 ] ;;
+	*) [ "$(grep -vc 'pulling in full$' "$ERR")" = 1 ] ;;
+	esac
+}
+MSPROGS="token status calendars pull push sync run"
+# ms_drive PROG [ENV...]: one program on a Microsoft profile
+ms_drive() {
+	_p=$1
+	shift
+	mn=$((mn + 1))
+	ms_snap
+	case $_p in
+	token) cp "$XDG_STATE_HOME/gcal/ms/token.json" "$T/mtok.before"
+		run env "$@" gcal-auth token -p ms --refresh ;;
+	status) run env "$@" gcal-auth status -p ms --check ;;
+	calendars) run env "$@" gcal-auth calendars -p ms ;;
+	pull) run env "$@" gcal-pull -p ms ;;
+	push) ms_ins "mk${mn}x" >"$T/mpush.in"; run_in "$T/mpush.in" env "$@" gcal-push -p mt ;;
+	sync) jq -nc --arg s "Beard $mn" '{appointment_id:"A\($s)", summary:$s, start:{dateTime:"2026-12-02T09:00:00Z"},
+		end:{dateTime:"2026-12-02T09:45:00Z"}}' >>"$MSDIR/local.ndjson"; ms_snap; ms_sync "$@" ;;
+	run) rm -f "$XDG_STATE_HOME/gcal/ms/run.json"; run env "$@" gcal-run pull --profiles ms ;;
+	esac
+}
+ms_untouched() {
+	case $1 in
+	token) cmp -s "$XDG_STATE_HOME/gcal/ms/token.json" "$T/mtok.before" && [ ! -s "$OUT" ] ;;
+	status) jq -e '.check == "failed"' "$OUT" >/dev/null ;;
+	pull) ms_same && [ ! -s "$OUT" ] ;;
+	run) ms_same ;;
+	push) [ "$(in_mteam "mk${mn}x")" = 0 ] && { [ "$(jq -r .status "$OUT")" = failed ] ||
+		{ [ "$rc" = 78 ] && [ ! -s "$OUT" ]; }; } ;;
+	sync) ms_sync_same ;;
+	*) [ ! -s "$OUT" ] ;;
+	esac
+}
+# ms_fault JSON: the Graph emulator's fault, the last one cleared
+ms_fault() { graph_ctl DELETE /_emu/faults >/dev/null; graph_ctl POST /_emu/faults "$1" >/dev/null; }
+ms_clear() { graph_ctl DELETE /_emu/faults >/dev/null; graph_ctl POST /_emu/config '{"latency_ms":0,"throttle":null}' >/dev/null; }
+MSFAULTS="refused timeout reset truncated 5xx 503 429 429-date not-json 400 403 404 quota"
+for f in $MSFAULTS; do
+	for p in $MSPROGS; do
+		set --
+		want=75 where=$GRAPH_URL
+		case $f in
+		refused) set -- GCAL_GRAPH_ENDPOINT=http://127.0.0.1:1; where=127.0.0.1:1 ;;
+		timeout) graph_ctl POST /_emu/config '{"latency_ms":2500}' >/dev/null; set -- GCAL_TIMEOUT=1 ;;
+		reset) ms_fault '{"path":".","action":"drop_before","times":-1}' ;;
+		truncated) ms_fault '{"path":".","action":"truncate","times":-1}' ;;
+		5xx) ms_fault '{"path":".","status":500,"times":-1}' ;;
+		503) ms_fault '{"path":".","status":503,"retry_after":1,"times":-1}' ;;
+		429) ms_fault '{"path":".","status":429,"retry_after":1,"times":-1}' ;;
+		429-date) ms_fault "{\"path\":\".\",\"status\":429,\"retry_after\":\"$(date -u -d '+2 sec' '+%a, %d %b %Y %H:%M:%S GMT')\",\"times\":-1}" ;;
+		not-json) ms_fault '{"path":".","action":"invalid_json","times":-1}'; want=69 ;;
+		400) ms_fault '{"path":"^/v1\\.0/","status":400,"code":"ErrorInvalidRequest","message":"Bad request.","times":-1}'; want=65 where=ErrorInvalidRequest ;;
+		403) ms_fault '{"path":"^/v1\\.0/","status":403,"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again.","times":-1}'; want=77 where=ErrorAccessDenied ;;
+		404) ms_fault '{"path":"^/v1\\.0/","status":404,"code":"ErrorItemNotFound","message":"The specified object was not found in the store.","times":-1}'; want=65 where=ErrorItemNotFound ;;
+		quota) # the mailbox's 10,000 requests of 10 minutes are spent
+			graph_ctl POST /_emu/config '{"throttle":{"limit":1,"window_s":600}}' >/dev/null
+			curl -s -o /dev/null -H "Authorization: Bearer $(jq -r .access_token "$XDG_STATE_HOME/gcal/mr/token.json")" \
+				"$GRAPH_URL/v1.0/me"
+			where=ApplicationThrottled ;;
+		esac
+		case $p.$f in
+		token.400|token.403|token.404|status.400|status.403|status.404|run.400|run.403|run.404)
+			# the sign-in endpoint answers OAuth errors, not Graph's
+			ms_clear; na "ms-$p" "$f"; continue ;;
+		token.quota) ms_clear; na "ms-$p" "$f"; continue ;;
+		esac
+		t0=$(date +%s%3N)
+		r0=$(graph_log_count)
+		ms_drive $p "$@"
+		t1=$(date +%s%3N)
+		r1=$(graph_log_count)
+		ms_clear
+		graph_ctl POST /_emu/clock '{"offset_s":0}' >/dev/null
+		cell "ms-$p" $f "$want in one line${where:+ naming $where}, nothing changed ($((t1 - t0)) ms)" eval \
+			'[ "$rc" = $want ] && ms_one_line $p && { [ -z "$where" ] || has "$where" "$ERR"; } && ms_untouched $p'
+		case $p.$f in
+		pull.429|pull.429-date|push.429|calendars.429|calendars.429-date|pull.503|token.503)
+			cell "ms-$p" $f "Retry-After honoured: $((t1 - t0)) ms for the one retry" test $((t1 - t0)) -ge 950 ;;
+		esac
+		# GCAL_RETRIES=1: the one request, once more, then given up
+		case $p.$f in
+		pull.5xx|pull.503|pull.429|pull.429-date|calendars.5xx|calendars.429|token.5xx|token.429)
+			cell "ms-$p" $f "given up after the retry budget: $((r1 - r0)) requests" test $((r1 - r0)) = 2 ;;
+		esac
+	done
+done
+# gcal-revoke on a Microsoft profile sends nothing (Microsoft lets a public
+# client revoke nothing): Graph and the sign-in out of reach, it forgets
+ms_link mv
+run env GCAL_GRAPH_ENDPOINT=http://127.0.0.1:1 gcal-revoke -p mv
+cell ms-revoke refused "0, the tokens forgotten here, nothing sent" eval \
+	'[ "$rc" = 0 ] && [ ! -e "$XDG_STATE_HOME/gcal/mv/token.json" ]'
+ms_link mv
+printf '{"provider":"microsoft"' >"$XDG_CONFIG_HOME/gcal/mv/profile.json"
+run gcal-revoke -p mv
+cell ms-revoke damaged-profile "78 in one line naming profile.json, the token kept" eval \
+	'[ "$rc" = 78 ] && one_line && has profile.json "$ERR" && [ -e "$XDG_STATE_HOME/gcal/mv/token.json" ]'
+
+# --- the token: 401 refreshes once, a dead grant is 77 naming the profile ----
+TOKURL='^/common/oauth2/v2\.0/token$'
+MSAUTH="401-once 401-again 70008 50173 700082 damaged-token damaged-profile"
+for f in $MSAUTH; do
+	for p in $MSPROGS; do
+		case $p.$f in token.401-*) na "ms-$p" "$f"; continue ;; esac
+		cp "$XDG_STATE_HOME/gcal/ms/token.json" "$T/mstok.keep"
+		cp "$XDG_STATE_HOME/gcal/mt/token.json" "$T/mttok.keep"
+		cp "$XDG_CONFIG_HOME/gcal/ms/profile.json" "$T/mprof.keep"
+		cp "$XDG_CONFIG_HOME/gcal/mt/profile.json" "$T/mtprof.keep"
+		before=$(graph_log_count POST "$TOKURL")
+		want=77 where="gcal-auth login -p m[st]"
+		case $f in
+		401-once) graph_ctl POST /_emu/tokens/expire '{}' >/dev/null; want=0 where= ;;
+		401-again) ms_fault '{"path":"^/v1\\.0/","status":401,"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid.","times":-1}' ;;
+		70008) graph_ctl POST /_emu/refresh/expire '{}' >/dev/null; graph_ctl POST /_emu/tokens/expire '{}' >/dev/null; where="AADSTS70008.*gcal-auth login -p m[st]" ;;
+		50173) graph_ctl POST /_emu/refresh/revoke '{}' >/dev/null; where="AADSTS50173.*gcal-auth login -p m[st]" ;;
+		700082) graph_ctl POST /_emu/refresh/expire '{"inactive":true}' >/dev/null; graph_ctl POST /_emu/tokens/expire '{}' >/dev/null
+			where="AADSTS700082.*gcal-auth login -p m[st]" ;;
+		damaged-token) for q in ms mt; do printf '{"access_token":"x",' >"$XDG_STATE_HOME/gcal/$q/token.json"; done
+			want=78 where="token.json" ;;
+		damaged-profile) for q in ms mt; do printf '{"provider":"microsoft"' >"$XDG_CONFIG_HOME/gcal/$q/profile.json"; done
+			want=78 where="profile.json" ;;
+		esac
+		ms_drive $p GCAL_RETRIES=0
+		refreshes=$(($(graph_log_count POST "$TOKURL") - before))
+		# status --check refreshes first: the refresh proves the grant
+		[ $p.$f = status.401-again ] && refreshes=$((refreshes - 1))
+		case $p in push | sync) q=mt ;; *) q=ms ;; esac
+		ms_clear
+		case $f in
+		401-once) cell "ms-$p" $f "GCAL_RETRIES=0, token died early: refreshed once ($refreshes), 0, the new refresh token kept" eval \
+			'[ "$rc" = 0 ] && [ "$refreshes" = 1 ] &&
+			[ "$(jq -r .refresh_token "$XDG_STATE_HOME/gcal/$q/token.json")" != "$(jq -r .refresh_token "$T/m${q#m}tok.keep")" ]' ;;
+		401-again) cell "ms-$p" $f "Graph refuses the new token too: 77 in one line, one refresh ($refreshes), nothing changed" eval \
+			'[ "$rc" = 77 ] && ms_one_line $p && [ "$refreshes" = 1 ] && ms_untouched $p' ;;
+		*) cell "ms-$p" $f "$want in one line naming $where, nothing changed" eval \
+			'[ "$rc" = $want ] && ms_one_line $p && grep -q -- "$where" "$ERR" && ms_untouched $p' ;;
+		esac
+		# a new grant for the next cell (the profiles' state stays)
+		case $f in
+		401-*) ;;
+		damaged-*) cp "$T/mstok.keep" "$XDG_STATE_HOME/gcal/ms/token.json"; cp "$T/mttok.keep" "$XDG_STATE_HOME/gcal/mt/token.json"
+			cp "$T/mprof.keep" "$XDG_CONFIG_HOME/gcal/ms/profile.json"; cp "$T/mtprof.keep" "$XDG_CONFIG_HOME/gcal/mt/profile.json" ;;
+		*) ms_link ms; ms_link mt alice@contoso.com Team ;;
+		esac
+	done
+done
 # --- the matrix ----------------------------------------------------------------
 matrix_print "exit-status matrix (pass / FAIL / - not tried)" "$PROGS" \
 	"refused dns timeout 5xx 429 bad-endpoint plain-http scope 401-once 401-again"
+
+matrix_print "Microsoft exit-status matrix (pass / FAIL / - not tried)" "$(echo $MSPROGS revoke | sed 's/[a-z]*/ms-&/g')" \
+	"$MSFAULTS $MSAUTH"
 
 done_testing

@@ -3,7 +3,8 @@
 # the emulator injects. Each cell checks the exit status DESIGN.md asks
 # for, that nothing was lost or duplicated (events counted at the
 # emulator, outputs compared with what it holds) and that state files are
-# intact after a failure (cmp). The matrix is printed at the end.
+# intact after a failure (cmp). The matrix is printed at the end; then
+# the same for Microsoft profiles against the Graph emulator.
 . "$(dirname "$0")/../lib.sh"
 
 emu_start || { echo "Bail out! emulator"; exit 1; }
@@ -322,5 +323,188 @@ cell push grant-revoked "exit 77, nothing written" eval '[ "$rc" = 77 ] && [ "$(
 matrix_print "fault matrix (pass / FAIL / - not applicable)" \
 	"token calendars login pull-full pull-incr push revoke" \
 	"drop_before drop_after truncate invalid_json 500 503 429 403rate 403quota slow 503always dropalways 401expired 410 412 grant-revoked"
+
+# --- Microsoft profiles: the same faults from the Graph emulator ------------
+# Graph's throttling guidance ("Microsoft Graph throttling guidance"):
+# 429 and 503 with Retry-After, honoured, inside a $batch too; a token
+# Graph refuses (401 InvalidAuthenticationToken) is refreshed once; a
+# delta token Graph lost (410) is a full pull.
+. "$TOP/tests/lib-ms.sh"
+graph_start || { echo "Bail out! graph emulator"; exit 1; }
+ms_link mf alice@contoso.com
+ms_link mw alice@contoso.com Team
+MFCAL=$(ms_cal alice@contoso.com)
+MWCAL=$(ms_cal alice@contoso.com Team)
+MFSYNC=$XDG_STATE_HOME/gcal/mf/sync
+MFTOK=$XDG_STATE_HOME/gcal/mf/token.json
+# two delta pages of 1000 (gcal-pull's odata.maxpagesize)
+graph_ctl POST "/_emu/calendars/$MFCAL/generate" '{"count":1100,"start":"2026-01-05T08:00:00",
+	"minutes":60,"step_minutes":90,"subject":"Event %d","timeZone":"UTC"}' >/dev/null
+run gcal-pull -p mf
+[ "$rc" = 0 ] || { echo "Bail out! first Microsoft pull: $(cat "$ERR")"; exit 1; }
+ms_inject() { # FAULT METHOD PATH [SKIP] [batch_part]
+	graph_ctl DELETE /_emu/faults >/dev/null
+	graph_ctl POST /_emu/faults "$(fault_json "$1" "$2" "$3" "${4:-0}" | sed "s/^{/{${5:+\"batch_part\":true,}/")" >/dev/null
+}
+ms_clear() { graph_ctl DELETE /_emu/faults >/dev/null; }
+ms_snapshot() { rm -rf "$1"; mkdir -p "$1"; cp -R "$MFSYNC" "$1/sync"; }
+ms_same() { diff -r "$1/sync" "$MFSYNC" >/dev/null; }
+# what Graph holds and what was printed, by iCalUId (the records' ids are
+# immutable ids, the emulator's list has REST ids)
+ms_remote() {
+	graph_ctl GET "/_emu/calendars/$1/events" | jq -r .iCalUId | sort
+}
+ms_is_graph() {
+	jq -r 'select(.status != "cancelled") | .iCalUID' "$OUT" | sort >"$T/mgot" &&
+	ms_remote "$MFCAL" >"$T/mwant" && cmp -s "$T/mgot" "$T/mwant"
+}
+MSF="drop_before drop_after truncate invalid_json 500 503 429 slow 503always dropalways"
+ms_want() { case $1 in 503always | dropalways) echo 75 ;; *) echo 0 ;; esac; }
+
+# gcal-auth token --refresh
+for f in $MSF; do
+	cp "$MFTOK" "$T/mtok.before"
+	ms_inject $f POST '/oauth2/v2\\.0/token$'
+	run_f $f gcal-auth token -p mf --refresh
+	ms_clear
+	if [ "$(ms_want $f)" = 0 ]; then
+		cell ms-token $f "a new token Graph accepts, the new refresh token kept" eval '[ "$rc" = 0 ] &&
+			[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$OUT")" "$GRAPH_URL/v1.0/me")" = 200 ] &&
+			[ "$(jq -r .refresh_token "$MFTOK")" != "$(jq -r .refresh_token "$T/mtok.before")" ]'
+	else
+		cell ms-token $f "exit 75, token file untouched" eval '[ "$rc" = 75 ] && one_line_err &&
+			cmp -s "$MFTOK" "$T/mtok.before" && [ ! -s "$OUT" ]'
+	fi
+done
+
+# gcal-auth calendars
+gcal-auth calendars -p mf >"$T/mcals" 2>/dev/null
+for f in $MSF; do
+	ms_inject $f GET '^/v1\\.0/me/calendars$'
+	run_f $f gcal-auth calendars -p mf
+	ms_clear
+	if [ "$(ms_want $f)" = 0 ]; then
+		cell ms-calendars $f "the same list" eval '[ "$rc" = 0 ] && cmp -s "$OUT" "$T/mcals"'
+	else
+		cell ms-calendars $f "exit 75, nothing printed" eval '[ "$rc" = 75 ] && one_line_err && [ ! -s "$OUT" ]'
+	fi
+done
+
+# gcal-pull --full: the fault hits page 2 of 2
+for f in $MSF; do
+	ms_snapshot "$T/mbefore"
+	ms_inject $f GET 'calendarView/delta$' 1
+	run_f $f gcal-pull -p mf --full
+	ms_clear
+	if [ "$(ms_want $f)" = 0 ]; then
+		cell ms-pull-full $f "prints what Graph holds, once each" eval '[ "$rc" = 0 ] && ms_is_graph'
+	else
+		cell ms-pull-full $f "exit 75, sync state untouched" eval '[ "$rc" = 75 ] && one_line_err && ms_same "$T/mbefore"'
+	fi
+done
+
+# gcal-pull --changes: two edits to report, fault or not
+graph_ctl GET "/_emu/calendars/$MFCAL/events" | jq -r '.id + " " + .iCalUId' >"$T/mids"
+n=0
+for f in $MSF 401expired 410 410resync; do
+	n=$((n + 1))
+	set -- $(sed -n "$((2 * n)),$((2 * n + 1))p" "$T/mids")
+	graph_ctl PATCH "/_emu/events/$1" "{\"subject\":\"edit $n\"}" >/dev/null
+	graph_ctl PATCH "/_emu/events/$3" "{\"location\":{\"displayName\":\"room $n\"}}" >/dev/null
+	printf '%s\n' "$2" "$4" | sort >"$T/mchanged"
+	ms_snapshot "$T/mbefore"
+	case $f in
+	401expired) graph_ctl POST /_emu/tokens/expire '{}' >/dev/null; run gcal-pull -p mf --changes ;;
+	410) graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null; run gcal-pull -p mf --changes ;;
+	410resync) graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null; run gcal-pull -p mf --changes ;;
+	*) ms_inject $f GET 'calendarView/delta$'; run_f $f gcal-pull -p mf --changes ;;
+	esac
+	ms_clear
+	if [ "$(ms_want $f)" = 0 ]; then
+		cell ms-pull-incr $f "reports exactly the 2 edits" eval '[ "$rc" = 0 ] &&
+			[ "$(jq -r .iCalUID "$OUT" | sort)" = "$(cat "$T/mchanged")" ]'
+	else
+		cell ms-pull-incr $f "exit 75, state untouched, the next run reports the edits" eval \
+			'[ "$rc" = 75 ] && one_line_err && ms_same "$T/mbefore" &&
+			run gcal-pull -p mf --changes && [ "$rc" = 0 ] &&
+			[ "$(jq -r .iCalUID "$OUT" | sort)" = "$(cat "$T/mchanged")" ]'
+	fi
+	run gcal-pull -p mf
+	[ "$rc" = 0 ] && ms_is_graph || fail "ms-pull-incr x $f: the mirror matches Graph afterwards"
+done
+
+# gcal-push: 3 inserts a cell, in one $batch; the fault on the $batch, or
+# (part-*) on its parts
+ms_ins() {
+	jq -nc --arg id "$1" --arg h "$2" '{op:"insert", target:"remote", id:$id, key:$id,
+		event:{summary:$id, start:{dateTime:("2026-12-01T" + $h + ":00:00Z")},
+		end:{dateTime:("2026-12-01T" + $h + ":30:00Z")},
+		extendedProperties:{private:{gcalOwner:"crm", gcalKey:$id}}}}'
+}
+ms_live() { ms_remote "$MWCAL" | wc -l | tr -d ' '; }
+ms_has3() { [ "$(graph_ctl GET "/_emu/calendars/$MWCAL/events" | jq -r .subject | grep -c "^$1")" = 3 ]; }
+HTTPDATE=
+n=0
+for f in $MSF part-429 part-429-date part-503 part-401 401expired; do
+	n=$((n + 1))
+	p=mfa${n}k
+	{ ms_ins ${p}1 10; ms_ins ${p}2 11; ms_ins ${p}3 12; } >"$T/mpush.in"
+	before=$(ms_live)
+	tb=$(graph_log_count POST '/oauth2/v2\.0/token$')
+	case $f in
+	401expired) graph_ctl POST /_emu/tokens/expire '{}' >/dev/null ;;
+	part-429) graph_ctl POST /_emu/faults '{"method":"POST","path":"/events$","batch_part":true,"status":429,"retry_after":1,"times":1}' >/dev/null ;;
+	part-429-date) graph_ctl POST /_emu/faults "{\"method\":\"POST\",\"path\":\"/events\$\",\"batch_part\":true,\"status\":429,\"retry_after\":\"$(date -u -d '+2 sec' '+%a, %d %b %Y %H:%M:%S GMT')\",\"times\":1}" >/dev/null ;;
+	part-503) graph_ctl POST /_emu/faults '{"method":"POST","path":"/events$","batch_part":true,"status":503,"retry_after":1,"times":1}' >/dev/null ;;
+	part-401) graph_ctl POST /_emu/faults '{"method":"POST","path":"/events$","batch_part":true,"status":401,"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid.","times":2}' >/dev/null ;;
+	*) ms_inject $f POST '^/v1\\.0/\\$batch$' ;;
+	esac
+	t0=$(date +%s%3N)
+	if [ $f = slow ]; then
+		run_in "$T/mpush.in" env GCAL_TIMEOUT=1 gcal-push -p mw
+	else
+		run_in "$T/mpush.in" env GCAL_RETRIES=${MSRETRIES:-2} gcal-push -p mw
+	fi
+	t1=$(date +%s%3N)
+	refreshes=$(($(graph_log_count POST '/oauth2/v2\.0/token$') - tb))
+	ms_clear
+	if [ "$(ms_want $f)" = 0 ]; then
+		cell ms-push $f "3 ok results, 3 events, no duplicate ($((t1 - t0)) ms, $refreshes refreshes)" eval '[ "$rc" = 0 ] &&
+			[ "$(jq -r .status "$OUT" | sort | uniq -c | tr -s " ")" = " 3 ok" ] &&
+			ms_has3 $p && [ "$(ms_live)" = $((before + 3)) ]'
+	else
+		cell ms-push $f "exit 75 with a result per change; the rerun converges" eval '[ "$rc" = 75 ] &&
+			[ "$(wc -l <"$OUT")" = 3 ] && run_in "$T/mpush.in" gcal-push -p mw && [ "$rc" = 0 ] &&
+			ms_has3 $p && [ "$(ms_live)" = $((before + 3)) ]'
+	fi
+	case $f in
+	part-429 | part-503) cell ms-push $f "... the part's Retry-After honoured ($((t1 - t0)) ms)" test $((t1 - t0)) -ge 950 ;;
+	part-429-date) cell ms-push $f "... the part's Retry-After as an HTTP-date honoured ($((t1 - t0)) ms)" test $((t1 - t0)) -ge 950 ;;
+	part-401 | 401expired) cell ms-push $f "... after one refresh" test "$refreshes" = 1 ;;
+	esac
+done
+# parts still refused after the refresh: 77, one line, a failed record each
+graph_ctl POST /_emu/faults '{"method":"POST","path":"/events$","batch_part":true,"status":401,"code":"InvalidAuthenticationToken","times":-1}' >/dev/null
+{ ms_ins mfdead1 10; ms_ins mfdead2 11; } >"$T/mpush.in"
+tb=$(graph_log_count POST '/oauth2/v2\.0/token$')
+run_in "$T/mpush.in" env GCAL_RETRIES=0 gcal-push -p mw
+refreshes=$(($(graph_log_count POST '/oauth2/v2\.0/token$') - tb))
+ms_clear
+cell ms-push part-401-again "parts still 401 after the refresh: 77, a failed record each, one line naming Microsoft Graph" eval \
+	'[ "$rc" = 77 ] && [ "$(jq -r .status "$OUT" | sort | tr "\n" " ")" = "failed failed " ] && one_line_err &&
+	has "Microsoft Graph refused the token again" "$ERR" && [ "$refreshes" = 1 ]'
+# 412: an update whose etag is stale is a conflict, never an overwrite
+run_in "$T/mpush.in" gcal-push -p mw
+jq -c 'select(.key == "mfdead1") | {op:"update", target:"remote", id, etag, event:(.event | .summary = "by the tool")}' "$OUT" >"$T/mupd"
+mid=$(jq -r .id "$T/mupd")
+graph_ctl PATCH "/_emu/events/$mid" '{"subject":"by hand"}' >/dev/null
+run_in "$T/mupd" gcal-push -p mw
+cell ms-push 412 "exit 1, a conflict result, the hand edit kept" eval '[ "$rc" = 1 ] &&
+	[ "$(jq -r .status "$OUT")" = conflict ] &&
+	[ "$(graph_ctl GET "/_emu/events/$mid" | jq -r .subject)" = "by hand" ]'
+
+matrix_print "Microsoft fault matrix (pass / FAIL / - not applicable)" \
+	"ms-token ms-calendars ms-pull-full ms-pull-incr ms-push" \
+	"$MSF 401expired 410 410resync part-429 part-429-date part-503 part-401 part-401-again 412"
 
 done_testing

@@ -1,6 +1,6 @@
 /* Unit tests of lib/cassette.c: which recorded exchange answers, each
- * once, from several threads at once (make tsan), and what a fixture's
- * headers give. */
+ * once, from several threads at once (make tsan), what a fixture's
+ * headers give, and Graph's links moved between endpoints. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +104,58 @@ test_threads(const char *path)
 	    "each once (%ld)", THREADS, sum);
 }
 
+/* Graph's links: recorded under graph.microsoft.com, answered under
+ * this run's GCAL_GRAPH_ENDPOINT; other URLs of a body as recorded. */
+static void
+test_graph_links(const char *dir)
+{
+	char *rec = xasprintf("%s/record.ndjson", dir), *line;
+	struct http_response r;
+	FILE *f;
+	size_t n = 0;
+
+	setenv("GCAL_GRAPH_ENDPOINT", "http://127.0.0.1:8", 1);
+	setenv("GCAL_RECORD", rec, 1);
+	memset(&r, 0, sizeof(r));
+	r.json = jv_invalid();
+	r.retry_after = -1;
+	r.status = 200;
+	buf_adds(&r.body, "{\"@odata.context\":\"https://graph.microsoft.com/"
+	    "v1.0/$metadata\",\"@odata.nextLink\":\"http://127.0.0.1:8/v1.0/"
+	    "me/calendarView/delta?$skiptoken=s\",\"value\":[]}");
+	cassette_record("GET", "https://graph.microsoft.com/v1.0/me/calendarView"
+	    "/delta", NULL, 0, &r);
+	http_response_free(&r);
+	cassette_cleanup();
+	unsetenv("GCAL_RECORD");
+	line = NULL;
+	f = fopen(rec, "r");
+	ok(f && getline(&line, &n, f) > 0 && strstr(line, "nextLink\\\":\\\""
+	    "https://graph.microsoft.com/v1.0/me/calendarView/delta?$skiptoken=s")
+	    && strstr(line, "127.0.0.1") == NULL,
+	    "a recorded nextLink is under graph.microsoft.com, not the endpoint");
+	if (f)
+		fclose(f);
+	free(line);
+	setenv("GCAL_REPLAY", rec, 1);
+	setenv("GCAL_GRAPH_ENDPOINT", "http://127.0.0.1:9", 1);
+	memset(&r, 0, sizeof(r));
+	r.json = jv_invalid();
+	ok(cassette_answer("GET", "https://graph.microsoft.com/v1.0/me/"
+	    "calendarView/delta", "", &r) == 0 && r.body.data &&
+	    strstr(r.body.data, "\"@odata.nextLink\":\"http://127.0.0.1:9/v1.0/"
+	    "me/calendarView/delta?$skiptoken=s\"") != NULL,
+	    "replayed, it is under the replay's endpoint");
+	ok(r.body.data && strstr(r.body.data, "\"@odata.context\":\"https://"
+	    "graph.microsoft.com/v1.0/$metadata\"") != NULL,
+	    "... and @odata.context stays Graph's");
+	http_response_free(&r);
+	cassette_cleanup();
+	unsetenv("GCAL_GRAPH_ENDPOINT");
+	unlink(rec);
+	free(rec);
+}
+
 int
 main(void)
 {
@@ -120,6 +172,7 @@ main(void)
 	test_matching();
 	test_threads(path);
 	cassette_cleanup();
+	test_graph_links(dir);
 	unlink(path);
 	rmdir(dir);
 	free(path);

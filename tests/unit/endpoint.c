@@ -112,6 +112,20 @@ test_hosts(void)
 	s = http_url(HOST_URL, "https://backend.example/x");
 	is_str(s, "https://backend.example/x", "a whole URL stays itself");
 	free(s);
+	s = endpoint_canonical(HOST_URL,
+	    "http://127.0.0.1:8/v1.0/me/calendarView/delta?$deltatoken=t");
+	is_str(s, "https://graph.microsoft.com/v1.0/me/calendarView/delta?"
+	    "$deltatoken=t", "a link Graph gave under GCAL_GRAPH_ENDPOINT is "
+	    "canonical under Graph's host");
+	free(s);
+	s = endpoint_canonical(HOST_URL, "http://127.0.0.1:80/v1.0/me");
+	is_str(s, "http://127.0.0.1:80/v1.0/me", "... only under that "
+	    "endpoint (a longer port is another)");
+	free(s);
+	s = endpoint_canonical(HOST_URL, "https://backend.example/x");
+	is_str(s, "https://backend.example/x", "... a backend's URL stays "
+	    "itself");
+	free(s);
 }
 
 int
