@@ -57,18 +57,21 @@ def control(st, req):
     except ValueError:
         return jresp(400, {'error': 'body is not JSON'})
     try:
-        return _control(st, req.segs[1:], req.method, body)
+        return _control(st, req.segs[1:], req.method, body, req.q1)
     except ApiError as e:
         return e.resp
     except (KeyError, ValueError, TypeError, AttributeError) as e:
         return jresp(400, {'error': '%s: %s' % (type(e).__name__, e)})
 
 
-def _control(st, segs, m, body):
-    for fn in (_config, _auth, _data):
+def _control(st, segs, m, body, q=None):
+    for fn in (_config, _auth):
         r = fn(st, segs, m, body)
         if r is not None:
             return r
+    r = _data(st, segs, m, body, q or {})
+    if r is not None:
+        return r
     return jresp(404, {'error': 'unknown control endpoint', 'path': '/_emu/' + '/'.join(segs)})
 
 
@@ -163,7 +166,16 @@ def cal_json(c):
                        events=len(c.events))
 
 
-def _data(st, segs, m, body):
+def full(ctx, ev):
+    """An event as the hand read answers it: its REST id, immutableId and
+    every extended property."""
+    r = OrderedDict(mev.render(ctx, ev))
+    r['immutableId'] = ev.iid
+    r['singleValueExtendedProperties'] = [{'id': k, 'value': v} for k, v in ev.ext.items()]
+    return r
+
+
+def _data(st, segs, m, body, q):
     if segs == ['calendars'] and m == 'GET':
         return jresp(200, [cal_json(c) for u in st.users.values()
                            for c in u.calendars.values()])
@@ -190,6 +202,8 @@ def _data(st, segs, m, body):
         if m == 'POST':
             ev = mev.create_event(st, cal.owner, cal, body)
             return jresp(200, mev.render(ctx, ev))
+        if m == 'GET' and q.get('full'):
+            return srv.ndjson(full(ctx, ev) for ev in cal.events.values())
         if m == 'GET':
             return srv.ndjson(mev.render(ctx, ev) for ev in cal.events.values())
     if len(segs) >= 2 and segs[0] == 'events':
@@ -199,11 +213,7 @@ def _data(st, segs, m, body):
             mev.move_event(st, ev, find_cal(st, body['calendar']))
             return jresp(200, mev.render(ctx, ev))
         if len(segs) == 2 and m == 'GET':
-            r = OrderedDict(mev.render(ctx, ev))
-            r['immutableId'] = ev.iid
-            r['singleValueExtendedProperties'] = [{'id': k, 'value': v}
-                                                  for k, v in ev.ext.items()]
-            return jresp(200, r)
+            return jresp(200, full(ctx, ev))
         if len(segs) == 2 and m == 'PATCH':
             mev.apply_fields(st, ev, body, False)
             mev.touch(st, ev)
