@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from sync_model_sides import OWNER, canon, key_id, side
+from sync_model_sides import OWNER, canon, is_instance, key_id, side
 
 
 def same_key(rec, c):
@@ -523,11 +523,11 @@ class Model:
                 want = last[acted[0]]
                 # a series gone takes its instances with it
                 self.check("edit_kept", ftok == want or (want is not None and final is None and
-                                                        "_" in ident),
+                                                        is_instance(ident)),
                            "%s: %s did %s, final %s" % (ident, acted[0], want, ftok))
             else:
                 self.check("edit_one_side_wins", ftok in (last["local"], last["remote"]) or
-                           (final is None and "_" in ident),
+                           (final is None and is_instance(ident)),
                            "%s: local %s remote %s final %s" % (ident, last["local"], last["remote"], ftok))
                 loser = last["remote"] if ftok == last["local"] else last["local"]
                 if loser == ftok:

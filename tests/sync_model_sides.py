@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import urllib.request
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,12 @@ def key_id(key):
     std = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
     hexa = "0123456789abcdefghijklmnopqrstuv"
     return "".join(hexa[std.index(c)] for c in b32.rstrip("="))
+
+
+def is_instance(ident):
+    """Is ident an instance's (series id, underscore, original start)?
+    Graph's ids hold underscores of their own."""
+    return re.search(r"_\d{8}T\d{6}Z$", ident) is not None
 
 
 class Emu:
@@ -111,7 +118,7 @@ class GraphSide:
     mailbox zones, so the zone mapping takes part in every round trip.
     """
     name = "microsoft"
-    series = False
+    series = False  # until gcal-pull and gcal-push carry series on Graph
     ZONES = ("UTC", "W. Europe Standard Time", "India Standard Time",
              "Pacific Standard Time")
     IANA = {"UTC": "UTC", "W. Europe Standard Time": "Europe/Berlin",
@@ -152,8 +159,49 @@ class GraphSide:
             ev["extendedProperties"] = {"private": m}
         return ev
 
+    DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+    def rrule(self, rec):
+        """A weekly pattern as gcal-records(5) gives it (lib/graph_rrule.c)."""
+        p, r = rec["pattern"], rec["range"]
+        rule = "RRULE:FREQ=WEEKLY"
+        if p.get("interval", 1) > 1:
+            rule += ";INTERVAL=%d" % p["interval"]
+        rule += ";BYDAY=" + ",".join(d[:2].upper() for d in p["daysOfWeek"])
+        if p.get("firstDayOfWeek", "sunday") != "monday":
+            rule += ";WKST=" + p.get("firstDayOfWeek", "sunday")[:2].upper()
+        if r["type"] == "numbered":
+            rule += ";COUNT=%d" % r["numberOfOccurrences"]
+        return [rule]
+
+    def instances(self, g, master):
+        """A series' exceptions and deleted occurrences as Google's instances."""
+        out = []
+        for x in g.get("exceptions") or []:
+            orig = x["originalStart"]
+            iid = master["id"] + "_" + orig.replace("-", "").replace(":", "")
+            ev = {"id": iid, "recurringEventId": master["id"], "etag": x["changeKey"],
+                  "status": "confirmed", "originalStartTime": {"dateTime": orig}}
+            if x.get("subject"):
+                ev["summary"] = x["subject"]
+            for which in ("start", "end"):
+                ev[which] = {"dateTime": x[which]["dateTime"][:19] + "Z"}
+            self.gid[iid] = x["id"]
+            out.append(ev)
+        for orig in g.get("cancelledOccurrences") or []:
+            out.append({"id": master["id"] + "_" + orig, "recurringEventId": master["id"],
+                        "status": "cancelled"})
+        return out
+
     def events(self):
-        return [self.shape(g) for g in self.emu.ndjson(self.path + "?full=1")]
+        out = []
+        for g in self.emu.ndjson(self.path + "?full=1"):
+            ev = self.shape(g)
+            out.append(ev)
+            if g.get("recurrence"):
+                ev["recurrence"] = self.rrule(g["recurrence"])
+                out += self.instances(g, ev)
+        return out
 
     def aliases(self, ident):
         return {ident} | self.names.get(ident, set())
@@ -166,6 +214,18 @@ class GraphSide:
     def body(self, ev, rng):
         zone = rng.choice(self.ZONES) if rng else "UTC"
         g = {}
+        if ev.get("recurrence"):
+            # the model's series: weekly on the start's day, in UTC
+            m = re.match(r"RRULE:FREQ=WEEKLY;COUNT=(\d+)$", ev["recurrence"][0])
+            day = dt.date.fromisoformat(ev["start"]["dateTime"][:10])
+            zone = "UTC"
+            g["recurrence"] = {
+                "pattern": {"type": "weekly", "interval": 1,
+                            "daysOfWeek": [self.DAYS[(day.weekday() + 1) % 7]],
+                            "firstDayOfWeek": rng.choice(["monday", "sunday"]) if rng
+                            else "monday"},
+                "range": {"type": "numbered", "startDate": day.isoformat(),
+                          "numberOfOccurrences": int(m.group(1))}}
         if "summary" in ev:
             g["subject"] = ev["summary"]
         for which in ("start", "end"):
@@ -181,11 +241,17 @@ class GraphSide:
         g = self.emu.json("POST", self.path, self.body(ev, rng))
         return self.shape(self.emu.json("GET", "/_emu/events/" + g["id"]))
 
+    def target(self, ident):
+        """The control path of an event, or of an occurrence of a series."""
+        if is_instance(ident):
+            return "/_emu/events/%s/occurrences/%s" % (self.gid[ident[:-17]], ident[-16:])
+        return "/_emu/events/" + self.gid[ident]
+
     def patch(self, ident, body, rng=None):
-        self.emu.call("PATCH", "/_emu/events/" + self.gid[ident], self.body(body, rng))
+        self.emu.call("PATCH", self.target(ident), self.body(body, rng))
 
     def delete(self, ident):
-        self.emu.call("DELETE", "/_emu/events/" + self.gid[ident])
+        self.emu.call("DELETE", self.target(ident))
 
     def clear_faults(self):
         self.emu.call("DELETE", "/_emu/faults")
