@@ -532,6 +532,10 @@ class Model:
                 loser = last["remote"] if ftok == last["local"] else last["local"]
                 if loser == ftok:
                     continue  # both sides did the same: nobody lost
+                if loser == "cancelled" and final is None and is_instance(ident):
+                    # an instance cancelled on one side, its series deleted
+                    # on the other: gone either way (seed 108)
+                    continue
                 if (ident, loser) in self.delivered:
                     continue  # it reached both sides, then was edited over
                 if loser is None or loser == "cancelled":

@@ -70,6 +70,8 @@ else
 	model 243549352 110 "seed 243549352 (delivered by a stopped run)"
 	# an instance edited, then its series deleted on the same side
 	model 408663073 20 "seed 408663073 (a series deleted with its instances)"
+	# an instance cancelled on one side, its series deleted on the other
+	model 108 40 "seed 108 (a cancelled instance of a deleted series)"
 	model "$(random_seed)" "${SYNC_MODEL_STEPS:-200}" "a random seed"
 	# Microsoft: an Outlook event deleted, edited locally, restored by
 	# gcal-sync under a new id that the local record never learns
