@@ -131,6 +131,7 @@ class GraphSide:
         self.path = "/_emu/calendars/%s/events" % cal
         self.gid = {}      # identity -> Graph's immutable id
         self.names = {}    # identity -> every id Graph gave it
+        self.nforeign = 0
 
     @staticmethod
     def marks(g):
@@ -232,6 +233,12 @@ class GraphSide:
             if which in ev:
                 g[which] = self.graph_time(ev[which], zone)
         marks = (ev.get("extendedProperties") or {}).get("private")
+        if marks and marks.get("gcalOwner") != OWNER and "gcalKey" not in marks:
+            # another link's events carry keys of their own: Graph takes
+            # a create repeating a live event's transactionId for a retry
+            self.nforeign += 1
+            marks = dict(marks, gcalKey="f%d" % self.nforeign,
+                         gcalKeyJson=canon("f%d" % self.nforeign))
         if marks:
             g["transactionId"] = "gcal " + canon(marks)
             g["singleValueExtendedProperties"] = [{"id": GRAPH_PROP, "value": canon(marks)}]
