@@ -262,6 +262,7 @@ class GraphSide:
 
     def clear_faults(self):
         self.emu.call("DELETE", "/_emu/faults")
+        self.emu.json("POST", "/_emu/config", {"throttle": None})
 
     def storm_5xx(self, times, rng):
         self.emu.json("POST", "/_emu/faults", {"path": r"^/v1\.0/\$batch$",
@@ -270,8 +271,14 @@ class GraphSide:
 
     def storm_429(self, times, rng):
         # Graph throttles the delta reads, the $batch as a whole, or
-        # requests inside it (each answered 429 in the batch's answer)
-        where = rng.choice(["read", "batch", "part"])
+        # requests inside it (each answered 429 in the batch's answer);
+        # or the mailbox's window fills (memu's throttle: the run's
+        # requests beyond a few a second answer 429 with Retry-After)
+        where = rng.choice(["read", "batch", "part", "window"])
+        if where == "window":
+            self.emu.json("POST", "/_emu/config", {"throttle": {
+                "limit": rng.randint(2, 8), "window_s": 1}})
+            return
         f = {"status": 429, "times": times, "retry_after": rng.choice([0, 0, 1])}
         if where == "read":
             f["path"] = "/calendarView/delta"
