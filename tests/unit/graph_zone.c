@@ -31,7 +31,7 @@ test_zone_not_on_machine(void)
 	    "\"timeZone\":\"America/Ciudad_Juarez\"},\"end\":{\"dateTime\":"
 	    "\"2026-05-04T11:00:00-06:00\",\"timeZone\":\"America/Ciudad_Juarez\"}}";
 	char *msg;
-	jv g;
+	jv rec, g;
 
 	test_dir_make("graph_zone");
 	/* (setenv): TZDIR, not TZ; an empty zoneinfo directory */
@@ -41,7 +41,9 @@ test_zone_not_on_machine(void)
 	ok(graph_zone_known("UTC"), "... UTC always is");
 	is_str(graph_zone_windows("America/Ciudad_Juarez"), "Mountain Standard Time",
 	    "... yet the table still names its Windows zone");
-	g = graph_times_for(json_parse(line, strlen(line)), jv_object());
+	rec = json_parse(line, strlen(line));
+	g = graph_times_for(rec, jv_object());
+	jv_free(rec);
 	ok(!jv_is_valid(g), "a time in a zone this machine lacks: an error");
 	msg = json_error_text(g);
 	ok(strstr(msg, "'America/Ciudad_Juarez'") != NULL &&
@@ -49,7 +51,9 @@ test_zone_not_on_machine(void)
 	free(msg);
 	line = "{\"start\":{\"date\":\"2026-05-04\",\"timeZone\":"
 	    "\"America/Ciudad_Juarez\"},\"end\":{\"date\":\"2026-05-05\"}}";
-	g = graph_times_for(json_parse(line, strlen(line)), jv_object());
+	rec = json_parse(line, strlen(line));
+	g = graph_times_for(rec, jv_object());
+	jv_free(rec);
 	ok(jv_is_valid(g), "an all-day event in it needs no offsets: written");
 	is_str(json_strpath(g, "start", "timeZone", (char *)NULL),
 	    "Mountain Standard Time", "... in its Windows zone");
