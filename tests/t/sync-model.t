@@ -76,6 +76,8 @@ else
 	# Microsoft: an Outlook event deleted, edited locally, restored by
 	# gcal-sync under a new id that the local record never learns
 	model 2 8 "Microsoft, seed 2 (an event restored in Graph)" microsoft
+	# a duplicate_key fault with no keyed record to duplicate
+	model 249443949 6 "Microsoft, seed 249443949 (nothing to duplicate)" microsoft
 	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft
 fi
 
