@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "graph_html.h"
+#include "graph_instance.h"
 #include "graph_map.h"
 #include "graph_time.h"
 #include "json.h"
@@ -193,6 +194,30 @@ plain_people(jv g, jv rec)
 	return rec;
 }
 
+/* An occurrence or exception is named as Google names an instance
+ * (graph_instance.h): an all-day one by its original date in the
+ * series' zone (graph_time), the others by originalStart; Graph's own id
+ * stays in x-graph. */
+static jv
+instance_id(jv g, jv rec)
+{
+	const char *master = json_str(g, "seriesMasterId");
+	const char *date = json_strpath(rec, "originalStartTime", "date",
+	    (char *)NULL);
+	char *start, *id;
+
+	if (!jv_is_valid(rec) || master == NULL)
+		return rec;
+	start = date ? xasprintf("%sT00:00:00Z", date) :
+	    xstrdup(json_str(g, "originalStart") ? json_str(g, "originalStart") :
+	    "");
+	if ((id = graph_instance_id(master, start, date != NULL)) != NULL)
+		rec = json_set_str(rec, "id", id);
+	free(id);
+	free(start);
+	return rec;
+}
+
 /* The record a Graph event (borrowed) maps to, without x-graph. */
 static jv
 to_plain(jv g)
@@ -218,7 +243,7 @@ to_plain(jv g)
 		free(text);
 	}
 	rec = plain_people(g, rec);
-	return graph_times_of(g, rec);
+	return instance_id(g, graph_times_of(g, rec));
 }
 
 /* --- record to Graph ------------------------------------------------------ */
@@ -328,6 +353,10 @@ graph_to_record(jv g)
 		jv_free(g);
 		return json_fail("a Graph event is not an object%s", NULL);
 	}
+	/* the envelope of a single event's answer ("Get event") is no
+	 * property of the event: a delta page's items have none */
+	if (jv_object_has(jv_copy(g), jv_string("@odata.context")))
+		g = jv_object_delete(g, jv_string("@odata.context"));
 	g = graph_own_zones(g);
 	if (!jv_is_valid(rec = to_plain(g))) {
 		jv_free(g);
@@ -375,11 +404,12 @@ graph_to_record(jv g)
  * before any original is taken back. A record's field that Graph cannot
  * hold (Google's colorId...) does not count: it is in neither. */
 static jv
-take_kept(jv g, jv target, jv key, jv val)
+take_kept(jv g, jv target, jv key, jv val, int *taken)
 {
 	jv cand, plain;
 	int ok;
 
+	*taken = 1;
 	if (!str_in_list(mapped, jv_string_value(key))) {
 		if (jv_is_valid(val))
 			return jv_object_set(g, key, val);
@@ -392,6 +422,7 @@ take_kept(jv g, jv target, jv key, jv val)
 	ok = jv_is_valid(plain) && same_json(plain, target);
 	jv_free(plain);
 	if (!ok) {
+		*taken = 0;
 		jv_free(cand);
 		return g;
 	}
@@ -399,11 +430,57 @@ take_kept(jv g, jv target, jv key, jv val)
 	return cand;
 }
 
+/* g with the originals x-graph keeps (keep, borrowed), each while g
+ * still means target: [KEY, VALUE] pairs, [KEY] for a property the
+ * event did not have. One that fits only with another (an all-day
+ * instance's originalStart with its originalStartTimeZone) is tried
+ * again once the others are in. */
+static jv
+take_all(jv g, jv target, jv keep)
+{
+	jv todo = jv_array(), left, absent = json_get(keep, ABSENT_KEY), t;
+	int i, n, pass, taken;
+
+	jv_object_foreach(keep, key, val) {
+		if (strcmp(jv_string_value(key), ABSENT_KEY) != 0)
+			todo = jv_array_append(todo, JV_ARRAY(key, val));
+		else {
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	n = jv_get_kind(absent) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(absent)) : 0;
+	for (i = 0; i < n; i++) {
+		t = jv_array_get(jv_copy(absent), i);
+		if (jv_get_kind(t) == JV_KIND_STRING)
+			todo = jv_array_append(todo, JV_ARRAY(t));
+		else
+			jv_free(t);
+	}
+	jv_free(absent);
+	for (pass = 0; pass < 2; pass++) {
+		left = jv_array();
+		n = jv_array_length(jv_copy(todo));
+		for (i = 0; i < n; i++) {
+			t = jv_array_get(jv_copy(todo), i);
+			g = take_kept(g, target, jv_array_get(jv_copy(t), 0),
+			    jv_array_length(jv_copy(t)) > 1 ?
+			    jv_array_get(jv_copy(t), 1) : jv_invalid(), &taken);
+			left = taken ? left : jv_array_append(left, jv_copy(t));
+			jv_free(t);
+		}
+		jv_free(todo);
+		todo = left;
+	}
+	jv_free(todo);
+	return g;
+}
+
 jv
 graph_from_record(jv rec)
 {
-	jv keep = json_get(rec, GRAPH_KEEP_KEY), plain, g, absent;
-	int i, n;
+	jv keep = json_get(rec, GRAPH_KEEP_KEY), plain, g;
 
 	plain = jv_object_delete(rec, jv_string(GRAPH_KEEP_KEY));
 	g = from_plain(plain);
@@ -413,27 +490,8 @@ graph_from_record(jv rec)
 		return g;
 	}
 	plain = to_plain(g);
-	if (jv_get_kind(keep) == JV_KIND_OBJECT && jv_is_valid(plain)) {
-		absent = json_get(keep, ABSENT_KEY);
-		jv_object_foreach(keep, key, val) {
-			if (strcmp(jv_string_value(key), ABSENT_KEY) == 0) {
-				jv_free(key);
-				jv_free(val);
-			} else
-				g = take_kept(g, plain, key, val);
-		}
-		n = jv_get_kind(absent) == JV_KIND_ARRAY ?
-		    jv_array_length(jv_copy(absent)) : 0;
-		for (i = 0; i < n; i++) {
-			jv k = jv_array_get(jv_copy(absent), i);
-
-			if (jv_get_kind(k) == JV_KIND_STRING)
-				g = take_kept(g, plain, k, jv_invalid());
-			else
-				jv_free(k);
-		}
-		jv_free(absent);
-	}
+	if (jv_get_kind(keep) == JV_KIND_OBJECT && jv_is_valid(plain))
+		g = take_all(g, plain, keep);
 	jv_free(keep);
 	jv_free(plain);
 	return g;

@@ -21,7 +21,8 @@
 #define GRAPH_PRIVATE_PROP \
 	"String {8c5bd5a0-2f9e-4f7b-9c3e-6a1d0e7f4b21} Name gcal.private"
 
-/* The record for a Graph event (consumed); invalid with a message when it
+/* The record for a Graph event (consumed; a single event's answer
+ * too: its @odata.context is dropped); invalid with a message when it
  * is not an object or its times cannot be read. */
 jv graph_to_record(jv g);
 /* The Graph event for a record (consumed), with every property x-graph

@@ -3,15 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "events.h"
 #include "graph.h"
+#include "graph_instance.h"
 #include "graph_map.h"
 #include "graph_pull.h"
 #include "json.h"
 #include "state.h"
 #include "util.h"
 
-#define TOKEN_TAG "graph1"
+/* graph2: the instance map follows the link (graph1 had none: a token
+ * of it is pulled in full once) */
+#define TOKEN_TAG "graph2"
 #define DAY 86400LL
 /* no id has these: they would break the mirror's lines */
 #define CONTROLS "\001\002\003\004\005\006\007\010\011\012\013\014\015" \
@@ -60,29 +64,147 @@ wanted(const char *profile, struct window *w)
 	return 0;
 }
 
-/* The window and link of a token; -1 when it is none of ours. */
+/* One delta round, as Google's events.list gives it (graph_pull.h). */
+struct round {
+	int expand;
+	const char *what;
+	int (*fn)(jv, void *);
+	void *arg;
+	jv map;    /* Graph id -> instance id, every instance seen */
+	jv series; /* series ids whose instances the round lists */
+	jv held;   /* exceptions and cancelled instances (no --expand),
+	            * given after their series' master */
+};
+
+/* The map's key for Graph's id of an instance: 64 bits of its SHA-256
+ * in hex (Graph's ids are some 150 bytes; a map of a daily series over
+ * the window holds a thousand). */
+static void
+map_key(const char *id, char out[17])
+{
+	unsigned char d[32];
+	int i;
+
+	sha256(id, strlen(id), d);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* One line of a token's map: "=SERIES" names the next series (numbered
+ * from 0), "KEY N START" an instance of series N. 0, or -1 when the
+ * line is none of these. */
 static int
-token_parse(const char *token, struct window *w, const char **link)
+map_line(const char *p, size_t n, jv *series, jv *map)
+{
+	char line[64], *w, *key, *num, *start, *iid, *master;
+	const char *err = NULL;
+	jv m;
+	long long k, t;
+	int allday, ok;
+
+	if (n > 1 && p[0] == '=') {
+		*series = jv_array_append(*series, jv_string_sized(p + 1,
+		    (int)(n - 1)));
+		return 0;
+	}
+	/* "KEY N START": 16 + 1 + up to 10 + 1 + 16 */
+	if (n == 0 || n >= sizeof(line))
+		return -1;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	w = line;
+	key = str_word(&w, " ");
+	num = str_word(&w, " ");
+	start = str_word(&w, " ");
+	if (key == NULL || strlen(key) != 16 || num == NULL || start == NULL ||
+	    (w != NULL && *w != '\0'))
+		return -1;
+	k = strtonum(num, 0, jv_array_length(jv_copy(*series)) - 1, &err);
+	if (err != NULL)
+		return -1;
+	m = jv_array_get(jv_copy(*series), (int)k);
+	iid = xasprintf("%s_%s", jv_string_value(m), start);
+	jv_free(m);
+	ok = graph_instance_parse(iid, &master, &t, &allday) == 0;
+	if (ok) {
+		free(master);
+		*map = json_set_str(*map, key, iid);
+	}
+	free(iid);
+	return ok ? 0 : -1;
+}
+
+/* The window, link and instance map of a token; -1 when it is none of
+ * ours or damaged. */
+static int
+token_parse(const char *token, struct window *w, char **link, jv *map)
 {
 	char tag[8], s[32], e[32];
-	int n = 0;
+	const char *p, *nl = NULL;
+	jv series = jv_array();
+	int n = 0, rc = 0;
 
+	*map = jv_object();
+	*link = NULL;
 	if (sscanf(token, "%7s %31s %31s %n", tag, s, e, &n) != 3 || n == 0 ||
 	    strcmp(tag, TOKEN_TAG) != 0 || time_parse(s, NULL, &w->start) ==
 	    -1 || time_parse(e, NULL, &w->end) == -1)
-		return -1;
-	*link = token + n;
-	return **link ? 0 : -1;
+		rc = -1;
+	if (rc == 0) {
+		p = token + n;
+		nl = strchr(p, '\n');
+		*link = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (**link == '\0' || strchr(*link, ' ') != NULL)
+			rc = -1;
+	}
+	for (p = nl; rc == 0 && p != NULL; p = nl) {
+		p++;
+		nl = strchr(p, '\n');
+		rc = map_line(p, nl ? (size_t)(nl - p) : strlen(p), &series, map);
+	}
+	jv_free(series);
+	if (rc == -1) {
+		free(*link);
+		*link = NULL;
+		jv_free(*map);
+		*map = jv_object();
+	}
+	return rc;
 }
 
+/* The token: window, link, and the map's lines by key, each series
+ * named before its first instance (the same state gives the same
+ * bytes). */
 static char *
-token_make(const struct window *w, const char *link)
+token_make(const struct window *w, const char *link, jv map)
 {
+	struct buf b = {0};
 	char s[32], e[32];
+	const char *iid, *us;
+	jv keys = jv_keys(jv_copy(map)), series = jv_object(), k, master;
+	int i, n = jv_array_length(jv_copy(keys)), nseries = 0;
 
 	time_rfc3339(w->start, s);
 	time_rfc3339(w->end, e);
-	return xasprintf("%s %s %s %s", TOKEN_TAG, s, e, link);
+	buf_printf(&b, "%s %s %s %s", TOKEN_TAG, s, e, link);
+	for (i = 0; i < n; i++) {
+		k = jv_array_get(jv_copy(keys), i);
+		iid = json_str(map, jv_string_value(k));
+		us = strrchr(iid, '_'); /* graph_instance_id made it */
+		master = jv_string_sized(iid, (int)(us - iid));
+		if (!jv_object_has(jv_copy(series), jv_copy(master))) {
+			buf_printf(&b, "\n=%s", jv_string_value(master));
+			series = jv_object_set(series, jv_copy(master),
+			    jv_number(nseries++));
+		}
+		buf_printf(&b, "\n%s %d %s", jv_string_value(k),
+		    (int)jv_number_value(jv_object_get(jv_copy(series), master)),
+		    us + 1);
+		jv_free(k);
+	}
+	jv_free(series);
+	jv_free(keys);
+	return buf_take(&b);
 }
 
 static char *
@@ -99,47 +221,144 @@ first_url(const char *calendar, const struct window *w)
 	return path;
 }
 
-/* One item of a delta page to fn: a removal as a cancelled stub, else
- * the mapped event. */
-static int
-give(jv item, const char *what, int (*fn)(jv, void *), void *arg)
+/* Google's cancelled instance for the instance id iid (Calendar API
+ * "Recurring events": id, recurringEventId, originalStartTime); invalid
+ * when iid is no instance id. */
+static jv
+cancelled_instance(const char *iid)
 {
-	const char *id = json_str(item, "id");
-	jv removed = json_get(item, "@removed"), rec;
+	char *master, text[32];
+	long long start;
+	int allday;
+	jv ost, rec;
+
+	if (graph_instance_parse(iid, &master, &start, &allday) == -1)
+		return jv_invalid();
+	time_rfc3339(start, text);
+	if (allday) {
+		text[10] = '\0';
+		ost = json_set_str(jv_object(), "date", text);
+	} else
+		ost = json_set_str(json_set_str(jv_object(), "dateTime", text),
+		    "timeZone", "UTC");
+	rec = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "id", iid), "kind", "calendar#event"), "status", "cancelled"),
+	    "recurringEventId", master);
+	free(master);
+	return json_set(rec, "originalStartTime", ost);
+}
+
+static jv
+stub(const char *id)
+{
+	return json_set_str(json_set_str(json_set_str(jv_object(), "id", id),
+	    "kind", "calendar#event"), "status", "cancelled");
+}
+
+/* A removal: Graph names the item it removed by its own id only; the
+ * map says which instance it was. */
+static jv
+removed(struct round *r, const char *id, int *instance)
+{
+	const char *iid;
+	char key[17];
+	jv rec;
+
+	map_key(id, key);
+	iid = json_str(r->map, key);
+
+	*instance = 0;
+	if (iid == NULL || !jv_is_valid(rec = cancelled_instance(iid)))
+		return stub(id); /* a single event, or unknown */
+	*instance = 1;
+	r->series = json_set(r->series, json_str(rec, "recurringEventId"),
+	    jv_true());
+	r->map = jv_object_delete(r->map, jv_string(key));
+	return rec;
+}
+
+/* An instance seen: Graph's id and its instance id iid (consumed) in
+ * the map, its series among those of the round. Invalid with a message
+ * when iid is NULL (no series or original start to name it by), else
+ * true. */
+static jv
+seen(struct round *r, const char *id, const char *series, char *iid)
+{
+	char key[17];
+
+	if (iid == NULL || series == NULL) {
+		free(iid);
+		return json_fail("an occurrence without a usable seriesMasterId "
+		    "and originalStart%s", NULL);
+	}
+	map_key(id, key);
+	r->map = json_set_str(r->map, key, iid);
+	r->series = json_set(r->series, series, jv_true());
+	free(iid);
+	return jv_true();
+}
+
+/* One item of a delta page (consumed): given to fn, held for the end
+ * of the round, or dropped (an occurrence without --expand). */
+static int
+give(struct round *r, jv item)
+{
+	const char *id = json_str(item, "id"), *rid, *type;
+	jv rm = json_get(item, "@removed"), rec;
 	char *why;
-	int rc;
+	int rc, instance = 0, hold = 0;
 
 	if (id == NULL || *id == '\0' || strcspn(id, CONTROLS) != strlen(id)) {
 		warnx("%s: Graph's answer is unusable: an item without an id "
-		    "(or with a control character in it)", what);
-		jv_free(removed);
+		    "(or with a control character in it)", r->what);
+		jv_free(rm);
 		jv_free(item);
 		return EX_UNAVAILABLE;
 	}
-	if (jv_get_kind(removed) == JV_KIND_OBJECT) {
-		rec = json_set_str(json_set_str(json_set_str(jv_object(), "id",
-		    id), "kind", "calendar#event"), "status", "cancelled");
-		jv_free(item);
-	} else
-		rec = graph_to_record(item);
-	jv_free(removed);
+	if (jv_get_kind(rm) == JV_KIND_OBJECT) {
+		rec = removed(r, id, &instance);
+		hold = instance && !r->expand;
+	} else if ((type = json_str(item, "type")) != NULL && !r->expand &&
+	    strcmp(type, "occurrence") == 0) {
+		/* not printed: only its instance id is wanted */
+		hold = -1;
+		rec = seen(r, id, json_str(item, "seriesMasterId"),
+		    graph_instance_id(json_str(item, "seriesMasterId"),
+		    json_str(item, "originalStart"), json_kind(item, "isAllDay") ==
+		    JV_KIND_TRUE));
+	} else {
+		hold = type && strcmp(type, "exception") == 0 && !r->expand;
+		rec = graph_to_record(jv_copy(item));
+		if (jv_is_valid(rec) && (rid = json_str(rec, "recurringEventId")))
+			jv_free(seen(r, id, rid, xstrdup(json_str(rec, "id"))));
+	}
+	jv_free(rm);
 	if (!jv_is_valid(rec)) {
 		why = json_error_text(rec);
-		warnx("%s: Graph's answer is unusable: event '%s': %s", what,
+		warnx("%s: Graph's answer is unusable: event '%s': %s", r->what,
 		    id, why);
 		free(why);
+		jv_free(item);
 		return EX_UNAVAILABLE;
 	}
-	rc = fn(rec, arg);
+	jv_free(item);
+	if (hold == -1) {
+		jv_free(rec);
+		return 0;
+	}
+	if (hold) {
+		r->held = jv_array_append(r->held, rec);
+		return 0;
+	}
+	rc = r->fn(rec, r->arg);
 	jv_free(rec);
 	return rc;
 }
 
-/* The items of one page to fn; *next (the caller's) the link after it,
+/* The items of one page to give; *next (the caller's) the link after it,
  * *done set when it is the deltaLink. */
 static int
-page_items(jv page, const char *what, int (*fn)(jv, void *), void *arg,
-    char **next, int *done)
+page_items(struct round *r, jv page, char **next, int *done)
 {
 	jv value = json_get(page, "value");
 	const char *nl = json_str(page, "@odata.nextLink");
@@ -149,47 +368,136 @@ page_items(jv page, const char *what, int (*fn)(jv, void *), void *arg,
 	if (jv_get_kind(value) != JV_KIND_ARRAY || (nl == NULL) == (dl == NULL)) {
 		warnx("%s: Graph's answer is unusable: a delta page needs a "
 		    "\"value\" array and one of @odata.nextLink, "
-		    "@odata.deltaLink", what);
+		    "@odata.deltaLink", r->what);
 		jv_free(value);
 		return EX_UNAVAILABLE;
 	}
 	n = jv_array_length(jv_copy(value));
 	for (i = 0; i < n && rc == 0; i++)
-		rc = give(jv_array_get(jv_copy(value), i), what, fn, arg);
+		rc = give(r, jv_array_get(jv_copy(value), i));
 	jv_free(value);
 	*next = xstrdup(nl ? nl : dl);
 	*done = dl != NULL;
 	return rc;
 }
 
-int
-graph_pull_list(struct calendar_api *api, const char *profile,
-    const char *calendar, const char *token, int (*fn)(jv, void *),
-    void *arg, jv *last)
+/* The series master (Graph's "Get event", with gcal's extended property
+ * as every read of ours asks), as a record in *rec; a series Graph no
+ * longer has (404) as its cancelled stub, as Google lists a deleted
+ * recurring event. */
+static int
+master_of(struct calendar_api *api, const char *what, const char *id,
+    jv *rec)
 {
 	struct http_response resp;
+	char *eid = url_escape(id), *xp = url_escape("singleValueExtendedProperties"
+	    "($filter=id eq '" GRAPH_PRIVATE_PROP "')"), *url, *why;
+	int rc;
+
+	url = xasprintf("/v1.0/me/events/%s?$expand=%s", eid, xp);
+	free(eid);
+	free(xp);
+	*rec = jv_invalid();
+	rc = graph_get(api, url, 0, &resp);
+	free(url);
+	if (rc == 0 && resp.status == 404)
+		*rec = stub(id);
+	else if (rc == 0 && resp.status != 200)
+		rc = graph_failure(&resp, what);
+	else if (rc == 0 && (!jv_is_valid(*rec = graph_to_record(
+	    jv_copy(resp.json))) ||
+	    json_str(*rec, "id") == NULL ||
+	    strcmp(json_str(*rec, "id"), id) != 0)) {
+		why = jv_is_valid(*rec) ? xstrdup("not the series asked for") :
+		    json_error_text(jv_copy(*rec));
+		warnx("%s: Graph's answer is unusable: series '%s': %s", what,
+		    id, why);
+		free(why);
+		jv_free(*rec);
+		*rec = jv_invalid();
+		rc = EX_UNAVAILABLE;
+	}
+	http_response_free(&resp);
+	return rc;
+}
+
+/* The end of a round without --expand: the master of every series whose
+ * instances it listed (one request each), then the held instances of
+ * the series that are still there; a deleted series is its master's
+ * stub alone (mirror.h: its instances go with it). */
+static int
+give_series(struct calendar_api *api, struct round *r)
+{
+	jv keys = jv_keys(jv_copy(r->series)), gone = jv_object(), rec, k;
+	const char *rid;
+	int i, n = jv_array_length(jv_copy(keys)), rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		k = jv_array_get(jv_copy(keys), i);
+		rc = master_of(api, r->what, jv_string_value(k), &rec);
+		if (rc == 0 && json_kind(rec, "start") != JV_KIND_OBJECT)
+			gone = json_set(gone, jv_string_value(k), jv_true());
+		if (rc == 0)
+			rc = r->fn(rec, r->arg);
+		jv_free(rec);
+		jv_free(k);
+	}
+	n = jv_array_length(jv_copy(r->held));
+	for (i = 0; i < n && rc == 0; i++) {
+		rec = jv_array_get(jv_copy(r->held), i);
+		rid = json_str(rec, "recurringEventId");
+		if (rid == NULL || json_kind(gone, rid) != JV_KIND_TRUE)
+			rc = r->fn(rec, r->arg);
+		jv_free(rec);
+	}
+	jv_free(gone);
+	jv_free(keys);
+	return rc;
+}
+
+/* Long: a round's loop over its pages, with the checks of each page
+ * and of the token around it, reads best in one piece. */
+int
+graph_pull_list(struct calendar_api *api, const char *profile,
+    const char *calendar, int expand, const char *token,
+    int (*fn)(jv, void *), void *arg, jv *last)
+{
+	struct http_response resp;
+	struct round r = {.expand = expand, .fn = fn, .arg = arg};
 	struct window want, w;
-	const char *link = NULL;
-	char *url, *next = NULL, *what, *prev = NULL;
+	char *url, *next = NULL, *what, *prev = NULL, *link = NULL;
 	long pages = 0, max = calendar_max_pages();
 	int rc, done = 0;
 
 	*last = jv_invalid();
 	if ((rc = wanted(profile, &want)) != 0)
 		return rc;
-	if (token != NULL && token_parse(token, &w, &link) == -1)
-		return CALENDAR_SYNC_GONE; /* a token of another version */
+	if (token != NULL && token_parse(token, &w, &link, &r.map) == -1) {
+		jv_free(r.map);
+		if (strncmp(token, TOKEN_TAG " ", strlen(TOKEN_TAG) + 1) != 0)
+			return CALENDAR_SYNC_GONE; /* of another version */
+		warnx("calendar '%s': the mirror's sync token is damaged; "
+		    "gcal-pull --full pulls the calendar anew", calendar);
+		return EX_CONFIG;
+	}
 	if (token != NULL && (want.start - w.start >= GRAPH_WINDOW_STEP_DAYS *
 	    DAY || w.end - want.end >= GRAPH_WINDOW_STEP_DAYS * DAY ||
 	    want.end - w.end >= GRAPH_WINDOW_STEP_DAYS * DAY)) {
 		note("calendar '%s': the window moves: pulling it in full",
 		    calendar);
+		free(link);
+		jv_free(r.map);
 		return CALENDAR_SYNC_GONE;
 	}
-	if (token == NULL)
+	if (token == NULL) {
 		w = want;
-	url = token ? xstrdup(link) : first_url(calendar, &w);
+		r.map = jv_object();
+	}
+	r.series = jv_object();
+	r.held = jv_array();
+	url = token ? link : first_url(calendar, &w);
 	what = xasprintf("calendar '%s'", calendar);
+	r.what = what;
 	while (rc == 0 && !done) {
 		if (++pages > max) {
 			warnx("%s: more than %ld delta pages", what, max);
@@ -210,7 +518,7 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		else if (resp.status != 200)
 			rc = graph_failure(&resp, what);
 		else
-			rc = page_items(resp.json, what, fn, arg, &next, &done);
+			rc = page_items(&r, resp.json, &next, &done);
 		http_response_free(&resp);
 		/* a link back to a page of the round: Graph has been seen
 		 * to loop (msgraph-sdk-dotnet issue 3070) */
@@ -224,12 +532,17 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		url = next;
 		next = NULL;
 	}
+	if (rc == 0 && !expand)
+		rc = give_series(api, &r);
 	if (rc == 0) {
-		char *t = token_make(&w, url);
+		char *t = token_make(&w, url, r.map);
 
 		*last = JV_OBJECT(jv_string("nextSyncToken"), jv_string(t));
 		free(t);
 	}
+	jv_free(r.map);
+	jv_free(r.series);
+	jv_free(r.held);
 	free(prev);
 	free(url);
 	free(what);

@@ -45,7 +45,9 @@ time_of(jv g, const char *which, const char *zone, int allday)
 	return out;
 }
 
-/* originalStart (UTC, Edm.DateTimeOffset) as originalStartTime. */
+/* originalStart (UTC, Edm.DateTimeOffset) as originalStartTime; an
+ * all-day instance's is midnight in the series' zone (23:00Z the day
+ * before, in Berlin), so its date is the one there. */
 static jv
 original_start(const char *s, const char *zone, int allday)
 {
@@ -54,7 +56,7 @@ original_start(const char *s, const char *zone, int allday)
 
 	if (time_parse(s, "UTC", &t) == -1)
 		return json_fail("\"originalStart\" '%s' is not a time", s);
-	graph_zone_format(t, allday ? "UTC" : zone, 0, text);
+	graph_zone_format(t, zone ? zone : "UTC", 0, text);
 	if (allday) {
 		text[10] = '\0';
 		return json_set_str(jv_object(), "date", text);

@@ -165,7 +165,7 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 	/* Microsoft: a calendarView delta round (graph_pull.h) */
 	if (calendar_provider(p->api) == PROVIDER_MICROSOFT)
 		return graph_pull_list(p->api, p->o->profile, calendar,
-		    sync_token, fn, arg, last);
+		    p->o->expand, sync_token, fn, arg, last);
 	path = list_path(calendar, p->o->expand, sync_token);
 	what = xasprintf("calendar '%s'", calendar);
 	rc = calendar_list(p->api, path, what, fn, arg, last);
@@ -188,6 +188,8 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 struct build_arg {
 	struct mirror_build *b;
 	const char *calendar;
+	jv series; /* Microsoft without expand: the ids of the masters and
+	            * instances the round gave; else invalid */
 };
 
 static int
@@ -200,6 +202,9 @@ add_to_build(jv item, void *arg)
 
 	if ((rc = bad_item(ba->calendar, item)) != 0)
 		return rc;
+	if (jv_is_valid(ba->series) && (json_str(item, "recurringEventId") ||
+	    json_kind(item, "recurrence") == JV_KIND_ARRAY))
+		ba->series = json_set(ba->series, id, jv_true());
 	json = json_dump(jv_copy(item));
 	rc = mirror_build_add(ba->b, id, strlen(id), json, strlen(json));
 	free(json);
@@ -254,20 +259,61 @@ full_changes(struct mirror_reader *old, struct mirror_reader *cur,
 	return ho == -1 || hn == -1 ? -1 : 0;
 }
 
+/* Graph v1.0 lists no cancelled occurrence (calendarView, instances;
+ * cancelledOccurrences is beta only), where Google's full list gives a
+ * recurring event's cancelled instances with it: a full round of a
+ * Microsoft calendar keeps those the mirror knew, of the series the
+ * round still gave (the build's later lines replace earlier ones, so
+ * only ids the round did not give are added). */
+static int
+keep_cancelled(struct mirror *m, struct build_arg *ba)
+{
+	struct mirror_reader *r = mirror_read(m);
+	const char *id, *js, *us;
+	size_t il, jl;
+	char *master;
+	int rc, bad = 0;
+	jv ev;
+
+	while (!bad && (rc = mirror_next(r, &id, &il, &js, &jl)) == 1) {
+		if ((us = strrchr(id, '_')) == NULL)
+			continue;
+		master = xstrndup(id, (size_t)(us - id));
+		if (json_kind(ba->series, master) == JV_KIND_TRUE &&
+		    json_kind(ba->series, id) != JV_KIND_TRUE) {
+			ev = json_parse(js, jl);
+			if (event_cancelled(ev) && json_str(ev,
+			    "recurringEventId") && strcmp(json_str(ev,
+			    "recurringEventId"), master) == 0 &&
+			    mirror_build_add(ba->b, id, il, js, jl) == -1)
+				bad = 1;
+			jv_free(ev);
+		}
+		free(master);
+	}
+	mirror_read_close(r);
+	return bad || rc == -1 ? -1 : 0;
+}
+
 static int
 pull_full(struct pull *p, struct mirror *m, const char *calendar,
     struct buf *changes, char **tz)
 {
 	struct mirror_build *b;
 	struct mirror_reader *old, *cur;
-	struct build_arg ba = {.calendar = calendar};
+	struct build_arg ba = {.calendar = calendar, .series = jv_invalid()};
 	jv last = jv_invalid();
 	int rc;
 
 	if ((b = mirror_build_new(m, 0)) == NULL)
 		return EX_SOFTWARE;
 	ba.b = b;
+	if (calendar_provider(p->api) == PROVIDER_MICROSOFT && !p->o->expand)
+		ba.series = jv_object();
 	rc = list_events(p, calendar, NULL, add_to_build, &ba, &last);
+	if (rc == 0 && jv_is_valid(ba.series) && keep_cancelled(m, &ba) == -1)
+		rc = EX_SOFTWARE;
+	jv_free(ba.series);
 	if (rc == 0 && mirror_build_finish(b) == -1)
 		rc = EX_SOFTWARE;
 	if (rc == 0 && p->o->changes) {

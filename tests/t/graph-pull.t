@@ -64,12 +64,160 @@ run gcal-pull --changes
 ok "nothing changed: --changes prints nothing" test "$rc" = 0 -a ! -s "$OUT"
 is "$(graph_log_count)" 1 "... after 1 request"
 
-# --- recurring series: occurrences and exceptions ---------------------------
+# --- recurring series: Google's shape -------------------------------------------
+# A calendarView lists a series' occurrences, never its master: the pull
+# gives what events.list gives, a master with its RRULE and its exceptions
+# (instances named "MASTER_ORIGINALSTART"), or with --expand every instance.
+TOK=$(graph_access alice@contoso.com)
+# Graph's own API, as Outlook would change the calendar
+api() { # METHOD PATH [JSON]
+	curl -sS -f -X "$1" -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+		${3:+-d "$3"} "$GRAPH_URL/v1.0$2"
+}
+standup() { jq -c 'select(.summary // "" | test("^Standup")) // select(.recurringEventId == $m) // select(.id == $m)' --arg m "${M:-none}" "$1"; }
 graph_ctl POST /_emu/calendars/$CAL/events '{"subject":"Standup","start":{"dateTime":"2026-12-07T09:00:00","timeZone":"Pacific Standard Time"},"end":{"dateTime":"2026-12-07T09:15:00","timeZone":"Pacific Standard Time"},"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"sunday"},"range":{"type":"numbered","startDate":"2026-12-07","numberOfOccurrences":4}}}' >"$T/master"
+MREST=$(jq -r .id "$T/master")
+graph_ctl POST /_emu/log/clear >/dev/null
 run gcal-pull --changes
-is "$(jq -s 'map(select(.summary=="Standup")) | length' "$OUT")" 4 "a weekly series of 4 comes as its 4 occurrences"
-ok "... each with recurringEventId and originalStartTime in the series' zone" jq_ok -s \
-	'map(select(.summary=="Standup")) | all(.[]; (.recurringEventId|type)=="string" and .originalStartTime.timeZone=="America/Los_Angeles" and (.originalStartTime.dateTime|test("T09:00:00-08:00$")))' "$OUT"
+standup "$OUT" >"$T/s"
+is "$(wc -l <"$T/s" | tr -d ' ')" 1 "a weekly series of 4 made in Outlook pulls as one record"
+M=$(jq -r .id "$T/s")
+ok "... its master: its RRULE, no recurringEventId, nothing of the Get event's envelope" jq_ok -s \
+	'.[0] | (."x-graph"."@odata.context" == null) and .recurrence == ["RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;COUNT=4"] and .recurringEventId == null and .start.timeZone == "America/Los_Angeles"' "$T/s"
+is "$(graph_log_count GET 'calendarView/delta').$(graph_log_count GET "^/v1.0/me/events/$M\$").$(graph_log_count)" 1.1.2 \
+	"... in 2 requests: the delta and one Get event of the master"
+ok "... which asked for gcal's extended property" jq_ok -s \
+	'[.[] | select(.path | test("/me/events/"))][0] | (.query["$expand"] | test("gcal.private")) and (.prefer | join(", ") | test("ImmutableId"))' \
+	"$(curl -sS "$GRAPH_URL/_emu/log" >"$T/log"; echo "$T/log")"
+
+run gcal-pull --expand
+standup "$OUT" >"$T/x"
+is "$(jq -r .id "$T/x" | sort | tr '\n' ' ')" \
+	"${M}_20261207T170000Z ${M}_20261214T170000Z ${M}_20261221T170000Z ${M}_20261228T170000Z " \
+	"--expand gives the 4 occurrences, named as Google names instances"
+ok "... each with recurringEventId, originalStartTime in the series' zone and Graph's id in x-graph" jq_ok -s \
+	--arg m "$M" 'all(.[]; .recurringEventId == $m and .originalStartTime.timeZone=="America/Los_Angeles" and (.originalStartTime.dateTime|test("T09:00:00-08:00$")) and (."x-graph".id | startswith("AAkALg")) and .recurrence == null)' "$T/x"
+O2=$(jq -r --arg i "${M}_20261214T170000Z" 'select(.id == $i) | ."x-graph".id' "$T/x")
+O3=$(jq -r --arg i "${M}_20261221T170000Z" 'select(.id == $i) | ."x-graph".id' "$T/x")
+
+# an exception: one occurrence edited in Outlook
+api PATCH "/me/events/$O2" '{"subject":"Standup (demo)"}' >/dev/null
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-pull --changes
+is "$(jq -r '.id' "$OUT" | tr '\n' ' ')" "$M ${M}_20261214T170000Z " \
+	"an edited occurrence: the master and the exception, master first"
+ok "... the exception with its summary, recurringEventId and originalStartTime" jq_ok -s \
+	--arg m "$M" '.[1] | .summary == "Standup (demo)" and .recurringEventId == $m and .originalStartTime.dateTime == "2026-12-14T09:00:00-08:00"' "$OUT"
+is "$(graph_log_count)" 2 "... in 2 requests"
+
+# an occurrence deleted in Outlook
+api DELETE "/me/events/$O3" >/dev/null
+run gcal-pull --changes
+is "$(jq -c --arg m "$M" 'select(.recurringEventId == $m)' "$OUT")" \
+	"{\"id\":\"${M}_20261221T170000Z\",\"kind\":\"calendar#event\",\"originalStartTime\":{\"dateTime\":\"2026-12-21T17:00:00Z\",\"timeZone\":\"UTC\"},\"recurringEventId\":\"$M\",\"status\":\"cancelled\"}" \
+	"a deleted occurrence: Google's cancelled instance, with the instance id"
+run gcal-pull --expand --changes
+is "$(jq -r '.id + " " + .status' "$OUT" | tr '\n' ',')" "${M}_20261214T170000Z confirmed,${M}_20261221T170000Z cancelled," \
+	"... and the same with --expand (after the exception that mirror had not seen)"
+run gcal-pull
+standup "$OUT" >"$T/s"
+is "$(jq -r '.id + " " + .status' "$T/s" | tr '\n' ',')" \
+	"$M confirmed,${M}_20261214T170000Z confirmed,${M}_20261221T170000Z cancelled," \
+	"the mirror holds the master, the exception and the cancelled instance, as Google lists them"
+
+# the master edited in Outlook: its occurrences change, the master is printed again
+graph_ctl PATCH /_emu/events/$MREST '{"subject":"Standup v2"}' >/dev/null
+run gcal-pull --changes
+ok "an edited master is printed again" jq_ok -s --arg m "$M" \
+	'map(select(.id == $m)) | length == 1 and .[0].summary == "Standup v2" and (.[0].recurrence | length) == 1' "$OUT"
+ok "... and no plain occurrence" jq_ok -s 'all(.[]; .recurringEventId == null or ."x-graph".type == "exception")' "$OUT"
+run gcal-pull --expand --changes
+is "$(jq -r 'select(.summary == "Standup v2") | .id' "$OUT" | sort | tr '\n' ' ')" \
+	"${M}_20261207T170000Z ${M}_20261228T170000Z " "... with --expand: the occurrences it changed, no master"
+
+# a local system keeps the series: pull -> gcal-diff -> gcal-push changes nothing
+run gcal-pull
+cp "$OUT" "$T/remote"
+jq -c 'del(."x-graph", .etag, .updated, .created, .htmlLink)' "$T/remote" >"$T/local"
+run gcal-diff --all "$T/remote" "$T/local"
+ok "a series held locally (master and exception, Google's fields only): gcal-diff finds no change" test "$rc" = 0 -a ! -s "$OUT"
+cp "$OUT" "$T/changes"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push <"$T/changes"
+is "$rc.$(graph_log_count PATCH).$(graph_log_count POST)" 0.0.0 "... and gcal-push of it writes nothing"
+run gcal-pull --changes
+ok "... the series is as it was" test "$rc" = 0 -a ! -s "$OUT"
+
+# the series deleted in Outlook: the master's cancelled stub alone
+graph_ctl DELETE /_emu/events/$MREST >/dev/null
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-pull --changes
+is "$(head -1 "$OUT")" "{\"id\":\"$M\",\"kind\":\"calendar#event\",\"status\":\"cancelled\"}" \
+	"a deleted series: its master's cancelled stub, as Google gives it"
+is "$(tail -n +2 "$OUT" | jq -r .id | tr '\n' ' ')" "${M}_20261214T170000Z ${M}_20261221T170000Z " \
+	"... then, as for Google, the stubs of the instances the mirror held with it"
+is "$(graph_log_count)" 2 "... in 2 requests (the delta, the master's 404)"
+run gcal-pull
+ok "... and the mirror holds nothing of the series" test -z "$(standup "$OUT")"
+run gcal-pull --expand --changes
+is "$(jq -r 'select(.status == "cancelled") | .id' "$OUT" | sort | tr '\n' ' ')" \
+	"${M}_20261207T170000Z ${M}_20261214T170000Z ${M}_20261228T170000Z " \
+	"... with --expand: its remaining instances cancelled"
+run gcal-pull --expand
+ok "... and that mirror holds nothing of it either" test -z "$(standup "$OUT")"
+unset M
+
+# an all-day series in Berlin: Graph's originalStart is 23:00Z the day before
+graph_ctl POST /_emu/calendars/$CAL/events '{"subject":"Holiday","isAllDay":true,"start":{"dateTime":"2026-12-24T00:00:00","timeZone":"W. Europe Standard Time"},"end":{"dateTime":"2026-12-25T00:00:00","timeZone":"W. Europe Standard Time"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-12-24","numberOfOccurrences":2}}}' >"$T/hol"
+run gcal-pull --expand --changes
+is "$(jq -r 'select(.summary == "Holiday") | .id[-9:] + " " + .originalStartTime.date + " " + .start.date' "$OUT" | tr '\n' ',')" \
+	"_20261224 2026-12-24 2026-12-24,_20261225 2026-12-25 2026-12-25," \
+	"an all-day series' instances are named by their dates in the series' zone"
+graph_ctl DELETE /_emu/events/$(jq -r .id "$T/hol") >/dev/null
+run gcal-pull
+run gcal-pull --expand
+
+# --- a kill at each stop point of a Microsoft pull, then converge -----------------
+# Each state write of a round (the map of instances rides in the token,
+# committed with the events) is a point: stopped there as kill -9 would,
+# the next pull must end as one never stopped.
+graph_ctl POST /_emu/calendars/$CAL/events '{"subject":"Retro","start":{"dateTime":"2026-12-08T14:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-12-08T15:00:00","timeZone":"UTC"},"recurrence":{"pattern":{"type":"daily","interval":1},"range":{"type":"numbered","startDate":"2026-12-08","numberOfOccurrences":5}}}' >"$T/retro"
+RREST=$(jq -r .id "$T/retro")
+run gcal-pull
+run gcal-pull --expand
+R=$(jq -r 'select(.summary == "Retro") | .recurringEventId' "$OUT" | head -1)
+jq -r 'select(.summary == "Retro") | ."x-graph".id' "$OUT" | sed -n '2p;4p' >"$T/rids"
+rm -rf "$T/pull-base" && cp -a "$XDG_STATE_HOME" "$T/pull-base"
+api PATCH "/me/events/$(sed -n 1p "$T/rids")" '{"subject":"Retro (moved)"}' >/dev/null
+api DELETE "/me/events/$(sed -n 2p "$T/rids")" >/dev/null
+strays() { find "$XDG_STATE_HOME" -name '*.new' | wc -l | tr -d ' '; }
+# what a user checks: every event of the mirror, then a pull of changes finds none
+pulled() { # MODE...
+	rm -rf "$XDG_STATE_HOME" && cp -a "$T/pull-base" "$XDG_STATE_HOME"
+	GCAL_STOP_AFTER=${stop:-} GCAL_STOP_TRACE=$T/trace gcal-pull "$@" >/dev/null 2>&1
+	echo $? >"$T/src"
+	run gcal-pull "$@"
+	echo "rc $rc $(jq -c '{id, etag, summary, status}' "$OUT" | sort | cksum)"
+	run gcal-pull --changes "$@"
+	echo "then $rc $(wc -l <"$OUT" | tr -d ' ') strays $(strays)"
+}
+for mode in "" --expand; do
+	rm -f "$T/trace"
+	want=$(stop= pulled $mode)
+	points=$(wc -l <"$T/trace" | tr -d ' ')
+	ok "pull ${mode:-(masters)}: a round of $points points ($(cut -d' ' -f2 "$T/trace" | tr '\n' ' '))" test "$points" -ge 2
+	i=1
+	while [ "$i" -le "$points" ]; do
+		rm -f "$T/trace"
+		got=$(stop=$i pulled $mode)
+		is "$(cat "$T/src").$got" "137.$want" "pull ${mode:-(masters)}: killed at point $i ($(sed -n "${i}p" "$T/trace" | cut -d' ' -f2)), the next pull completes the round"
+		i=$((i + 1))
+	done
+done
+run gcal-pull
+is "$(jq -r --arg r "$R" 'select(.recurringEventId == $r) | .id[-17:] + " " + .status + " " + (.summary // "")' "$OUT" | tr '\n' ',')" \
+	"_20261209T140000Z confirmed Retro (moved),_20261211T140000Z cancelled ," \
+	"... and the series holds its exception and its cancelled instance"
 
 # --- 410: the delta token is refused ----------------------------------------
 graph_ctl PATCH /_emu/events/$E1 '{"subject":"moved again"}' >/dev/null
@@ -83,9 +231,17 @@ I2=$(jq -r 'select(.summary=="Event 2") | .id' "$T/first")
 is "$(jq -r 'select(.status=="cancelled") | .id' "$OUT")" "$I2" "... the deletion found by comparing mirrors"
 ok "... and the edit" jq_ok -s 'map(.summary) | index("moved again") != null' "$OUT"
 is "$(wc -l <"$OUT" | tr -d ' ')" 2 "... and nothing else"
+run gcal-pull
+is "$(jq -r --arg r "$R" 'select(.recurringEventId == $r and .status == "cancelled") | .id[-17:]' "$OUT")" "_20261211T140000Z" \
+	"... and the full round kept the cancelled instance Graph lists no more, as Google's list would give it"
 graph_ctl POST /_emu/delta/invalidate '{"code":"resyncRequired"}' >/dev/null
 run gcal-pull --changes
 ok "resyncRequired is a full round too, with nothing to report" test "$rc" = 0 -a ! -s "$OUT"
+api DELETE "/me/events/$(sed -n 1p "$T/rids")" >/dev/null
+graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
+run gcal-pull --changes
+is "$(jq -r '.id[-17:] + " " + .status' "$OUT")" "_20261209T140000Z cancelled" \
+	"an exception deleted while Graph refuses the token: its deletion, found by comparing mirrors"
 
 # --- the window ---------------------------------------------------------------
 gen 3 "$(date -u -d '+800 days' +%Y-%m-%dT08:00:00)" UTC
@@ -104,6 +260,24 @@ jq '.window_future_days = "soon"' "$PROF" >"$T/p" && cat "$T/p" >"$PROF"
 run gcal-pull
 ok "a window that is no number of days exits 78" test "$rc" = 78 && has window_future_days "$ERR"
 jq '.window_future_days = 900' "$PROF" >"$T/p" && cat "$T/p" >"$PROF"
+
+# --- the token and its map of instances ------------------------------------------
+ST=$(ls "$SYNC"/*/state.json | grep -v expand)
+ok "the token maps the instances Graph lists (Retro's among them)" \
+	jq_ok '.syncToken | test("^graph2 ") and test("\n=[^\n]+\n") and test("\n[0-9a-f]{16} 0 20261210T140000Z(\n|$)")' "$ST"
+jq '.syncToken += "\nf00dfeedf00dfeed 7 20261211T140000Z"' "$ST" >"$T/p" && cat "$T/p" >"$ST"
+before=$(state_sum)
+run gcal-pull --changes
+ok "a damaged map in the token: exit 78, naming the token and --full" \
+	test "$rc" = 78 && has "sync token is damaged.*--full" "$ERR"
+is "$(state_sum)" "$before" "... the state left as it was"
+run gcal-pull --full
+is "$rc" 0 "... and gcal-pull --full mends it"
+jq '.syncToken |= (split("\n")[0] | sub("^graph2"; "graph1"))' "$ST" >"$T/p" && cat "$T/p" >"$ST"
+run gcal-pull --changes
+ok "a token of the gcal before (graph1, no map): a full round, nothing to report" test "$rc" = 0 -a ! -s "$OUT"
+run gcal-pull
+ok "... which kept the cancelled instance the mirror knew" has '_20261211T140000Z","kind":"calendar#event","originalStartTime"' "$OUT"
 
 # --- faults: exit 75, state unchanged -------------------------------------------
 graph_ctl PATCH /_emu/events/$E1 '{"subject":"fault test"}' >/dev/null
@@ -146,8 +320,8 @@ for page in 1 2; do
 	graph_ctl DELETE /_emu/faults >/dev/null
 	run gcal-pull
 	is "$rc" 0 "killed -9 while waiting for delta page $((page + 1)): the next run exits 0"
-	# the Standup series: 1 stored event, 4 occurrences
-	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s length | awk '{print $1 + 3}')" \
+	# every stored event (Retro's master among them), and its cancelled instance
+	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s 'length + 1')" \
 		"... and holds every event of the window"
 done
 

@@ -122,6 +122,13 @@ test_fields(void)
 	check(5, "recurringEventId", "\"AAMkMaster=\"");
 	check(5, "originalStartTime", "{\"dateTime\":\"2026-01-07T09:00:00-08:00\","
 	    "\"timeZone\":\"America/Los_Angeles\"}");
+	check(5, "id", "\"AAMkMaster=_20260107T170000Z\"");
+	check(5, "x-graph.id", "\"AAMkOccur=\"");
+	check(10, "id", "\"AAMkAllDaySeries=_20261225\"");
+	check(10, "originalStartTime", "{\"date\":\"2026-12-25\"}");
+	check(10, "x-graph.id", "\"AAMkAllDayOcc=\"");
+	check(11, "id", "\"AAMkBerlinSeries=_20261225\"");
+	check(11, "originalStartTime", "{\"date\":\"2026-12-25\"}");
 	check(6, "status", "\"cancelled\"");
 	check(6, "start.dateTime", "\"2026-12-02T12:00:00+05:30\"");
 	check(6, "extendedProperties.private.gcalKey", "\"crm-42\"");
@@ -159,6 +166,28 @@ test_edits(void)
 	    "a write body has no read-only properties");
 	ok(jv_object_has(jv_copy(g), jv_string("categories")),
 	    "... and keeps the writable ones x-graph held");
+	jv_free(g);
+
+	rec = graph_to_record(json_set_str(jv_copy(events[0]), "@odata.context",
+	    "https://graph.microsoft.com/v1.0/$metadata#users('x')/events/$entity"));
+	s = dump(jv_getpath(jv_copy(rec), JV_ARRAY(jv_string(GRAPH_KEEP_KEY),
+	    jv_string("@odata.context"))));
+	is_str(s, "null", "a Get event's @odata.context is no property to keep");
+	free(s);
+	jv_free(rec);
+
+	/* an instance: the record names it by its instance id, the Graph
+	 * event by Graph's (kept), and no write carries either */
+	rec = graph_to_record(jv_copy(events[5]));
+	rec = json_set_str(rec, "summary", "Moved standup");
+	g = graph_from_record(rec);
+	is_str(json_str(g, "id"), "AAMkOccur=",
+	    "an edited exception maps back to Graph's id of it");
+	g = graph_write_body(g);
+	ok(!jv_object_has(jv_copy(g), jv_string("id")) &&
+	    !jv_object_has(jv_copy(g), jv_string("seriesMasterId")) &&
+	    !jv_object_has(jv_copy(g), jv_string("originalStart")),
+	    "... and its write body names no id, series or original start");
 	jv_free(g);
 
 	rec = graph_to_record(jv_copy(events[2]));
@@ -264,7 +293,7 @@ main(void)
 	size_t i;
 
 	load();
-	ok(nevents == 10, "%zu Graph events in the fixture", nevents);
+	ok(nevents == 12, "%zu Graph events in the fixture", nevents);
 	test_round_trips();
 	test_fields();
 	test_edits();
