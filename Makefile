@@ -53,6 +53,7 @@ LIBOBJS += sync sync_base sync_read sync_plan sync_child sync_apply diff_rules m
 LIBOBJS += digest form browser loopback msauth grant scopes linkcal link
 LIBOBJS += pull quota quota_table run run_select run_status
 LIBOBJS += graph_zone graph_rrule graph_time graph_html graph_map graph_instance graph graph_pull graph_push
+LIBOBJS += graph_occurrence
 MAN1 = $(PROGS:%=man/%.1)
 MAN = $(MAN1) man/gcal-records.5 man/gcal.7
 

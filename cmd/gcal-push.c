@@ -12,6 +12,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "events.h"
+#include "graph_instance.h"
 #include "graph_map.h"
 #include "graph_push.h"
 #include "http.h"
@@ -153,6 +154,27 @@ instance_write(struct push_change *c, const char *owner, const char *suffix,
 	free(copy);
 }
 
+/* Is the insert of ev (its id set) an instance of a Microsoft series, by
+ * its instance id (graph_instance.h)? Graph makes no instance: the
+ * occurrence is changed (PATCH) or, cancelled, deleted, If-Match the
+ * etag graph_push finds it with, as an instance edit is on Google. */
+static int
+graph_instance_insert(jv prof, jv ev)
+{
+	const char *id = json_str(ev, "id"), *series = json_str(ev,
+	    "recurringEventId");
+	char *master;
+	long long t;
+	int allday, yes;
+
+	if (provider_of(prof) != PROVIDER_MICROSOFT || id == NULL ||
+	    series == NULL || graph_instance_parse(id, &master, &t, &allday) == -1)
+		return 0;
+	yes = strcmp(master, series) == 0;
+	free(master);
+	return yes;
+}
+
 /* The event of an insert or update record: only what Google's Event
  * resource lets a client write, its id checked, and what it asks of the
  * change (a PUSH_SKIP when the rules refuse it). For an insert, the
@@ -188,9 +210,12 @@ read_event(jv rec, const char *name, size_t line, jv prof,
 		jv_free(xg);
 	if (c->op == PUSH_INSERT)
 		*owner = xstrdup(event_owner(ev));
-	if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
+	if (c->op == PUSH_INSERT && graph_instance_insert(prof, ev))
+		; /* the occurrence Graph has under its own id */
+	else if (c->op == PUSH_INSERT && (sfx = event_copy_instance(ev)) != NULL)
 		*suffix = xstrdup(sfx);
-	if (c->op == PUSH_INSERT && !event_id_ok(c->id)) {
+	if (c->op == PUSH_INSERT && !event_id_ok(c->id) &&
+	    !graph_instance_insert(prof, ev)) {
 		/* Google refuses the ids it makes itself ("Invalid resource
 		 * id value."): the copy gets a derived one */
 		free(c->id);
@@ -207,6 +232,24 @@ read_event(jv rec, const char *name, size_t line, jv prof,
 	}
 	c->body = json_dump(jv_copy(ev));
 	return 0;
+}
+
+/* The request of change c: method, path, and the event's own path. */
+static void
+set_request(struct push_change *c, jv prof, const char *ecal, const char *eid,
+    const char *query)
+{
+	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
+	    ecal, eid, query);
+	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
+	    "events%s", ecal, query) : xstrdup(c->event_path);
+	c->method = c->op == PUSH_INSERT ? "POST" : c->op == PUSH_UPDATE ?
+	    "PUT" : "DELETE";
+	if (c->op == PUSH_INSERT && graph_instance_insert(prof, c->event)) {
+		free(c->path);
+		c->path = xstrdup(c->event_path);
+		c->method = event_cancelled(c->event) ? "DELETE" : "PUT";
+	}
 }
 
 static int
@@ -277,12 +320,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 	ecal = url_escape(c->calendar);
 	eid = url_escape(c->id);
 	query = write_query(c->event, su);
-	c->event_path = xasprintf("/calendar/v3/calendars/%s/events/%s%s",
-	    ecal, eid, query);
-	c->path = c->op == PUSH_INSERT ? xasprintf("/calendar/v3/calendars/%s/"
-	    "events%s", ecal, query) : xstrdup(c->event_path);
-	c->method = c->op == PUSH_INSERT ? "POST" : c->op == PUSH_UPDATE ?
-	    "PUT" : "DELETE";
+	set_request(c, prof, ecal, eid, query);
 	if (suffix)
 		instance_write(c, owner, suffix, ecal, query);
 	free(owner);

@@ -178,6 +178,7 @@ take_remote(struct sync *sy, const struct args *a, int *folded)
 	}
 	if ((rc = sync_journal_fold(sy, folded)) != 0)
 		return rc;
+	sync_match_keys(sy);
 	sync_adopt_instances(sy);
 	return 0;
 }

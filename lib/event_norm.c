@@ -205,6 +205,117 @@ norm_props(jv ep)
 	return out;
 }
 
+/* Two digits of a date (borrowed), as a number without its zero. */
+static const char *
+date_part(const char *p, char out[3])
+{
+	out[0] = p[0] == '0' ? p[1] : p[0];
+	out[1] = p[0] == '0' ? '\0' : p[1];
+	out[2] = '\0';
+	return out;
+}
+
+/* One RRULE line in a form where rules that expand alike compare alike
+ * (RFC 5545 3.3.10): its parts sorted, BYDAY's days too, the defaults
+ * INTERVAL=1 and WKST=MO dropped, and what the start implies said
+ * (a WEEKLY rule's BYDAY, a MONTHLY's BYMONTHDAY, a YEARLY's BYMONTH and
+ * BYMONTHDAY): Outlook's patterns always say them, so a series written
+ * as "FREQ=WEEKLY" comes back as "FREQ=WEEKLY;BYDAY=TU". day: the
+ * start's local date (YYYY-MM-DD), or NULL. Consumes line. */
+static jv
+norm_rrule(jv line, const char *day)
+{
+	static const char *const wd[] = {"SU", "MO", "TU", "WE", "TH", "FR",
+	    "SA"};
+	const char *s = jv_string_value(line), *freq, *p, *eq;
+	jv parts, map = jv_object(), v, keys;
+	struct buf b = {0};
+	long long t;
+	int i, n;
+	char two[3], *k;
+
+	if (strncmp(s, "RRULE:", 6) != 0)
+		return line;
+	parts = jv_string_split(jv_string(s + 6), jv_string(";"));
+	n = jv_array_length(jv_copy(parts));
+	for (i = 0; i < n; i++) {
+		v = jv_array_get(jv_copy(parts), i);
+		p = jv_string_value(v);
+		if ((eq = strchr(p, '=')) != NULL && eq > p) {
+			k = xstrndup(p, (size_t)(eq - p));
+			map = json_set_str(map, k, eq + 1);
+			free(k);
+		}
+		jv_free(v);
+	}
+	jv_free(parts);
+	if ((s = json_str(map, "INTERVAL")) && strcmp(s, "1") == 0)
+		map = jv_object_delete(map, jv_string("INTERVAL"));
+	if ((s = json_str(map, "WKST")) && strcmp(s, "MO") == 0)
+		map = jv_object_delete(map, jv_string("WKST"));
+	freq = json_str(map, "FREQ");
+	if (freq && day && strlen(day) >= 10 && time_parse(day, "UTC", &t) == 0) {
+		if (strcmp(freq, "WEEKLY") == 0 && !json_str(map, "BYDAY"))
+			/* 1970-01-01 was a Thursday */
+			map = json_set_str(map, "BYDAY", wd[(t / 86400 % 7 + 11) % 7]);
+		if (strcmp(freq, "YEARLY") == 0 && !json_str(map, "BYMONTH"))
+			map = json_set_str(map, "BYMONTH", date_part(day + 5, two));
+		if ((strcmp(freq, "MONTHLY") == 0 || strcmp(freq, "YEARLY") == 0) &&
+		    !json_str(map, "BYDAY") && !json_str(map, "BYMONTHDAY"))
+			map = json_set_str(map, "BYMONTHDAY", date_part(day + 8, two));
+	}
+	if ((s = json_str(map, "BYDAY")) != NULL) {
+		v = jv_string_split(jv_string(s), jv_string(","));
+		v = jv_sort(v, jv_copy(v));
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++) {
+			parts = jv_array_get(jv_copy(v), i);
+			buf_printf(&b, "%s%s", i ? "," : "", jv_string_value(parts));
+			jv_free(parts);
+		}
+		jv_free(v);
+		k = buf_take(&b);
+		map = json_set_str(map, "BYDAY", k);
+		free(k);
+	}
+	keys = jv_keys(jv_copy(map));
+	buf_adds(&b, "RRULE:");
+	n = jv_array_length(jv_copy(keys));
+	for (i = 0; i < n; i++) {
+		v = jv_array_get(jv_copy(keys), i);
+		buf_printf(&b, "%s%s=%s", i ? ";" : "", jv_string_value(v),
+		    json_str(map, jv_string_value(v)));
+		jv_free(v);
+	}
+	jv_free(keys);
+	jv_free(map);
+	jv_free(line);
+	k = buf_take(&b);
+	v = jv_string(k);
+	free(k);
+	return v;
+}
+
+/* A recurrence's lines, each RRULE as norm_rrule says; the start's
+ * local date taken from ev (borrowed). Consumes rec. */
+static jv
+norm_recurrence(jv rec, jv ev)
+{
+	const char *day = json_strpath(ev, "start", "date", NULL);
+	jv out = jv_array(), v;
+	int i, n = jv_array_length(jv_copy(rec));
+
+	if (day == NULL)
+		day = json_strpath(ev, "start", "dateTime", NULL);
+	for (i = 0; i < n; i++) {
+		v = jv_array_get(jv_copy(rec), i);
+		out = jv_array_append(out, jv_get_kind(v) == JV_KIND_STRING ?
+		    norm_rrule(v, day) : v);
+	}
+	jv_free(rec);
+	return out;
+}
+
 static jv
 set_unless_null(jv obj, const char *key, jv v)
 {
@@ -243,7 +354,8 @@ event_normalize(jv ev)
 	recurring = jv_get_kind(rec) == JV_KIND_ARRAY &&
 	    jv_array_length(jv_copy(rec)) > 0;
 	if (recurring)
-		out = jv_object_set(out, jv_string("recurrence"), rec);
+		out = jv_object_set(out, jv_string("recurrence"),
+		    norm_recurrence(rec, ev));
 	else
 		jv_free(rec);
 	out = set_unless_null(out, "start",

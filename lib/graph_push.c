@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "graph_map.h"
+#include "graph_occurrence.h"
 #include "graph_push.h"
 #include "http.h"
 #include "json.h"
@@ -146,12 +147,75 @@ write_body(const struct batch_part *bp, int create)
 	return g;
 }
 
-/* The $batch request of part bp as number k; invalid with bp answered
- * when it cannot be said to Graph. */
-static jv
-part_request(struct batch_part *bp, size_t k)
+/* An insert of a cancelled instance is a DELETE of the occurrence
+ * (Outlook cancels it), which answers with no body: its answer is the
+ * cancelled instance the record holds, as Google's would be. */
+static void
+cancelled_instance(struct batch_part *bp, const char *inst)
 {
-	char *cal = NULL, *id = NULL, *url, num[24];
+	jv ev;
+
+	if (inst == NULL || bp->body == NULL || strcmp(bp->method, "DELETE") != 0 ||
+	    bp->status < 200 || bp->status >= 300)
+		return;
+	ev = json_parse(bp->body, strlen(bp->body));
+	if (jv_get_kind(ev) == JV_KIND_OBJECT) {
+		jv_free(bp->json);
+		bp->json = json_set_str(ev, "id", inst);
+	} else
+		jv_free(ev);
+}
+
+/* The Graph id of the event a record calls *id, into *id: 0, or -1 with
+ * bp answered when Graph has no such instance or could not list the
+ * series; *rc an exit status when Graph could not be asked. *inst (the
+ * caller's) the record's id when it named an instance, *etag the
+ * occurrence's as listed (the caller's, or NULL). */
+static int
+resolve(struct calendar_api *api, struct batch_part *bp, char **id,
+    char **inst, char **etag, int *rc)
+{
+	long status;
+	char *occ;
+	jv answer;
+
+	if ((*rc = graph_occurrence(api, *id, &occ, etag, &status, &answer)) != 0)
+		return -1;
+	if (occ == NULL && status == 404 && strcmp(bp->method, "DELETE") == 0) {
+		/* the occurrence is cancelled already: what a delete, or the
+		 * insert of a cancelled instance, wants */
+		jv_free(answer);
+		bp->status = 204;
+		bp->json = jv_invalid();
+		cancelled_instance(bp, *id);
+		return -1;
+	}
+	if (occ == NULL) {
+		bp->status = status;
+		bp->json = google_error(status, jv_is_valid(answer) ? answer :
+		    JV_OBJECT(jv_string("error"), JV_OBJECT(jv_string("code"),
+		    jv_string("ErrorItemNotFound"), jv_string("message"),
+		    jv_string("the series has no instance of that original "
+		    "start"))));
+		return -1;
+	}
+	jv_free(answer);
+	if (strcmp(occ, *id) != 0) {
+		*inst = *id;
+		*id = occ;
+	} else
+		free(occ);
+	return 0;
+}
+
+/* The $batch request of part bp as number k; invalid with bp answered
+ * when it cannot be said to Graph (or *rc set when Graph could not be
+ * asked what an instance id stands for; *inst as resolve says). */
+static jv
+part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
+    char **inst, int *rc)
+{
+	char *cal = NULL, *id = NULL, *url, num[24], *etag = NULL;
 	int create = strcmp(bp->method, "POST") == 0;
 	jv r, h, body = jv_invalid();
 
@@ -162,20 +226,32 @@ part_request(struct batch_part *bp, size_t k)
 		free(id);
 		return jv_invalid();
 	}
+	if (id && resolve(api, bp, &id, inst, &etag, rc) == -1) {
+		free(cal);
+		free(id);
+		return jv_invalid();
+	}
 	if (bp->body && strcmp(bp->method, "DELETE") != 0) {
 		body = write_body(bp, create);
 		if (!jv_is_valid(body)) {
 			refuse(bp, "gcalNoGraphForm", body);
+			free(etag);
 			free(cal);
 			free(id);
 			return jv_invalid();
 		}
+		/* an occurrence holds no pattern of its own (Outlook refuses
+		 * even a null one): what the record kept of it stays out */
+		if (*inst)
+			body = jv_object_delete(body, jv_string("recurrence"));
 	}
 	url = create ? graph_calendar_path(cal, "/events") : event_url(id);
 	snprintf(num, sizeof(num), "%zu", k + 1);
 	h = json_set_str(jv_object(), "Prefer", GRAPH_PREFER);
-	if (bp->if_match)
-		h = json_set_str(h, "If-Match", bp->if_match);
+	/* an insert of an instance: the occurrence as it was listed */
+	if (bp->if_match || (*inst && etag))
+		h = json_set_str(h, "If-Match", bp->if_match ? bp->if_match : etag);
+	free(etag);
 	if (jv_is_valid(body))
 		h = json_set_str(h, "Content-Type", "application/json");
 	/* the calendar path is /v1.0/...: a $batch url is relative to it */
@@ -191,9 +267,21 @@ part_request(struct batch_part *bp, size_t k)
 	return r;
 }
 
+/* An answer about an occurrence named by its instance id (NULL: none)
+ * keeps that id, the one gcal-pull prints for it. */
+static jv
+as_instance(jv ev, const char *inst)
+{
+	if (inst == NULL || jv_get_kind(ev) != JV_KIND_OBJECT ||
+	    json_str(ev, "id") == NULL)
+		return ev;
+	return json_set_str(ev, "id", inst);
+}
+
 /* The answers of a $batch (borrowed) into parts. */
 static int
-take_answers(jv answer, struct batch_part *parts, size_t n, const int *sent)
+take_answers(jv answer, struct batch_part *parts, size_t n, const int *sent,
+    char *const *inst)
 {
 	jv list = json_get(answer, "responses"), a;
 	const char *id, *errstr;
@@ -210,13 +298,27 @@ take_answers(jv answer, struct batch_part *parts, size_t n, const int *sent)
 		a = jv_array_get(jv_copy(list), i);
 		id = json_str(a, "id");
 		k = id ? strtonum(id, 1, (long long)n, &errstr) : 0;
-		if (k >= 1 && sent[k - 1] && parts[k - 1].status == 0)
+		if (k >= 1 && sent[k - 1] && parts[k - 1].status == 0) {
 			take_answer(&parts[k - 1], (long)json_num(a, "status", 0),
 			    json_get(a, "headers"), json_get(a, "body"));
+			parts[k - 1].json = as_instance(parts[k - 1].json,
+			    inst[k - 1]);
+			cancelled_instance(&parts[k - 1], inst[k - 1]);
+		}
 		jv_free(a);
 	}
 	jv_free(list);
 	return 0;
+}
+
+static void
+free_instances(char **inst, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(inst[i]);
+	free(inst);
 }
 
 int
@@ -228,7 +330,7 @@ graph_batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 	struct http_response resp;
 	jv reqs = jv_array(), r;
 	int *sent = xcalloc(n ? n : 1, sizeof(*sent)), rc = 0, nsent = 0;
-	char *text, prev[24] = "";
+	char *text, prev[24] = "", **inst = xcalloc(n ? n : 1, sizeof(*inst));
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -236,7 +338,10 @@ graph_batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 		parts[i].json = jv_invalid();
 		parts[i].etag = NULL;
 		parts[i].retry_after = -1;
-		if (!jv_is_valid(r = part_request(&parts[i], i))) {
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!jv_is_valid(r = part_request(api, &parts[i], i, &inst[i],
+		    &rc))) {
 			jv_free(r);
 			continue;
 		}
@@ -249,10 +354,11 @@ graph_batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 		sent[i] = 1;
 		nsent++;
 	}
-	if (nsent == 0) {
+	if (rc != 0 || nsent == 0) {
 		jv_free(reqs);
+		free_instances(inst, n);
 		free(sent);
-		return 0;
+		return rc;
 	}
 	text = json_dump(JV_OBJECT(jv_string("requests"), reqs));
 	req.body = text;
@@ -261,8 +367,9 @@ graph_batch_send(struct calendar_api *api, struct batch_part *parts, size_t n)
 	if (rc == 0 && resp.status != 200)
 		rc = graph_failure(&resp, "Graph's $batch");
 	else if (rc == 0)
-		rc = take_answers(resp.json, parts, n, sent);
+		rc = take_answers(resp.json, parts, n, sent, inst);
 	http_response_free(&resp);
+	free_instances(inst, n);
 	free(text);
 	free(sent);
 	return rc;
@@ -273,15 +380,26 @@ graph_fetch(struct calendar_api *api, const char *google_path, long *status,
     jv *ev)
 {
 	struct http_response resp;
-	char *cal, *id, *url, *rel;
+	char *cal, *id, *url, *rel, *occ;
 	int rc;
+	jv answer;
 
 	if (parse_path(google_path, &cal, &id) == -1 || id == NULL) {
 		free(cal);
 		warnx("'%s': not an event's path", google_path);
 		return EX_SOFTWARE;
 	}
-	rel = event_url(id);
+	if ((rc = graph_occurrence(api, id, &occ, NULL, status, &answer)) != 0 ||
+	    occ == NULL) {
+		if (rc == 0)
+			*ev = google_error(*status, jv_is_valid(answer) ? answer :
+			    jv_object());
+		free(cal);
+		free(id);
+		return rc;
+	}
+	jv_free(answer);
+	rel = event_url(occ);
 	url = xasprintf("/v1.0%s", rel);
 	free(rel);
 	rc = graph_get(api, url, 0, &resp);
@@ -293,9 +411,11 @@ graph_fetch(struct calendar_api *api, const char *google_path, long *status,
 			jv_free(*ev);
 			*ev = jv_invalid();
 		}
+		*ev = as_instance(*ev, strcmp(occ, id) != 0 ? id : NULL);
 	}
 	http_response_free(&resp);
 	free(url);
+	free(occ);
 	free(cal);
 	free(id);
 	return rc;

@@ -156,9 +156,8 @@ sync_same_text(const char *a, const char *b)
 	return r;
 }
 
-/* The key an event's mark holds, or invalid. Borrows ev. */
-static jv
-mark_key(jv ev)
+jv
+sync_mark_key(jv ev)
 {
 	const char *k = json_strpath(ev, "extendedProperties", "private",
 	    EVENT_KEY_JSON_PROP, NULL);
@@ -186,7 +185,7 @@ ent_key(struct sync_ent *e)
 		if (src[i] == NULL)
 			continue;
 		ev = json_parse(src[i], strlen(src[i]));
-		k = mark_key(ev);
+		k = sync_mark_key(ev);
 		jv_free(ev);
 		if (jv_is_valid(k))
 			return k;

@@ -79,6 +79,8 @@ jv sync_unview(jv ev);
 jv sync_unview_record(jv rec);
 /* Whether two events' texts (either NULL) are the same event. */
 int sync_same_text(const char *a, const char *b);
+/* The key an event's mark holds, or invalid. Borrows ev. */
+jv sync_mark_key(jv ev);
 /* rec with the identity's key, when it has one; consumes rec. */
 jv sync_with_key(jv rec, struct sync_ent *e);
 

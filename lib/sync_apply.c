@@ -72,6 +72,12 @@ instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
 			jv_free(ev);
 			return rec;
 		}
+		/* Graph makes no instance: gcal-push writes the occurrence
+		 * an insert of one names (graph_push finds it) */
+		if (calendar_provider(*api) == PROVIDER_MICROSOFT) {
+			jv_free(ev);
+			return rec;
+		}
 		ecal = url_escape(sy->calendar);
 		eid = url_escape(json_str(rec, "id"));
 		path = xasprintf("/calendar/v3/calendars/%s/events/%s", ecal, eid);
@@ -94,12 +100,60 @@ instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
 	return rec;
 }
 
+/* A delete of an instance the calendar holds as cancelled already (its
+ * series went, or Outlook removed the occurrence: Graph keeps no etag of
+ * it) is done: settled and reported here, not sent. */
+static int
+already_cancelled(struct sync *sy, struct sync_ent *e, jv rec)
+{
+	jv ev, r;
+	int done;
+
+	if (e->remote == NULL || strcmp(json_str(rec, "op"), "delete") != 0)
+		return 0;
+	ev = json_parse(e->remote, strlen(e->remote));
+	done = json_str(ev, "status") && strcmp(json_str(ev, "status"),
+	    SYNC_CANCELLED_INSTANCE) == 0;
+	jv_free(ev);
+	if (!done)
+		return 0;
+	settle(sy, e, jv_copy(e->want));
+	r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "op", "delete"), "id", e->id), "target", "remote"), "status", "ok");
+	json_print(stdout, sync_with_key(r, e));
+	return 1;
+}
+
+/* An update with no etag to expect is one of an instance Outlook
+ * deleted (Graph keeps nothing of a removed occurrence, and cannot bring
+ * it back): reported failed here, offered again next run, so that the
+ * other changes still go (gcal-push refuses a whole input with such a
+ * record). Consumes rec when it says so. */
+static int
+cannot_write(struct sync_ent *e, jv rec, int *partial)
+{
+	jv r;
+
+	if (strcmp(json_str(rec, "op"), "update") != 0 || json_str(rec, "etag"))
+		return 0;
+	jv_free(rec);
+	r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "op", "update"), "id", e->id), "target", "remote"), "status",
+	    "failed");
+	r = json_set_str(json_set_str(r, "reason", "deleted"), "message",
+	    "the calendar deleted this instance and keeps nothing to update: "
+	    "it cannot be brought back there");
+	json_print(stdout, sync_with_key(r, e));
+	*partial = 1;
+	return 1;
+}
+
 /* The changes for Google, as gcal-push reads them, to path: their
  * number; 0 and *rc set when the instances among them could not be
  * looked up. */
 static size_t
 push_input(struct sync *sy, const struct sync_plan *p, const char *path,
-    int *rc)
+    int *rc, int *partial)
 {
 	FILE *fp = sync_create(path);
 	struct calendar_api *api = NULL;
@@ -111,9 +165,14 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 		if (strcmp(json_str(p->v[i], "target"), "remote") != 0)
 			continue;
 		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
-		/* gcal-push echoes string keys only: ours come back by id */
-		rec = jv_object_delete(jv_copy(p->v[i]), jv_string("key"));
+		if (already_cancelled(sy, e, p->v[i]))
+			continue;
+		/* gcal-push echoes the key as a string: the identity's, by
+		 * which a result comes back (Graph gives an insert its own id) */
+		rec = json_set_str(jv_copy(p->v[i]), "key", e->id);
 		rec = instance_write(sy, &api, restore_attendees(sy, rec, e), rc);
+		if (cannot_write(e, rec, partial))
+			continue;
 		json_print(fp, sync_unview_record(rec));
 		n++;
 	}
@@ -136,12 +195,14 @@ push_results(struct sync *sy, const char *path, int *partial)
 	if ((r = ndjson_open(path)) == NULL)
 		err(EX_SOFTWARE, "'%s'", path);
 	while (ndjson_read(r, &rec) == 1) {
-		id = json_str(rec, "id");
+		id = json_str(rec, "key") ? json_str(rec, "key") :
+		    json_str(rec, "id");
 		st = json_str(rec, "status");
 		if (id == NULL || st == NULL || (e = sync_ent(sy, id, 0)) == NULL) {
 			jv_free(rec);
 			continue;
 		}
+		rec = jv_object_delete(rec, jv_string("key"));
 		/* a cancelled instance is what a delete of one leaves */
 		if (strcmp(st, "ok") == 0)
 			settle(sy, e, strcmp(json_str(rec, "op"), "delete") != 0 ?
@@ -164,7 +225,7 @@ sync_push_remote(struct sync *sy, const struct sync_plan *p,
 	int argc = 6, rc = 0;
 	size_t n;
 
-	n = push_input(sy, p, in, &rc);
+	n = push_input(sy, p, in, &rc, partial);
 	if (sy->push_batch) {
 		argv[argc++] = "--batch";
 		argv[argc++] = (char *)sy->push_batch;

@@ -186,8 +186,67 @@ sync_read_local(struct sync *sy, const char *path, const char *name)
 		return EX_DATAERR;
 	}
 	ndjson_close(r);
-	drop_orphans(sy, SYNC_LOCAL);
 	return 0;
+}
+
+/* The text of the key an identity's calendar or base event is marked
+ * with, or NULL; the caller's. Instances carry their series' marks, and
+ * so are left out. */
+static char *
+marked_key(const struct sync_ent *e, const char *owner)
+{
+	const char *text = e->remote ? e->remote : e->base;
+	char *out = NULL;
+	jv ev, k;
+
+	if (text == NULL || e->local || strstr(text, EVENT_OWNER_PROP) == NULL)
+		return NULL;
+	ev = json_parse(text, strlen(text));
+	if (!sync_is_instance(ev) && event_owned(ev, owner) &&
+	    jv_is_valid(k = sync_mark_key(ev)))
+		out = json_dump(k);
+	jv_free(ev);
+	return out;
+}
+
+void
+sync_match_keys(struct sync *sy)
+{
+	struct sync_ent *e, *m;
+	jv byid = jv_object(), v, rec;
+	size_t i, n = sy->n;
+	char *k;
+
+	for (i = 0; i < n; i++)
+		if ((k = marked_key(sy->v[i], sy->owner)) != NULL) {
+			byid = jv_object_set(byid, jv_string(k),
+			    jv_string(sy->v[i]->id));
+			free(k);
+		}
+	for (i = 0; i < n && jv_object_length(jv_copy(byid)) > 0; i++) {
+		e = sy->v[i];
+		if (e->local == NULL || e->own_id || e->remote || e->base ||
+		    !jv_is_valid(e->key))
+			continue;
+		k = json_dump(jv_copy(e->key));
+		v = json_get(byid, k);
+		free(k);
+		if (jv_get_kind(v) == JV_KIND_STRING &&
+		    (m = sync_ent(sy, jv_string_value(v), 0)) != NULL &&
+		    m->local == NULL) {
+			rec = json_parse(e->local, strlen(e->local));
+			free(e->local);
+			e->local = NULL;
+			m->local = json_dump(json_set_str(rec, "id", m->id));
+			m->lline = e->lline;
+			m->key = e->key;
+			e->key = jv_invalid();
+		}
+		jv_free(v);
+	}
+	jv_free(byid);
+	/* only now is a local series known by the id its instances name */
+	drop_orphans(sy, SYNC_LOCAL);
 }
 
 /* An instance of a series that takes part in the sync (its master is in

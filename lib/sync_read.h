@@ -14,6 +14,12 @@ int sync_read_local(struct sync *sy, const char *path, const char *name);
 int sync_read_remote(struct sync *sy, const char *path);
 /* Google's side as the base has it (--push-only). */
 void sync_remote_from_base(struct sync *sy);
+/* A local record known by its key alone is the event the calendar
+ * holds under the id it chose (Graph chooses the ids of what it creates,
+ * Google takes ours): the event the base or the calendar marks with that
+ * key. Then the local instances of a series the local side does not
+ * hold are dropped, gone with it. */
+void sync_match_keys(struct sync *sy);
 /* Instances of series the sync holds, and events the local side holds
  * by their Google id, are the link's: marked as its own. */
 void sync_adopt_instances(struct sync *sy);

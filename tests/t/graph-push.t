@@ -157,6 +157,141 @@ ok "... naming it" has "default calendar" "$ERR"
 run gcal-push -p mine --allow-primary "$T/def"
 is "$rc" 0 "... with --allow-primary: ok"
 
+# --- a series' instances, named by Google's instance ids -----------------------------
+# Outlook's side, as a user's mail client makes it: Graph called with the link's token
+outlook() {
+	curl -sS -X "$1" -H "Authorization: Bearer $(jq -r .access_token "$XDG_STATE_HOME/gcal/default/token.json")" \
+		-H 'Content-Type: application/json' -H 'Prefer: IdType="ImmutableId"' ${4:+-H "If-Match: $4"} \
+		${3:+--data "$3"} "$GRAPH_URL/v1.0$2"
+}
+occurrences() {
+	outlook GET "/me/events/$M/instances?startDateTime=2026-12-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
+		jq -c '.value[] | {id, subject, type, originalStart, start: .start.dateTime, etag: .["@odata.etag"]}'
+}
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Standup",
+	"start":{"dateTime":"2026-12-07T10:00:00","timeZone":"W. Europe Standard Time"},
+	"end":{"dateTime":"2026-12-07T10:15:00","timeZone":"W. Europe Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-07","numberOfOccurrences":4}}}' >"$T/master"
+M=$(jq -r .id "$T/master")
+occurrences >"$T/occ"
+E2=$(jq -r 'select(.originalStart | startswith("2026-12-14")) | .etag' "$T/occ")
+E3=$(jq -r 'select(.originalStart | startswith("2026-12-21")) | .etag' "$T/occ")
+jq -nc --arg id "${M}_20261214T090000Z" --arg e "$E2" --arg id3 "${M}_20261221T090000Z" --arg e3 "$E3" '
+	{op:"update", id:$id, etag:$e, event:{summary:"Standup (long)",
+	  start:{dateTime:"2026-12-14T09:00:00Z"}, end:{dateTime:"2026-12-14T09:45:00Z"},
+	  recurringEventId:("'"$M"'"), originalStartTime:{dateTime:"2026-12-14T09:00:00Z"}}},
+	{op:"update", id:$id3, etag:$e3, event:{summary:"Standup (moved)",
+	  start:{dateTime:"2026-12-22T09:00:00Z"}, end:{dateTime:"2026-12-22T09:15:00Z"},
+	  recurringEventId:("'"$M"'"), originalStartTime:{dateTime:"2026-12-21T09:00:00Z"}}}' >"$T/inst"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/inst"
+is "$rc" 0 "updates of two instances named by their instance ids: exit 0"
+is "$(graph_log_count GET '/instances')" 2 "... each found with one listing of the day around its original start"
+is "$(graph_log_count PATCH)" 0 "... each PATCH in the \$batch (no request of its own)"
+occurrences >"$T/occ2"
+is "$(jq -r 'select(.type == "exception") | .subject + "@" + .start' "$T/occ2" | sort | tr '\n' ' ')" \
+	"Standup (long)@2026-12-14T09:00:00.0000000 Standup (moved)@2026-12-22T09:00:00.0000000 " \
+	"... Outlook has them as exceptions of the series, one moved a day"
+is "$(jq -r 'select(.type == "occurrence") | .originalStart' "$T/occ2" | tr '\n' ' ')" \
+	"2026-12-07T09:00:00Z 2026-12-28T09:00:00Z " "... and the other occurrences as they were"
+is "$(jq -r .id "$OUT" | tr '\n' ' ')" "${M}_20261214T090000Z ${M}_20261221T090000Z " \
+	"... the results keep the instance ids, not Graph's occurrence ids"
+is "$(jq -r .event.id "$OUT" | tr '\n' ' ')" "${M}_20261214T090000Z ${M}_20261221T090000Z " "... and so do their events"
+
+# the moved one: found again once it lies outside a day of its original start
+jq -c 'select(.id | endswith("20261221T090000Z")) | {op:"update", id, etag, event:(.event | .summary = "Standup (moved on)"
+	| .start.dateTime = "2026-12-25T09:00:00Z" | .end.dateTime = "2026-12-25T09:15:00Z")}' "$OUT" >"$T/moved"
+run gcal-push "$T/moved"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "an exception moved 4 days from its original start: updated again by its instance id"
+graph_ctl POST /_emu/log/clear >/dev/null
+jq -c --arg e "$(jq -r .etag "$OUT")" '.event.summary = "Standup (found)" | .etag = $e' "$T/moved" >"$T/moved2"
+run gcal-push "$T/moved2"
+is "$rc.$(jq -r .status "$OUT").$(graph_log_count GET '/instances')" 0.ok.2 \
+	"... a run that meets it 4 days away lists a day, then a month around its original start"
+
+# a stale etag: Outlook changed the occurrence since
+E4=$(jq -r 'select(.originalStart | startswith("2026-12-28")) | .etag' "$T/occ2")
+O4=$(jq -r 'select(.originalStart | startswith("2026-12-28")) | .id' "$T/occ2")
+outlook PATCH "/me/events/$O4" '{"subject":"Standup (Outlook)"}' >/dev/null
+jq -nc --arg id "${M}_20261228T090000Z" --arg e "$E4" '{op:"update", id:$id, etag:$e,
+	event:{summary:"Standup (gcal)", start:{dateTime:"2026-12-28T09:00:00Z"}, end:{dateTime:"2026-12-28T09:15:00Z"}}}' >"$T/stale"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/stale"
+is "$rc.$(jq -r '.status + " " + (.code|tostring) + " " + .id' "$OUT")" "1.conflict 412 ${M}_20261228T090000Z" \
+	"an instance updated with an etag from before Outlook's edit: a 412 conflict, under its instance id"
+is "$(graph_log_count GET '/instances')" 1 "... the second look at it (after the 412) needs no second listing: kept for the run"
+is "$(occurrences | jq -r 'select(.originalStart | startswith("2026-12-28")) | .subject')" "Standup (Outlook)" \
+	"... and Outlook's edit is not overwritten"
+
+# delete: Outlook cancels the occurrence
+E1=$(jq -r 'select(.originalStart | startswith("2026-12-07")) | .etag' "$T/occ2")
+jq -nc --arg id "${M}_20261207T090000Z" --arg e "$E1" '{op:"delete", id:$id, etag:$e}' >"$T/idel"
+run gcal-push "$T/idel"
+is "$rc.$(jq -r '.status + " " + .id' "$OUT")" "0.ok ${M}_20261207T090000Z" "a delete of an instance by its instance id: ok"
+is "$(occurrences | jq -r .originalStart | tr '\n' ' ')" "2026-12-14T09:00:00Z 2026-12-21T09:00:00Z 2026-12-28T09:00:00Z " \
+	"... Outlook has cancelled that occurrence, the series is still there"
+run gcal-push "$T/idel"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "... deleting it again: already gone, ok"
+
+# insert of an instance (as gcal-sync and gcal-diff make for a local instance
+# edit): Graph makes no instance, the occurrence is changed or cancelled
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
+	"start":{"dateTime":"2026-12-09T14:00:00","timeZone":"UTC"}, "end":{"dateTime":"2026-12-09T15:00:00","timeZone":"UTC"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["wednesday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-09","numberOfOccurrences":3}}}' >"$T/master2"
+M2=$(jq -r .id "$T/master2")
+jq -nc --arg m "$M2" '{op:"insert", id:($m + "_20261216T140000Z"), event:{summary:"Review (room 2)",
+	recurringEventId:$m, originalStartTime:{dateTime:"2026-12-16T14:00:00Z"},
+	start:{dateTime:"2026-12-16T14:00:00Z"}, end:{dateTime:"2026-12-16T15:00:00Z"}}},
+	{op:"insert", id:($m + "_20261223T140000Z"), event:{status:"cancelled",
+	recurringEventId:$m, originalStartTime:{dateTime:"2026-12-23T14:00:00Z"}}}' >"$T/iins"
+before=$(count)
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push -vv "$T/iins"
+is "$rc.$(jq -r .status "$OUT" | tr '\n' ' ')" "0.ok ok " "inserts of an instance and of a cancelled instance of an Outlook series: ok"
+is "$(grep -o '"If-Match":"W/[^"]*' "$ERR" | wc -l)" 2 "... each written If-Match the occurrence's etag as listed (-vv shows)"
+is "$(graph_log_count POST '/events$').$(count)" "0.$before" "... no event made for either"
+M=$M2 occurrences >"$T/occ3"
+is "$(jq -r '.originalStart + " " + .type + " " + .subject' "$T/occ3" | tr '\n' ',')" \
+	"2026-12-09T14:00:00Z occurrence Review,2026-12-16T14:00:00Z exception Review (room 2)," \
+	"... the one occurrence changed, an exception now; the other cancelled"
+is "$(jq -r '.id + " " + (.event.status // "-")' "$OUT" | tr '\n' ',')" \
+	"${M2}_20261216T140000Z confirmed,${M2}_20261223T140000Z cancelled," "... the results name them by their instance ids"
+run gcal-push "$T/iins"
+is "$rc.$(jq -r .status "$OUT" | tr '\n' ' ')" "0.ok ok " "... the same inserts again: ok (the cancelled one is gone already)"
+
+# an all-day series in Tokyo: Graph's originalStart is the day before in UTC,
+# the instance id has the date in the series' zone (as gcal-pull names it)
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Holiday", "isAllDay":true,
+	"start":{"dateTime":"2026-12-08T00:00:00","timeZone":"Tokyo Standard Time"},
+	"end":{"dateTime":"2026-12-09T00:00:00","timeZone":"Tokyo Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["tuesday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2026-12-08","numberOfOccurrences":3}}}' >"$T/master3"
+M3=$(jq -r .id "$T/master3")
+jq -nc --arg m "$M3" '{op:"insert", id:($m + "_20261215"), event:{summary:"Holiday (Osaka)",
+	recurringEventId:$m, originalStartTime:{date:"2026-12-15"}, start:{date:"2026-12-15"}, end:{date:"2026-12-16"}}}' >"$T/aday"
+run gcal-push "$T/aday"
+is "$rc.$(jq -r '.status + " " + .id' "$OUT")" "0.ok ${M3}_20261215" "an all-day instance in Tokyo, by its date: ok"
+is "$(M=$M3 occurrences | jq -r 'select(.type == "exception") | .originalStart + " " + .subject')" \
+	"2026-12-14T15:00:00Z Holiday (Osaka)" "... the occurrence of that date in Tokyo is the exception"
+
+# ids that name no instance
+jq -nc --arg id "${M}_20261208T090000Z" '{op:"update", id:$id, etag:"W/\"x\"",
+	event:{summary:"nope", start:{dateTime:"2026-12-08T09:00:00Z"}, end:{dateTime:"2026-12-08T09:15:00Z"}}}' >"$T/none"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/none"
+is "$rc.$(jq -r '.status + " " + (.code|tostring) + " " + .reason' "$OUT")" "1.conflict 404 deleted" \
+	"an update of an original start the series does not have: 404, as Google answers an unknown instance"
+is "$(graph_log_count GET '/instances').$(graph_log_count POST '\$batch')" 3.0 \
+	"... after a day, a month and a year around it were listed; nothing sent"
+jq -c '.id = "AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0BBnoSuchSeries_20261208T090000Z"' "$T/none" >"$T/fake"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/fake"
+is "$rc.$(jq -r '.status + " " + (.code|tostring)' "$OUT")" "1.conflict 404" \
+	"an id that only looks like an instance id, of no series Graph knows: used as is (404)"
+is "$(graph_log_count GET '/instances').$(graph_log_count POST '\$batch')" 1.1 "... one listing asked, then the id sent as it is"
+
 # --- fixtures: recorded with tokens redacted, replayed with no network ----------------------
 changes 2 80 >"$T/ins6"
 GCAL_RECORD=$T/fix.ndjson run gcal-push "$T/ins6"
