@@ -118,7 +118,7 @@ class GraphSide:
     mailbox zones, so the zone mapping takes part in every round trip.
     """
     name = "microsoft"
-    series = False  # until gcal-pull and gcal-push carry series on Graph
+    series = True
     ZONES = ("UTC", "W. Europe Standard Time", "India Standard Time",
              "Pacific Standard Time")
     IANA = {"UTC": "UTC", "W. Europe Standard Time": "Europe/Berlin",
