@@ -119,6 +119,8 @@ graph_time(jv rec, const char *which, char date[16], const char **zone)
 	*zone = tz ? tz : "UTC";
 	if ((win = graph_zone_windows(*zone)) == NULL) {
 		out = json_fail("time zone '%s': CLDR gives it no Windows name", tz);
+	} else if (dt != NULL && !graph_zone_known(*zone)) {
+		out = json_fail("time zone '%s' is not in this machine's tzdata", tz);
 	} else if (d != NULL && strlen(d) == 10) {
 		snprintf(text, sizeof(text), "%sT00:00:00.0000000", d);
 		snprintf(date, 16, "%s", d);

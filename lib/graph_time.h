@@ -13,8 +13,8 @@
 jv graph_times_of(jv g, jv rec);
 /* g (consumed) with start, end, isAllDay, original*TimeZone, recurrence
  * and originalStart of rec (borrowed); invalid with a message when rec
- * has a time zone CLDR gives no Windows name or a recurrence no Graph
- * pattern says. */
+ * has a time zone CLDR gives no Windows name (or a time in one this
+ * machine's tzdata lacks) or a recurrence no Graph pattern says. */
 jv graph_times_for(jv rec, jv g);
 /* g (consumed) with start and end in the event's own zones: the same
  * instants, as a write gives them. */

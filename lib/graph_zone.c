@@ -53,6 +53,16 @@ graph_zone_windows(const char *iana)
 }
 
 int
+graph_zone_known(const char *iana)
+{
+	long off;
+
+	if (iana == NULL)
+		return 0;
+	return strcmp(iana, "UTC") == 0 || zone_offset(iana, 0, &off) == 0;
+}
+
+int
 graph_zone_instant(const char *datetime, const char *zone, long long *t)
 {
 	const char *iana = graph_zone_iana(zone);

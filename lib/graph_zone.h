@@ -2,8 +2,9 @@
  *
  * Graph's dateTimeTimeZone names a Windows zone ("W. Europe Standard
  * Time"); gcal-records(5) name IANA zones. The table is CLDR's
- * windowsZones mapping (lib/graph_zone_table.h, generated). "UTC" is
- * "UTC" both ways. */
+ * windowsZones mapping (lib/graph_zone_table.h, generated) with the
+ * other names CLDR and tzdata give its zones (Asia/Kolkata, Europe/Kyiv).
+ * "UTC" is "UTC" both ways. */
 #ifndef GCAL_GRAPH_ZONE_H
 #define GCAL_GRAPH_ZONE_H
 
@@ -14,6 +15,11 @@ const char *graph_zone_iana(const char *win);
 /* The Windows zone name of an IANA zone, or NULL when CLDR has none;
  * static text. */
 const char *graph_zone_windows(const char *iana);
+
+/* Whether this machine's time zone data ($TZDIR, else
+ * /usr/share/zoneinfo) has IANA zone iana, so that its wall clock times
+ * can be computed: the table may name zones newer than the data. */
+int graph_zone_known(const char *iana);
 
 /* The instant of a Graph dateTime ("2026-03-02T09:00:00.0000000", the
  * wall clock time in zone, a Windows or IANA name): 0 and *t, or -1. */

@@ -10,6 +10,7 @@ from collections import OrderedDict
 import emu_server as srv
 import memu_events as mev
 import memu_oauth as oauth
+import memu_view
 from memu_core import (MSA_TENANT, ORG_TENANT, PUBLIC_CLIENT, ApiError, Clock, change_key,
                        jresp, now, parse_local, parse_offset_time, zone)
 
@@ -57,18 +58,21 @@ def control(st, req):
     except ValueError:
         return jresp(400, {'error': 'body is not JSON'})
     try:
-        return _control(st, req.segs[1:], req.method, body)
+        return _control(st, req.segs[1:], req.method, body, req.q1)
     except ApiError as e:
         return e.resp
     except (KeyError, ValueError, TypeError, AttributeError) as e:
         return jresp(400, {'error': '%s: %s' % (type(e).__name__, e)})
 
 
-def _control(st, segs, m, body):
-    for fn in (_config, _auth, _data):
+def _control(st, segs, m, body, q=None):
+    for fn in (_config, _auth):
         r = fn(st, segs, m, body)
         if r is not None:
             return r
+    r = _data(st, segs, m, body, q or {})
+    if r is not None:
+        return r
     return jresp(404, {'error': 'unknown control endpoint', 'path': '/_emu/' + '/'.join(segs)})
 
 
@@ -164,7 +168,46 @@ def cal_json(c):
                        events=len(c.events))
 
 
-def _data(st, segs, m, body):
+def full(ctx, ev):
+    """An event as the hand read answers it: its REST id, immutableId and
+    every extended property; a series also with its exceptions (as
+    calendarView gives them) and the original starts (UTC) of the
+    occurrences deleted from it."""
+    r = OrderedDict(mev.render(ctx, ev))
+    r['immutableId'] = ev.iid
+    r['singleValueExtendedProperties'] = [{'id': k, 'value': v} for k, v in ev.ext.items()]
+    if ev.r.get('recurrence'):
+        r['exceptions'] = [mev.render(ctx, ev, memu_view._occ(ctx, ev, k, None, None, x))
+                           for k, x in sorted(ev.exceptions.items())]
+        r['cancelledOccurrences'] = sorted(_utc_key(ev, k) for k in ev.cancelled_occ)
+    return r
+
+
+def _utc_key(ev, key):
+    return mev.aware(dt.datetime.fromisoformat(key), ev.stz).astimezone(
+        dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+
+
+def occurrence(st, ev, orig, m, body):
+    """The owner edits (PATCH) or deletes one occurrence of series ev, named
+    by its original start in UTC (YYYYMMDDTHHMMSSZ), as in Outlook."""
+    ctx = _Ctx(st, ev.cal.owner)
+    t = dt.datetime.strptime(orig, '%Y%m%dT%H%M%SZ').replace(tzinfo=dt.timezone.utc)
+    day = t.astimezone(zone(ev.stz)).date()
+    for o in memu_view.occurrences(ctx, ev, day):
+        if _utc_key(ev, o['key']) == orig:
+            break
+    else:
+        err(404, 'no occurrence of %s at %s' % (ev.rid, orig))
+    if m == 'PATCH':
+        memu_view.patch_occurrence(ctx, ev, o, body)
+        o = memu_view._occ(ctx, ev, o['key'], None, None, ev.exceptions[o['key']])
+        return jresp(200, mev.render(ctx, ev, o))
+    memu_view.cancel_occurrence(ctx, ev, o)
+    return jresp(200, {'ok': True})
+
+
+def _data(st, segs, m, body, q):
     if segs == ['calendars'] and m == 'GET':
         return jresp(200, [cal_json(c) for u in st.users.values()
                            for c in u.calendars.values()])
@@ -191,20 +234,21 @@ def _data(st, segs, m, body):
         if m == 'POST':
             ev = mev.create_event(st, cal.owner, cal, body)
             return jresp(200, mev.render(ctx, ev))
+        if m == 'GET' and q.get('full'):
+            return srv.ndjson(full(ctx, ev) for ev in cal.events.values())
         if m == 'GET':
             return srv.ndjson(mev.render(ctx, ev) for ev in cal.events.values())
     if len(segs) >= 2 and segs[0] == 'events':
         ev = find_event(st, segs[1])
         ctx = _Ctx(st, ev.cal.owner)
+        if len(segs) == 4 and segs[2] == 'occurrences' and m in ('PATCH', 'DELETE') \
+                and ev.r.get('recurrence'):
+            return occurrence(st, ev, segs[3], m, body)
         if len(segs) == 3 and segs[2] == 'move' and m == 'POST':
             mev.move_event(st, ev, find_cal(st, body['calendar']))
             return jresp(200, mev.render(ctx, ev))
         if len(segs) == 2 and m == 'GET':
-            r = OrderedDict(mev.render(ctx, ev))
-            r['immutableId'] = ev.iid
-            r['singleValueExtendedProperties'] = [{'id': k, 'value': v}
-                                                  for k, v in ev.ext.items()]
-            return jresp(200, r)
+            return jresp(200, full(ctx, ev))
         if len(segs) == 2 and m == 'PATCH':
             mev.apply_fields(st, ev, body, False)
             mev.touch(st, ev)
