@@ -316,13 +316,20 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 			return bad(name, line, "an update or delete needs the "
 			    "\"etag\" it expects");
 		c->etag = xstrdup(json_str(rec, "etag"));
+	} else if ((suffix || graph_instance_insert(prof, c->event)) &&
+	    json_str(rec, "etag")) {
+		/* the insert of an instance changes it: as the record expects
+		 * it, when it says */
+		c->etag = xstrdup(json_str(rec, "etag"));
 	}
 	ecal = url_escape(c->calendar);
 	eid = url_escape(c->id);
 	query = write_query(c->event, su);
 	set_request(c, prof, ecal, eid, query);
-	if (suffix)
+	if (suffix) {
 		instance_write(c, owner, suffix, ecal, query);
+		c->instance = provider_of(prof) == PROVIDER_GOOGLE;
+	}
 	free(owner);
 	free(suffix);
 	free(query);

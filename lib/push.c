@@ -62,6 +62,34 @@ fall_back(struct push_change *c)
 	c->fallback = NULL;
 }
 
+/* The instance is there (etag: as it is now, or as the record expects
+ * it): change it, never insert a copy (Calendar API "Recurring events":
+ * modify an instance with update, by its instance id; delete cancels it).
+ * Consumes etag. */
+static void
+instance_found(struct push_change *c, char *etag)
+{
+	if (c->fallback) {
+		push_change_free(c->fallback);
+		free(c->fallback);
+		c->fallback = NULL;
+	}
+	c->instance = 0;
+	free(c->etag);
+	c->etag = etag;
+	free(c->path);
+	c->path = xstrdup(c->event_path);
+	if (event_cancelled(c->event)) {
+		c->op = PUSH_DELETE;
+		c->method = "DELETE";
+		free(c->body);
+		c->body = NULL;
+	} else {
+		c->op = PUSH_UPDATE;
+		c->method = "PUT";
+	}
+}
+
 /* --- results ------------------------------------------------------------ */
 
 jv
@@ -84,6 +112,11 @@ finish_ok(struct push *p, struct push_change *c, jv event)
 {
 	jv r = push_result(c, "ok");
 
+	/* the insert of a cancelled instance, done by a delete: the
+	 * instance is what it leaves, as for an update */
+	if (!jv_is_valid(event) && c->op == PUSH_DELETE &&
+	    strcmp(c->opname, "insert") == 0 && jv_is_valid(c->event))
+		event = jv_copy(c->event);
 	if (jv_get_kind(event) == JV_KIND_OBJECT) {
 		/* Graph chooses the ids of what it creates (Google takes ours) */
 		if (c->op == PUSH_INSERT && json_str(event, "id"))
@@ -335,6 +368,52 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 	return 0;
 }
 
+/* The instances of series to insert, once nothing else is pending: each
+ * one the calendar has under its id is changed instead, If-Match the
+ * etag it has now; one it has not is the copy push_change says. 0, or
+ * the exit status of a token that could not be had. */
+static int
+look_up_instances(struct push *p)
+{
+	struct push_change *c;
+	size_t i;
+	long status;
+	jv have;
+	int rc;
+
+	for (i = 0; i < p->n; i++)
+		if (!p->v[i].done && p->v[i].op != PUSH_SKIP &&
+		    p->v[i].fallback == NULL)
+			return 0;
+	for (i = 0; i < p->n; i++) {
+		c = &p->v[i];
+		if (c->done || !c->instance)
+			continue;
+		if (c->etag) {
+			instance_found(c, xstrdup(c->etag));
+			continue;
+		}
+		have = jv_invalid();
+		if ((rc = fetch(p, c, &status, &have)) == EX_NOPERM) {
+			jv_free(have);
+			return rc;
+		}
+		if (rc == 0 && status == 200 && json_str(have, "etag"))
+			instance_found(c, xstrdup(json_str(have, "etag")));
+		else if (rc == 0 && (status == 404 || status == 410)) {
+			c->instance = 0;
+			fall_back(c);
+		} else {
+			if (rc != 0 || is_rate_limit(status, have))
+				p->temporary = 1;
+			finish_bad(p, c, "failed", rc ? 0 : status, jv_copy(have),
+			    rc ? "unavailable" : NULL);
+		}
+		jv_free(have);
+	}
+	return 0;
+}
+
 /* Every change not done yet, failed with reason (code, when not 0). */
 static void
 fail_rest(struct push *p, long code, const char *reason)
@@ -484,6 +563,10 @@ push_all(struct push *p)
 
 	calendar_set_pacer(p->api, quota_pacer(p->quota));
 	for (;;) {
+		if ((rc = look_up_instances(p)) != 0) {
+			push_abandon(p, "tokenRefreshFailed", push_token_trouble(rc));
+			break;
+		}
 		if ((k = next_batch(p, parts, idx, batch)) == 0)
 			break;
 		if (p->daily || (stopped = quota_stopped(p->quota, NULL)))

@@ -37,6 +37,11 @@ struct push_change {
 	 * done, so that the series' own insert comes first); this is the
 	 * plain insert to make instead when the copy has no such instance. */
 	struct push_change *fallback;
+	/* An insert of an instance of a series (Google): what the calendar
+	 * has under the instance's id is looked up before it is sent, and
+	 * the insert becomes a conditional update of it (a delete when
+	 * cancelled), If-Match etag when the record gave one. */
+	int instance;
 	int attempts;
 	int done;
 };

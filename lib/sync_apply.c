@@ -6,11 +6,8 @@
 
 #include <jv.h>
 
-#include "calendar.h"
 #include "cli.h"
-#include "http.h"
 #include "json.h"
-#include "state.h"
 #include "stop.h"
 #include "sync.h"
 #include "sync_apply.h"
@@ -48,51 +45,19 @@ settle(struct sync *sy, struct sync_ent *e, jv ev)
 }
 
 /* An instance of a recurring event is written as an exception of its
- * series, never as an event of its own (Calendar API, "Recurring
- * events": modify an instance with update, by its instance id; delete
- * cancels it): an "insert" of one Google has not listed as an
- * exception yet is an update of that instance, a cancelled one a delete,
- * each with the etag of the instance as it is now. */
+ * series, never as an event of its own: gcal-push makes the insert of
+ * one a change of that instance, on either provider (gcal-push(1)); an
+ * update of one cancelled is a delete (Calendar API "Recurring events":
+ * delete cancels it). */
 static jv
-instance_write(struct sync *sy, struct calendar_api **api, jv rec, int *rc)
+instance_write(jv rec)
 {
 	jv ev = json_get(rec, "event");
-	const char *op = json_str(rec, "op"), *st = json_str(ev, "status");
-	int cancel = st && strcmp(st, SYNC_CANCELLED_INSTANCE) == 0;
-	struct http_response resp;
-	char *path, *ecal, *eid;
+	const char *st = json_str(ev, "status");
 
-	if (jv_get_kind(ev) != JV_KIND_OBJECT || !sync_is_instance(ev) || *rc) {
-		jv_free(ev);
-		return rec;
-	}
-	if (strcmp(op, "insert") == 0 && sy->calendar) {
-		if (*api == NULL && (*api = calendar_open(state_profile(), rc)) ==
-		    NULL) {
-			jv_free(ev);
-			return rec;
-		}
-		/* Graph makes no instance: gcal-push writes the occurrence
-		 * an insert of one names (graph_push finds it) */
-		if (calendar_provider(*api) == PROVIDER_MICROSOFT) {
-			jv_free(ev);
-			return rec;
-		}
-		ecal = url_escape(sy->calendar);
-		eid = url_escape(json_str(rec, "id"));
-		path = xasprintf("/calendar/v3/calendars/%s/events/%s", ecal, eid);
-		if (calendar_call(*api, "GET", path, jv_invalid(), NULL, &resp) == 0 &&
-		    resp.status == 200 && json_str(resp.json, "etag")) {
-			rec = json_set_str(rec, "etag", json_str(resp.json, "etag"));
-			rec = json_set_str(rec, "op", "update");
-			op = "update";
-		}
-		http_response_free(&resp);
-		free(path);
-		free(ecal);
-		free(eid);
-	}
-	if (cancel && strcmp(op, "update") == 0) {
+	if (jv_get_kind(ev) == JV_KIND_OBJECT && sync_is_instance(ev) &&
+	    st && strcmp(st, SYNC_CANCELLED_INSTANCE) == 0 &&
+	    strcmp(json_str(rec, "op"), "update") == 0) {
 		rec = json_set_str(rec, "op", "delete");
 		rec = jv_object_delete(rec, jv_string("event"));
 	}
@@ -149,14 +114,12 @@ cannot_write(struct sync_ent *e, jv rec, int *partial)
 }
 
 /* The changes for Google, as gcal-push reads them, to path: their
- * number; 0 and *rc set when the instances among them could not be
- * looked up. */
+ * number. */
 static size_t
 push_input(struct sync *sy, const struct sync_plan *p, const char *path,
-    int *rc, int *partial)
+    int *partial)
 {
 	FILE *fp = sync_create(path);
-	struct calendar_api *api = NULL;
 	struct sync_ent *e;
 	size_t i, n = 0;
 	jv rec;
@@ -170,16 +133,14 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 		/* gcal-push echoes the key as a string: the identity's, by
 		 * which a result comes back (Graph gives an insert its own id) */
 		rec = json_set_str(jv_copy(p->v[i]), "key", e->id);
-		rec = instance_write(sy, &api, restore_attendees(sy, rec, e), rc);
+		rec = instance_write(restore_attendees(sy, rec, e));
 		if (cannot_write(e, rec, partial))
 			continue;
 		json_print(fp, sync_unview_record(rec));
 		n++;
 	}
 	sync_finish(fp, path);
-	if (api)
-		calendar_close(api);
-	return *rc ? 0 : n;
+	return n;
 }
 
 /* gcal-push's results at path: each confirmed change is agreed, and
@@ -225,7 +186,7 @@ sync_push_remote(struct sync *sy, const struct sync_plan *p,
 	int argc = 6, rc = 0;
 	size_t n;
 
-	n = push_input(sy, p, in, &rc, partial);
+	n = push_input(sy, p, in, partial);
 	if (sy->push_batch) {
 		argv[argc++] = "--batch";
 		argv[argc++] = (char *)sy->push_batch;
@@ -237,11 +198,7 @@ sync_push_remote(struct sync *sy, const struct sync_plan *p,
 	if (verbose)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
-	if (rc != 0) {
-		/* the instances could not be looked up: nothing is sent */
-		warnx("Google's side cannot be written now (%d): the next run "
-		    "tries again", rc);
-	} else if (n > 0) {
+	if (n > 0) {
 		rc = sync_child_run(sy, argv, in, out);
 		push_results(sy, out, partial);
 		stop_point("sync google");

@@ -32,13 +32,17 @@ write_set(struct sync *sy, const char *name, int which)
 	return path;
 }
 
-/* A series Google deleted that this run brings back (the local side
- * changed it, and wins): its exceptions come back with it, so they are
- * not deleted locally now; the next run sees what Google has. */
+/* A series one side deleted that this run brings back there (the other
+ * side changed it, and wins): its exceptions come back with it, so the
+ * deletions of them that the series' deletion implied (drop_orphans)
+ * are not made on the other side now; the next run sees what the side
+ * that restored it has. Seed 97303145: a series deleted locally, edited
+ * in Google; the instance edited locally before was cancelled in Google
+ * while the local side kept it. */
 static void
 keep_restored_instances(struct sync_plan *p)
 {
-	const char *id, *m;
+	const char *id, *m, *to;
 	size_t i, k, n, len;
 	jv ev, rec;
 	int series;
@@ -49,18 +53,19 @@ keep_restored_instances(struct sync_plan *p)
 		series = jv_get_kind(rec) == JV_KIND_ARRAY;
 		jv_free(rec);
 		jv_free(ev);
-		if (!series || strcmp(json_str(p->v[i], "target"), "remote") != 0 ||
-		    strcmp(json_str(p->v[i], "op"), "insert") != 0)
+		if (!series || strcmp(json_str(p->v[i], "op"), "insert") != 0)
 			continue;
 		m = json_str(p->v[i], "id");
+		to = json_str(p->v[i], "target");
 		len = strlen(m);
 		for (k = 0, n = 0; k < p->n; k++) {
 			id = json_str(p->v[k], "id");
-			if (strcmp(json_str(p->v[k], "target"), "local") == 0 &&
+			if (strcmp(json_str(p->v[k], "target"), to) != 0 &&
 			    strcmp(json_str(p->v[k], "op"), "delete") == 0 &&
 			    strncmp(id, m, len) == 0 && id[len] == '_') {
+				p->count[strcmp(json_str(p->v[k], "target"),
+				    "local") == 0][DIFF_DELETES]--;
 				jv_free(p->v[k]);
-				p->count[SYNC_LOCAL][DIFF_DELETES]--;
 				continue;
 			}
 			p->v[n++] = p->v[k];

@@ -160,6 +160,49 @@ run_in "$T/orphan" gcal-push -c "$CAL"
 is "$rc $(jq -r .status "$OUT")" "0 ok" "an instance whose series is not there: a copy of its own"
 ok "... under a derived id" jq_ok '.id | test("^[a-v0-9]{52}$")' "$OUT"
 
+# An insert of an instance of a series the calendar has (as gcal-diff and
+# gcal-sync make for a local instance edit) changes that instance, by its
+# instance id and If-Match the etag it has now: no copy beside the series
+# (Calendar API "Recurring events"); a cancelled one is a delete, which
+# cancels it; an etag the record carries is the one expected.
+# iins ID SUMMARY|cancelled [ETAG]: such a record for recur00001's instance
+iins() {
+	jq -nc --arg id "recur00001_$1" --arg s "$2" --arg e "${3:-}" '{op:"insert", target:"remote", id:$id,
+		event:({id:$id, recurringEventId:"recur00001",
+		originalStartTime:{dateTime:($id[11:15] + "-" + $id[15:17] + "-" + $id[17:19] + "T10:00:00Z"), timeZone:"UTC"},
+		start:{dateTime:($id[11:15] + "-" + $id[15:17] + "-" + $id[17:19] + "T11:00:00Z"), timeZone:"UTC"},
+		end:{dateTime:($id[11:15] + "-" + $id[15:17] + "-" + $id[17:19] + "T11:30:00Z"), timeZone:"UTC"}} +
+		if $s == "cancelled" then {status:"cancelled"} else {summary:$s} end)}
+		+ if $e == "" then {} else {etag:$e} end'
+}
+n_before=$(emu_ctl GET "/_emu/calendars/$CAL/events" | jq -s length)
+{ iins 20261203T100000Z "Edited here"; iins 20261204T100000Z cancelled; } >"$T/iins"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/iins" gcal-push -c "$CAL"
+is "$rc $(jq -r '[.op, .id, .status, .event.status // "-"] | join(" ")' "$OUT" | tr '\n' ',')" \
+	"0 insert recur00001_20261203T100000Z ok confirmed,insert recur00001_20261204T100000Z ok cancelled," \
+	"inserts of an edited and a cancelled instance: ok, under their instance ids"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/recur00001_20261203T100000Z" | jq -r '.summary + " " + .start.dateTime')" \
+	"Edited here 2026-12-03T11:00:00Z" "... Google's instance is changed"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/recur00001_20261204T100000Z" | jq -r .status)" cancelled \
+	"... the cancelled one cancelled in the series"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events" | jq -s length)" "$((n_before + 2))" \
+	"... as two exceptions of the series, no copy beside it"
+is "$(emu_log_count GET '/events/recur00001_2026120[34]T100000Z$').$(batches).$(emu_log_count POST '/events$')" 2.1.0 \
+	"... each looked up once, both written in one batch, nothing inserted"
+inst=recur00001_20261205T100000Z
+stale=$(emu_ctl GET "/_emu/calendars/$CAL/events/$inst" | jq -r .etag)
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$inst" '{"summary":"Changed in Google"}' >/dev/null
+iins 20261205T100000Z "Edited here too" "$stale" >"$T/istale"
+emu_ctl POST /_emu/log/clear >/dev/null
+run_in "$T/istale" gcal-push -c "$CAL"
+is "$rc $(jq -r '[.op, .id, .status, .code] | join(" ")' "$OUT")" "1 insert $inst conflict 412" \
+	"an insert of an instance with an etag from before Google's edit: a 412 conflict"
+is "$(emu_ctl GET "/_emu/calendars/$CAL/events/$inst" | jq -r .summary)" "Changed in Google" \
+	"... Google's edit stays"
+is "$(emu_log_count GET "/events/$inst\$").$(emu_log_count POST '/events$')" 1.0 \
+	"... no lookup but the second look after the 412, nothing inserted"
+
 # --- rate limits: 429 storms and 403 rateLimitExceeded inside a batch ------
 { ins appt00020 "A"; ins appt00021 "B"; ins appt00022 "C"; } >"$T/storm"
 emu_ctl POST /_emu/faults '[{"batch_part":true,"method":"POST","status":429,"times":3},

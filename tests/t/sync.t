@@ -364,6 +364,24 @@ is "$rc" 0 "recurring: an instance cancelled in Google and edited here is settle
 ok "... as the series' own, no 'not owned' conflict" jq_ok -s 'all(.reason != "not owned")' "$OUT"
 sync
 is "$(wc -c <"$OUT")" 0 "... and the next run has nothing to do"
+# the booking system drops a series while Google's user edits it, and
+# Google wins: the series comes back here, and the exception the booking
+# system kept stays in Google (seed 97303145 of the model: cancelled there)
+cp "$DIR/local.ndjson" "$DIR/local.keep"
+edit_local 'select(.appointment_id != "R1")'
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$LM" '{"summary":"Local weekly, renamed"}' >/dev/null
+sync --max-delete 100% --prefer remote
+is "$rc" 0 "recurring: a series deleted locally, edited in Google, Google preferred"
+ok "... comes back to the booking system" jq_ok -s --arg m "$LM" \
+	'any(.id == $m and .summary == "Local weekly, renamed")' "$DIR/local.ndjson"
+emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/r1"
+ok "... and its exception, kept here, is not cancelled in Google" jq_ok -s --arg m "$LM" \
+	'any(.id == ($m + "_20261215T150000Z") and .status != "cancelled" and .summary == "Local weekly, once")' "$DIR/r1"
+sync
+is "$rc.$(wc -c <"$OUT")" "0.0" "... and the next run has nothing to do"
+cp "$DIR/local.keep" "$DIR/local.ndjson"
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$LM" '{"summary":"Local weekly"}' >/dev/null
+sync --prefer local
 # the booking system drops a series but keeps its exceptions (found by
 # make soak: they took a second run)
 edit_local 'select(.appointment_id != "R1")'
