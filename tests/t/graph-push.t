@@ -48,6 +48,16 @@ run gcal-push "$T/ins2"
 is "$rc.$(count)" 0.16 "... run again: ok, 16 events, none twice"
 is "$(ms_events default | jq -r .subject | sort | uniq -d)" "" "... no subject twice"
 
+# a create Graph takes for a retry (its transactionId) answers with the
+# event the first one made: a record edited since is written still
+changes 1 16 | jq -c '.event.summary = "Meeting 16 edited"' >"$T/ins16"
+run gcal-push "$T/ins16"
+is "$rc.$(count)" 0.16 "the insert of key 16 again, edited since Graph took it: ok, no event twice"
+is "$(ms_events default | jq -r 'select(.subject | startswith("Meeting 16")) | .subject')" "Meeting 16 edited" \
+	"... and Graph has the edit, not the first create's content"
+ok "... the result has Graph's id and the new content" jq_ok \
+	'(.id | startswith("AAkALg")) and .event.summary == "Meeting 16 edited"' "$OUT"
+
 changes 4 17 >"$T/ins7"
 graph_ctl POST /_emu/faults '{"method":"POST","path":"batch","action":"delay","delay_ms":2000,"times":1}' >/dev/null
 gcal-push "$T/ins7" >/dev/null 2>&1 &
