@@ -261,6 +261,23 @@ is "$(occurrences | jq -r .originalStart | tr '\n' ' ')" "2026-12-14T09:00:00Z 2
 run gcal-push "$T/idel"
 is "$rc.$(jq -r .status "$OUT")" 0.ok "... deleting it again: already gone, ok"
 
+# a plain occurrence's etag follows its series': after an edit of the
+# series, the etag a record has of it is stale, and the listing's is used
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
+	"start":{"dateTime":"2027-01-04T10:00:00","timeZone":"W. Europe Standard Time"},
+	"end":{"dateTime":"2027-01-04T10:30:00","timeZone":"W. Europe Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2027-01-04","numberOfOccurrences":3}}}' >"$T/master5"
+M5=$(jq -r .id "$T/master5")
+E5=$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
+	jq -r '.value[] | select(.originalStart | startswith("2027-01-11")) | .["@odata.etag"]')
+outlook PATCH "/me/events/$M5" '{"subject":"Review (renamed)"}' >/dev/null
+jq -nc --arg id "${M5}_20270111T090000Z" --arg e "$E5" '{op:"delete", id:$id, etag:$e}' >"$T/pdel"
+run gcal-push "$T/pdel"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "a delete of a plain occurrence with its etag from before its series' edit: ok, no 412"
+is "$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
+	jq -r '[.value[] | .originalStart[0:10]] | join(" ")')" "2027-01-04 2027-01-18" "... Outlook has cancelled that occurrence"
+
 # insert of an instance (as gcal-sync and gcal-diff make for a local instance
 # edit): Graph makes no instance, the occurrence is changed or cancelled
 graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
