@@ -278,6 +278,23 @@ is "$rc.$(jq -r .status "$OUT")" 0.ok "a delete of a plain occurrence with its e
 is "$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
 	jq -r '[.value[] | .originalStart[0:10]] | join(" ")')" "2027-01-04 2027-01-18" "... Outlook has cancelled that occurrence"
 
+# a title edit of a series master: the PATCH has only what changed (Outlook
+# drops a series' exceptions and cancelled occurrences on a PATCH that has
+# its recurrence or start, even unchanged)
+run gcal-pull
+jq -c 'select(.summary == "Standup" and .recurrence != null) | {op:"update", id, etag, event:(.summary = "Standup (renamed)")}' "$OUT" >"$T/master-up"
+is "$(jq -r '.event.recurrence | length' "$T/master-up")" 1 "a pulled series master has its recurrence"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/master-up"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "its title edit pushed: ok"
+ok "... the PATCH carries the subject, neither recurrence nor start nor end" jq_ok -s \
+	'[.[] | .parts // [] | .[] | select(.method == "PATCH")] | length == 1 and (.[0].body | has("subject") and (has("recurrence") or has("start") or has("end") | not))' "$(log)"
+occurrences >"$T/occ3"
+is "$(jq -r 'select(.type == "exception") | .originalStart[0:10] + " " + .subject' "$T/occ3" | sort | tr '\n' ',')" \
+	"2026-12-14 Standup (long),2026-12-21 Standup (found),2026-12-28 Standup (Outlook)," "... the series keeps its exceptions"
+is "$(jq -r 'select(.type == "occurrence") | .subject' "$T/occ3" | tr '\n' ',')" "" "... and its cancelled occurrence stays cancelled"
+is "$(outlook GET "/me/events/$M" | jq -r .subject)" "Standup (renamed)" "... and Graph has the new title"
+
 # insert of an instance (as gcal-sync and gcal-diff make for a local instance
 # edit): Graph makes no instance, the occurrence is changed or cancelled
 graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
