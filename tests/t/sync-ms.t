@@ -40,7 +40,7 @@ sync() {
 	run gcal-sync --local "$DIR/local.ndjson" -k .appointment_id \
 		--state "$DIR/state" --apply-cmd "sh '$APPLY' '$DIR/local.ndjson'" "$@"
 }
-edit_local() { jq -c "$1" "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"; }
+edit_local() { jq -c "$@" "$DIR/local.ndjson" >"$DIR/l" && mv "$DIR/l" "$DIR/local.ndjson"; }
 outlook_new() { graph_ctl POST "/_emu/calendars/$CAL/events" "$1"; }
 outlook_id() { ms_events "$GCAL_PROFILE" | jq -r --arg s "$1" 'select(.subject == $s) | .id'; }
 remote_summaries() { ms_events "$GCAL_PROFILE" | jq -r .subject | sort | tr '\n' ','; }
@@ -145,6 +145,24 @@ sync --prefer local
 is "$rc" 0 "--prefer local settles it"
 is "$(outlook_id 'Trim A3, local' | wc -l)" 1 "... Exchange has the local edit"
 quiet "a settled conflict"
+
+# --- an event restored in Outlook gets a new id -------------------------------
+# (a booking system that keeps Graph's id of its appointment: after Outlook
+# deleted it and the local edit brought it back under another id, the run
+# after is quiet; it used to make the event again every run, seed 33)
+fresh restore
+{ appt B1 "Wash B1" 09; appt B2 "Dye B2" 10; } >"$DIR/local.ndjson"
+sync
+X=$(outlook_id 'Wash B1')
+edit_local --arg x "$X" 'if .summary == "Wash B1" then .id = $x else . end'
+quiet "an appointment that keeps Graph's id"
+graph_ctl DELETE "/_emu/events/$X" >/dev/null
+edit_local 'if .summary == "Wash B1" then .summary = "Wash and cut B1" else . end'
+sync --prefer local
+is "$rc.$(remote_summaries)" "0.Dye B2,Wash and cut B1," "deleted in Outlook, edited locally, --prefer local: Exchange has it again, once"
+ok "... under a new id" test "$(outlook_id 'Wash and cut B1')" != "$X"
+quiet "an event restored under a new id"
+is "$(remote_summaries)" "Dye B2,Wash and cut B1," "... still once"
 
 # --- series ------------------------------------------------------------------
 fresh series
