@@ -5,12 +5,14 @@
 #include <strings.h>
 
 #include "digest.h"
+#include "event_norm.h"
 #include "graph.h"
 #include "graph_map.h"
 #include "graph_occurrence.h"
 #include "graph_push.h"
 #include "http.h"
 #include "json.h"
+#include "push.h"
 #include "util.h"
 
 #define EVENTS_PREFIX "/calendar/v3/calendars/"
@@ -539,4 +541,41 @@ graph_default_calendar(struct calendar_api *api, char **id)
 		*id = xstrdup(s);
 	http_response_free(&resp);
 	return rc;
+}
+
+/* A create Graph took for a retry of an earlier one (its transactionId,
+ * seen before: "to avoid redundant POST operations", event resource)
+ * answers with the event that one made, not with what we want now: a
+ * record edited since (a run stopped after Graph took the create, the
+ * user edited it before the next) would lose its edit silently. c
+ * becomes the update of that event, If-Match the etag just given, and
+ * goes again; 1 when so. Borrows answer (graph_push.h). */
+int
+graph_stale_create(struct calendar_api *api, struct push_change *c, jv answer)
+{
+	const char *gid = json_str(answer, "id"), *etag = json_str(answer, "etag");
+	size_t len = strcspn(c->path, "?");
+	char *eid;
+
+	if (calendar_provider(api) != PROVIDER_MICROSOFT || gid == NULL ||
+	    etag == NULL || jv_get_kind(c->event) != JV_KIND_OBJECT ||
+	    event_same(answer, c->event))
+		return 0;
+	if (verbose)
+		warnx("line %zu: Graph answered the create with its event of "
+		    "an earlier one, older: it is updated", c->line);
+	eid = url_escape(gid);
+	free(c->event_path);
+	c->event_path = xasprintf("%.*s/%s%s", (int)len, c->path, eid,
+	    c->path + len);
+	free(eid);
+	free(c->path);
+	c->path = xstrdup(c->event_path);
+	free(c->id);
+	c->id = xstrdup(gid);
+	free(c->etag);
+	c->etag = xstrdup(etag);
+	c->op = PUSH_UPDATE;
+	c->method = "PUT";
+	return 1;
 }

@@ -6,7 +6,6 @@
 
 #include "batch.h"
 #include "calendar.h"
-#include "event_norm.h"
 #include "events.h"
 #include "graph_push.h"
 #include "http.h"
@@ -169,8 +168,7 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 
 /* --- the answers that need a second look ------------------------------- */
 
-/* What Google has now under the change's id: 0 and *ev, or an exit
- * status. */
+/* What Google has now under the change's id: 0 and *ev, or an exit status. */
 static int
 fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 {
@@ -292,43 +290,6 @@ is_daily_limit(jv answer)
 	return yes;
 }
 
-/* A create Graph took for a retry of an earlier one (its transactionId,
- * seen before: "to avoid redundant POST operations", event resource)
- * answers with the event that one made, not with what we want now: a
- * record edited since (a run stopped after Graph took the create, the
- * user edited it before the next) would lose its edit silently. c
- * becomes the update of that event, If-Match the etag just given, and
- * goes again; 1 when so. Borrows answer. */
-static int
-stale_create(struct push *p, struct push_change *c, jv answer)
-{
-	const char *gid = json_str(answer, "id"), *etag = json_str(answer, "etag");
-	size_t len = strcspn(c->path, "?");
-	char *eid;
-
-	if (calendar_provider(p->api) != PROVIDER_MICROSOFT || gid == NULL ||
-	    etag == NULL || jv_get_kind(c->event) != JV_KIND_OBJECT ||
-	    event_same(answer, c->event))
-		return 0;
-	if (verbose)
-		warnx("line %zu: Graph answered the create with its event of "
-		    "an earlier one, older: it is updated", c->line);
-	eid = url_escape(gid);
-	free(c->event_path);
-	c->event_path = xasprintf("%.*s/%s%s", (int)len, c->path, eid,
-	    c->path + len);
-	free(eid);
-	free(c->path);
-	c->path = xstrdup(c->event_path);
-	free(c->id);
-	c->id = xstrdup(gid);
-	free(c->etag);
-	c->etag = xstrdup(etag);
-	c->op = PUSH_UPDATE;
-	c->method = "PUT";
-	return 1;
-}
-
 /* Judge one part's answer; 1 when the change is to be sent again after
  * a pause, 2 when at once. */
 static int
@@ -344,20 +305,16 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 		finish_bad(p, c, "failed", s, answer, NULL);
 		return 0;
 	}
-	if (c->fallback && (s == 404 || s == 410)) {
-		/* the series' copy has no such instance: a copy of its own */
+	if ((c->fallback && (s == 404 || s == 410)) || (s >= 200 && s < 300 &&
+	    c->op == PUSH_INSERT && graph_stale_create(p->api, c, answer))) {
+		/* no instance in the series' copy; an older create's event */
 		jv_free(answer);
-		fall_back(c);
+		if (c->fallback)
+			fall_back(c);
 		c->attempts--;
 		return 2;
 	}
 
-	if (s >= 200 && s < 300 && c->op == PUSH_INSERT &&
-	    stale_create(p, c, answer)) {
-		jv_free(answer);
-		c->attempts--;
-		return 2;
-	}
 	if (s >= 200 && s < 300) {
 		finish_ok(p, c, c->op == PUSH_DELETE ? jv_invalid() : answer);
 		if (c->op == PUSH_DELETE)
