@@ -225,10 +225,11 @@ changed_only(struct calendar_api *api, const char *id, jv body, int *rc)
 		have = graph_to_record(jv_copy(resp.json));
 		if (jv_is_valid(have))
 			have = graph_from_record(have);
-		if (jv_is_valid(have))
-			body = drop_same(body, graph_write_body(have));
-		else
-			jv_free(have);
+		if (jv_is_valid(have)) {
+			have = graph_write_body(have);
+			body = drop_same(body, have);
+		}
+		jv_free(have);
 	}
 	http_response_free(&resp);
 	return body;
