@@ -74,6 +74,8 @@ else
 	model 408663073 20 "seed 408663073 (a series deleted with its instances)"
 	# an instance cancelled on one side, its series deleted on the other
 	model 108 40 "seed 108 (a cancelled instance of a deleted series)"
+	# a series deleted here, brought back by Google's edit: its exceptions stay on both sides
+	model 97303145 50 "seed 97303145 (a series brought back keeps its exceptions)"
 	model "$(random_seed)" "${SYNC_MODEL_STEPS:-200}" "a random seed"
 	# Microsoft: an Outlook event deleted, edited locally, restored by
 	# gcal-sync under a new id that the local record never learns
