@@ -118,14 +118,20 @@ units: $(UNITS)
 print-%:
 	@echo '$($*)'
 
-# Two test files at a time, one a core: each has its own emulator on a
-# port of its own and its own temporary directories.
-PROVEFLAGS ?= -j2
+# Four test files at a time on two cores: each has its own emulator on a
+# port of its own and its own temporary directories, and the fault
+# matrices spend most of their time waiting (Retry-After, timeouts).
+# The longest files start first, so that none is left to run alone.
+PROVEFLAGS ?= -j4
+SLOW_TESTS = tests/t/exit-codes.t tests/t/faults.t tests/t/sync-model.t \
+	tests/t/crash.t tests/t/crash-steps.t
+TESTS = $(SLOW_TESTS) tests/unit.t \
+	$(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/t/*.t)))
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)mandoc -Tlint -W warning $(MAN)
-	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) tests/unit.t tests/t/*.t
+	$(Q)GCAL_BUILD=$(B) prove $(PROVEFLAGS) $(TESTS)
 
 # The thread rules of lib/ (the shared transport, the page read-ahead),
 # enforced by ThreadSanitizer: the unit tests and the pull tests built
