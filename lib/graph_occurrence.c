@@ -52,7 +52,9 @@ take_page(jv page, const char *master, const char *want)
 		if (id && sfx) {
 			iid = xasprintf("%s%s", master, sfx);
 			remember(iid, JV_OBJECT(jv_string("id"), jv_string(id),
-			    jv_string("etag"), json_get(ev, "@odata.etag")));
+			    jv_string("etag"), json_get(ev, "@odata.etag"),
+			    jv_string("plain"), jv_bool(json_str(ev, "type") &&
+			    strcmp(json_str(ev, "type"), "occurrence") == 0)));
 			found |= strcmp(iid, want) == 0;
 			free(iid);
 		}
@@ -177,4 +179,19 @@ graph_occurrence(struct calendar_api *api, const char *id, char **occ,
 		warnx("instance '%s' is Graph's occurrence '%s'", id, *occ);
 	free(master);
 	return rc;
+}
+
+int
+graph_occurrence_plain(const char *id)
+{
+	jv v;
+	int yes;
+
+	if (!jv_is_valid(known))
+		return 0;
+	v = json_get(known, id);
+	yes = jv_get_kind(v) == JV_KIND_OBJECT &&
+	    json_kind(v, "plain") == JV_KIND_TRUE;
+	jv_free(v);
+	return yes;
 }

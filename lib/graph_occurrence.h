@@ -26,5 +26,11 @@
  * printed). */
 int graph_occurrence(struct calendar_api *api, const char *id, char **occ,
     char **etag, long *status, jv *answer);
+/* Did this run's listing show the instance id as a plain occurrence of
+ * its series (Graph's type "occurrence": no change of its own)? Its etag
+ * follows its series' (every change of the master gives each occurrence
+ * a new change key), so a record's etag of it is stale after any series
+ * edit, and only the listing's says what Graph has. */
+int graph_occurrence_plain(const char *id);
 
 #endif

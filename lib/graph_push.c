@@ -5,12 +5,14 @@
 #include <strings.h>
 
 #include "digest.h"
+#include "event_norm.h"
 #include "graph.h"
 #include "graph_map.h"
 #include "graph_occurrence.h"
 #include "graph_push.h"
 #include "http.h"
 #include "json.h"
+#include "push.h"
 #include "util.h"
 
 #define EVENTS_PREFIX "/calendar/v3/calendars/"
@@ -174,6 +176,64 @@ write_body(const struct batch_part *bp, int create)
 	return g;
 }
 
+/* body without what Graph has already (a Graph event, borrowed, said
+ * as a write body would say it). */
+static jv
+drop_same(jv body, jv have)
+{
+	jv out = jv_object(), h;
+
+	jv_object_foreach(body, key, val) {
+		h = jv_object_get(jv_copy(have), jv_copy(key));
+		if (jv_is_valid(h) && jv_equal(jv_copy(h), jv_copy(val))) {
+			jv_free(key);
+			jv_free(val);
+		} else
+			out = jv_object_set(out, key, val);
+		jv_free(h);
+	}
+	jv_free(body);
+	return out;
+}
+
+/* The PATCH of a series master carries only what changed against what
+ * Graph has: Outlook drops a series' exceptions and cancelled
+ * occurrences when a PATCH has its recurrence or start, even unchanged
+ * (tests/emulator/README.md, "A PATCH of the master's recurrence or
+ * start drops its exceptions"), so a title edit must not send them.
+ * Graph's event is read (one GET, series masters only: x-graph keeps
+ * only what a round trip would change, not the whole original) and said
+ * as a write body says it; what equals it stays out. Graph's answer
+ * other than 200 leaves the body whole: the PATCH meets the same 404,
+ * and If-Match guards a change made since. *rc an exit status when
+ * Graph could not be asked. */
+static jv
+changed_only(struct calendar_api *api, const char *id, jv body, int *rc)
+{
+	struct http_response resp;
+	char *rel, *url;
+	jv have;
+
+	if (json_kind(body, "recurrence") != JV_KIND_OBJECT)
+		return body;
+	rel = event_url(id);
+	url = xasprintf("/v1.0%s", rel);
+	free(rel);
+	*rc = graph_get(api, url, 0, &resp);
+	free(url);
+	if (*rc == 0 && resp.status == 200) {
+		have = graph_to_record(jv_copy(resp.json));
+		if (jv_is_valid(have))
+			have = graph_from_record(have);
+		if (jv_is_valid(have))
+			body = drop_same(body, graph_write_body(have));
+		else
+			jv_free(have);
+	}
+	http_response_free(&resp);
+	return body;
+}
+
 /* An insert of a cancelled instance is a DELETE of the occurrence
  * (Outlook cancels it), which answers with no body: its answer is the
  * cancelled instance the record holds, as Google's would be. */
@@ -271,13 +331,28 @@ part_request(struct calendar_api *api, struct batch_part *bp, size_t k,
 		 * even a null one): what the record kept of it stays out */
 		if (*inst)
 			body = jv_object_delete(body, jv_string("recurrence"));
+		else if (!create && (body = changed_only(api, id, body, rc),
+		    *rc != 0)) {
+			jv_free(body);
+			free(etag);
+			free(cal);
+			free(id);
+			return jv_invalid();
+		}
 	}
 	url = create ? graph_calendar_path(cal, "/events") : event_url(id);
 	snprintf(num, sizeof(num), "%zu", k + 1);
 	h = json_set_str(jv_object(), "Prefer", GRAPH_PREFER);
-	/* an insert of an instance: the occurrence as it was listed */
-	if (bp->if_match || (*inst && etag))
-		h = json_set_str(h, "If-Match", bp->if_match ? bp->if_match : etag);
+	/* an insert of an instance: the occurrence as it was listed; so
+	 * too a plain occurrence's write, whatever etag the record has: an
+	 * edit of its series gave it a new one, and it has no change of its
+	 * own to lose (seed 1290011314: the delete of one after its series'
+	 * edit was a 412 on every run) */
+	if (*inst && etag && (bp->if_match == NULL ||
+	    graph_occurrence_plain(*inst)))
+		h = json_set_str(h, "If-Match", etag);
+	else if (bp->if_match)
+		h = json_set_str(h, "If-Match", bp->if_match);
 	free(etag);
 	if (jv_is_valid(body))
 		h = json_set_str(h, "Content-Type", "application/json");
@@ -466,4 +541,41 @@ graph_default_calendar(struct calendar_api *api, char **id)
 		*id = xstrdup(s);
 	http_response_free(&resp);
 	return rc;
+}
+
+/* A create Graph took for a retry of an earlier one (its transactionId,
+ * seen before: "to avoid redundant POST operations", event resource)
+ * answers with the event that one made, not with what we want now: a
+ * record edited since (a run stopped after Graph took the create, the
+ * user edited it before the next) would lose its edit silently. c
+ * becomes the update of that event, If-Match the etag just given, and
+ * goes again; 1 when so. Borrows answer (graph_push.h). */
+int
+graph_stale_create(struct calendar_api *api, struct push_change *c, jv answer)
+{
+	const char *gid = json_str(answer, "id"), *etag = json_str(answer, "etag");
+	size_t len = strcspn(c->path, "?");
+	char *eid;
+
+	if (calendar_provider(api) != PROVIDER_MICROSOFT || gid == NULL ||
+	    etag == NULL || jv_get_kind(c->event) != JV_KIND_OBJECT ||
+	    event_same(answer, c->event))
+		return 0;
+	if (verbose)
+		warnx("line %zu: Graph answered the create with its event of "
+		    "an earlier one, older: it is updated", c->line);
+	eid = url_escape(gid);
+	free(c->event_path);
+	c->event_path = xasprintf("%.*s/%s%s", (int)len, c->path, eid,
+	    c->path + len);
+	free(eid);
+	free(c->path);
+	c->path = xstrdup(c->event_path);
+	free(c->id);
+	c->id = xstrdup(gid);
+	free(c->etag);
+	c->etag = xstrdup(etag);
+	c->op = PUSH_UPDATE;
+	c->method = "PUT";
+	return 1;
 }

@@ -30,6 +30,15 @@
  * attempt. */
 #define GRAPH_NOT_RUN 424
 
+struct push_change;
+/* A create Graph took for a retry of an earlier one (its transactionId)
+ * answers with that one's event: when it differs from what c wants
+ * (the record was edited since), c becomes the If-Match update of that
+ * event, to be sent again; 1 when so, 0 on Google or when the answer is
+ * what c wants. Borrows answer. */
+int graph_stale_create(struct calendar_api *api, struct push_change *c,
+    jv answer);
+
 /* Send parts[0..n) (at most GRAPH_BATCH_MAX) as one $batch and fill in
  * each part's answer. 0, or an exit status when the batch as a whole
  * failed (message printed). */

@@ -168,8 +168,7 @@ finish_bad(struct push *p, struct push_change *c, const char *status, long code,
 
 /* --- the answers that need a second look ------------------------------- */
 
-/* What Google has now under the change's id: 0 and *ev, or an exit
- * status. */
+/* What Google has now under the change's id: 0 and *ev, or an exit status. */
 static int
 fetch(struct push *p, const struct push_change *c, long *status, jv *ev)
 {
@@ -306,10 +305,12 @@ judge(struct push *p, struct push_change *c, struct batch_part *bp, int max_trie
 		finish_bad(p, c, "failed", s, answer, NULL);
 		return 0;
 	}
-	if (c->fallback && (s == 404 || s == 410)) {
-		/* the series' copy has no such instance: a copy of its own */
+	if ((c->fallback && (s == 404 || s == 410)) || (s >= 200 && s < 300 &&
+	    c->op == PUSH_INSERT && graph_stale_create(p->api, c, answer))) {
+		/* no instance in the series' copy; an older create's event */
 		jv_free(answer);
-		fall_back(c);
+		if (c->fallback)
+			fall_back(c);
 		c->attempts--;
 		return 2;
 	}

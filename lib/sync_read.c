@@ -223,9 +223,15 @@ sync_match_keys(struct sync *sy)
 			    jv_string(sy->v[i]->id));
 			free(k);
 		}
+	/* a record with an id of its own that names nothing the calendar
+	 * or the base has is matched by its key too: the id is one the
+	 * calendar gave an earlier event of the key, which it made anew
+	 * under another (Graph chooses the id of what it creates: an event
+	 * restored after an Outlook delete; seed 33, every run making the
+	 * event of key "4" again) */
 	for (i = 0; i < n && jv_object_length(jv_copy(byid)) > 0; i++) {
 		e = sy->v[i];
-		if (e->local == NULL || e->own_id || e->remote || e->base ||
+		if (e->local == NULL || e->remote || e->base ||
 		    !jv_is_valid(e->key))
 			continue;
 		k = json_dump(jv_copy(e->key));

@@ -48,6 +48,16 @@ run gcal-push "$T/ins2"
 is "$rc.$(count)" 0.16 "... run again: ok, 16 events, none twice"
 is "$(ms_events default | jq -r .subject | sort | uniq -d)" "" "... no subject twice"
 
+# a create Graph takes for a retry (its transactionId) answers with the
+# event the first one made: a record edited since is written still
+changes 1 16 | jq -c '.event.summary = "Meeting 16 edited"' >"$T/ins16"
+run gcal-push "$T/ins16"
+is "$rc.$(count)" 0.16 "the insert of key 16 again, edited since Graph took it: ok, no event twice"
+is "$(ms_events default | jq -r 'select(.subject | startswith("Meeting 16")) | .subject')" "Meeting 16 edited" \
+	"... and Graph has the edit, not the first create's content"
+ok "... the result has Graph's id and the new content" jq_ok \
+	'(.id | startswith("AAkALg")) and .event.summary == "Meeting 16 edited"' "$OUT"
+
 changes 4 17 >"$T/ins7"
 graph_ctl POST /_emu/faults '{"method":"POST","path":"batch","action":"delay","delay_ms":2000,"times":1}' >/dev/null
 gcal-push "$T/ins7" >/dev/null 2>&1 &
@@ -250,6 +260,40 @@ is "$(occurrences | jq -r .originalStart | tr '\n' ' ')" "2026-12-14T09:00:00Z 2
 	"... Outlook has cancelled that occurrence, the series is still there"
 run gcal-push "$T/idel"
 is "$rc.$(jq -r .status "$OUT")" 0.ok "... deleting it again: already gone, ok"
+
+# a plain occurrence's etag follows its series': after an edit of the
+# series, the etag a record has of it is stale, and the listing's is used
+graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
+	"start":{"dateTime":"2027-01-04T10:00:00","timeZone":"W. Europe Standard Time"},
+	"end":{"dateTime":"2027-01-04T10:30:00","timeZone":"W. Europe Standard Time"},
+	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
+	  "range":{"type":"numbered","startDate":"2027-01-04","numberOfOccurrences":3}}}' >"$T/master5"
+M5=$(jq -r .id "$T/master5")
+E5=$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
+	jq -r '.value[] | select(.originalStart | startswith("2027-01-11")) | .["@odata.etag"]')
+outlook PATCH "/me/events/$M5" '{"subject":"Review (renamed)"}' >/dev/null
+jq -nc --arg id "${M5}_20270111T090000Z" --arg e "$E5" '{op:"delete", id:$id, etag:$e}' >"$T/pdel"
+run gcal-push "$T/pdel"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "a delete of a plain occurrence with its etag from before its series' edit: ok, no 412"
+is "$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
+	jq -r '[.value[] | .originalStart[0:10]] | join(" ")')" "2027-01-04 2027-01-18" "... Outlook has cancelled that occurrence"
+
+# a title edit of a series master: the PATCH has only what changed (Outlook
+# drops a series' exceptions and cancelled occurrences on a PATCH that has
+# its recurrence or start, even unchanged)
+run gcal-pull
+jq -c 'select(.summary == "Standup" and .recurrence != null) | {op:"update", id, etag, event:(.summary = "Standup (renamed)")}' "$OUT" >"$T/master-up"
+is "$(jq -r '.event.recurrence | length' "$T/master-up")" 1 "a pulled series master has its recurrence"
+graph_ctl POST /_emu/log/clear >/dev/null
+run gcal-push "$T/master-up"
+is "$rc.$(jq -r .status "$OUT")" 0.ok "its title edit pushed: ok"
+ok "... the PATCH carries the subject, neither recurrence nor start nor end" jq_ok -s \
+	'[.[] | .parts // [] | .[] | select(.method == "PATCH")] | length == 1 and (.[0].body | has("subject") and (has("recurrence") or has("start") or has("end") | not))' "$(log)"
+occurrences >"$T/occ3"
+is "$(jq -r 'select(.type == "exception") | .originalStart[0:10] + " " + .subject' "$T/occ3" | sort | tr '\n' ',')" \
+	"2026-12-14 Standup (long),2026-12-21 Standup (found),2026-12-28 Standup (Outlook)," "... the series keeps its exceptions"
+is "$(jq -r 'select(.type == "occurrence") | .subject' "$T/occ3" | tr '\n' ',')" "" "... and its cancelled occurrence stays cancelled"
+is "$(outlook GET "/me/events/$M" | jq -r .subject)" "Standup (renamed)" "... and Graph has the new title"
 
 # insert of an instance (as gcal-sync and gcal-diff make for a local instance
 # edit): Graph makes no instance, the occurrence is changed or cancelled
