@@ -20,25 +20,27 @@ emu_start || { echo "Bail out! emulator"; exit 1; }
 graph_start || { echo "Bail out! Graph emulator"; exit 1; }
 run link_account
 
-# Known defects on Microsoft profiles, as TODO until they are fixed
-# (make soak counts them): an event gcal-sync restores in Graph gets a
-# new id its local record never learns; a series master's update drops
-# the series' exceptions there; an occurrence deleted before a pull saw
-# it is not in the records; a cancelled occurrence edited locally is
-# offered again on every run.
+# The random Microsoft seed runs as TODO while gcal-sync has known
+# defects there (make soak counts them): seed 3, 20 steps, fails
+# base_one_per_id at step 20 (two base entries for one event); seed 11,
+# 40 steps, quiet_round_nothing_left at step 40 (a run after a quiet one
+# still writes). The fixed Microsoft seeds below are plain tests. (An
+# occurrence deleted before any pull saw it is a documented limit of
+# Graph v1.0, not a defect: the model's Outlook user does not do it, see
+# its header.)
 MS_TODO=${MS_TODO-" # TODO gcal-sync's known defects on Microsoft profiles"}
 
-# model SEED STEPS WHAT [PROVIDER]: one run of the model on a calendar of
-# its own (on Microsoft: alice's, linked as profile ms-SEED)
+# model SEED STEPS WHAT [PROVIDER [TODO]]: one run of the model on a
+# calendar of its own (on Microsoft: alice's, linked as profile ms-SEED);
+# TODO, when given, marks a failure as TODO
 model() {
 	d=$T/model.$1.${4:-google}
 	mkdir -p "$d/dir"
-	todo=
+	todo=${5:-}
 	if [ "${4:-google}" = microsoft ]; then
 		graph_ctl POST /_emu/calendars "{\"owner\":\"alice@contoso.com\",\"name\":\"Model $1\"}" >/dev/null
 		ms_link "ms-$1" alice@contoso.com "Model $1"
 		CAL=$(ms_cal alice@contoso.com "Model $1")
-		todo=$MS_TODO
 	else
 		CAL=$(gcal-auth use --create "Model $1" | jq -r .id)
 	fi
@@ -62,8 +64,10 @@ random_seed() {
 }
 
 if [ -n "${GCAL_SEED:-}" ]; then
+	todo=
+	[ "${SYNC_MODEL_PROVIDER:-google}" = microsoft ] && todo=$MS_TODO
 	model "$GCAL_SEED" "${SYNC_MODEL_STEPS:-200}" "seed $GCAL_SEED" \
-		"${SYNC_MODEL_PROVIDER:-google}"
+		"${SYNC_MODEL_PROVIDER:-google}" "$todo"
 else
 	# an edit that a run delivered but could not report (an --apply-cmd
 	# that applied it and failed; a run stopped after gcal-push wrote),
@@ -74,13 +78,26 @@ else
 	model 408663073 20 "seed 408663073 (a series deleted with its instances)"
 	# an instance cancelled on one side, its series deleted on the other
 	model 108 40 "seed 108 (a cancelled instance of a deleted series)"
+	# a series deleted here, brought back by Google's edit: its exceptions stay on both sides
+	model 97303145 50 "seed 97303145 (a series brought back keeps its exceptions)"
 	model "$(random_seed)" "${SYNC_MODEL_STEPS:-200}" "a random seed"
 	# Microsoft: an Outlook event deleted, edited locally, restored by
 	# gcal-sync under a new id that the local record never learns
 	model 2 8 "Microsoft, seed 2 (an event restored in Graph)" microsoft
 	# a duplicate_key fault with no keyed record to duplicate
 	model 249443949 6 "Microsoft, seed 249443949 (nothing to duplicate)" microsoft
-	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft
+	# an occurrence deleted in Outlook before any run saw its series:
+	# Graph v1.0 never lists it (a documented limit), so the model's
+	# Outlook user does not do that
+	model 21 35 "Microsoft, seed 21 (no occurrence deleted unseen)" microsoft
+	# a local record under the id Graph gave an earlier event of its key
+	# (restored after an Outlook delete) is matched by its key, not made
+	# again every run
+	model 33 20 "Microsoft, seed 33 (a restored event made once)" microsoft
+	# a plain occurrence deleted after its series changed: written
+	# If-Match the listing's etag, not a stale one (412 every run)
+	model 1290011314 10 "Microsoft, seed 1290011314 (an occurrence's fresh etag)" microsoft
+	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft "$MS_TODO"
 fi
 
 done_testing
