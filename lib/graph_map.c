@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "digest.h"
 #include "graph_html.h"
 #include "graph_instance.h"
 #include "graph_map.h"
@@ -515,4 +516,25 @@ graph_write_body(jv g)
 	}
 	jv_free(g);
 	return out;
+}
+
+/* The tag goes between the word and the marks, so that to_plain still
+ * reads them (Graph takes a transactionId it has seen anywhere in the
+ * mailbox for a retry and answers with that event: "to avoid redundant
+ * POST operations", event resource). */
+jv
+graph_txn_calendar(jv g, const char *calendar_path)
+{
+	const char *txn = json_str(g, "transactionId");
+	unsigned char d[32];
+	char *tagged;
+
+	if (txn == NULL || strncmp(txn, TXN_MARKS "{", strlen(TXN_MARKS) + 1) != 0)
+		return g;
+	sha256(calendar_path, strlen(calendar_path), d);
+	tagged = xasprintf(TXN_MARKS "%02x%02x%02x%02x%02x%02x %s", d[0], d[1],
+	    d[2], d[3], d[4], d[5], txn + strlen(TXN_MARKS));
+	g = json_set_str(g, "transactionId", tagged);
+	free(tagged);
+	return g;
 }

@@ -32,5 +32,9 @@ jv graph_from_record(jv rec);
 /* Only the properties a create or update may send (Graph's event
  * resource: the writable ones); consumes g. */
 jv graph_write_body(jv g);
+/* g (consumed) with its marks' transactionId tagged with 12 hex digits
+ * of the SHA-256 of calendar_path, so that one key in two calendars of a
+ * mailbox makes two events; g as it was without such a transactionId. */
+jv graph_txn_calendar(jv g, const char *calendar_path);
 
 #endif

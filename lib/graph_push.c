@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "digest.h"
 #include "event_norm.h"
 #include "graph.h"
 #include "graph_map.h"
@@ -124,29 +123,6 @@ refuse(struct batch_part *bp, const char *code, jv why)
 	free(msg);
 }
 
-/* A create's transactionId names its calendar too: Graph takes a
- * transactionId it has seen in the mailbox for a retry and answers with
- * that event ("to avoid redundant POST operations", event resource), and
- * one key in two calendars of a mailbox (two booking systems that each
- * count from 1) would otherwise give the second create the first
- * calendar's event. The marks stay readable after the tag (graph_map). */
-static jv
-calendar_txn(jv g, const char *path)
-{
-	const char *txn = json_str(g, "transactionId");
-	unsigned char d[32];
-	char *tagged;
-
-	if (txn == NULL || strncmp(txn, "gcal {", 6) != 0)
-		return g;
-	sha256(path, strlen(path), d);
-	tagged = xasprintf("gcal %02x%02x%02x%02x%02x%02x %s", d[0], d[1], d[2],
-	    d[3], d[4], d[5], txn + 5);
-	g = json_set_str(g, "transactionId", tagged);
-	free(tagged);
-	return g;
-}
-
 /* The Graph body of a write: the record mapped back, its writable part,
  * and for a create the transactionId (the id push.c chose). */
 static jv
@@ -170,7 +146,7 @@ write_body(const struct batch_part *bp, int create)
 		    jv_string("transactionId")))
 			g = json_set_str(g, "transactionId", txn);
 		else
-			g = calendar_txn(g, bp->path);
+			g = graph_txn_calendar(g, bp->path);
 	}
 	free(txn);
 	return g;
