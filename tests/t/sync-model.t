@@ -49,6 +49,10 @@ model() {
 		--provider "${4:-google}" --dir "$d/dir" --calendar "$CAL") >"$d/out" 2>"$d/err"
 	rc=$?
 	[ "$rc" = 0 ] || tail -n "${SYNC_MODEL_TAIL:-400}" "$d/err" | sed "s/^/# /"
+	# prove shows a script's stderr even when not verbose: a failed
+	# random seed can be replayed from any CI log
+	[ "$rc" = 0 ] || { grep '^# FAILED' "$d/err" | tail -n 1
+		echo "sync-model.t: $3 failed: GCAL_SEED=$1 SYNC_MODEL_STEPS=$2 SYNC_MODEL_PROVIDER=${4:-google} replays it"; } >&2
 	cat "$d/out"
 	if [ -n "$todo" ] && [ "$rc" != 0 ]; then
 		echo "not ok $((_tap_n += 1)) - $3: the model's invariants hold for every step$todo"
