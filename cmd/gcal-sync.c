@@ -12,6 +12,7 @@
 #include "diff.h"
 #include "http.h"
 #include "json.h"
+#include "provider.h"
 #include "state.h"
 #include "sync.h"
 #include "sync_apply.h"
@@ -206,7 +207,7 @@ write_plan(struct sync *sy, const struct args *a, struct sync_plan *plan,
 	sync_base_write(sy, 1);
 	sync_journal_write(sy, 1);
 	if (!quiet && isatty(STDOUT_FILENO))
-		sync_plan_summary(plan, "changed");
+		sync_plan_summary(sy, plan, "changed");
 	if (rc == 0 && (partial || plan->conflicts))
 		rc = EXIT_PARTIAL;
 	return rc;
@@ -237,7 +238,7 @@ sync_run(struct sync *sy, struct args *a)
 		for (i = 0; i < plan.n; i++)
 			json_print(stdout, sync_unview_record(jv_copy(plan.v[i])));
 		if (isatty(STDOUT_FILENO) && !quiet)
-			sync_plan_summary(&plan, "would change");
+			sync_plan_summary(sy, &plan, "would change");
 		rc = plan.conflicts ? EXIT_PARTIAL : 0;
 	} else
 		rc = write_plan(sy, a, &plan, folded);
@@ -248,7 +249,7 @@ sync_run(struct sync *sy, struct args *a)
 int
 main(int argc, char *argv[])
 {
-	struct sync sy = {.owner = "gcal"};
+	struct sync sy = {.owner = "gcal", .service = "Google"};
 	struct args a = {.cap = {.max_delete = 50, .pct = 1}};
 	char *why, *t;
 	int rc, lock = -1;
@@ -270,6 +271,7 @@ main(int argc, char *argv[])
 	if ((rc = state_profile_load(state_profile(), &prof)) != 0)
 		goto out;
 	sy.calendar = json_str(prof, "calendar");
+	sy.service = provider_service(provider_of(prof));
 	sy.dir = a.state_dir ? xstrdup(a.state_dir) :
 	    state_path(STATE_STATE, state_profile(), "sync");
 	t = xasprintf("%s/lock", sy.dir);

@@ -523,15 +523,20 @@ graph_write_body(jv g)
  * mailbox for a retry and answers with that event: "to avoid redundant
  * POST operations", event resource). */
 jv
-graph_txn_calendar(jv g, const char *calendar_path)
+graph_txn_calendar(jv g, const char *calendar_path, const char *id)
 {
 	const char *txn = json_str(g, "transactionId");
 	unsigned char d[32];
-	char *tagged;
+	char *tagged, *what;
 
 	if (txn == NULL || strncmp(txn, TXN_MARKS "{", strlen(TXN_MARKS) + 1) != 0)
 		return g;
-	sha256(calendar_path, strlen(calendar_path), d);
+	/* the id too: a retry repeats it, another record does not (two
+	 * keyless records share their marks, and Graph answered the second
+	 * create with the first one's event: sync-model seed 11) */
+	what = xasprintf("%s%s%s", calendar_path, id ? "\n" : "", id ? id : "");
+	sha256(what, strlen(what), d);
+	free(what);
 	tagged = xasprintf(TXN_MARKS "%02x%02x%02x%02x%02x%02x %s", d[0], d[1],
 	    d[2], d[3], d[4], d[5], txn + strlen(TXN_MARKS));
 	g = json_set_str(g, "transactionId", tagged);

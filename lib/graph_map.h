@@ -33,8 +33,10 @@ jv graph_from_record(jv rec);
  * resource: the writable ones); consumes g. */
 jv graph_write_body(jv g);
 /* g (consumed) with its marks' transactionId tagged with 12 hex digits
- * of the SHA-256 of calendar_path, so that one key in two calendars of a
- * mailbox makes two events; g as it was without such a transactionId. */
-jv graph_txn_calendar(jv g, const char *calendar_path);
+ * of the SHA-256 of calendar_path and the record's id (NULL: none), so
+ * that one key in two calendars of a mailbox makes two events, and so do
+ * two records of the same marks (no key: the owner's mark alone); g as
+ * it was without such a transactionId. */
+jv graph_txn_calendar(jv g, const char *calendar_path, const char *id);
 
 #endif

@@ -146,7 +146,7 @@ write_body(const struct batch_part *bp, int create)
 		    jv_string("transactionId")))
 			g = json_set_str(g, "transactionId", txn);
 		else
-			g = graph_txn_calendar(g, bp->path);
+			g = graph_txn_calendar(g, bp->path, txn);
 	}
 	free(txn);
 	return g;

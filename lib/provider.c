@@ -25,6 +25,12 @@ provider_name(enum provider p)
 	return names[p];
 }
 
+const char *
+provider_service(enum provider p)
+{
+	return p == PROVIDER_MICROSOFT ? "Exchange" : "Google";
+}
+
 int
 provider_of(jv prof)
 {

@@ -18,6 +18,8 @@ enum provider {
 int provider_of(jv prof);
 /* "google" or "microsoft". */
 const char *provider_name(enum provider p);
+/* The service's name for people: "Google", "Exchange". */
+const char *provider_service(enum provider p);
 /* The provider for a name given on a command line, or -1. */
 int provider_parse(const char *name);
 

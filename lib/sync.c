@@ -62,6 +62,7 @@ sync_free(struct sync *sy)
 		free(e->remote);
 		free(e->base);
 		free(e->newbase);
+		free(e->local_id);
 		jv_free(e->key);
 		jv_free(e->attendees);
 		jv_free(e->want);

@@ -21,6 +21,10 @@ enum sync_side { SYNC_REMOTE, SYNC_LOCAL };
  * under a status of its own, as what makes it one. */
 #define SYNC_CANCELLED_INSTANCE "cancelledInstance"
 
+/* A base line's member naming the id the local side holds the event by,
+ * until the local side names it by the calendar's (sync_base.h). */
+#define SYNC_LOCAL_ID_PROP "x-gcal-localId"
+
 /* One identity: what each set has for it, and what this run did. The
  * strings are compact JSON, the sync's.  */
 struct sync_ent {
@@ -33,6 +37,8 @@ struct sync_ent {
 	char *base;       /* what both sides agreed on, or NULL */
 	int changed;      /* a change record names it */
 	int own_id;       /* the local record came with its own "id" */
+	char *local_id;   /* the id the local side holds it by, when Graph
+	                   * made the event anew under another, or NULL */
 	int settled;      /* confirmed: newbase is the base now */
 	char *newbase;
 	int intent;       /* a write of this run: 0, or 1 + enum sync_side */
@@ -46,6 +52,7 @@ struct jqprog;
 struct sync {
 	const char *owner;      /* the owner mark of the link's events */
 	const char *calendar;   /* the profile's calendar, or NULL */
+	const char *service;    /* its service's name, in messages */
 	int omit_attendees;     /* --attendees omit */
 	struct jqprog *keyprog; /* --key, or NULL */
 	const char *keytext;

@@ -143,6 +143,33 @@ push_input(struct sync *sy, const struct sync_plan *p, const char *path,
 	return n;
 }
 
+/* A local record of its own id that Graph made anew under another (an
+ * event restored after an Outlook delete: Graph chooses the ids of what
+ * it creates) is still held by the local side under its id: the base
+ * keeps that id with the event until the local side names the new one
+ * (sync_match_local_ids), so that no run makes the event again. */
+static void
+keep_local_id(struct sync *sy, struct sync_ent *e, jv rec)
+{
+	const char *id = json_strpath(rec, "event", "id", NULL);
+	struct sync_ent *y;
+
+	if (id == NULL || strcmp(id, e->id) == 0)
+		return;
+	if (e->local && e->own_id && e->local_id == NULL)
+		e->local_id = xstrdup(e->id);
+	/* the event an earlier run made for it and did not live to record
+	 * (Graph answers a retried create with it): this run's pull showed
+	 * it as new, but it is no event for the local side to take */
+	y = sync_ent(sy, id, 0);
+	if (y && y != e && y->local == NULL && y->base == NULL &&
+	    y->intent == 1 + SYNC_LOCAL) {
+		y->intent = 0;
+		jv_free(y->want);
+		y->want = jv_invalid();
+	}
+}
+
 /* gcal-push's results at path: each confirmed change is agreed, and
  * printed with its key. */
 static void
@@ -165,10 +192,11 @@ push_results(struct sync *sy, const char *path, int *partial)
 		}
 		rec = jv_object_delete(rec, jv_string("key"));
 		/* a cancelled instance is what a delete of one leaves */
-		if (strcmp(st, "ok") == 0)
+		if (strcmp(st, "ok") == 0) {
 			settle(sy, e, strcmp(json_str(rec, "op"), "delete") != 0 ?
 			    json_get(rec, "event") : jv_copy(e->want));
-		else
+			keep_local_id(sy, e, rec);
+		} else
 			*partial = 1;
 		json_print(stdout, sync_with_key(rec, e));
 	}
@@ -212,6 +240,22 @@ sync_push_remote(struct sync *sy, const struct sync_plan *p,
 	return rc;
 }
 
+/* The identity of what the local side calls id: the one it holds under
+ * an id of its own (local_id), else the identity of that id. */
+static struct sync_ent *
+local_ent(struct sync *sy, const char *id)
+{
+	struct sync_ent *e = sync_ent(sy, id, 0);
+	size_t i;
+
+	if (e && e->intent == 1 + SYNC_LOCAL)
+		return e;
+	for (i = 0; i < sy->n; i++)
+		if (sy->v[i]->local_id && strcmp(sy->v[i]->local_id, id) == 0)
+			return sy->v[i];
+	return e;
+}
+
 /* What --apply-cmd said it applied (a result stream at path): each ok
  * is settled; their number, or 0 (and *rc set) for a bad stream. */
 static size_t
@@ -229,7 +273,7 @@ apply_results(struct sync *sy, const char *path, int *rc)
 	while ((got = ndjson_read(r, &rec)) == 1) {
 		results++;
 		id = json_str(rec, "id");
-		if ((e = sync_ent(sy, id ? id : "", 0)) != NULL &&
+		if ((e = local_ent(sy, id ? id : "")) != NULL &&
 		    e->intent == 1 + SYNC_LOCAL &&
 		    (st = json_str(rec, "status")) && strcmp(st, "ok") == 0)
 			settle(sy, e, jv_copy(e->want));
@@ -244,6 +288,19 @@ apply_results(struct sync *sy, const char *path, int *rc)
 	return results;
 }
 
+/* The identity of a plan's change for the local side, or NULL: another
+ * change, or one the push made moot (keep_local_id). */
+static struct sync_ent *
+local_write(struct sync *sy, jv rec)
+{
+	struct sync_ent *e;
+
+	if (strcmp(json_str(rec, "target"), "local") != 0)
+		return NULL;
+	e = sync_ent(sy, json_str(rec, "id"), 0);
+	return e->intent == 1 + SYNC_LOCAL ? e : NULL;
+}
+
 /* Every local change is applied: the command said so by its status. */
 static void
 settle_local(struct sync *sy, const struct sync_plan *p)
@@ -252,10 +309,8 @@ settle_local(struct sync *sy, const struct sync_plan *p)
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		if (strcmp(json_str(p->v[i], "target"), "local") == 0) {
-			e = sync_ent(sy, json_str(p->v[i], "id"), 0);
+		if ((e = local_write(sy, p->v[i])) != NULL)
 			settle(sy, e, jv_copy(e->want));
-		}
 }
 
 /* A result record for each local change; rc is the apply command's. */
@@ -267,9 +322,8 @@ apply_report(struct sync *sy, const struct sync_plan *p, int rc, int *partial)
 	jv rec;
 
 	for (i = 0; i < p->n; i++) {
-		if (strcmp(json_str(p->v[i], "target"), "local") != 0)
+		if ((e = local_write(sy, p->v[i])) == NULL)
 			continue;
-		e = sync_ent(sy, json_str(p->v[i], "id"), 0);
 		rec = json_set_str(json_set_str(json_set_str(json_set_str(
 		    jv_object(), "op", json_str(p->v[i], "op")), "id", e->id),
 		    "target", "local"), "status", e->settled ? "ok" : "failed");
@@ -284,6 +338,66 @@ apply_report(struct sync *sy, const struct sync_plan *p, int rc, int *partial)
 	}
 }
 
+/* The event the local side holds under an old id (local_id) and that
+ * no change of this run names to it, as both sides agree on it now: an
+ * update of that id to the event under its new one tells the local side
+ * the id the calendar gave it. NULL for any other. */
+static const char *
+untaught(const struct sync_ent *e)
+{
+	if (e->local_id == NULL || e->intent == 1 + SYNC_LOCAL)
+		return NULL;
+	return e->settled ? e->newbase : e->base;
+}
+
+/* The updates that tell the local side new ids, to fp: their number. */
+static size_t
+teach_ids(struct sync *sy, FILE *fp)
+{
+	const char *s;
+	size_t i, n = 0;
+	jv rec;
+
+	for (i = 0; i < sy->n; i++) {
+		if ((s = untaught(sy->v[i])) == NULL)
+			continue;
+		rec = json_set_str(json_set_str(json_set_str(jv_object(), "op",
+		    "update"), "id", sy->v[i]->local_id), "target", "local");
+		rec = jv_object_set(rec, jv_string("event"),
+		    sync_unview(json_parse(s, strlen(s))));
+		json_print(fp, sync_with_key(rec, sy->v[i]));
+		n++;
+	}
+	return n;
+}
+
+/* The result of each such update (rc: the apply command's): an id the
+ * local side took is no longer kept. */
+static void
+taught_ids(struct sync *sy, int rc, int *partial)
+{
+	struct sync_ent *e;
+	size_t i;
+	jv r;
+
+	for (i = 0; i < sy->n; i++) {
+		e = sy->v[i];
+		if (untaught(e) == NULL)
+			continue;
+		r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+		    "op", "update"), "id", e->id), "target", "local"), "status",
+		    rc ? "failed" : "ok");
+		if (rc) {
+			r = json_set_str(r, "reason", "the apply command failed");
+			*partial = 1;
+		} else {
+			free(e->local_id);
+			e->local_id = NULL;
+		}
+		json_print(stdout, sync_with_key(r, e));
+	}
+}
+
 void
 sync_apply_local(struct sync *sy, const struct sync_plan *p, const char *cmd,
     int *partial)
@@ -291,17 +405,21 @@ sync_apply_local(struct sync *sy, const struct sync_plan *p, const char *cmd,
 	char *in = sync_run_path(sy, "to-local");
 	char *out = sync_run_path(sy, "applied");
 	FILE *fp = sync_create(in);
+	struct sync_ent *e;
 	size_t i, n = 0;
 	int rc;
+	jv rec;
 
 	for (i = 0; i < p->n; i++) {
-		if (strcmp(json_str(p->v[i], "target"), "local") != 0)
+		if ((e = local_write(sy, p->v[i])) == NULL)
 			continue;
-		json_print(cmd ? fp : stdout, sync_unview_record(
-		    restore_attendees(sy, jv_copy(p->v[i]),
-		    sync_ent(sy, json_str(p->v[i], "id"), 0))));
+		rec = restore_attendees(sy, jv_copy(p->v[i]), e);
+		if (e->local_id)
+			rec = json_set_str(rec, "id", e->local_id);
+		json_print(cmd ? fp : stdout, sync_unview_record(rec));
 		n++;
 	}
+	n += teach_ids(sy, cmd ? fp : stdout);
 	sync_finish(fp, in);
 	if (cmd != NULL && n > 0) {
 		rc = sync_child_shell(sy, cmd, in, out);
@@ -310,6 +428,7 @@ sync_apply_local(struct sync *sy, const struct sync_plan *p, const char *cmd,
 		if (apply_results(sy, out, &rc) == 0 && rc == 0)
 			settle_local(sy, p);
 		apply_report(sy, p, rc, partial);
+		taught_ids(sy, rc, partial);
 		if (rc)
 			warnx("--apply-cmd exited %d: its changes are offered "
 			    "again next run", rc);

@@ -64,6 +64,63 @@ sync_base_check(struct sync *sy, int dry)
 	return rc;
 }
 
+/* A base line that names the id the local side holds its event by:
+ * the id taken into the identity, the line kept as the event alone. */
+static void
+take_local_id(struct sync_ent *e)
+{
+	jv ev = json_parse(e->base, strlen(e->base));
+	const char *lid = json_str(ev, SYNC_LOCAL_ID_PROP);
+
+	if (lid == NULL) {
+		jv_free(ev);
+		return;
+	}
+	free(e->local_id);
+	e->local_id = xstrdup(lid);
+	free(e->base);
+	e->base = json_dump(jv_object_delete(ev, jv_string(SYNC_LOCAL_ID_PROP)));
+}
+
+/* The line of an identity's base event s: with the local side's id of
+ * it, when that is another. */
+static void
+add_base_line(struct buf *b, const struct sync_ent *e, const char *s)
+{
+	char *t;
+
+	if (e->local_id == NULL) {
+		buf_adds(b, s);
+	} else {
+		t = json_dump(json_set_str(json_parse(s, strlen(s)),
+		    SYNC_LOCAL_ID_PROP, e->local_id));
+		buf_adds(b, t);
+		free(t);
+	}
+	buf_addc(b, '\n');
+}
+
+/* Whether identity e's base event s is one another identity holds as
+ * its own (a create Graph answered with the event an earlier one made:
+ * both settled to it): that one writes the line. */
+static int
+held_by_other(struct sync *sy, const struct sync_ent *e, const char *s,
+    int final)
+{
+	const struct sync_ent *o;
+	const char *id;
+	size_t len;
+	char *t;
+
+	if ((id = json_top_string(s, strlen(s), "id", &len)) == NULL ||
+	    (strlen(e->id) == len && memcmp(e->id, id, len) == 0))
+		return 0;
+	t = xstrndup(id, len);
+	o = sync_ent(sy, t, 0);
+	free(t);
+	return o && (final && o->settled ? o->newbase : o->base) != NULL;
+}
+
 int
 sync_base_read(struct sync *sy)
 {
@@ -104,6 +161,8 @@ sync_base_read(struct sync *sy)
 
 		free(e->base);
 		e->base = xstrndup(in.v[i].p, in.v[i].len);
+		if (strstr(e->base, "\"" SYNC_LOCAL_ID_PROP "\"") != NULL)
+			take_local_id(e);
 		sy->base_read++;
 		free(id);
 	}
@@ -135,10 +194,8 @@ sync_base_write(struct sync *sy, int final)
 	for (i = 0; i < sy->n; i++) {
 		s = final ? (sy->v[i]->settled ? sy->v[i]->newbase :
 		    sy->v[i]->base) : sy->v[i]->base;
-		if (s) {
-			buf_adds(&b, s);
-			buf_addc(&b, '\n');
-		}
+		if (s && !held_by_other(sy, sy->v[i], s, final))
+			add_base_line(&b, sy->v[i], s);
 	}
 	if (state_write(path, b.data ? b.data : "", b.len) == -1)
 		err(EX_CANTCREAT, "'%s'", path);

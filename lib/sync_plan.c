@@ -151,7 +151,8 @@ int
 sync_plan_capped(struct sync *sy, const struct sync_plan *p,
     const struct sync_cap *cap)
 {
-	static const char *const where[] = {"in Google", "locally"};
+	char in_service[32];
+	const char *const where[] = {in_service, "locally"};
 	int has_side[2] = {0, 0}, s;
 	long long limit;
 	size_t n, nbase = 0, i;
@@ -161,6 +162,7 @@ sync_plan_capped(struct sync *sy, const struct sync_plan *p,
 		has_side[SYNC_LOCAL] |= sy->v[i]->local != NULL;
 		has_side[SYNC_REMOTE] |= sy->v[i]->remote != NULL;
 	}
+	snprintf(in_service, sizeof(in_service), "in %s", sy->service);
 	limit = cap->pct ? (long long)nbase * cap->max_delete / 100 :
 	    cap->max_delete;
 	for (s = 0; s < 2 && !cap->allow_all; s++) {
@@ -171,7 +173,7 @@ sync_plan_capped(struct sync *sy, const struct sync_plan *p,
 		if (sy->base_read > 0 && !has_side[s == 0 ? SYNC_LOCAL : SYNC_REMOTE]) {
 			warnx("stopped before any write: %s has no events at all, "
 			    "and the base has %zu; --allow-delete-all if that is "
-			    "so", s == 0 ? "the local side" : "Google", sy->base_read);
+			    "so", s == 0 ? "the local side" : sy->service, sy->base_read);
 			return 1;
 		}
 		n = p->count[s][DIFF_DELETES];
@@ -247,10 +249,11 @@ sync_plan_print_settled(struct sync *sy, const struct sync_plan *p, FILE *fp)
 
 /* For a human at a terminal: what changes on each side, and conflicts. */
 void
-sync_plan_summary(const struct sync_plan *p, const char *what)
+sync_plan_summary(const struct sync *sy, const struct sync_plan *p,
+    const char *what)
 {
 	static const char *const ops[] = {"insert", "update", "delete"};
-	static const char *const sides[] = {"Google", "local"};
+	const char *const sides[] = {sy->service, "local"};
 	int s, k, any;
 
 	for (s = 0; s < 2; s++) {

@@ -40,6 +40,7 @@ void sync_plan_print_settled(struct sync *sy, const struct sync_plan *p,
  * printed to fp. */
 void sync_plan_intents(struct sync *sy, const struct sync_plan *p, FILE *fp);
 /* For a human at a terminal: what changes on each side, and conflicts. */
-void sync_plan_summary(const struct sync_plan *p, const char *what);
+void sync_plan_summary(const struct sync *sy, const struct sync_plan *p,
+    const char *what);
 
 #endif

@@ -209,6 +209,40 @@ marked_key(const struct sync_ent *e, const char *owner)
 	return out;
 }
 
+/* A local record under the id the base says the local side holds an
+ * event by (Graph made it anew under another: keep_local_id in
+ * sync_apply.c) is that event's, compared under its id; once the local
+ * side names the event by its own id, or holds no record of the old
+ * one, the old id is forgotten. */
+static void
+match_local_ids(struct sync *sy)
+{
+	struct sync_ent *e, *x;
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < sy->n; i++) {
+		e = sy->v[i];
+		if (e->local_id == NULL)
+			continue;
+		x = sync_ent(sy, e->local_id, 0);
+		if (e->local || x == NULL || x->local == NULL || x->remote ||
+		    x->base) {
+			free(e->local_id);
+			e->local_id = NULL;
+			continue;
+		}
+		rec = json_parse(x->local, strlen(x->local));
+		free(x->local);
+		x->local = NULL;
+		e->local = json_dump(json_set_str(rec, "id", e->id));
+		e->lline = x->lline;
+		e->own_id = x->own_id;
+		e->key = x->key;
+		x->key = jv_invalid();
+	}
+}
+
 void
 sync_match_keys(struct sync *sy)
 {
@@ -251,6 +285,7 @@ sync_match_keys(struct sync *sy)
 		jv_free(v);
 	}
 	jv_free(byid);
+	match_local_ids(sy);
 	/* only now is a local series known by the id its instances name */
 	drop_orphans(sy, SYNC_LOCAL);
 }

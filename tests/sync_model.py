@@ -597,7 +597,7 @@ class Model:
         if restored_series(_out):
             rc, _out = self.sync(prefer=settle)
         rc, out = self.sync(prefer=settle)
-        self.check("quiet_round_nothing_left", rc == 0 and out == "", "rc %d %s" % (rc, out[:200]))
+        self.check("quiet_round_nothing_left", rc == 0 and out == "", "rc %d %s" % (rc, out[:int(os.environ.get("SYNC_MODEL_OUT", "200"))]))
         self.check_agreed()
 
     def fault(self):
