@@ -6,6 +6,7 @@
 
 #include "event_time.h"
 #include "graph_instance.h"
+#include "json.h"
 #include "util.h"
 
 char *
@@ -67,4 +68,28 @@ graph_instance_parse(const char *id, char **master, long long *start,
 		return -1;
 	*master = xstrndup(id, (size_t)(u - id));
 	return 0;
+}
+
+jv
+graph_instance_cancelled(const char *iid)
+{
+	char *master, text[32];
+	long long start;
+	int allday;
+	jv ost, rec;
+
+	if (graph_instance_parse(iid, &master, &start, &allday) == -1)
+		return jv_invalid();
+	time_rfc3339(start, text);
+	if (allday) {
+		text[10] = '\0';
+		ost = json_set_str(jv_object(), "date", text);
+	} else
+		ost = json_set_str(json_set_str(jv_object(), "dateTime", text),
+		    "timeZone", "UTC");
+	rec = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
+	    "id", iid), "kind", "calendar#event"), "status", "cancelled"),
+	    "recurringEventId", master);
+	free(master);
+	return json_set(rec, "originalStartTime", ost);
 }

@@ -11,6 +11,8 @@
 #ifndef GCAL_GRAPH_INSTANCE_H
 #define GCAL_GRAPH_INSTANCE_H
 
+#include <jv.h>
+
 /* The instance id of series master's instance whose originalStart
  * (Graph's Edm.DateTimeOffset, UTC) is original_start; allday: an
  * all-day series (the id ends in the date). NULL when either is
@@ -23,5 +25,10 @@ char *graph_instance_id(const char *master, const char *original_start,
  * *start is) that an instance id names: 0, or -1 when id is not one. */
 int graph_instance_parse(const char *id, char **master, long long *start,
     int *allday);
+
+/* Google's cancelled instance for the instance id iid (Calendar API
+ * "Recurring events": id, kind, status, recurringEventId and
+ * originalStartTime); invalid when iid is no instance id. */
+jv graph_instance_cancelled(const char *iid);
 
 #endif

@@ -221,33 +221,6 @@ first_url(const char *calendar, const struct window *w)
 	return path;
 }
 
-/* Google's cancelled instance for the instance id iid (Calendar API
- * "Recurring events": id, recurringEventId, originalStartTime); invalid
- * when iid is no instance id. */
-static jv
-cancelled_instance(const char *iid)
-{
-	char *master, text[32];
-	long long start;
-	int allday;
-	jv ost, rec;
-
-	if (graph_instance_parse(iid, &master, &start, &allday) == -1)
-		return jv_invalid();
-	time_rfc3339(start, text);
-	if (allday) {
-		text[10] = '\0';
-		ost = json_set_str(jv_object(), "date", text);
-	} else
-		ost = json_set_str(json_set_str(jv_object(), "dateTime", text),
-		    "timeZone", "UTC");
-	rec = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
-	    "id", iid), "kind", "calendar#event"), "status", "cancelled"),
-	    "recurringEventId", master);
-	free(master);
-	return json_set(rec, "originalStartTime", ost);
-}
-
 static jv
 stub(const char *id)
 {
@@ -268,7 +241,7 @@ removed(struct round *r, const char *id, int *instance)
 	iid = json_str(r->map, key);
 
 	*instance = 0;
-	if (iid == NULL || !jv_is_valid(rec = cancelled_instance(iid)))
+	if (iid == NULL || !jv_is_valid(rec = graph_instance_cancelled(iid)))
 		return stub(id); /* a single event, or unknown */
 	*instance = 1;
 	r->series = json_set(r->series, json_str(rec, "recurringEventId"),
@@ -546,7 +519,9 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 	if (rc == 0) {
 		char *t = token_make(&w, url, r.map);
 
-		*last = JV_OBJECT(jv_string("nextSyncToken"), jv_string(t));
+		*last = JV_OBJECT(jv_string("nextSyncToken"), jv_string(t),
+		    jv_string("windowStart"), jv_number((double)w.start),
+		    jv_string("windowEnd"), jv_number((double)w.end));
 		free(t);
 	}
 	jv_free(r.map);

@@ -41,7 +41,8 @@
  * token, to fn as records (borrowed; "@removed" ones as Google's
  * cancelled stubs {"id","kind","status"}, an instance's with its
  * recurringEventId and originalStartTime); expand: singleEvents; *last gets
- * {"nextSyncToken": the next token}. 0, an exit status (message
+ * {"nextSyncToken": the next token, "windowStart", "windowEnd": the
+ * round's window, epoch seconds}. 0, an exit status (message
  * printed), or CALENDAR_SYNC_GONE: Graph refused the token (410
  * syncStateNotFound, resyncRequired) or the window has moved. */
 int graph_pull_list(struct calendar_api *api, const char *profile,

@@ -116,6 +116,81 @@ cancel_wins(struct sync *sy, struct sync_plan *p)
 	}
 }
 
+static jv
+parsed_or_null(struct sync *sy, const char *s)
+{
+	return s ? sync_view(sy, json_parse(s, strlen(s))) : jv_null();
+}
+
+/* The record of a conflict settled for winner: every version of it. */
+static jv
+settled_conflict(struct sync *sy, struct sync_ent *e, const char *winner,
+    const char *reason)
+{
+	jv rec = json_set_str(jv_object(), "op", "conflict");
+
+	rec = json_set_str(rec, "id", e->id);
+	rec = json_set_str(rec, "target", "both");
+	rec = json_set_str(rec, "status", "settled");
+	rec = json_set_str(rec, "winner", winner);
+	rec = json_set_str(rec, "reason", reason);
+	rec = jv_object_set(rec, jv_string("local"), parsed_or_null(sy, e->local));
+	rec = jv_object_set(rec, jv_string("remote"), parsed_or_null(sy, e->remote));
+	rec = jv_object_set(rec, jv_string("base"), parsed_or_null(sy, e->base));
+	return sync_unview_record(sync_with_key(rec, e));
+}
+
+/* The change of an instance made on one side while the other deleted
+ * its series (a new exception, which has no base and so is no conflict
+ * to the three-way compare) cannot stand: the series' deletion takes
+ * its exceptions. The write is dropped, and the version that lost is
+ * said in a settled conflict, never lost silently (sync-model seed
+ * 103377195: an occurrence edited in Google, the series deleted
+ * locally). */
+static void
+drop_moot_instances(struct sync *sy, struct sync_plan *p)
+{
+	jv going = jv_object(), ev, rec;
+	const char *op, *to, *rid;
+	struct sync_ent *e;
+	size_t i, n;
+	char *k;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(json_str(p->v[i], "op"), "delete") == 0) {
+			k = xasprintf("%s %s", json_str(p->v[i], "target"),
+			    json_str(p->v[i], "id"));
+			going = json_set(going, k, jv_true());
+			free(k);
+		}
+	for (i = 0, n = 0; i < p->n; i++) {
+		rec = p->v[i];
+		op = json_str(rec, "op");
+		to = json_str(rec, "target");
+		ev = json_get(rec, "event");
+		rid = json_str(ev, "recurringEventId");
+		k = rid ? xasprintf("%s %s", strcmp(to, "local") == 0 ? "remote" :
+		    "local", rid) : NULL;
+		if (k && (strcmp(op, "insert") == 0 || strcmp(op, "update") == 0) &&
+		    json_kind(going, k) == JV_KIND_TRUE) {
+			e = sync_ent(sy, json_str(rec, "id"), 0);
+			p->moot = jv_array_append(p->moot, settled_conflict(sy, e,
+			    strcmp(to, "local") == 0 ? "local" : "remote",
+			    strcmp(to, "local") == 0 ? "changed remotely, its "
+			    "series deleted locally" : "changed locally, its "
+			    "series deleted remotely"));
+			p->count[strcmp(to, "local") == 0][strcmp(op, "insert") == 0 ?
+			    DIFF_INSERTS : DIFF_UPDATES]--;
+			jv_free(rec);
+		} else
+			p->v[n++] = rec;
+		free(k);
+		jv_free(ev);
+	}
+	p->n = n;
+	jv_free(going);
+}
+
 static void
 read_plan(struct sync *sy, const char *path, struct sync_plan *p)
 {
@@ -145,6 +220,7 @@ read_plan(struct sync *sy, const char *path, struct sync_plan *p)
 	ndjson_close(r);
 	keep_restored_instances(p);
 	cancel_wins(sy, p);
+	drop_moot_instances(sy, p);
 }
 
 int
@@ -195,12 +271,6 @@ sync_plan_capped(struct sync *sy, const struct sync_plan *p,
 	return 0;
 }
 
-static jv
-parsed_or_null(struct sync *sy, const char *s)
-{
-	return s ? sync_view(sy, json_parse(s, strlen(s))) : jv_null();
-}
-
 /* The entry a plan record is about; *target its "target", *conflict
  * whether it is a conflict record. Borrows rec. */
 static struct sync_ent *
@@ -220,7 +290,6 @@ sync_plan_print_settled(struct sync *sy, const struct sync_plan *p, FILE *fp)
 	struct sync_ent *e;
 	int conflict;
 	size_t i;
-	jv rec;
 
 	for (i = 0; i < p->n; i++) {
 		e = plan_entry(sy, p->v[i], &target, &conflict);
@@ -229,22 +298,14 @@ sync_plan_print_settled(struct sync *sy, const struct sync_plan *p, FILE *fp)
 		if (e->base ? sync_same_text(e->local, e->base) ||
 		    sync_same_text(e->remote, e->base) : !(e->local && e->remote))
 			continue;
-		rec = json_set_str(jv_object(), "op", "conflict");
-		rec = json_set_str(rec, "id", e->id);
-		rec = json_set_str(rec, "target", "both");
-		rec = json_set_str(rec, "status", "settled");
-		rec = json_set_str(rec, "winner", strcmp(target, "remote") == 0 ?
-		    "local" : "remote");
-		rec = json_set_str(rec, "reason", e->base == NULL ?
+		json_print(fp, settled_conflict(sy, e, strcmp(target, "remote") ==
+		    0 ? "local" : "remote", e->base == NULL ?
 		    "created on both sides" : e->local == NULL ?
 		    "deleted locally, changed remotely" : e->remote == NULL ?
-		    "changed locally, deleted remotely" : "changed on both sides");
-		rec = jv_object_set(rec, jv_string("local"), parsed_or_null(sy, e->local));
-		rec = jv_object_set(rec, jv_string("remote"),
-		    parsed_or_null(sy, e->remote));
-		rec = jv_object_set(rec, jv_string("base"), parsed_or_null(sy, e->base));
-		json_print(fp, sync_unview_record(sync_with_key(rec, e)));
+		    "changed locally, deleted remotely" : "changed on both sides"));
 	}
+	jv_array_foreach(p->moot, k, m)
+		json_print(fp, m);
 }
 
 /* For a human at a terminal: what changes on each side, and conflicts. */
@@ -283,6 +344,7 @@ sync_plan_make(struct sync *sy, const struct diff_options *d,
 	FILE *fp;
 
 	memset(p, 0, sizeof(*p));
+	p->moot = jv_array();
 	paths[0] = lpath = write_set(sy, "local", 0);
 	paths[1] = rpath = write_set(sy, "remote", 1);
 	paths[2] = bpath = write_set(sy, "base", 2);
@@ -307,6 +369,8 @@ sync_plan_free(struct sync_plan *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+	jv_free(p->moot);
+	p->moot = jv_invalid();
 }
 
 void

@@ -17,6 +17,8 @@ struct sync_plan {
 	size_t n;
 	size_t count[2][3]; /* [enum sync_side][DIFF_INSERTS..DIFF_DELETES] */
 	size_t conflicts;
+	jv moot;    /* settled conflicts of writes the plan dropped: an
+	             * instance's change whose series the other side deleted */
 };
 
 /* How many of the base's events a side may lose in a run. */

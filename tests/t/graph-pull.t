@@ -242,6 +242,10 @@ graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
 run gcal-pull --changes
 is "$(jq -r '.id[-17:] + " " + .status' "$OUT")" "_20261209T140000Z cancelled" \
 	"an exception deleted while Graph refuses the token: its deletion, found by comparing mirrors"
+run gcal-pull
+is "$(jq -r --arg r "$R" 'select(.recurringEventId == $r and .status == "cancelled") | .id[-17:]' "$OUT" | sort | tr '\n' ' ')" \
+	"_20261209T140000Z _20261211T140000Z " \
+	"... which the mirror holds as Google's cancelled instance of its series, not as gone (sync-model seed 1619236107)"
 
 # --- the window ---------------------------------------------------------------
 gen 3 "$(date -u -d '+800 days' +%Y-%m-%dT08:00:00)" UTC
@@ -320,8 +324,8 @@ for page in 1 2; do
 	graph_ctl DELETE /_emu/faults >/dev/null
 	run gcal-pull
 	is "$rc" 0 "killed -9 while waiting for delta page $((page + 1)): the next run exits 0"
-	# every stored event (Retro's master among them), and its cancelled instance
-	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s 'length + 1')" \
+	# every stored event (Retro's master among them), and its two cancelled instances (a deleted occurrence, a deleted exception)
+	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s 'length + 2')" \
 		"... and holds every event of the window"
 done
 

@@ -385,12 +385,20 @@ sync --prefer local
 # the booking system drops a series but keeps its exceptions (found by
 # make soak: they took a second run)
 edit_local 'select(.appointment_id != "R1")'
+# ... while Google's user edits an occurrence of it (a new exception, which
+# no base holds: sync-model seed 103377195 lost it without a word)
+emu_ctl PATCH "/_emu/calendars/$CAL/events/${LM}_20261229T150000Z" '{"summary":"Local weekly, Google edit"}' >/dev/null
 emu_ctl POST /_emu/log/clear >/dev/null
 sync --max-delete 100%
 is "$rc" 0 "recurring: a series deleted locally"
 emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/r2"
 ok "... goes from Google with its exceptions in one run" jq_ok -s --arg m "$LM" \
 	'[.[] | select(.status != "cancelled") | select(.id == $m or .recurringEventId == $m)] | length == 0' "$DIR/r2"
+ok "... the occurrence Google's user edited meanwhile is not brought here" jq_ok -s \
+	'all(.summary != "Local weekly, Google edit")' "$DIR/local.ndjson"
+ok "... but said lost in a settled conflict" jq_ok -s --arg i "${LM}_20261229T150000Z" \
+	'map(select(.op == "conflict" and .id == $i)) | length == 1 and .[0].status == "settled" and .[0].winner == "local"
+	and .[0].reason == "changed remotely, its series deleted locally" and .[0].remote.summary == "Local weekly, Google edit"' "$OUT"
 sync --max-delete 100%
 is "$(wc -c <"$OUT")" 0 "... and the next run has nothing to do"
 emu_ctl DELETE "/_emu/calendars/$CAL/events/$M" >/dev/null
