@@ -7,6 +7,8 @@
 
 #include <jv.h>
 
+#include "event_norm.h"
+#include "events.h"
 #include "json.h"
 #include "lines.h"
 #include "state.h"
@@ -236,6 +238,70 @@ sync_journal_write(struct sync *sy, int only_open)
 	free(path);
 }
 
+/* The events this run sees as new (no base, no local record) by the
+ * text of the key they are marked with. */
+static jv
+new_by_key(struct sync *sy)
+{
+	jv out = jv_object(), ev, k;
+	struct sync_ent *y;
+	char *t;
+	size_t i;
+
+	for (i = 0; i < sy->n; i++) {
+		y = sy->v[i];
+		if (y->remote == NULL || y->base || y->local ||
+		    strstr(y->remote, EVENT_KEY_PROP) == NULL)
+			continue;
+		ev = json_parse(y->remote, strlen(y->remote));
+		if (jv_is_valid(k = sync_mark_key(ev))) {
+			t = json_dump(k);
+			out = json_set_str(out, t, y->id);
+			free(t);
+		} else
+			jv_free(k);
+		jv_free(ev);
+	}
+	return out;
+}
+
+/* The event the calendar made for x's create (want, borrowed) under an
+ * id of its own (Graph chooses the ids of what it creates) when the run
+ * that made it ended first: one this run sees as new, of x's key
+ * (*bykey: new_by_key, made on first use), or of x's content when it
+ * has none. NULL when there is none. */
+static struct sync_ent *
+made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
+{
+	jv key = sync_mark_key(want), ev, w;
+	struct sync_ent *y, *found = NULL;
+	const char *id;
+	char *t;
+	size_t i;
+
+	if (jv_is_valid(key)) {
+		if (!jv_is_valid(*bykey))
+			*bykey = new_by_key(sy);
+		t = json_dump(key);
+		id = json_str(*bykey, t);
+		free(t);
+		return id ? sync_ent(sy, id, 0) : NULL;
+	}
+	jv_free(key);
+	for (i = 0; i < sy->n && found == NULL; i++) {
+		y = sy->v[i];
+		if (y == x || y->remote == NULL || y->base || y->local)
+			continue;
+		ev = json_parse(y->remote, strlen(y->remote));
+		w = sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
+		if (event_same(w, ev))
+			found = y;
+		jv_free(w);
+		jv_free(ev);
+	}
+	return found;
+}
+
 /* The writes of a run that ended before it could record them: each that
  * its side shows is agreed now. Idempotent (the journal only goes after
  * the base that holds it is written). */
@@ -246,9 +312,9 @@ sync_journal_fold(struct sync *sy, int *folded)
 	struct ndjson_reader *r = ndjson_open(path);
 	const char *id, *side;
 	char *want;
-	struct sync_ent *e;
+	struct sync_ent *e, *m;
 	int got, loc;
-	jv rec, w;
+	jv rec, w, bykey = jv_invalid();
 
 	*folded = 0;
 	if (r == NULL) {
@@ -265,8 +331,8 @@ sync_journal_fold(struct sync *sy, int *folded)
 		loc = strcmp(side, "local") == 0;
 		e = sync_ent(sy, id, 1);
 		w = json_get(rec, "want");
-		want = jv_get_kind(w) == JV_KIND_OBJECT ? json_dump(sync_view(sy, w)) :
-		    (jv_free(w), NULL);
+		want = jv_get_kind(w) == JV_KIND_OBJECT ?
+		    json_dump(sync_view(sy, jv_copy(w))) : NULL;
 		if (want == NULL ? (loc ? e->local : e->remote) == NULL :
 		    sync_same_text(loc ? e->local : e->remote, want)) {
 			/* Google's own copy (with its etag) where it has one */
@@ -274,10 +340,23 @@ sync_journal_fold(struct sync *sy, int *folded)
 			e->base = want == NULL ? NULL : xstrdup(!loc && e->remote ?
 			    e->remote : want);
 			(*folded)++;
+		} else if (!loc && want && e->remote == NULL &&
+		    (m = made_as(sy, e, w, &bykey)) != NULL) {
+			/* agreed as made: the base the create replaced is
+			 * gone (an event Outlook deleted, restored anew) */
+			free(m->base);
+			m->base = xstrdup(m->remote);
+			free(e->base);
+			e->base = NULL;
+			if (e->local && e->own_id && m->local_id == NULL)
+				m->local_id = xstrdup(e->id);
+			(*folded)++;
 		}
 		free(want);
+		jv_free(w);
 		jv_free(rec);
 	}
+	jv_free(bykey);
 	/* a torn last line is a write that was never begun */
 	ndjson_close(r);
 	free(path);
