@@ -177,9 +177,12 @@ take_remote(struct sync *sy, const struct args *a, int *folded)
 		if (rc != 0 || (rc = sync_base_read(sy)) != 0)
 			return rc;
 	}
-	if ((rc = sync_journal_fold(sy, folded)) != 0)
+	*folded = 0;
+	if ((rc = sync_journal_fold(sy, SYNC_REMOTE, folded)) != 0)
 		return rc;
 	sync_match_keys(sy);
+	if ((rc = sync_journal_fold(sy, SYNC_LOCAL, folded)) != 0)
+		return rc;
 	sync_adopt_instances(sy);
 	return 0;
 }

@@ -428,11 +428,61 @@ give_series(struct calendar_api *api, struct round *r)
 	return rc;
 }
 
+/* A full round lists no occurrence removed since the round before
+ * (Graph v1.0 lists no cancelled occurrence; cancelledOccurrences is
+ * beta only), where Google's full list gives it as a cancelled instance:
+ * each instance the token was (of the round before) names, of a series
+ * this round lists, in its window w, that this round did not see, is
+ * given so (after a 410, an occurrence deleted in Outlook was taken for
+ * gone, and the local side deleted its exception: sync-model seeds
+ * 1619236107, 2128397881). */
+static int
+removed_since(struct round *r, const char *was, const struct window *w)
+{
+	struct window w0;
+	char *link, *master;
+	long long start;
+	int allday, rc = 0;
+	jv old, now = jv_object(), rec;
+
+	if (token_parse(was, &w0, &link, &old) == -1) {
+		jv_free(old);
+		jv_free(now);
+		return 0; /* of another version: nothing to go by */
+	}
+	free(link);
+	jv_object_foreach(r->map, k, iid) {
+		now = jv_object_set(now, iid, jv_true());
+		jv_free(k);
+	}
+	jv_object_foreach(old, k, iid) {
+		if (rc == 0 && json_kind(now, jv_string_value(iid)) != JV_KIND_TRUE &&
+		    graph_instance_parse(jv_string_value(iid), &master, &start,
+		    &allday) == 0) {
+			if (json_kind(r->series, master) == JV_KIND_TRUE &&
+			    start >= w->start && start < w->end) {
+				rec = graph_instance_cancelled(jv_string_value(iid));
+				if (r->expand) {
+					rc = r->fn(rec, r->arg);
+					jv_free(rec);
+				} else
+					r->held = jv_array_append(r->held, rec);
+			}
+			free(master);
+		}
+		jv_free(k);
+		jv_free(iid);
+	}
+	jv_free(old);
+	jv_free(now);
+	return rc;
+}
+
 /* Long: a round's loop over its pages, with the checks of each page
  * and of the token around it, reads best in one piece. */
 int
 graph_pull_list(struct calendar_api *api, const char *profile,
-    const char *calendar, int expand, const char *token,
+    const char *calendar, int expand, const char *token, const char *was,
     int (*fn)(jv, void *), void *arg, jv *last)
 {
 	struct http_response resp;
@@ -514,14 +564,14 @@ graph_pull_list(struct calendar_api *api, const char *profile,
 		url = next;
 		next = NULL;
 	}
+	if (rc == 0 && token == NULL && was != NULL)
+		rc = removed_since(&r, was, &w);
 	if (rc == 0 && !expand)
 		rc = give_series(api, &r);
 	if (rc == 0) {
 		char *t = token_make(&w, url, r.map);
 
-		*last = JV_OBJECT(jv_string("nextSyncToken"), jv_string(t),
-		    jv_string("windowStart"), jv_number((double)w.start),
-		    jv_string("windowEnd"), jv_number((double)w.end));
+		*last = JV_OBJECT(jv_string("nextSyncToken"), jv_string(t));
 		free(t);
 	}
 	jv_free(r.map);

@@ -40,13 +40,14 @@
 /* Every event of calendar's window (token NULL), or what changed since
  * token, to fn as records (borrowed; "@removed" ones as Google's
  * cancelled stubs {"id","kind","status"}, an instance's with its
- * recurringEventId and originalStartTime); expand: singleEvents; *last gets
- * {"nextSyncToken": the next token, "windowStart", "windowEnd": the
- * round's window, epoch seconds}. 0, an exit status (message
+ * recurringEventId and originalStartTime); expand: singleEvents; was: for
+ * a full round, the token of the round before (or NULL), whose map says
+ * which instances are gone since; *last gets {"nextSyncToken": the next
+ * token}. 0, an exit status (message
  * printed), or CALENDAR_SYNC_GONE: Graph refused the token (410
  * syncStateNotFound, resyncRequired) or the window has moved. */
 int graph_pull_list(struct calendar_api *api, const char *profile,
-    const char *calendar, int expand, const char *token,
+    const char *calendar, int expand, const char *token, const char *was,
     int (*fn)(jv item, void *arg),
     void *arg, jv *last);
 

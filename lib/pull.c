@@ -11,7 +11,6 @@
 
 #include "calendar.h"
 #include "events.h"
-#include "graph_instance.h"
 #include "graph_pull.h"
 #include "http.h"
 #include "json.h"
@@ -158,7 +157,7 @@ list_path(const char *calendar, int expand, const char *sync_token)
  * CALENDAR_SYNC_GONE. */
 static int
 list_events(struct pull *p, const char *calendar, const char *sync_token,
-    int (*fn)(jv, void *), void *arg, jv *last)
+    const char *was, int (*fn)(jv, void *), void *arg, jv *last)
 {
 	char *path, *what;
 	int rc;
@@ -166,7 +165,7 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 	/* Microsoft: a calendarView delta round (graph_pull.h) */
 	if (calendar_provider(p->api) == PROVIDER_MICROSOFT)
 		return graph_pull_list(p->api, p->o->profile, calendar,
-		    p->o->expand, sync_token, fn, arg, last);
+		    p->o->expand, sync_token, was, fn, arg, last);
 	path = list_path(calendar, p->o->expand, sync_token);
 	what = xasprintf("calendar '%s'", calendar);
 	rc = calendar_list(p->api, path, what, fn, arg, last);
@@ -189,24 +188,9 @@ list_events(struct pull *p, const char *calendar, const char *sync_token,
 struct build_arg {
 	struct mirror_build *b;
 	const char *calendar;
-	jv series; /* Microsoft without expand: the masters the round gave,
-	            * each to its series_print, and its instances' ids, to
-	            * true; else invalid */
+	jv series; /* Microsoft without expand: the ids of the masters and
+	            * instances the round gave; else invalid */
 };
-
-/* What makes a series' occurrences what they are: its recurrence and
- * start (another of either is a series Outlook made anew). */
-static jv
-series_print(jv ev)
-{
-	jv v = JV_OBJECT(jv_string("recurrence"), json_get(ev, "recurrence"),
-	    jv_string("start"), json_get(ev, "start"));
-	char *t = json_dump(v);
-
-	v = jv_string(t);
-	free(t);
-	return v;
-}
 
 static int
 add_to_build(jv item, void *arg)
@@ -218,10 +202,8 @@ add_to_build(jv item, void *arg)
 
 	if ((rc = bad_item(ba->calendar, item)) != 0)
 		return rc;
-	if (jv_is_valid(ba->series) && json_kind(item, "recurrence") ==
-	    JV_KIND_ARRAY)
-		ba->series = json_set(ba->series, id, series_print(item));
-	else if (jv_is_valid(ba->series) && json_str(item, "recurringEventId"))
+	if (jv_is_valid(ba->series) && (json_str(item, "recurringEventId") ||
+	    json_kind(item, "recurrence") == JV_KIND_ARRAY))
 		ba->series = json_set(ba->series, id, jv_true());
 	json = json_dump(jv_copy(item));
 	rc = mirror_build_add(ba->b, id, strlen(id), json, strlen(json));
@@ -277,94 +259,38 @@ full_changes(struct mirror_reader *old, struct mirror_reader *cur,
 	return ho == -1 || hn == -1 ? -1 : 0;
 }
 
-/* Whether the instance iid of master, which the mirror held live and a
- * full round (last: its window) no longer lists, was removed: its
- * original start in the window, its series as the mirror had it. */
-static int
-removed_since(struct build_arg *ba, jv was, const char *master,
-    const char *iid, jv last)
-{
-	const char *now = json_str(ba->series, master), *then = json_str(was, master);
-	char *m;
-	long long start;
-	int allday;
-
-	if (now == NULL || then == NULL || strcmp(now, then) != 0 ||
-	    json_kind(last, "windowStart") != JV_KIND_NUMBER ||
-	    graph_instance_parse(iid, &m, &start, &allday) == -1)
-		return 0;
-	free(m);
-	return start >= (long long)json_num(last, "windowStart", 0) &&
-	    start < (long long)json_num(last, "windowEnd", 0);
-}
-
-static int
-add_cancelled(struct mirror_build *b, const char *iid)
-{
-	char *json = json_dump(graph_instance_cancelled(iid));
-	int rc = mirror_build_add(b, iid, strlen(iid), json, strlen(json));
-
-	free(json);
-	return rc == -1;
-}
-
 /* Graph v1.0 lists no cancelled occurrence (calendarView, instances;
  * cancelledOccurrences is beta only), where Google's full list gives a
  * recurring event's cancelled instances with it: a full round of a
- * Microsoft calendar (after a 410, or a window moved) keeps those the
- * mirror knew, of the series the round still gave, and an instance the
- * mirror held that the round no longer lists, in its window, of a series
- * the same as before, is one removed since: cancelled too (it was an
- * exception deleted locally as gone: sync-model seed 1619236107). The
- * build's later lines replace earlier ones, so only ids the round did
- * not give are added. */
-/* The series_print of each master a round gave, as the mirror has it. */
-static jv
-series_before(struct mirror *m, struct build_arg *ba)
-{
-	struct mirror_reader *r = mirror_read(m);
-	const char *id, *js;
-	size_t il, jl;
-	jv ev, was = jv_object();
-
-	while (mirror_next(r, &id, &il, &js, &jl) == 1)
-		if (json_kind(ba->series, id) == JV_KIND_STRING) {
-			ev = json_parse(js, jl);
-			was = json_set(was, id, series_print(ev));
-			jv_free(ev);
-		}
-	mirror_read_close(r);
-	return was;
-}
-
+ * Microsoft calendar keeps those the mirror knew, of the series the
+ * round still gave (the build's later lines replace earlier ones, so
+ * only ids the round did not give are added). */
 static int
-keep_cancelled(struct mirror *m, struct build_arg *ba, jv last)
+keep_cancelled(struct mirror *m, struct build_arg *ba)
 {
-	jv ev, was = series_before(m, ba);
 	struct mirror_reader *r = mirror_read(m);
-	const char *id, *js, *us, *rid;
+	const char *id, *js, *us;
 	size_t il, jl;
 	char *master;
 	int rc, bad = 0;
+	jv ev;
 
 	while (!bad && (rc = mirror_next(r, &id, &il, &js, &jl)) == 1) {
 		if ((us = strrchr(id, '_')) == NULL)
 			continue;
 		master = xstrndup(id, (size_t)(us - id));
-		if (json_kind(ba->series, master) == JV_KIND_STRING &&
+		if (json_kind(ba->series, master) == JV_KIND_TRUE &&
 		    json_kind(ba->series, id) != JV_KIND_TRUE) {
 			ev = json_parse(js, jl);
-			rid = json_str(ev, "recurringEventId");
-			if (rid && strcmp(rid, master) == 0 && event_cancelled(ev))
-				bad = mirror_build_add(ba->b, id, il, js, jl) == -1;
-			else if (rid && strcmp(rid, master) == 0 &&
-			    removed_since(ba, was, master, id, last))
-				bad = add_cancelled(ba->b, id);
+			if (event_cancelled(ev) && json_str(ev,
+			    "recurringEventId") && strcmp(json_str(ev,
+			    "recurringEventId"), master) == 0 &&
+			    mirror_build_add(ba->b, id, il, js, jl) == -1)
+				bad = 1;
 			jv_free(ev);
 		}
 		free(master);
 	}
-	jv_free(was);
 	mirror_read_close(r);
 	return bad || rc == -1 ? -1 : 0;
 }
@@ -384,8 +310,11 @@ pull_full(struct pull *p, struct mirror *m, const char *calendar,
 	ba.b = b;
 	if (calendar_provider(p->api) == PROVIDER_MICROSOFT && !p->o->expand)
 		ba.series = jv_object();
-	rc = list_events(p, calendar, NULL, add_to_build, &ba, &last);
-	if (rc == 0 && jv_is_valid(ba.series) && keep_cancelled(m, &ba, last) == -1)
+	/* the mirror's token says what Graph's full list cannot: the
+	 * occurrences removed since (graph_pull.h) */
+	rc = list_events(p, calendar, NULL, mirror_sync_token(m), add_to_build,
+	    &ba, &last);
+	if (rc == 0 && jv_is_valid(ba.series) && keep_cancelled(m, &ba) == -1)
 		rc = EX_SOFTWARE;
 	jv_free(ba.series);
 	if (rc == 0 && mirror_build_finish(b) == -1)
@@ -475,8 +404,8 @@ pull_incremental(struct pull *p, struct mirror *m, const char *calendar,
 	size_t i, k;
 	int rc;
 
-	rc = list_events(p, calendar, mirror_sync_token(m), collect_change, &cs,
-	    &last);
+	rc = list_events(p, calendar, mirror_sync_token(m), NULL, collect_change,
+	    &cs, &last);
 	if (rc != 0)
 		goto out;
 	/* the last record for an id is the one that counts */

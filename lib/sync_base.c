@@ -302,33 +302,52 @@ made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
 	return found;
 }
 
+/* The base of y, the event a create of want (borrowed) made: the
+ * calendar's copy when it still holds what the create wrote, else that
+ * (under y's id). */
+static char *
+as_made(struct sync *sy, struct sync_ent *y, jv want)
+{
+	jv w = sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
+	jv ev = json_parse(y->remote, strlen(y->remote));
+	char *out;
+
+	out = event_same(w, ev) ? xstrdup(y->remote) : json_dump(jv_copy(w));
+	jv_free(w);
+	jv_free(ev);
+	return out;
+}
+
 /* The writes of a run that ended before it could record them: each that
  * its side shows is agreed now. Idempotent (the journal only goes after
  * the base that holds it is written). */
 int
-sync_journal_fold(struct sync *sy, int *folded)
+sync_journal_fold(struct sync *sy, enum sync_side side, int *folded)
 {
 	char *path = xasprintf("%s/journal.ndjson", sy->dir);
 	struct ndjson_reader *r = ndjson_open(path);
-	const char *id, *side;
+	const char *id, *what;
 	char *want;
 	struct sync_ent *e, *m;
 	int got, loc;
 	jv rec, w, bykey = jv_invalid();
 
-	*folded = 0;
 	if (r == NULL) {
 		free(path);
 		return errno == ENOENT ? 0 : EX_NOINPUT;
 	}
 	while ((got = ndjson_read(r, &rec)) == 1) {
 		id = json_str(rec, "id");
-		side = json_str(rec, "side");
-		if (id == NULL || side == NULL) {
+		what = json_str(rec, "side");
+		if (id == NULL || what == NULL) {
 			jv_free(rec);
 			continue;
 		}
-		loc = strcmp(side, "local") == 0;
+		loc = strcmp(what, "local") == 0;
+		if (loc != (side == SYNC_LOCAL)) {
+			jv_free(rec);
+			continue;
+		}
 		e = sync_ent(sy, id, 1);
 		w = json_get(rec, "want");
 		want = jv_get_kind(w) == JV_KIND_OBJECT ?
@@ -342,10 +361,12 @@ sync_journal_fold(struct sync *sy, int *folded)
 			(*folded)++;
 		} else if (!loc && want && e->remote == NULL &&
 		    (m = made_as(sy, e, w, &bykey)) != NULL) {
-			/* agreed as made: the base the create replaced is
-			 * gone (an event Outlook deleted, restored anew) */
+			/* agreed as made (the calendar's copy, unless edited
+			 * there since: then what the create made, so that the
+			 * edit is one); the base the create replaced is gone
+			 * (an event Outlook deleted, restored anew) */
 			free(m->base);
-			m->base = xstrdup(m->remote);
+			m->base = as_made(sy, m, w);
 			free(e->base);
 			e->base = NULL;
 			if (e->local && e->own_id && m->local_id == NULL)

@@ -5,7 +5,7 @@
 #ifndef GCAL_SYNC_BASE_H
 #define GCAL_SYNC_BASE_H
 
-struct sync;
+#include "sync.h"
 
 /* Check state.json against the run (or write it: a first run, unless
  * dry). 0, or EX_CONFIG with a message. */
@@ -20,9 +20,11 @@ void sync_base_write(struct sync *sy, int final);
  * what it makes its side hold (only_open: those not confirmed). Removed
  * when there are none. Fatal on a write error. */
 void sync_journal_write(struct sync *sy, int only_open);
-/* The writes of a run that ended before it could record them: each its
- * side shows is taken into the base (in memory); *folded their number.
- * 0, or EX_NOINPUT. */
-int sync_journal_fold(struct sync *sy, int *folded);
+/* The writes to side of a run that ended before it could record them:
+ * each the side shows is taken into the base (in memory); *folded
+ * counts them. Google's first, then the local side's once its records
+ * are matched to the calendar's ids (sync_match_keys). 0, or
+ * EX_NOINPUT. */
+int sync_journal_fold(struct sync *sy, enum sync_side side, int *folded);
 
 #endif

@@ -246,6 +246,15 @@ run gcal-pull
 is "$(jq -r --arg r "$R" 'select(.recurringEventId == $r and .status == "cancelled") | .id[-17:]' "$OUT" | sort | tr '\n' ' ')" \
 	"_20261209T140000Z _20261211T140000Z " \
 	"... which the mirror holds as Google's cancelled instance of its series, not as gone (sync-model seed 1619236107)"
+# a plain occurrence (which no mirror without --expand holds) deleted while
+# Graph refuses the token: the token's map of instances says it was there
+OCC=$(api GET "/me/events/$RREST/instances?startDateTime=2026-12-12T00:00:00Z&endDateTime=2026-12-13T00:00:00Z" | jq -r '.value[0].id')
+api DELETE "/me/events/$OCC" >/dev/null
+graph_ctl POST /_emu/delta/invalidate '{"code":"syncStateNotFound"}' >/dev/null
+run gcal-pull --changes
+is "$(jq -c --arg r "$R" 'select(.recurringEventId == $r) | [.id[-17:], .status, .originalStartTime.dateTime]' "$OUT")" \
+	'["_20261212T140000Z","cancelled","2026-12-12T14:00:00Z"]' \
+	"a plain occurrence deleted while Graph refuses the token: Google's cancelled instance (sync-model seed 2128397881)"
 
 # --- the window ---------------------------------------------------------------
 gen 3 "$(date -u -d '+800 days' +%Y-%m-%dT08:00:00)" UTC
@@ -324,8 +333,9 @@ for page in 1 2; do
 	graph_ctl DELETE /_emu/faults >/dev/null
 	run gcal-pull
 	is "$rc" 0 "killed -9 while waiting for delta page $((page + 1)): the next run exits 0"
-	# every stored event (Retro's master among them), and its two cancelled instances (a deleted occurrence, a deleted exception)
-	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s 'length + 2')" \
+	# every stored event (Retro's master among them), and its three
+	# cancelled instances (two deleted occurrences, a deleted exception)
+	is "$(wc -l <"$OUT" | tr -d ' ')" "$(ms_events default | jq -s 'length + 3')" \
 		"... and holds every event of the window"
 done
 
