@@ -111,6 +111,35 @@ form_field(const char *s, const char *name)
 	return NULL;
 }
 
+/* Whether a request's url is the recorded one: 2 the same, 1 the same
+ * but for its UTC times (2026-12-01T00:00:00Z: a calendarView's window
+ * is whole days around now, so a fixture recorded on another day asks
+ * for another window; gcal(7) GCAL_REPLAY), 0 another. */
+static int
+same_url(const char *rec, const char *url)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	const char *a = rec, *b = url;
+	size_t k, n = sizeof(shape) - 1;
+	int moved = 0, t;
+
+	if (strcmp(rec, url) == 0)
+		return 2;
+	while (*a && *b) {
+		for (k = 0, t = 1; k < n && t; k++)
+			t = shape[k] == 'd' ? (a[k] >= '0' && a[k] <= '9' &&
+			    b[k] >= '0' && b[k] <= '9') : (a[k] == shape[k] &&
+			    b[k] == shape[k]);
+		if (t) {
+			a += n;
+			b += n;
+			moved = 1;
+		} else if (*a++ != *b++)
+			return 0;
+	}
+	return *a == '\0' && *b == '\0' && moved;
+}
+
 int
 cassette_answer(const char *method, const char *url, const char *body,
     struct http_response *resp)
@@ -122,7 +151,7 @@ cassette_answer(const char *method, const char *url, const char *body,
 	size_t i;
 
 	char *grant = form_field(body, "grant_type"), *g;
-	int best = 0, score;
+	int best = 0, score, urls;
 
 	pthread_mutex_lock(&lock);
 	if (!loaded) {
@@ -131,11 +160,12 @@ cassette_answer(const char *method, const char *url, const char *body,
 	}
 	for (i = 0; i < ncassette; i++) {
 		if (cassette[i].used || strcmp(cassette[i].method, method) != 0 ||
-		    strcmp(cassette[i].url, url) != 0)
+		    (urls = same_url(cassette[i].url, url)) == 0)
 			continue;
 		/* The same body; else, for a token request whose secrets
 		 * differ from the recording's (a new machine, a new key), the
-		 * same grant_type; else the first of the same method and URL. */
+		 * same grant_type; else the first of the same method and URL;
+		 * each better for the same URL than one of other days. */
 		if (strcmp(cassette[i].body, body) == 0)
 			score = 3;
 		else if (grant != NULL && (g = form_field(cassette[i].body,
@@ -144,11 +174,12 @@ cassette_answer(const char *method, const char *url, const char *body,
 			free(g);
 		} else
 			score = 1;
+		score = score ? score + 3 * (urls - 1) : 0;
 		if (score > best) {
 			best = score;
 			hit = &cassette[i];
 		}
-		if (score == 3)
+		if (score == 6)
 			break;
 	}
 	free(grant);
