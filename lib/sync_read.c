@@ -209,6 +209,21 @@ marked_key(const struct sync_ent *e, const char *owner)
 	return out;
 }
 
+/* The local record of from is to's, compared under to's id. */
+static void
+move_local(struct sync_ent *from, struct sync_ent *to)
+{
+	jv rec = json_parse(from->local, strlen(from->local));
+
+	free(from->local);
+	from->local = NULL;
+	to->local = json_dump(json_set_str(rec, "id", to->id));
+	to->lline = from->lline;
+	to->own_id = from->own_id;
+	to->key = from->key;
+	from->key = jv_invalid();
+}
+
 /* A local record under the id the base says the local side holds an
  * event by (Graph made it anew under another: keep_local_id in
  * sync_apply.c) is that event's, compared under its id; once the local
@@ -219,7 +234,6 @@ match_local_ids(struct sync *sy)
 {
 	struct sync_ent *e, *x;
 	size_t i;
-	jv rec;
 
 	for (i = 0; i < sy->n; i++) {
 		e = sy->v[i];
@@ -232,14 +246,7 @@ match_local_ids(struct sync *sy)
 			e->local_id = NULL;
 			continue;
 		}
-		rec = json_parse(x->local, strlen(x->local));
-		free(x->local);
-		x->local = NULL;
-		e->local = json_dump(json_set_str(rec, "id", e->id));
-		e->lline = x->lline;
-		e->own_id = x->own_id;
-		e->key = x->key;
-		x->key = jv_invalid();
+		move_local(x, e);
 	}
 }
 
@@ -247,7 +254,7 @@ void
 sync_match_keys(struct sync *sy)
 {
 	struct sync_ent *e, *m;
-	jv byid = jv_object(), v, rec;
+	jv byid = jv_object(), v;
 	size_t i, n = sy->n;
 	char *k;
 
@@ -273,15 +280,8 @@ sync_match_keys(struct sync *sy)
 		free(k);
 		if (jv_get_kind(v) == JV_KIND_STRING &&
 		    (m = sync_ent(sy, jv_string_value(v), 0)) != NULL &&
-		    m->local == NULL) {
-			rec = json_parse(e->local, strlen(e->local));
-			free(e->local);
-			e->local = NULL;
-			m->local = json_dump(json_set_str(rec, "id", m->id));
-			m->lline = e->lline;
-			m->key = e->key;
-			e->key = jv_invalid();
-		}
+		    m->local == NULL)
+			move_local(e, m);
 		jv_free(v);
 	}
 	jv_free(byid);

@@ -84,10 +84,27 @@ else
 	model 108 40 "seed 108 (a cancelled instance of a deleted series)"
 	# a series deleted here, brought back by Google's edit: its exceptions stay on both sides
 	model 97303145 50 "seed 97303145 (a series brought back keeps its exceptions)"
+	# an occurrence edited in Google while the series was deleted
+	# locally: the edit that lost is said in a settled conflict
+	model 103377195 20 "seed 103377195 (an exception lost to its series' deletion, said)"
 	model "$(random_seed)" "${SYNC_MODEL_STEPS:-200}" "a random seed"
 	# Microsoft: an Outlook event deleted, edited locally, restored by
-	# gcal-sync under a new id that the local record never learns
-	model 2 8 "Microsoft, seed 2 (an event restored in Graph)" microsoft
+	# gcal-sync under a new id that the local record never learned; then
+	# (step 40) a killed run's create, edited in Outlook since, taken as
+	# what it made, and (step 60) a killed run's local delete folded
+	# before the record was matched by its key
+	model 2 60 "Microsoft, seed 2 (an event restored in Graph; a killed run's writes)" microsoft
+	# a keyless event restored under a new id: the local side is told it
+	model 11 44 "Microsoft, seed 11 (a keyless event told its new id)" microsoft
+	# a killed run's create found by the next one, by its key (699274163)
+	# or its content (3), not taken in as an Outlook event
+	model 699274163 2 "Microsoft, seed 699274163 (a killed run's create, by its key)" microsoft
+	model 3 22 "Microsoft, seed 3 (a killed run's create, by its content)" microsoft
+	# an exception (1619236107) or a plain occurrence (2128397881)
+	# deleted in Outlook while Graph refused the delta token: the full
+	# round gives it cancelled, not gone
+	model 1619236107 44 "Microsoft, seed 1619236107 (an exception deleted over a 410)" microsoft
+	model 2128397881 19 "Microsoft, seed 2128397881 (an occurrence deleted over a 410)" microsoft
 	# a duplicate_key fault with no keyed record to duplicate
 	model 249443949 6 "Microsoft, seed 249443949 (nothing to duplicate)" microsoft
 	# an occurrence deleted in Outlook before any run saw its series:
