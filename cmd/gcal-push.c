@@ -286,7 +286,7 @@ read_change(jv rec, const char *name, size_t line, const char *default_cal,
 		c->op = PUSH_SKIP;
 		c->skip = xstrdup(strcmp(c->opname, "conflict") == 0 ?
 		    "a conflict: resolve it first (gcal-diff --prefer)" :
-		    "not for Google: its target is not remote");
+		    "not for the calendar: its target is not remote");
 		return 0;
 	}
 	c->op = strcmp(op, "insert") == 0 ? PUSH_INSERT :

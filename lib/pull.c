@@ -129,8 +129,8 @@ bad_item(const char *calendar, jv item)
 
 	if (why == NULL)
 		return 0;
-	warnx("calendar '%s': Google's answer is unusable: event '%s': %s",
-	    calendar, json_str(item, "id"), why);
+	warnx("calendar '%s': the calendar service's answer is unusable: "
+	    "event '%s': %s", calendar, json_str(item, "id"), why);
 	return EX_UNAVAILABLE;
 }
 

@@ -624,10 +624,10 @@ push_token_trouble(int why)
 {
 	return why == EX_NOPERM ? "no access token: the link is revoked or "
 	    "expired, link again (gcal-auth login)" : why == EX_TEMPFAIL ?
-	    "no access token: Google could not be reached, try again later" :
-	    why == EX_CONFIG ? "no access token: the profile's link is not "
-	    "usable" : "no access token: Google's answer to the refresh was "
-	    "unusable";
+	    "no access token: the sign-in service could not be reached, try "
+	    "again later" : why == EX_CONFIG ? "no access token: the profile's "
+	    "link is not usable" : "no access token: the sign-in service's "
+	    "answer to the refresh was unusable";
 }
 
 void
