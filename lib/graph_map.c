@@ -522,24 +522,49 @@ graph_write_body(jv g)
  * reads them (Graph takes a transactionId it has seen anywhere in the
  * mailbox for a retry and answers with that event: "to avoid redundant
  * POST operations", event resource). */
+/* 12 hex digits of the SHA-256 of s, to out. */
+static void
+txn_tag(const char *s, char out[13])
+{
+	unsigned char d[32];
+	int i;
+
+	sha256(s, strlen(s), d);
+	for (i = 0; i < 6; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
 jv
 graph_txn_calendar(jv g, const char *calendar_path, const char *id)
 {
 	const char *txn = json_str(g, "transactionId");
-	unsigned char d[32];
-	char *tagged, *what;
+	char cal[13], rec[13] = "", *tagged;
 
 	if (txn == NULL || strncmp(txn, TXN_MARKS "{", strlen(TXN_MARKS) + 1) != 0)
 		return g;
 	/* the id too: a retry repeats it, another record does not (two
 	 * keyless records share their marks, and Graph answered the second
 	 * create with the first one's event: sync-model seed 11) */
-	what = xasprintf("%s%s%s", calendar_path, id ? "\n" : "", id ? id : "");
-	sha256(what, strlen(what), d);
-	free(what);
-	tagged = xasprintf(TXN_MARKS "%02x%02x%02x%02x%02x%02x %s", d[0], d[1],
-	    d[2], d[3], d[4], d[5], txn + strlen(TXN_MARKS));
+	txn_tag(calendar_path, cal);
+	if (id)
+		txn_tag(id, rec);
+	tagged = xasprintf(TXN_MARKS "%s%s %s", cal, rec, txn + strlen(TXN_MARKS));
 	g = json_set_str(g, "transactionId", tagged);
 	free(tagged);
 	return g;
+}
+
+int
+graph_txn_made_for(jv rec, const char *id)
+{
+	const char *txn = json_strpath(rec, GRAPH_KEEP_KEY, "transactionId",
+	    NULL);
+	char tag[13];
+
+	if (txn == NULL || strncmp(txn, TXN_MARKS, strlen(TXN_MARKS)) != 0 ||
+	    strlen(txn) < strlen(TXN_MARKS) + 24)
+		return 0;
+	txn_tag(id, tag);
+	return memcmp(txn + strlen(TXN_MARKS) + 12, tag, 12) == 0 &&
+	    txn[strlen(TXN_MARKS) + 24] == ' ';
 }

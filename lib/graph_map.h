@@ -33,10 +33,16 @@ jv graph_from_record(jv rec);
  * resource: the writable ones); consumes g. */
 jv graph_write_body(jv g);
 /* g (consumed) with its marks' transactionId tagged with 12 hex digits
- * of the SHA-256 of calendar_path and the record's id (NULL: none), so
+ * of the SHA-256 of calendar_path, then 12 of the record's id (NULL:
+ * none), so
  * that one key in two calendars of a mailbox makes two events, and so do
  * two records of the same marks (no key: the owner's mark alone); g as
  * it was without such a transactionId. */
 jv graph_txn_calendar(jv g, const char *calendar_path, const char *id);
+/* Whether the record rec (borrowed) is of the event a create of the
+ * record id made: its kept transactionId (graph_txn_calendar) names it.
+ * Graph chooses the id of what it creates, so a run that did not live
+ * to read the answer finds its create so (gcal-sync's journal). */
+int graph_txn_made_for(jv rec, const char *id);
 
 #endif

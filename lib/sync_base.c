@@ -9,6 +9,7 @@
 
 #include "event_norm.h"
 #include "events.h"
+#include "graph_map.h"
 #include "json.h"
 #include "lines.h"
 #include "state.h"
@@ -276,7 +277,7 @@ made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
 	jv key = sync_mark_key(want), ev, w;
 	struct sync_ent *y, *found = NULL;
 	const char *id;
-	char *t;
+	char *t, *sent;
 	size_t i;
 
 	if (jv_is_valid(key)) {
@@ -288,17 +289,24 @@ made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
 		return id ? sync_ent(sy, id, 0) : NULL;
 	}
 	jv_free(key);
+	/* the id gcal-push created it under (Google's rules) */
+	sent = event_id_ok(x->id) ? xstrdup(x->id) : event_insert_id(sy->owner,
+	    x->id);
 	for (i = 0; i < sy->n && found == NULL; i++) {
 		y = sy->v[i];
 		if (y == x || y->remote == NULL || y->base || y->local)
 			continue;
 		ev = json_parse(y->remote, strlen(y->remote));
+		/* Graph's transactionId names the record it was made for,
+		 * edited since or not (seed 830988658: an Outlook edit of it
+		 * was overwritten) */
 		w = sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
-		if (event_same(w, ev))
+		if (graph_txn_made_for(ev, sent) || event_same(w, ev))
 			found = y;
 		jv_free(w);
 		jv_free(ev);
 	}
+	free(sent);
 	return found;
 }
 

@@ -13,7 +13,6 @@ run link_account || { echo "Bail out! cannot link"; exit 1; }
 GCAL_RETRIES=1
 export GCAL_RETRIES
 unset GCAL_STOP_AFTER GCAL_STOP_TRACE GCAL_PUSH_STOP_AFTER GCAL_SYNC_STOP_AFTER
-todo=
 
 # traced TRACE FN...: FN with the points traced into the new file TRACE
 traced() {
@@ -66,9 +65,9 @@ steps() {
 		got="rc $rc, $(${_k_s}_state)"
 		if [ "$_k_at" = "$_k_what" ] && { [ -z "$killed" ] || [ "$_k_rc" = "$killed" ]; } &&
 			[ "$got" = "$want" ]; then
-			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one${todo:+ # TODO $todo}"
+			pass "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
 		else
-			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one${todo:+ # TODO $todo}"
+			fail "$_k_s: stopped at point $_k_i ($_k_what), the next run ends as an unstopped one"
 			printf '#   stopped at: %s (status %s)\n#   got:  %s\n#   want: %s\n' \
 				"$_k_at" "$_k_rc" "$got" "$want"
 		fi

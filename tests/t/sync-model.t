@@ -20,23 +20,15 @@ emu_start || { echo "Bail out! emulator"; exit 1; }
 graph_start || { echo "Bail out! Graph emulator"; exit 1; }
 run link_account
 
-# The random Microsoft seed runs as TODO while gcal-sync has known
-# defects there (make soak counts them): seed 3, 20 steps, fails
-# base_one_per_id at step 20 (two base entries for one event); seed 11,
-# 40 steps, quiet_round_nothing_left at step 40 (a run after a quiet one
-# still writes). The fixed Microsoft seeds below are plain tests. (An
-# occurrence deleted before any pull saw it is a documented limit of
-# Graph v1.0, not a defect: the model's Outlook user does not do it, see
-# its header.)
-MS_TODO=${MS_TODO-" # TODO gcal-sync's known defects on Microsoft profiles"}
+# (On Microsoft, an occurrence deleted before any pull saw it is a
+# documented limit of Graph v1.0, not a defect: the model's Outlook user
+# does not do it, see its header.)
 
-# model SEED STEPS WHAT [PROVIDER [TODO]]: one run of the model on a
-# calendar of its own (on Microsoft: alice's, linked as profile ms-SEED);
-# TODO, when given, marks a failure as TODO
+# model SEED STEPS WHAT [PROVIDER]: one run of the model on a calendar of
+# its own (on Microsoft: alice's, linked as profile ms-SEED)
 model() {
 	d=$T/model.$1.${4:-google}
 	mkdir -p "$d/dir"
-	todo=${5:-}
 	if [ "${4:-google}" = microsoft ]; then
 		graph_ctl POST /_emu/calendars "{\"owner\":\"alice@contoso.com\",\"name\":\"Model $1\"}" >/dev/null
 		ms_link "ms-$1" alice@contoso.com "Model $1"
@@ -54,11 +46,7 @@ model() {
 	[ "$rc" = 0 ] || { grep '^# FAILED' "$d/err" | tail -n 1
 		echo "sync-model.t: $3 failed: GCAL_SEED=$1 SYNC_MODEL_STEPS=$2 SYNC_MODEL_PROVIDER=${4:-google} replays it"; } >&2
 	cat "$d/out"
-	if [ -n "$todo" ] && [ "$rc" != 0 ]; then
-		echo "not ok $((_tap_n += 1)) - $3: the model's invariants hold for every step$todo"
-	else
-		is "$rc" 0 "$3: the model's invariants hold for every step"
-	fi
+	is "$rc" 0 "$3: the model's invariants hold for every step"
 	ok "... it printed its seed" grep -q "^# seed $1 " "$d/out"
 	ok "... and its counts" grep -q '^# counts {' "$d/out"
 }
@@ -68,10 +56,8 @@ random_seed() {
 }
 
 if [ -n "${GCAL_SEED:-}" ]; then
-	todo=
-	[ "${SYNC_MODEL_PROVIDER:-google}" = microsoft ] && todo=$MS_TODO
 	model "$GCAL_SEED" "${SYNC_MODEL_STEPS:-200}" "seed $GCAL_SEED" \
-		"${SYNC_MODEL_PROVIDER:-google}" "$todo"
+		"${SYNC_MODEL_PROVIDER:-google}"
 else
 	# an edit that a run delivered but could not report (an --apply-cmd
 	# that applied it and failed; a run stopped after gcal-push wrote),
@@ -118,7 +104,7 @@ else
 	# a plain occurrence deleted after its series changed: written
 	# If-Match the listing's etag, not a stale one (412 every run)
 	model 1290011314 10 "Microsoft, seed 1290011314 (an occurrence's fresh etag)" microsoft
-	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft "$MS_TODO"
+	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft
 fi
 
 done_testing

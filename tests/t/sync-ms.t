@@ -191,6 +191,27 @@ graph_ctl PATCH "/_emu/events/$(outlook_id 'Lunch K2, moved')" '{"subject":"Lunc
 sync
 is "$rc.$(local_summaries)" "0.Dentist K1, moved,Gym K3,Lunch K2, Outlook," "... an Outlook edit of one reaches the booking system"
 quiet "an edit of a restored event"
+# ... and a run killed as soon as Graph made it, which Outlook's user then
+# edits: the next run finds it by its transactionId (it names the record
+# it was made for), takes the edit to the booking system, makes nothing
+# again, overwrites nothing (seed 830988658: the edit was lost)
+K3=$(outlook_id 'Gym K3')
+graph_ctl DELETE "/_emu/events/$K3" >/dev/null
+edit_local 'if .summary == "Gym K3" then .summary = "Gym K3, moved" else . end'
+cp -a "$DIR/state" "$DIR/state.keep"
+GCAL_STOP_TRACE=$T/trace sync --prefer local
+n=$(grep -n "sync google" "$T/trace" | head -1 | cut -d: -f1)
+# the same run again, stopped right after Graph made the event
+rm -rf "$DIR/state" && mv "$DIR/state.keep" "$DIR/state"
+graph_ctl DELETE "/_emu/events/$(outlook_id 'Gym K3, moved')" >/dev/null
+edit_local 'if .summary == "Gym K3" then .summary = "Gym K3, moved" else . end'
+GCAL_STOP_AFTER=$n sync --prefer local
+is "$rc.$(remote_summaries)" "137.Dentist K1, moved,Gym K3, moved,Lunch K2, Outlook," "killed after Graph made the restored event (stop point $n, sync google)"
+graph_ctl PATCH "/_emu/events/$(outlook_id 'Gym K3, moved')" '{"subject":"Gym K3, Outlook"}' >/dev/null
+sync
+is "$rc.$(remote_summaries)" "0.Dentist K1, moved,Gym K3, Outlook,Lunch K2, Outlook," "... the next run keeps Outlook's edit of it, and makes it once"
+is "$(local_summaries)" "Dentist K1, moved,Gym K3, Outlook,Lunch K2, Outlook," "... which reaches the booking system, in place of its record"
+quiet "a restored event found by its transactionId"
 
 # --- series ------------------------------------------------------------------
 fresh series
