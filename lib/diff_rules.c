@@ -221,21 +221,24 @@ diff_two_way(struct diff *d, struct ident *e)
 
 /* --- three-way ---------------------------------------------------------- */
 
-/* "updated" in milliseconds: Google gives them ("2026-11-23T10:00:00.123Z"),
- * and edits a second apart are not a tie. */
+/* "updated" in 100 ns ticks: Google gives milliseconds
+ * ("2026-11-23T10:00:00.123Z"), Graph seven digits
+ * ("2026-11-23T10:00:00.1234567Z"), and edits within a second, or a
+ * millisecond, are not a tie (sync-model seed 1086405311: a local edit
+ * at .690 and an Outlook one at .6901460 stayed a conflict). */
 static long long
 updated(jv ev)
 {
 	const char *u = json_str(ev, "updated"), *f;
-	long long t, ms = 0;
+	long long t, frac = 0;
 	int i;
 
 	if (u == NULL || time_parse(u, NULL, &t) == -1)
 		return LLONG_MIN;
 	if ((f = strchr(u, 'T')) != NULL && (f = strchr(f, '.')) != NULL)
-		for (i = 0, f++; i < 3; i++)
-			ms = ms * 10 + (*f >= '0' && *f <= '9' ? *f++ - '0' : 0);
-	return t * 1000 + ms;
+		for (i = 0, f++; i < 7; i++)
+			frac = frac * 10 + (*f >= '0' && *f <= '9' ? *f++ - '0' : 0);
+	return t * 10000000 + frac;
 }
 
 /* Bring the remote event to what local has. */

@@ -181,6 +181,15 @@ is "$(ops "$OUT")" "bothch01 update remote,bothch02 update local,chlrd001 insert
 locch001 update remote,locdel01 delete remote,newboth1 update remote,newboth2 update local,\
 newloc01 insert remote,newrem01 insert local,remch001 update local,remdel01 delete local" \
 	"--prefer newest: the later 'updated' wins, a side without one loses, an edit beats a deletion"
+# Graph's times have seven digits: an Outlook edit 0.146 ms after a local
+# one (whose time has three) is the newer, no tie
+ev() { jq -nc --arg s "$1" --arg u "$2" '{id:"subms001", summary:$s, updated:$u,
+	start:{dateTime:"2026-12-01T09:00:00Z"}, end:{dateTime:"2026-12-01T10:00:00Z"}}'; }
+ev Base 2026-12-01T22:37:25.3646990Z >"$T/b4"
+ev Local 2026-12-01T22:37:25.690Z >"$T/l4"
+ev Outlook 2026-12-01T22:37:25.6901460Z >"$T/r4"
+run gcal-diff --prefer newest --base "$T/b4" "$T/l4" "$T/r4"
+is "$(ops "$OUT")" "subms001 update local" "--prefer newest tells apart edits within a millisecond (Graph's seven digits)"
 run gcal-diff --all --prefer local --base "$B" "$L3" "$R3"
 is "$(field 'select(.id=="newboth2") | .op' "$OUT")" update "--all lets local overwrite a user's own event"
 run gcal-diff --exit-code --base "$R3" "$R3" "$R3"
