@@ -32,6 +32,13 @@ An instance whose last word was its series' deletion, when the series
 came back (the other side's edit won), keeps its exception on both
 sides: Google always lists a cancelled exception, so no agreed outcome
 is "gone" (seed 97303145).
+Likewise an event a run made in Graph and did not live to record, deleted
+in Outlook before a run that exited 0 saw it: no run sees the deletion,
+so none can report it lost to a later local edit (seed 1429860566).
+Under --prefer newest, edits on both sides with the same "updated"
+(Google's has milliseconds, and the model is that fast) are a tie that
+stays a conflict, as gcal-sync(1) says; a quiet round settles such ties
+--prefer remote, as a person would choose (seed 672585132).
 """
 import calendar
 import json
@@ -59,6 +66,28 @@ def restored_series(out):
                 r.get("op") in ("insert", "update") and (r.get("event") or {}).get("recurrence"):
             return True
     return False
+
+
+def conflicts_of(out):
+    """The conflicts a run printed, in short: id, reason, each side's time."""
+    said = []
+    for line in out.splitlines():
+        r = json.loads(line)
+        if r.get("op") == "conflict" and r.get("status") != "settled":
+            said.append("%s: %s (local %s, remote %s)" % (
+                r.get("id"), r.get("reason"), (r.get("local") or {}).get("updated"),
+                (r.get("remote") or {}).get("updated")))
+    return "; ".join(said)
+
+
+def ties_only(out):
+    """Are the open conflicts of a run all ties of 'updated'?"""
+    ties = [r for r in map(json.loads, out.splitlines())
+            if r.get("op") == "conflict" and r.get("status") != "settled"]
+    return bool(ties) and all(
+        (r.get("local") or {}).get("updated") is not None and
+        (r.get("local") or {}).get("updated") == (r.get("remote") or {}).get("updated")
+        for r in ties)
 
 
 def read_ndjson(path):
@@ -164,6 +193,8 @@ class Model:
         self.delivered = set()  # (identity, token) both sides held after a run
         self.implied = {}       # (instance, side) -> series whose deletion was its last op
         self.unseen = set()     # series made remotely since the last run that exited 0
+        self.confirmed = set()  # the events Graph held at the last run that exited 0
+        self.unseen_deletes = set()  # events deleted in Outlook before any such run saw them
         self.foreign = {}       # id -> etag of events of another owner
         self.counts = {"steps": 0, "runs": 0, "quiet_rounds": 0, "ops": {},
                        "faults": {}, "checks": {}, "exit": {}}
@@ -192,6 +223,12 @@ class Model:
         self.trace("%s %s -> %s" % (side, ident, what))
         self.ops.setdefault(ident, {"local": [], "remote": []})[side].append(
             (what, int(time.time() * 1000)))
+        if side == "remote" and what is None and not self.side.lists_cancelled and \
+                ident not in self.confirmed:
+            # Graph keeps nothing of a deleted event: one a killed run
+            # made, deleted before a run that exited 0 saw it, is seen by
+            # no run, so no record can say it lost (header)
+            self.unseen_deletes.add(ident)
         if series is None:
             self.implied.pop((ident, side), None)
         else:
@@ -442,6 +479,8 @@ class Model:
         self.count("exit", str(rc))
         if rc == 0:
             self.unseen = set()  # its pull listed every series there
+            if not self.side.lists_cancelled:
+                self.confirmed = {e["id"] for e in self.remote_events()}
         self.trace("run %s%s: rc %d" % (" ".join(extra), " " + canon(env) if env else "", rc))
         text = open(out).read()
         self.outputs += text
@@ -572,6 +611,9 @@ class Model:
                     continue
                 if (ident, loser) in self.delivered:
                     continue  # it reached both sides, then was edited over
+                if loser is None and ident in self.unseen_deletes:
+                    self.count("checks", "unseen_delete_not_reported")
+                    continue
                 if loser is None or loser == "cancelled":
                     self.check("overridden_reported", any(
                         a in self.outputs for a in self.side.aliases(ident)), ident)
@@ -579,6 +621,7 @@ class Model:
                     self.check("overridden_reported", loser in self.outputs, loser)
         self.ops = {}
         self.implied = {}
+        self.unseen_deletes = set()
         self.outputs = ""
         self.delivered = set()
 
@@ -593,7 +636,13 @@ class Model:
             rc, _out = self.sync(prefer=settle)
             if rc == 0:
                 break
-        self.check("quiet_round_exit_0", rc == 0, "rc %d: %s %s" % (rc, self.last_err[-300:], _out[-600:]))
+            if settle == "newest" and ties_only(_out):
+                # edits in the same millisecond (Google's 'updated' has
+                # no more) are a tie, which --prefer newest leaves a
+                # conflict (gcal-sync(1)): a person would choose
+                self.count("checks", "newest_tie_settled")
+                settle = "remote"
+        self.check("quiet_round_exit_0", rc == 0, "rc %d: %s %s" % (rc, self.last_err[-300:], conflicts_of(_out) or _out[-600:]))
         if restored_series(_out):
             rc, _out = self.sync(prefer=settle)
         rc, out = self.sync(prefer=settle)
