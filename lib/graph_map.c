@@ -518,22 +518,17 @@ graph_write_body(jv g)
 	return out;
 }
 
-/* The tag goes between the word and the marks, so that to_plain still
- * reads them (Graph takes a transactionId it has seen anywhere in the
- * mailbox for a retry and answers with that event: "to avoid redundant
- * POST operations", event resource). */
 /* 12 hex digits of the SHA-256 of s, to out. */
 static void
 txn_tag(const char *s, char out[13])
 {
-	unsigned char d[32];
-	int i;
-
-	sha256(s, strlen(s), d);
-	for (i = 0; i < 6; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	sha256_hex(s, 6, out);
 }
 
+/* The tag goes between the word and the marks, so that to_plain still
+ * reads them (Graph takes a transactionId it has seen anywhere in the
+ * mailbox for a retry and answers with that event: "to avoid redundant
+ * POST operations", event resource). */
 jv
 graph_txn_calendar(jv g, const char *calendar_path, const char *id)
 {

@@ -82,12 +82,7 @@ struct round {
 static void
 map_key(const char *id, char out[17])
 {
-	unsigned char d[32];
-	int i;
-
-	sha256(id, strlen(id), d);
-	for (i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	sha256_hex(id, 8, out);
 }
 
 /* One line of a token's map: "=SERIES" names the next series (numbered
