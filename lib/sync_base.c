@@ -103,25 +103,26 @@ add_base_line(struct buf *b, const struct sync_ent *e, const char *s)
 	buf_addc(b, '\n');
 }
 
-/* Whether identity e's base event s is one another identity holds as
- * its own (a create Graph answered with the event an earlier one made:
- * both settled to it): that one writes the line. */
+/* Whether the event e settled to this run is one another identity holds
+ * as its own (a create Graph answered with the event an earlier one
+ * made: both settled to it): that one writes the line. Only a settled
+ * event can be under another id: a base line is read in by its own. */
 static int
-held_by_other(struct sync *sy, const struct sync_ent *e, const char *s,
-    int final)
+held_by_other(struct sync *sy, const struct sync_ent *e)
 {
 	const struct sync_ent *o;
 	const char *id;
 	size_t len;
 	char *t;
 
-	if ((id = json_top_string(s, strlen(s), "id", &len)) == NULL ||
+	if (!e->settled || e->newbase == NULL || (id = json_top_string(e->newbase,
+	    strlen(e->newbase), "id", &len)) == NULL ||
 	    (strlen(e->id) == len && memcmp(e->id, id, len) == 0))
 		return 0;
 	t = xstrndup(id, len);
 	o = sync_ent(sy, t, 0);
 	free(t);
-	return o && (final && o->settled ? o->newbase : o->base) != NULL;
+	return o && (o->settled ? o->newbase : o->base) != NULL;
 }
 
 int
@@ -197,7 +198,7 @@ sync_base_write(struct sync *sy, int final)
 	for (i = 0; i < sy->n; i++) {
 		s = final ? (sy->v[i]->settled ? sy->v[i]->newbase :
 		    sy->v[i]->base) : sy->v[i]->base;
-		if (s && !held_by_other(sy, sy->v[i], s, final))
+		if (s && !(final && held_by_other(sy, sy->v[i])))
 			add_base_line(&b, sy->v[i], s);
 	}
 	if (state_write(path, b.data ? b.data : "", b.len) == -1)
@@ -237,6 +238,14 @@ sync_journal_write(struct sync *sy, int only_open)
 		err(EX_CANTCREAT, "'%s'", path);
 	buf_free(&b);
 	free(path);
+}
+
+/* want (borrowed), the event a create wrote, under the id y the
+ * calendar gave it, as the sync compares it. */
+static jv
+made_under(struct sync *sy, jv want, const struct sync_ent *y)
+{
+	return sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
 }
 
 /* The events this run sees as new (no base, no local record) by the
@@ -300,7 +309,7 @@ made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
 		/* Graph's transactionId names the record it was made for,
 		 * edited since or not (seed 830988658: an Outlook edit of it
 		 * was overwritten) */
-		w = sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
+		w = made_under(sy, want, y);
 		if (graph_txn_made_for(ev, sent) || event_same(w, ev))
 			found = y;
 		jv_free(w);
@@ -316,7 +325,7 @@ made_as(struct sync *sy, struct sync_ent *x, jv want, jv *bykey)
 static char *
 as_made(struct sync *sy, struct sync_ent *y, jv want)
 {
-	jv w = sync_view(sy, json_set_str(jv_copy(want), "id", y->id));
+	jv w = made_under(sy, want, y);
 	jv ev = json_parse(y->remote, strlen(y->remote));
 	char *out;
 

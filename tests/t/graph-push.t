@@ -195,11 +195,16 @@ occurrences() {
 	outlook GET "/me/events/$M/instances?startDateTime=2026-12-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
 		jq -c '.value[] | {id, subject, type, originalStart, start: .start.dateTime, etag: .["@odata.etag"]}'
 }
-graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Standup",
-	"start":{"dateTime":"2026-12-07T10:00:00","timeZone":"W. Europe Standard Time"},
-	"end":{"dateTime":"2026-12-07T10:15:00","timeZone":"W. Europe Standard Time"},
-	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
-	  "range":{"type":"numbered","startDate":"2026-12-07","numberOfOccurrences":4}}}' >"$T/master"
+# mondays SUBJECT DATE END-TIME COUNT: a weekly series made in Outlook in
+# the team calendar, 10:00 Berlin time on Mondays from DATE
+mondays() {
+	graph_ctl POST /_emu/calendars/$TEAM/events "$(jq -nc --arg s "$1" --arg d "$2" --arg e "$3" --argjson n "$4" '{subject:$s,
+		start:{dateTime:($d + "T10:00:00"), timeZone:"W. Europe Standard Time"},
+		end:{dateTime:($d + "T" + $e), timeZone:"W. Europe Standard Time"},
+		recurrence:{pattern:{type:"weekly", interval:1, daysOfWeek:["monday"], firstDayOfWeek:"monday"},
+		  range:{type:"numbered", startDate:$d, numberOfOccurrences:$n}}}')"
+}
+mondays Standup 2026-12-07 10:15:00 4 >"$T/master"
 M=$(jq -r .id "$T/master")
 occurrences >"$T/occ"
 E2=$(jq -r 'select(.originalStart | startswith("2026-12-14")) | .etag' "$T/occ")
@@ -263,11 +268,7 @@ is "$rc.$(jq -r .status "$OUT")" 0.ok "... deleting it again: already gone, ok"
 
 # a plain occurrence's etag follows its series': after an edit of the
 # series, the etag a record has of it is stale, and the listing's is used
-graph_ctl POST /_emu/calendars/$TEAM/events '{"subject":"Review",
-	"start":{"dateTime":"2027-01-04T10:00:00","timeZone":"W. Europe Standard Time"},
-	"end":{"dateTime":"2027-01-04T10:30:00","timeZone":"W. Europe Standard Time"},
-	"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"monday"},
-	  "range":{"type":"numbered","startDate":"2027-01-04","numberOfOccurrences":3}}}' >"$T/master5"
+mondays Review 2027-01-04 10:30:00 3 >"$T/master5"
 M5=$(jq -r .id "$T/master5")
 E5=$(outlook GET "/me/events/$M5/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-01-31T00:00:00Z" |
 	jq -r '.value[] | select(.originalStart | startswith("2027-01-11")) | .["@odata.etag"]')
