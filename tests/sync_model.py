@@ -20,6 +20,9 @@ the policy says: an edit or deletion that did not win appears in a record
 of the runs since, unless both sides held it after some run (it was
 delivered, then edited over). Prints its seed first; GCAL_SEED replays
 it (kills that strike by time can land elsewhere). Ends with one line of counts (JSON).
+To see a failure: SYNC_MODEL_TRACE=1 adds every run's records and
+messages to the trace; SYNC_MODEL_SNAP=DIR keeps, after every run, the
+state directory, both sides and the run's stderr in DIR/sSTEP-rRUN.
 Standard library only.
 
 Documented limits, not defects, that the model keeps out of its checks:
@@ -487,8 +490,18 @@ class Model:
         self.last_err = open(err).read()
         if os.environ.get("SYNC_MODEL_TRACE"):
             for line in text.splitlines() + self.last_err.splitlines():
-                self.trace("  | " + line[:4000])
+                self.trace("  | " + line[:40000])
         self.note_delivered()
+        if os.environ.get("SYNC_MODEL_SNAP"):
+            import shutil
+            d = os.path.join(os.environ["SYNC_MODEL_SNAP"], "s%02d-r%d" % (self.counts["steps"], self.counts["runs"]))
+            shutil.copytree(self.state, d + "/state")
+            shutil.copy(self.local, d + "/local")
+            with open(d + "/remote", "w") as f:
+                for ev in self.remote_events():
+                    f.write(json.dumps(ev) + "\n")
+            with open(d + "/stderr", "w") as f:
+                f.write(self.last_err)
         return rc, text
 
     def note_delivered(self):
