@@ -313,29 +313,41 @@ settle_local(struct sync *sy, const struct sync_plan *p)
 			settle(sy, e, jv_copy(e->want));
 }
 
+/* The result of a change the apply command was given (rc: its exit
+ * status), printed: op and id as in the change (the id the local side
+ * holds the event by), and the event applied (ev, consumed) when ok. */
+static void
+local_result(struct sync_ent *e, const char *op, const char *id, int ok,
+    int rc, jv ev, int *partial)
+{
+	jv rec = json_set_str(json_set_str(json_set_str(json_set_str(
+	    jv_object(), "op", op), "id", id), "target", "local"), "status",
+	    ok ? "ok" : "failed");
+
+	if (!ok) {
+		rec = json_set_str(rec, "reason", rc ? "the apply command "
+		    "failed" : "not confirmed by the apply command");
+		*partial = 1;
+		jv_free(ev);
+	} else if (jv_get_kind(ev) == JV_KIND_OBJECT)
+		rec = jv_object_set(rec, jv_string("event"), sync_unview(ev));
+	else
+		jv_free(ev);
+	json_print(stdout, sync_with_key(rec, e));
+}
+
 /* A result record for each local change; rc is the apply command's. */
 static void
 apply_report(struct sync *sy, const struct sync_plan *p, int rc, int *partial)
 {
 	struct sync_ent *e;
 	size_t i;
-	jv rec;
 
-	for (i = 0; i < p->n; i++) {
-		if ((e = local_write(sy, p->v[i])) == NULL)
-			continue;
-		rec = json_set_str(json_set_str(json_set_str(json_set_str(
-		    jv_object(), "op", json_str(p->v[i], "op")), "id", e->id),
-		    "target", "local"), "status", e->settled ? "ok" : "failed");
-		if (!e->settled) {
-			rec = json_set_str(rec, "reason", rc ? "the apply command "
-			    "failed" : "not confirmed by the apply command");
-			*partial = 1;
-		} else if (jv_get_kind(e->want) == JV_KIND_OBJECT)
-			rec = jv_object_set(rec, jv_string("event"),
-			    sync_unview(jv_copy(e->want)));
-		json_print(stdout, sync_with_key(rec, e));
-	}
+	for (i = 0; i < p->n; i++)
+		if ((e = local_write(sy, p->v[i])) != NULL)
+			local_result(e, json_str(p->v[i], "op"), e->local_id ?
+			    e->local_id : e->id, e->settled, rc,
+			    jv_copy(e->want), partial);
 }
 
 /* The event the local side holds under an old id (local_id) and that
@@ -377,24 +389,19 @@ static void
 taught_ids(struct sync *sy, int rc, int *partial)
 {
 	struct sync_ent *e;
+	const char *s;
 	size_t i;
-	jv r;
 
 	for (i = 0; i < sy->n; i++) {
 		e = sy->v[i];
-		if (untaught(e) == NULL)
+		if ((s = untaught(e)) == NULL)
 			continue;
-		r = json_set_str(json_set_str(json_set_str(json_set_str(jv_object(),
-		    "op", "update"), "id", e->id), "target", "local"), "status",
-		    rc ? "failed" : "ok");
-		if (rc) {
-			r = json_set_str(r, "reason", "the apply command failed");
-			*partial = 1;
-		} else {
+		local_result(e, "update", e->local_id, rc == 0, rc,
+		    json_parse(s, strlen(s)), partial);
+		if (rc == 0) {
 			free(e->local_id);
 			e->local_id = NULL;
 		}
-		json_print(stdout, sync_with_key(r, e));
 	}
 }
 

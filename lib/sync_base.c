@@ -227,6 +227,8 @@ sync_journal_write(struct sync *sy, int only_open)
 		rec = json_set_str(jv_object(), "id", e->id);
 		rec = json_set_str(rec, "side", e->intent == 1 + SYNC_LOCAL ?
 		    "local" : "remote");
+		rec = json_set_str(rec, "op", jv_get_kind(e->want) ==
+		    JV_KIND_NULL ? "delete" : e->creates ? "insert" : "update");
 		rec = jv_object_set(rec, jv_string("want"), jv_copy(e->want));
 		json_dump_buf(&b, rec);
 		buf_addc(&b, '\n');
@@ -343,10 +345,10 @@ sync_journal_fold(struct sync *sy, enum sync_side side, int *folded)
 {
 	char *path = xasprintf("%s/journal.ndjson", sy->dir);
 	struct ndjson_reader *r = ndjson_open(path);
-	const char *id, *what;
+	const char *id, *what, *op;
 	char *want;
 	struct sync_ent *e, *m;
-	int got, loc;
+	int got, loc, creates;
 	jv rec, w, bykey = jv_invalid();
 
 	if (r == NULL) {
@@ -361,6 +363,8 @@ sync_journal_fold(struct sync *sy, enum sync_side side, int *folded)
 			continue;
 		}
 		loc = strcmp(what, "local") == 0;
+		creates = (op = json_str(rec, "op")) != NULL &&
+		    strcmp(op, "insert") == 0;
 		if (loc != (side == SYNC_LOCAL)) {
 			jv_free(rec);
 			continue;
@@ -375,6 +379,16 @@ sync_journal_fold(struct sync *sy, enum sync_side side, int *folded)
 			free(e->base);
 			e->base = want == NULL ? NULL : xstrdup(!loc && e->remote ?
 			    e->remote : want);
+			(*folded)++;
+		} else if (creates && want && (loc ? e->local : e->remote)) {
+			/* the side holds the event the write made there, and
+			 * it changed since: what the write made is the base,
+			 * so that the change is one (sync-model seed
+			 * 43661662: an Outlook event a killed run imported,
+			 * edited locally and deleted in Outlook, was made
+			 * again in Outlook, no conflict said) */
+			free(e->base);
+			e->base = xstrdup(want);
 			(*folded)++;
 		} else if (!loc && want && e->remote == NULL &&
 		    (m = made_as(sy, e, w, &bykey)) != NULL) {

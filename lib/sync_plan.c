@@ -391,6 +391,7 @@ sync_plan_intents(struct sync *sy, const struct sync_plan *p, FILE *fp)
 		}
 		e->intent = 1 + (strcmp(target, "local") == 0 ? SYNC_LOCAL :
 		    SYNC_REMOTE);
+		e->creates = strcmp(json_str(rec, "op"), "insert") == 0;
 		jv_free(e->want);
 		e->want = strcmp(json_str(rec, "op"), "delete") == 0 ? jv_null() :
 		    sync_view(sy, json_get(rec, "event"));

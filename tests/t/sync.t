@@ -273,6 +273,34 @@ is "$rc" 0 "doubt: the real export syncs"
 is "$(remote_summaries)" "Beard A4,Cut and dry A1,Dentist E1, moved,Gym E3," "doubt: the deletion made in Google holds"
 is "$(local_summaries)" "Beard A4,Cut and dry A1,Dentist E1, moved,Gym E3," "doubt: and reaches the booking system"
 
+# --- writes a stopped run made, changed since: still changes --------------
+# A run stopped once both sides had its writes (its first, stop point 4:
+# after state.json, the journal, Google, the booking system), before it
+# recorded them: an event made in Google that the booking system took,
+# and an appointment Google took. Each is then changed on the side it
+# reached and deleted on the other: each is a conflict the next run
+# reports, as if the stopped run had recorded its write. Nothing comes
+# back unasked (sync-model seed 43661662: the booking system's edit made
+# the deleted event again, and the appointment came back from Google).
+fresh unrecorded
+appt '"U2"' "Fitting U2" 10 >"$DIR/local.ndjson"
+emu_ctl POST "/_emu/calendars/$CAL/events" "$(hand_event 'Lunch U1' 12)" >/dev/null
+GCAL_STOP_AFTER=4 sync
+is "$rc.$(remote_summaries)" "137.Fitting U2,Lunch U1," "unrecorded: stopped after both sides took their writes"
+is "$(local_summaries)" "Fitting U2,Lunch U1," "... the booking system has both"
+edit_local 'if .summary == "Lunch U1" then .summary = "Lunch U1, local" else . end | select(.appointment_id != "U2")'
+emu_ctl DELETE "/_emu/calendars/$CAL/events/$(remote_id 'Lunch U1')" >/dev/null
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$(remote_id 'Fitting U2')" '{"summary":"Fitting U2, Google"}' >/dev/null
+sync
+is "$rc" 1 "unrecorded: the next run exits 1"
+is "$(jq -rs 'map(select(.op == "conflict") | .reason) | sort | join(",")' "$OUT")" \
+	"changed locally, deleted remotely,deleted locally, changed remotely" "... with a conflict for each"
+is "$(remote_summaries)" "Fitting U2, Google," "... Google keeps its deletion and its edit"
+is "$(local_summaries)" "Lunch U1, local," "... the booking system its edit and its deletion"
+sync --prefer remote
+is "$rc.$(remote_summaries)" "0.Fitting U2, Google," "unrecorded: --prefer remote settles both"
+is "$(local_summaries)" "Fitting U2, Google," "... as Google has them"
+
 # --- conflicts: reported on every run until settled ----------------------
 setup conflict
 sync
