@@ -337,6 +337,23 @@ as_made(struct sync *sy, struct sync_ent *y, jv want)
 	return out;
 }
 
+/* Whether the side (loc: the local one) holds e under an id that only
+ * a create of want (borrowed) there could have given it, so that the
+ * create was made: an id the calendar chose, held by a local record
+ * without a key, or the id gcal-push made for Google. Not an instance's,
+ * whose id either side derives: the local side edits an occurrence
+ * under it (seed 1596900942: a local edit of an occurrence cancelled in
+ * Outlook, by a run killed before it wrote the cancel, was taken for
+ * that cancel, edited, and lost). */
+static int
+made_there(const struct sync_ent *e, jv want, int loc)
+{
+	if (sync_is_instance(want))
+		return 0;
+	return loc ? e->local && e->own_id && !jv_is_valid(e->key) :
+	    e->remote != NULL;
+}
+
 /* The writes of a run that ended before it could record them: each that
  * its side shows is agreed now. Idempotent (the journal only goes after
  * the base that holds it is written). */
@@ -380,7 +397,7 @@ sync_journal_fold(struct sync *sy, enum sync_side side, int *folded)
 			e->base = want == NULL ? NULL : xstrdup(!loc && e->remote ?
 			    e->remote : want);
 			(*folded)++;
-		} else if (creates && want && (loc ? e->local : e->remote)) {
+		} else if (creates && want && made_there(e, w, loc)) {
 			/* the side holds the event the write made there, and
 			 * it changed since: what the write made is the base,
 			 * so that the change is one (sync-model seed

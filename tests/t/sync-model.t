@@ -115,6 +115,13 @@ else
 	# a plain occurrence deleted after its series changed: written
 	# If-Match the listing's etag, not a stale one (412 every run)
 	model 1290011314 10 "Microsoft, seed 1290011314 (an occurrence's fresh etag)" microsoft
+	# an Outlook event a stopped run imported, edited locally, deleted
+	# in Outlook: a conflict, not made again in Outlook unsaid (43661662);
+	# an occurrence cancelled in Outlook, the run stopped before the
+	# cancel reached the booking system, which then edits it: that edit
+	# is no write of ours (1596900942)
+	model 43661662 30 "Microsoft, seed 43661662 (a stopped run's import, edited)" microsoft
+	model 1596900942 40 "Microsoft, seed 1596900942 (an occurrence edited, not imported)" microsoft
 	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft "$MS_TODO"
 fi
 
