@@ -62,10 +62,11 @@ def same_key(rec, c):
 
 
 def restored_series(out):
-    """Did a run write a series back into Google?"""
+    """Did a run write a series back to a side (into Google, or to the
+    local side that had deleted it)?"""
     for line in out.splitlines():
         r = json.loads(line)
-        if r.get("target") == "remote" and r.get("status") == "ok" and \
+        if r.get("status") == "ok" and \
                 r.get("op") in ("insert", "update") and (r.get("event") or {}).get("recurrence"):
             return True
     return False
@@ -766,8 +767,11 @@ class Model:
         self.check_step()
         if rc == 0 and restore is None:
             # A run that exits 0 leaves both sides agreeing; one that
-            # brought back a series Google deleted, once the next run has
-            # the exceptions Google kept (gcal-sync(1) CAVEATS).
+            # brought back a series a side deleted, once the next run has
+            # the exceptions that side kept (gcal-sync(1) CAVEATS; seed
+            # 1290165825: a local edit of an exception the booking system
+            # kept when it dropped the series, which Google's edit brought
+            # back).
             if restored_series(_out):
                 self.count("faults", "series_restored")
                 rc, _out = self.sync()

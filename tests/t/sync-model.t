@@ -84,6 +84,10 @@ else
 	# an occurrence edited in Google while the series was deleted
 	# locally: the edit that lost is said in a settled conflict
 	model 103377195 20 "seed 103377195 (an exception lost to its series' deletion, said)"
+	# an exception the booking system kept when it dropped its series,
+	# edited there, the series brought back by Google's edit: the edit
+	# reaches Google on the next run (gcal-sync(1) CAVEATS)
+	model 1290165825 36 "seed 1290165825 (a kept exception of a series brought back)"
 	model "$(random_seed)" "${SYNC_MODEL_STEPS:-200}" "a random seed"
 	# Microsoft: an Outlook event deleted, edited locally, restored by
 	# gcal-sync under a new id that the local record never learned; then
@@ -122,6 +126,10 @@ else
 	# is no write of ours (1596900942)
 	model 43661662 30 "Microsoft, seed 43661662 (a stopped run's import, edited)" microsoft
 	model 1596900942 40 "Microsoft, seed 1596900942 (an occurrence edited, not imported)" microsoft
+	# an occurrence edited in Outlook while its series, deleted locally,
+	# is a conflict: the edit waits for the series, not written to the
+	# booking system as an exception of no series (then deleted)
+	model 788746593 30 "Microsoft, seed 788746593 (an instance waits for its series)" microsoft
 	model "$(random_seed)" "${SYNC_MODEL_MS_STEPS:-100}" "Microsoft, a random seed" microsoft "$MS_TODO"
 fi
 

@@ -429,6 +429,30 @@ ok "... but said lost in a settled conflict" jq_ok -s --arg i "${LM}_20261229T15
 	and .[0].reason == "changed remotely, its series deleted locally" and .[0].remote.summary == "Local weekly, Google edit"' "$OUT"
 sync --max-delete 100%
 is "$(wc -c <"$OUT")" 0 "... and the next run has nothing to do"
+# the booking system drops Google's series while Google's user renames
+# it and edits an occurrence: the series is a conflict, and the
+# occurrence's edit waits for it, not written here as an exception of no
+# series, which the next run took as deleted here and deleted from Google
+# (sync-model seed 788746593, on Exchange)
+edit_local "select(.id != \"$M\")"
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$M" '{"summary":"Weekly, renamed"}' >/dev/null
+emu_ctl PATCH "/_emu/calendars/$CAL/events/${M}_20270104T090000Z" '{"summary":"Weekly, last one"}' >/dev/null
+# (the booking system's export then holds exceptions only: no events)
+for n in 1 2; do
+	sync --allow-delete-all
+	is "$rc" 1 "recurring: a series deleted here, renamed in Google, an occurrence edited there: exit 1 (run $n)"
+	ok "... a conflict for the series (run $n)" jq_ok -s --arg m "$M" \
+		'map(select(.op == "conflict")) | length == 1 and .[0].id == $m and .[0].reason == "deleted locally, changed remotely"' "$OUT"
+	ok "... the occurrence's edit not written here (run $n)" jq_ok -s 'all(.summary != "Weekly, last one")' "$DIR/local.ndjson"
+	emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/r3"
+	ok "... and kept in Google (run $n)" jq_ok -s --arg i "${M}_20270104T090000Z" 'any(.id == $i and .summary == "Weekly, last one")' "$DIR/r3"
+done
+sync --allow-delete-all --prefer remote
+is "$rc" 0 "... --prefer remote settles it"
+ok "... the series back here, with the occurrence's edit" jq_ok -s --arg m "$M" \
+	'any(.id == $m and .summary == "Weekly, renamed") and any(.recurringEventId == $m and .summary == "Weekly, last one")' "$DIR/local.ndjson"
+sync
+is "$rc.$(wc -c <"$OUT")" "0.0" "... and the next run has nothing to do"
 emu_ctl DELETE "/_emu/calendars/$CAL/events/$M" >/dev/null
 sync --max-delete 100%
 is "$rc" 3 "recurring: the last series deleted in Google leaves it empty: stopped"
