@@ -37,6 +37,8 @@ struct sync_ent {
 	char *base;       /* what both sides agreed on, or NULL */
 	int changed;      /* a change record names it */
 	int own_id;       /* the local record came with its own "id" */
+	int orphan;       /* 1 << side: that side's record, of a series the
+	                   * side lacks, was taken as gone (drop_orphans) */
 	char *local_id;   /* the id the local side holds it by, when Graph
 	                   * made the event anew under another, or NULL */
 	int settled;      /* confirmed: newbase is the base now */

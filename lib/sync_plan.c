@@ -35,17 +35,21 @@ write_set(struct sync *sy, const char *name, int which)
 /* A series one side deleted that this run brings back there (the other
  * side changed it, and wins): its exceptions come back with it, so the
  * deletions of them that the series' deletion implied (drop_orphans)
- * are not made on the other side now; the next run sees what the side
- * that restored it has. Seed 97303145: a series deleted locally, edited
- * in Google; the instance edited locally before was cancelled in Google
- * while the local side kept it. */
+ * are not made on the other side now. Seed 97303145: a series deleted
+ * locally, edited in Google; the instance edited locally before was
+ * cancelled in Google while the local side kept it. Those the local
+ * side dropped with its series are written back to it, as the calendar
+ * has them: the next run took them as deleted there, and deleted them
+ * from the calendar (an occurrence moved in Google went back to its
+ * place). Those it kept, the next run sees as it has them. */
 static void
-keep_restored_instances(struct sync_plan *p)
+keep_restored_instances(struct sync *sy, struct sync_plan *p)
 {
 	const char *id, *m, *to;
+	struct sync_ent *e;
 	size_t i, k, n, len;
 	jv ev, rec;
-	int series;
+	int series, moved;
 
 	for (i = 0; i < p->n; i++) {
 		ev = json_get(p->v[i], "event");
@@ -58,19 +62,30 @@ keep_restored_instances(struct sync_plan *p)
 		m = json_str(p->v[i], "id");
 		to = json_str(p->v[i], "target");
 		len = strlen(m);
-		for (k = 0, n = 0; k < p->n; k++) {
+		for (k = 0, n = 0, moved = 0; k < p->n; k++) {
 			id = json_str(p->v[k], "id");
-			if (strcmp(json_str(p->v[k], "target"), to) != 0 &&
-			    strcmp(json_str(p->v[k], "op"), "delete") == 0 &&
-			    strncmp(id, m, len) == 0 && id[len] == '_') {
-				p->count[strcmp(json_str(p->v[k], "target"),
-				    "local") == 0][DIFF_DELETES]--;
-				jv_free(p->v[k]);
+			if (strcmp(json_str(p->v[k], "target"), to) == 0 ||
+			    strcmp(json_str(p->v[k], "op"), "delete") != 0 ||
+			    strncmp(id, m, len) != 0 || id[len] != '_') {
+				p->v[n++] = p->v[k];
 				continue;
 			}
-			p->v[n++] = p->v[k];
+			p->count[strcmp(json_str(p->v[k], "target"),
+			    "local") == 0][DIFF_DELETES]--;
+			e = sync_ent(sy, id, 0);
+			jv_free(p->v[k]);
+			moved = 1;
+			if (strcmp(to, "local") != 0 || e == NULL || e->local ||
+			    (e->orphan & 1 << SYNC_LOCAL) || e->remote == NULL)
+				continue;
+			rec = json_set_str(json_set_str(json_set_str(jv_object(),
+			    "op", "insert"), "id", e->id), "target", "local");
+			rec = jv_object_set(rec, jv_string("event"),
+			    json_parse(e->remote, strlen(e->remote)));
+			p->v[n++] = sync_with_key(rec, e);
+			p->count[1][DIFF_INSERTS]++;
 		}
-		if (n < p->n) {
+		if (moved) {
 			p->n = n;
 			i = (size_t)-1; /* the indexes moved: look again */
 		}
@@ -255,7 +270,7 @@ read_plan(struct sync *sy, const char *path, struct sync_plan *p)
 	if (got == -1)
 		errx(EX_SOFTWARE, "%s", ndjson_error(r));
 	ndjson_close(r);
-	keep_restored_instances(p);
+	keep_restored_instances(sy, p);
 	cancel_wins(sy, p);
 	drop_moot_instances(sy, p);
 }

@@ -112,6 +112,7 @@ drop_orphans(struct sync *sy, int which)
 		    (which == SYNC_LOCAL ? m->local : m->remote) == NULL)) {
 			free(*slot);
 			*slot = NULL;
+			e->orphan |= 1 << which;
 		}
 		jv_free(ev);
 	}

@@ -181,6 +181,7 @@ class Model:
     def __init__(self, args):
         self.seed = args.seed
         self.rng = random.Random(self.seed)
+        self.drop_rng = random.Random(self.seed * 7919 + 1)
         self.dir = args.dir
         self.cal = args.calendar
         self.side = side(args.provider, os.environ["GRAPH_URL" if args.provider == "microsoft"
@@ -309,6 +310,11 @@ class Model:
                                    if x.get("recurringEventId") == mid} |
                                   {i for i in self.ops if i.startswith(mid + "_")}):
                     self.note(iid, "local", None, series=mid)
+                # a local system drops the series' exceptions with it, or
+                # keeps them (a stream of its own, so that the seeds
+                # recorded before replay as they did)
+                if self.drop_rng.random() < 0.5:
+                    self.recs = [x for x in self.recs if x.get("recurringEventId") != mid]
             self.count("ops", "local_delete")
         else:
             masters = [r for r in live if r.get("recurrence")]

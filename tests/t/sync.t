@@ -410,6 +410,25 @@ is "$rc.$(wc -c <"$OUT")" "0.0" "... and the next run has nothing to do"
 cp "$DIR/local.keep" "$DIR/local.ndjson"
 emu_ctl PATCH "/_emu/calendars/$CAL/events/$LM" '{"summary":"Local weekly"}' >/dev/null
 sync --prefer local
+# ... and when it drops the series with its exceptions, as most booking
+# systems do: they come back here with the series, as Google has them,
+# not deleted from Google by the next run (an occurrence moved there
+# went back to its place)
+edit_local 'select(.appointment_id != "R1" and .recurringEventId != "'"$LM"'")'
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$LM" '{"summary":"Local weekly, renamed"}' >/dev/null
+sync --max-delete 100% --prefer remote
+is "$rc" 0 "recurring: a series deleted locally with its exceptions, edited in Google, Google preferred"
+ok "... comes back to the booking system with its exceptions" jq_ok -s --arg m "$LM" \
+	'any(.id == $m and .summary == "Local weekly, renamed") and any(.recurringEventId == $m and .summary == "Local weekly, once")
+	and any(.recurringEventId == $m and .status == "cancelled")' "$DIR/local.ndjson"
+sync
+is "$rc.$(wc -c <"$OUT")" "0.0" "... and the next run has nothing to do"
+emu_ctl GET "/_emu/calendars/$CAL/events" >"$DIR/r1"
+ok "... Google keeps the exception" jq_ok -s --arg m "$LM" \
+	'any(.id == ($m + "_20261215T150000Z") and .status != "cancelled" and .summary == "Local weekly, once")' "$DIR/r1"
+cp "$DIR/local.keep" "$DIR/local.ndjson"
+emu_ctl PATCH "/_emu/calendars/$CAL/events/$LM" '{"summary":"Local weekly"}' >/dev/null
+sync --prefer local
 # the booking system drops a series but keeps its exceptions (found by
 # make soak: they took a second run)
 edit_local 'select(.appointment_id != "R1")'
