@@ -518,11 +518,12 @@ graph_write_body(jv g)
 	return out;
 }
 
-/* 12 hex digits of the SHA-256 of s, to out. */
+/* A transactionId's tag: TXN_TAG hex digits of the SHA-256 of s, to out. */
+#define TXN_TAG 12
 static void
-txn_tag(const char *s, char out[13])
+txn_tag(const char *s, char out[TXN_TAG + 1])
 {
-	sha256_hex(s, 6, out);
+	sha256_hex(s, TXN_TAG / 2, out);
 }
 
 /* The tag goes between the word and the marks, so that to_plain still
@@ -533,7 +534,7 @@ jv
 graph_txn_calendar(jv g, const char *calendar_path, const char *id)
 {
 	const char *txn = json_str(g, "transactionId");
-	char cal[13], rec[13] = "", *tagged;
+	char cal[TXN_TAG + 1], rec[TXN_TAG + 1] = "", *tagged;
 
 	if (txn == NULL || strncmp(txn, TXN_MARKS "{", strlen(TXN_MARKS) + 1) != 0)
 		return g;
@@ -554,12 +555,13 @@ graph_txn_made_for(jv rec, const char *id)
 {
 	const char *txn = json_strpath(rec, GRAPH_KEEP_KEY, "transactionId",
 	    NULL);
-	char tag[13];
+	char tag[TXN_TAG + 1];
 
+	/* TXN_MARKS, the calendar's tag, the record's tag, a space */
 	if (txn == NULL || strncmp(txn, TXN_MARKS, strlen(TXN_MARKS)) != 0 ||
-	    strlen(txn) < strlen(TXN_MARKS) + 24)
+	    strlen(txn) < strlen(TXN_MARKS) + 2 * TXN_TAG)
 		return 0;
+	txn += strlen(TXN_MARKS);
 	txn_tag(id, tag);
-	return memcmp(txn + strlen(TXN_MARKS) + 12, tag, 12) == 0 &&
-	    txn[strlen(TXN_MARKS) + 24] == ' ';
+	return memcmp(txn + TXN_TAG, tag, TXN_TAG) == 0 && txn[2 * TXN_TAG] == ' ';
 }

@@ -44,7 +44,6 @@ struct sync_ent {
 	int settled;      /* confirmed: newbase is the base now */
 	char *newbase;
 	int intent;       /* a write of this run: 0, or 1 + enum sync_side */
-	int creates;      /* that write makes the event on a side without it */
 	jv want;          /* what that write makes the side hold (null: none) */
 };
 

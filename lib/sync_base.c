@@ -227,8 +227,10 @@ sync_journal_write(struct sync *sy, int only_open)
 		rec = json_set_str(jv_object(), "id", e->id);
 		rec = json_set_str(rec, "side", e->intent == 1 + SYNC_LOCAL ?
 		    "local" : "remote");
+		/* an insert: its side had none of it (gcal-diff's rule) */
 		rec = json_set_str(rec, "op", jv_get_kind(e->want) ==
-		    JV_KIND_NULL ? "delete" : e->creates ? "insert" : "update");
+		    JV_KIND_NULL ? "delete" : (e->intent == 1 + SYNC_LOCAL ?
+		    e->local : e->remote) == NULL ? "insert" : "update");
 		rec = jv_object_set(rec, jv_string("want"), jv_copy(e->want));
 		json_dump_buf(&b, rec);
 		buf_addc(&b, '\n');

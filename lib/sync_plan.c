@@ -194,7 +194,7 @@ drop_moot_instances(struct sync *sy, struct sync_plan *p)
 	struct sync_ent *e;
 	size_t i, n;
 	char *k;
-	int moot;
+	int drop;
 
 	for (i = 0; i < p->n; i++) {
 		op = json_str(p->v[i], "op");
@@ -214,22 +214,22 @@ drop_moot_instances(struct sync *sy, struct sync_plan *p)
 		rid = json_str(ev, "recurringEventId");
 		k = rid ? xasprintf("%s %s", strcmp(to, "local") == 0 ? "remote" :
 		    "local", rid) : NULL;
-		moot = k && (strcmp(op, "insert") == 0 || strcmp(op, "update") == 0);
-		e = moot ? sync_ent(sy, json_str(rec, "id"), 0) : NULL;
-		if (moot && json_kind(going, k) == JV_KIND_TRUE) {
+		drop = k && (strcmp(op, "insert") == 0 || strcmp(op, "update") == 0);
+		e = drop ? sync_ent(sy, json_str(rec, "id"), 0) : NULL;
+		if (drop && json_kind(going, k) == JV_KIND_TRUE) {
 			p->moot = jv_array_append(p->moot, settled_conflict(sy, e,
 			    strcmp(to, "local") == 0 ? "local" : "remote",
 			    strcmp(to, "local") == 0 ? "changed remotely, its "
 			    "series deleted locally" : "changed locally, its "
 			    "series deleted remotely"));
-		} else if (moot && !series_there(sy, coming, to, rid)) {
+		} else if (drop && !series_there(sy, coming, to, rid)) {
 			if (verbose)
 				warnx("event '%s': its series is not %s: the change "
 				    "waits for it", e->id, strcmp(to, "local") == 0 ?
 				    "on the local side" : "in the calendar");
 		} else
-			moot = 0;
-		if (moot) {
+			drop = 0;
+		if (drop) {
 			p->count[strcmp(to, "local") == 0][strcmp(op, "insert") == 0 ?
 			    DIFF_INSERTS : DIFF_UPDATES]--;
 			jv_free(rec);
@@ -443,7 +443,6 @@ sync_plan_intents(struct sync *sy, const struct sync_plan *p, FILE *fp)
 		}
 		e->intent = 1 + (strcmp(target, "local") == 0 ? SYNC_LOCAL :
 		    SYNC_REMOTE);
-		e->creates = strcmp(json_str(rec, "op"), "insert") == 0;
 		jv_free(e->want);
 		e->want = strcmp(json_str(rec, "op"), "delete") == 0 ? jv_null() :
 		    sync_view(sy, json_get(rec, "event"));
