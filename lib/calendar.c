@@ -435,12 +435,14 @@ calendar_list(struct calendar_api *api, const char *path, const char *what,
     int (*fn)(jv item, void *arg), void *arg, jv *last)
 {
 	struct lister ls = {.api = api, .path = path, .what = what};
+	/* before the readahead's threads start: a bad $GCAL_MAX_PAGES
+	 * exits, and must not with a request of theirs in flight */
+	long pages = 0, most = max_pages();
 	struct readahead *ra = readahead_start(fetch_raw, &ls);
 	struct tokens seen = {0};
 	struct page *pg = NULL;
 	const char *next;
 	char *token = NULL;
-	long pages = 0, most = max_pages();
 	int rc;
 
 	for (;;) {
